@@ -1,0 +1,7 @@
+export { ALGORITHM_VERSION, IntentModel, trainIntentModel, type IntentScore, type ModelState, type TrainingData } from './model.ts';
+export { parseCsvRecords, parseLabelledCsv, type LabelledText } from './csv.ts';
+export {
+  DEFAULT_THRESHOLD, evaluateIntents, isOutOfScopeLabel, predictAll, scorePredictions, toTrainingData,
+  type EvaluationReport, type Prediction, type Scores,
+} from './evaluate.ts';
+export { normalizeText, tokenize } from './features.ts';
