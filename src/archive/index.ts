@@ -1,0 +1,8 @@
+/**
+ * pg_dump custom-format archives: streaming reader and writer, COPY text codec, listing,
+ * verification and SQL script output.
+ */
+export * from './format.ts';
+export { openArchive, describeEntry, type ArchiveInput, type ArchiveReader, type DataBlock, type LargeObject } from './reader.ts';
+export { encodeCopyValue, encodeCopyRow, decodeCopyValue, decodeCopyLine, copyRows, type CopyValue } from './copy-text.ts';
+export { formatListing, isListed, entryLine } from './listing.ts';

@@ -1,0 +1,67 @@
+/**
+ * Decompresses one zlib stream delivered as chunks, with backpressure in both directions: input
+ * is pulled only when the consumer wants more output. Inflation runs on libuv's thread pool, so it
+ * overlaps with parsing on the main thread.
+ *
+ * It also enforces the format's rule that a block holds exactly one complete zlib stream: bytes
+ * after the stream's end (which make pg_restore loop forever) and a stream that stops early are
+ * both reported as corruption.
+ */
+import { createInflate } from 'node:zlib';
+import { AppError } from '../errors/index.ts';
+
+/** Input is handed to zlib in batches of about this size: fewer thread-pool round trips for small chunks. */
+const BATCH = 256 * 1024;
+
+export async function* inflateChunks(raw: AsyncGenerator<Buffer>, ctx: string, blockOffset: number): AsyncGenerator<Buffer> {
+  const inflate = createInflate({ chunkSize: 128 * 1024 });
+  const out: Buffer[] = [];
+  let failure: Error | undefined;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => { const w = wake; wake = undefined; w?.(); };
+  inflate.on('data', (b: Buffer) => { out.push(b); notify(); });
+  inflate.on('error', (e: Error) => { failure = e; notify(); });
+  inflate.on('end', () => { ended = true; notify(); });
+  const fail = (e: Error): AppError => new AppError('ARCHIVE_CORRUPT',
+    `corrupt archive: could not decompress the ${ctx}: ${e.message}`,
+    { hint: 'the archive is damaged; use an intact copy', exitCode: 2, details: { offset: blockOffset } });
+
+  let fed = 0;
+  let inputDone = false;
+  let pendingWrites = 0;
+  try {
+    while (!ended) {
+      if (failure) throw fail(failure);
+      while (out.length > 0) yield out.shift()!;
+      if (!inputDone && pendingWrites < 2) {
+        const batch: Buffer[] = [];
+        let size = 0;
+        while (size < BATCH) {
+          const r = await raw.next();
+          if (r.done) { inputDone = true; break; }
+          batch.push(r.value);
+          size += r.value.length;
+        }
+        if (size > 0) {
+          fed += size;
+          pendingWrites++;
+          inflate.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size), () => { pendingWrites--; notify(); });
+        }
+        if (inputDone) {
+          if (fed === 0) throw fail(new Error('the block has no compressed data at all (expected one complete zlib stream)'));
+          inflate.end();
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => { wake = resolve; });
+    }
+    if (failure) throw fail(failure);
+    while (out.length > 0) yield out.shift()!;
+    if (inflate.bytesWritten < fed) {
+      throw fail(new Error(`${fed - inflate.bytesWritten} byte(s) follow the end of the zlib stream (expected exactly one stream per block)`));
+    }
+  } finally {
+    inflate.destroy();
+  }
+}
