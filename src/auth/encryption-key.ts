@@ -1,0 +1,95 @@
+/**
+ * The store's encryption key (AES-256-GCM) for credentials at rest. It lives outside the
+ * database, in a Kubernetes-Secret-shaped YAML file (`auth-encryption-secret.yaml`), so a stolen
+ * backup alone does not reveal secrets; the database records only the key's fingerprint, which
+ * is how a wrong or missing key is detected instead of producing garbage.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { AppError } from '../errors/index.ts';
+
+const PREFIX = 'enc:v1:';
+export const SECRET_FILE_NAME = 'auth-encryption-secret.yaml';
+export const SECRET_NAME = 'astore-auth-encryption';
+const DATA_KEY = 'auth_encryption_key';
+
+export class EncryptionKey {
+  readonly fingerprint: string;
+  readonly #key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32) {
+      throw new AppError('KEY_INVALID', `the encryption key must be 32 bytes, found ${key.length}`, {
+        hint: `the ${SECRET_FILE_NAME} data.${DATA_KEY} must be base64 of 32 random bytes`, exitCode: 2,
+      });
+    }
+    this.#key = key;
+    this.fingerprint = fingerprintOf(key);
+  }
+
+  static generate(): EncryptionKey { return new EncryptionKey(randomBytes(32)); }
+
+  raw(): Buffer { return Buffer.from(this.#key); }
+
+  static isEncrypted(value: unknown): value is string { return typeof value === 'string' && value.startsWith(PREFIX); }
+
+  encrypt(plain: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return PREFIX + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64');
+  }
+
+  decrypt(token: string): string {
+    if (!EncryptionKey.isEncrypted(token)) throw new AppError('SECRET_CORRUPT', 'a stored secret is not in the encrypted form', { status: 500 });
+    const buf = Buffer.from(token.slice(PREFIX.length), 'base64');
+    if (buf.length < 28) throw new AppError('SECRET_CORRUPT', 'a stored secret is truncated', { status: 500 });
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, buf.subarray(0, 12));
+      decipher.setAuthTag(buf.subarray(buf.length - 16));
+      return Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]).toString('utf8');
+    } catch (err) {
+      throw new AppError('KEY_MISMATCH', `a stored secret cannot be decrypted with the encryption key (fingerprint ${this.fingerprint})`, {
+        hint: `the data was encrypted with another key: apply that store's ${SECRET_FILE_NAME} (astore secret apply -f FILE)`,
+        status: 500, cause: err,
+      });
+    }
+  }
+}
+
+export function fingerprintOf(key: Buffer): string {
+  return 'sha256:' + createHash('sha256').update('astore-key-fingerprint\0').update(key).digest('hex').slice(0, 32);
+}
+
+export function formatSecretYaml(key: EncryptionKey, name = SECRET_NAME): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, labels: { service: 'conversation', app: name } },
+    type: 'Opaque',
+    data: { [DATA_KEY]: key.raw().toString('base64') },
+  });
+}
+
+export function parseSecretYaml(text: string, source: string): EncryptionKey {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new AppError('KEY_FILE_INVALID', `${source} is not valid YAML: ${(err as Error).message}`, { exitCode: 2 });
+  }
+  const d = doc as { kind?: unknown; data?: Record<string, unknown>; stringData?: Record<string, unknown> } | null;
+  const b64 = d?.data?.[DATA_KEY];
+  if (d?.kind !== 'Secret' || typeof b64 !== 'string') {
+    throw new AppError('KEY_FILE_INVALID', `${source} is not an encryption-key Secret (expected kind: Secret with data.${DATA_KEY})`, {
+      hint: `use a file written by \`astore secret export\``, exitCode: 2,
+    });
+  }
+  return new EncryptionKey(Buffer.from(b64, 'base64'));
+}
+
+export function readSecretFile(file: string): EncryptionKey | undefined {
+  if (!existsSync(file)) return undefined;
+  return parseSecretYaml(readFileSync(file, 'utf8'), file);
+}

@@ -1,0 +1,8 @@
+export {
+  EncryptionKey, fingerprintOf, formatSecretYaml, parseSecretYaml, readSecretFile, SECRET_FILE_NAME, SECRET_NAME,
+} from './encryption-key.ts';
+export { encryptWebhooks, decryptWebhooks } from './webhooks.ts';
+export {
+  createInstance, listInstances, createToken, revokeToken, authenticate, ownedInstance, instanceCrn, hashToken,
+  type Instance, type TokenInfo,
+} from './tenants.ts';

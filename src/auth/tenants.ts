@@ -1,0 +1,91 @@
+/**
+ * The resource controller: users, the service instances they own, and bearer tokens. A token
+ * reaches every instance its user owns and nothing else.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { AppError } from '../errors/index.ts';
+
+export interface Instance { id: string; name: string; owner: string; crn: string; created: Date; workspaces?: number }
+export interface TokenInfo { id: string; userId: string; user: string }
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+export function instanceCrn(id: string): string {
+  return `crn:v1:astore:private:conversation:local:a/astore:${id}::`;
+}
+
+async function ensureUser(db: Queryable, name: string): Promise<string> {
+  if (!/^[\p{L}\p{N}_.@-]{1,128}$/u.test(name)) {
+    throw new AppError('USER_NAME_INVALID', `user name "${name}" is invalid`, {
+      hint: 'use 1-128 letters, digits, _ . @ or -', exitCode: 2, status: 400,
+    });
+  }
+  const r = await db.query<{ id: string }>(
+    `insert into users (id, name) values ($1, $2) on conflict (name) do update set name = excluded.name returning id`,
+    [randomUUID(), name]);
+  return r.rows[0]!.id;
+}
+
+export async function createInstance(db: Queryable, name: string, owner: string): Promise<Instance> {
+  if (!name.trim() || name.length > 256) {
+    throw new AppError('INSTANCE_NAME_INVALID', 'an instance name must be 1-256 characters', { exitCode: 2, status: 400 });
+  }
+  const ownerId = await ensureUser(db, owner);
+  const id = randomUUID();
+  const r = await db.query<{ created: Date }>(
+    'insert into instances (id, name, owner_id, crn) values ($1, $2, $3, $4) returning created',
+    [id, name, ownerId, instanceCrn(id)]);
+  return { id, name, owner, crn: instanceCrn(id), created: r.rows[0]!.created };
+}
+
+export async function listInstances(db: Queryable, filter: { userId?: string } = {}): Promise<Instance[]> {
+  const r = await db.query<{ id: string; name: string; owner: string; crn: string; created: Date; workspaces: string }>(
+    `select i.id, i.name, u.name as owner, i.crn, i.created,
+            (select count(*) from workspaces w where w.instance_id = i.id) as workspaces
+       from instances i join users u on u.id = i.owner_id
+      where $1::uuid is null or i.owner_id = $1
+      order by i.created, i.id`, [filter.userId ?? null]);
+  return r.rows.map((row) => ({ ...row, workspaces: Number(row.workspaces) }));
+}
+
+/** Creates a token for the user (created if new). The token is returned once and stored hashed. */
+export async function createToken(db: Queryable, user: string): Promise<{ id: string; token: string; user: string }> {
+  const userId = await ensureUser(db, user);
+  const token = 'ast_' + randomBytes(32).toString('base64url');
+  const id = randomUUID();
+  await db.query('insert into tokens (id, user_id, token_hash) values ($1, $2, $3)', [id, userId, hashToken(token)]);
+  return { id, token, user };
+}
+
+export async function revokeToken(db: Queryable, tokenId: string): Promise<void> {
+  if (!/^[0-9a-f-]{36}$/i.test(tokenId)) {
+    throw new AppError('TOKEN_NOT_FOUND', `"${tokenId}" is not a token id`, { hint: 'token ids are the UUIDs printed by `astore tokens create`', exitCode: 2 });
+  }
+  const r = await db.query('update tokens set revoked_at = now() where id = $1 and revoked_at is null', [tokenId]);
+  if (r.rowCount === 0) {
+    throw new AppError('TOKEN_NOT_FOUND', `no active token with id ${tokenId}`, { exitCode: 2 });
+  }
+}
+
+/** Resolves a presented bearer token; undefined when unknown or revoked. */
+export async function authenticate(db: Queryable, token: string): Promise<TokenInfo | undefined> {
+  const r = await db.query<{ id: string; user_id: string; name: string }>(
+    `select t.id, t.user_id, u.name from tokens t join users u on u.id = t.user_id
+      where t.token_hash = $1 and t.revoked_at is null`, [hashToken(token)]);
+  const row = r.rows[0];
+  return row ? { id: row.id, userId: row.user_id, user: row.name } : undefined;
+}
+
+/** The instance if the user owns it; undefined otherwise (callers answer 404, never revealing existence). */
+export async function ownedInstance(db: Queryable, userId: string, instanceId: string): Promise<Instance | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(instanceId)) return undefined;
+  const r = await db.query<Instance>(
+    `select i.id, i.name, u.name as owner, i.crn, i.created from instances i join users u on u.id = i.owner_id
+      where i.id = $1 and i.owner_id = $2`, [instanceId, userId]);
+  return r.rows[0];
+}

@@ -1,0 +1,84 @@
+/**
+ * Where the database is. In order: an explicit postgres.yaml (`--postgres`), DATABASE_URL, and
+ * otherwise the embedded PostgreSQL under ASTORE_HOME. TLS to a configured server is verified
+ * against PG_CA_FILE when that is set.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
+import { AppError } from '../errors/index.ts';
+import { readPostgresYaml, type PostgresYaml } from './postgres-yaml.ts';
+
+export interface PgConnection {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  ssl?: ConnectionOptions | undefined;
+}
+
+export type DatabaseTarget =
+  | { kind: 'url'; connection: PgConnection; source: string }
+  | { kind: 'embedded'; home: string };
+
+export function astoreHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.ASTORE_HOME ?? '.astore');
+}
+
+/** TLS options from PG_CA_FILE: verify the server certificate against that CA (and its host name). */
+export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): ConnectionOptions | undefined {
+  const caFile = env.PG_CA_FILE;
+  if (!caFile) return undefined;
+  let ca: string;
+  try {
+    ca = readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new AppError('TLS_CA_UNREADABLE', `PG_CA_FILE=${caFile} cannot be read: ${(err as Error).message}`, {
+      hint: 'point PG_CA_FILE at the PEM file of the CA that signed the PostgreSQL server certificate (ca.crt)',
+      exitCode: 2,
+    });
+  }
+  return { ca, rejectUnauthorized: true };
+}
+
+export function connectionFromYaml(p: PostgresYaml, env: NodeJS.ProcessEnv = process.env): PgConnection {
+  return { host: p.host, port: p.port, database: p.database, user: p.su_username, password: p.su_password, ssl: tlsFromEnv(env) };
+}
+
+export function connectionFromUrl(url: string, env: NodeJS.ProcessEnv = process.env): PgConnection {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new AppError('CONFIG_INVALID', 'DATABASE_URL is not a valid URL', {
+      hint: 'use the form postgres://USER:PASSWORD@HOST:PORT/DATABASE', exitCode: 2,
+    });
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw new AppError('CONFIG_INVALID', `DATABASE_URL has protocol ${u.protocol}, expected postgres:`, { exitCode: 2 });
+  }
+  const sslmode = u.searchParams.get('sslmode');
+  const tls = tlsFromEnv(env) ?? (sslmode && sslmode !== 'disable' ? { rejectUnauthorized: sslmode === 'verify-full' || sslmode === 'verify-ca' } : undefined);
+  return {
+    host: decodeURIComponent(u.hostname) || '127.0.0.1',
+    port: u.port ? Number(u.port) : 5432,
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres',
+    user: decodeURIComponent(u.username) || 'postgres',
+    password: decodeURIComponent(u.password),
+    ssl: tls,
+  };
+}
+
+export function connectionUrl(c: PgConnection): string {
+  return `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${c.host}:${c.port}/${encodeURIComponent(c.database)}`;
+}
+
+export interface TargetOptions { postgres?: string | undefined; env?: NodeJS.ProcessEnv }
+
+export function resolveTarget(opts: TargetOptions = {}): DatabaseTarget {
+  const env = opts.env ?? process.env;
+  if (opts.postgres) return { kind: 'url', connection: connectionFromYaml(readPostgresYaml(opts.postgres), env), source: opts.postgres };
+  if (env.DATABASE_URL) return { kind: 'url', connection: connectionFromUrl(env.DATABASE_URL, env), source: 'DATABASE_URL' };
+  return { kind: 'embedded', home: astoreHome(env) };
+}

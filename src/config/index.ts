@@ -1,0 +1,5 @@
+export { readPostgresYaml, formatPostgresYaml, postgresYamlSchema, type PostgresYaml } from './postgres-yaml.ts';
+export {
+  resolveTarget, astoreHome, tlsFromEnv, connectionFromYaml, connectionFromUrl, connectionUrl,
+  type DatabaseTarget, type PgConnection, type TargetOptions,
+} from './connection.ts';

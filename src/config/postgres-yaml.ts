@@ -1,0 +1,53 @@
+/**
+ * The seeds' `postgres.yaml`: host, port, database, username, su_username, su_password.
+ * The store connects as the superuser pair (restore and backup need it); `username` is the
+ * application role and is kept for `astore db info` round trips.
+ */
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { AppError } from '../errors/index.ts';
+
+export const postgresYamlSchema = z.object({
+  host: z.string().min(1),
+  port: z.coerce.number().int().min(1).max(65535).default(5432),
+  database: z.string().min(1),
+  username: z.string().min(1).optional(),
+  su_username: z.string().min(1),
+  su_password: z.union([z.string(), z.number()]).transform(String),
+});
+export type PostgresYaml = z.infer<typeof postgresYamlSchema>;
+
+export function readPostgresYaml(file: string): PostgresYaml {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AppError('CONFIG_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`, {
+      hint: 'pass the path of a postgres.yaml with host, port, database, username, su_username and su_password',
+      exitCode: 2,
+    });
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new AppError('CONFIG_INVALID', `${file} is not valid YAML: ${(err as Error).message}`, { exitCode: 2 });
+  }
+  const parsed = postgresYamlSchema.safeParse(doc);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new AppError('CONFIG_INVALID', `${file} is not a valid postgres.yaml (${fields})`, {
+      hint: 'expected keys: host, port, database, username, su_username, su_password',
+      exitCode: 2,
+    });
+  }
+  return parsed.data;
+}
+
+export function formatPostgresYaml(p: PostgresYaml): string {
+  return stringify({
+    host: p.host, port: p.port, database: p.database, username: p.username ?? p.su_username,
+    su_username: p.su_username, su_password: p.su_password,
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * Opening the store's database: attaches to (or starts) the embedded PostgreSQL of ASTORE_HOME,
+ * or connects to a configured server, and hands out a pg Pool whose sessions use the store schema.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import {
+  connectionUrl, formatPostgresYaml, readPostgresYaml, resolveTarget,
+  type PgConnection, type PostgresYaml, type TargetOptions,
+} from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { otherSessions, startCluster, type RunningCluster } from './embedded.ts';
+
+export const STORE_SCHEMA = 'astore';
+const EMBEDDED_DATABASE = 'store';
+
+export interface Database {
+  pool: pg.Pool;
+  connection: PgConnection;
+  /** Set when the embedded server is in use. */
+  embedded?: { home: string; cluster: RunningCluster } | undefined;
+  close(): Promise<void>;
+}
+
+/** The embedded server's postgres.yaml, created with a random password on first use. */
+async function embeddedCredentials(home: string): Promise<PostgresYaml> {
+  const file = join(home, 'postgres.yaml');
+  if (existsSync(file)) return readPostgresYaml(file);
+  await mkdir(home, { recursive: true });
+  const creds: PostgresYaml = {
+    host: '127.0.0.1', port: 0, database: EMBEDDED_DATABASE, username: 'postgres',
+    su_username: 'postgres', su_password: randomBytes(18).toString('base64url'),
+  };
+  await writeAtomic(file, formatPostgresYaml(creds), 0o600);
+  return creds;
+}
+
+export async function writeAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+  await writeFile(tmp, data, { mode, flush: true });
+  await rename(tmp, file);
+}
+
+async function openEmbedded(home: string): Promise<{ connection: PgConnection; cluster: RunningCluster }> {
+  const creds = await embeddedCredentials(home);
+  const cluster = await startCluster({
+    dataDir: join(home, 'pg'), password: creds.su_password, port: creds.port || 0, logFile: join(home, 'postgres.log'),
+  });
+  if (cluster.port !== creds.port) {
+    await writeAtomic(join(home, 'postgres.yaml'), formatPostgresYaml({ ...creds, port: cluster.port }), 0o600);
+  }
+  const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+  await admin.connect();
+  try {
+    const r = await admin.query('select 1 from pg_database where datname = $1', [creds.database]);
+    if (r.rowCount === 0) await admin.query(`create database "${creds.database}"`);
+  } catch (err) {
+    // Two processes may create it at once; the loser sees a duplicate_database error.
+    if ((err as { code?: string }).code !== '42P04') throw err;
+  } finally {
+    await admin.end();
+  }
+  return {
+    cluster,
+    connection: { host: '127.0.0.1', port: cluster.port, database: creds.database, user: creds.su_username, password: creds.su_password },
+  };
+}
+
+export function createPool(connection: PgConnection, max = 10): pg.Pool {
+  const pool = new pg.Pool({
+    host: connection.host, port: connection.port, database: connection.database,
+    user: connection.user, password: connection.password, ssl: connection.ssl, max,
+    options: `-c search_path=${STORE_SCHEMA},public`,
+  });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export async function openDatabase(opts: TargetOptions & { poolSize?: number } = {}): Promise<Database> {
+  const target = resolveTarget(opts);
+  let connection: PgConnection;
+  let embedded: Database['embedded'];
+  if (target.kind === 'embedded') {
+    const e = await openEmbedded(target.home);
+    connection = e.connection;
+    embedded = { home: target.home, cluster: e.cluster };
+  } else {
+    connection = target.connection;
+  }
+  const pool = createPool(connection, opts.poolSize);
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await pool.end();
+    throw describeConnectionError(err, connection);
+  }
+  return {
+    pool, connection, embedded,
+    async close() {
+      await pool.end();
+      if (embedded?.cluster.owned) {
+        // Leave the server up when another process (e.g. a concurrent CLI command) still uses it.
+        const others = await otherSessions(embedded.cluster.url('postgres')).catch(() => 0);
+        if (others === 0) await embedded.cluster.stop();
+      }
+    },
+  };
+}
+
+/** Turns a driver error into one that says which part of connecting failed. */
+export function describeConnectionError(err: unknown, c: PgConnection): AppError {
+  const e = err as { code?: string; message?: string };
+  const where = `${c.user}@${c.host}:${c.port}/${c.database}`;
+  const msg = e.message ?? String(err);
+  const table: Array<[boolean, string, string, string]> = [
+    [e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN', 'PG_DNS', `cannot resolve host ${c.host}`, 'check the host name in postgres.yaml / DATABASE_URL'],
+    [e.code === 'ECONNREFUSED', 'PG_REFUSED', `connection refused by ${c.host}:${c.port}`, 'is PostgreSQL running and listening on that address and port?'],
+    [e.code === 'ETIMEDOUT', 'PG_TIMEOUT', `connection to ${c.host}:${c.port} timed out`, 'check the network path and firewall'],
+    [/certificate|self.signed|SSL|TLS|altnames/i.test(msg), 'PG_TLS', `TLS handshake with ${c.host}:${c.port} failed: ${msg}`, 'check PG_CA_FILE: it must be the CA that signed the server certificate, and the host must match the certificate'],
+    [e.code === '28P01' || e.code === '28000', 'PG_AUTH', `authentication failed for ${where}: ${msg}`, 'check su_username / su_password (or the URL credentials)'],
+    [e.code === '3D000', 'PG_NO_DATABASE', `database ${c.database} does not exist on ${c.host}:${c.port}`, 'create it or fix the database name'],
+    [e.code === '42501', 'PG_PERMISSION', `permission denied for ${where}: ${msg}`, 'use a role with the needed privileges (su_username)'],
+  ];
+  for (const [match, code, message, hint] of table) {
+    if (match) return new AppError(code, message, { hint, exitCode: 3, cause: err });
+  }
+  return new AppError('PG_CONNECT', `cannot connect to ${where}: ${msg}`, { exitCode: 3, cause: err });
+}
+
+export { connectionUrl };

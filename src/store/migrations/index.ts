@@ -1,0 +1,125 @@
+/**
+ * Schema migrations, applied in order inside the store schema (search_path), each in its own
+ * transaction together with its row in schema_migrations. The schema release of a database is
+ * the release of its newest applied migration.
+ *
+ * Migrations never name a schema, so the same list can build a staging schema during restore.
+ */
+import type pg from 'pg';
+import { AppError } from '../../errors/index.ts';
+import { m001Core } from './m001_core.ts';
+import { m002Training } from './m002_training.ts';
+import { m003Secrets } from './m003_secrets.ts';
+import type { Migration, MigrationContext } from './types.ts';
+
+export type { Migration, MigrationContext } from './types.ts';
+
+export const MIGRATIONS: readonly Migration[] = [m001Core, m002Training, m003Secrets];
+export const CURRENT_RELEASE = MIGRATIONS[MIGRATIONS.length - 1]!.release;
+
+/** Serialises migrators across processes (any int64 unique to this purpose). */
+const MIGRATION_LOCK = 0x61_73_74_6f_72_65; // "astore"
+
+function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+export interface MigrateOptions {
+  schema: string;
+  /** Stop after the last migration of this release (restore builds old schemas this way). */
+  untilRelease?: string;
+  context: MigrationContext;
+}
+
+export interface MigrateResult { applied: Migration[]; release: string | undefined }
+
+export async function appliedMigrations(client: pg.ClientBase, schema: string): Promise<number[]> {
+  const exists = await client.query(
+    `select 1 from pg_tables where schemaname = $1 and tablename = 'schema_migrations'`, [schema]);
+  if (exists.rowCount === 0) return [];
+  const r = await client.query<{ id: number }>(`select id from ${quoteIdent(schema)}.schema_migrations order by id`);
+  return r.rows.map((row) => row.id);
+}
+
+export async function schemaRelease(client: pg.ClientBase, schema: string): Promise<string | undefined> {
+  const ids = await appliedMigrations(client, schema);
+  const last = ids[ids.length - 1];
+  return last === undefined ? undefined : MIGRATIONS.find((m) => m.id === last)?.release;
+}
+
+export async function migrate(client: pg.ClientBase, opts: MigrateOptions): Promise<MigrateResult> {
+  const schema = quoteIdent(opts.schema);
+  if (opts.untilRelease && !MIGRATIONS.some((m) => m.release === opts.untilRelease)) {
+    throw new AppError('UNKNOWN_RELEASE', `no schema release ${opts.untilRelease} is known to this store`);
+  }
+  await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  try {
+    await client.query(`create schema if not exists ${schema}`);
+    await client.query(`create table if not exists ${schema}.schema_migrations (
+      id integer primary key, name text not null, release text not null, applied_at timestamptz not null default now())`);
+    const done = new Set(await appliedMigrations(client, opts.schema));
+    const known = new Set(MIGRATIONS.map((m) => m.id));
+    const unknown = [...done].filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new AppError('SCHEMA_TOO_NEW', `the database schema has migrations this store does not know (${unknown.join(', ')})`, {
+        hint: `it was written by a newer store release; run that release (this one is ${CURRENT_RELEASE})`, exitCode: 4,
+      });
+    }
+    const applied: Migration[] = [];
+    const lastIndex = opts.untilRelease
+      ? MIGRATIONS.map((m) => m.release).lastIndexOf(opts.untilRelease)
+      : MIGRATIONS.length - 1;
+    for (const m of MIGRATIONS.slice(0, lastIndex + 1)) {
+      if (done.has(m.id)) continue;
+      await client.query('begin');
+      try {
+        await client.query(`set local search_path = ${schema}, public`);
+        if (typeof m.up === 'string') await client.query(m.up);
+        else await m.up(client, opts.context);
+        await client.query(`insert into ${schema}.schema_migrations (id, name, release) values ($1, $2, $3)`, [m.id, m.name, m.release]);
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback');
+        throw new AppError('MIGRATION_FAILED', `migration ${m.id} (${m.name}, release ${m.release}) failed: ${(err as Error).message}`, { cause: err, exitCode: 4 });
+      }
+      applied.push(m);
+    }
+    return { applied, release: await schemaRelease(client, opts.schema) };
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  }
+}
+
+/** "1.1.3" → "1.1.x": upgrade paths speak of release lines, like the seeds' table. */
+export function releaseLine(release: string): string {
+  const [major, minor] = release.split('.');
+  return `${major}.${minor}.x`;
+}
+
+/**
+ * Which release lines a backup can be restored into, by the release line it was taken at. Like
+ * the seeds' table, a path not listed must go through an intermediate release first.
+ */
+export const UPGRADE_PATHS: ReadonlyArray<{ from: string; to: readonly string[] }> = [
+  { from: '1.2.x', to: ['1.2.x'] },
+  { from: '1.1.x', to: ['1.1.x', '1.2.x'] },
+  { from: '1.0.x', to: ['1.0.x', '1.1.x'] },
+];
+
+export function checkUpgradePath(fromRelease: string, toRelease: string = CURRENT_RELEASE): void {
+  const from = releaseLine(fromRelease);
+  const to = releaseLine(toRelease);
+  const row = UPGRADE_PATHS.find((p) => p.from === from);
+  if (row?.to.includes(to)) return;
+  if (!row) {
+    const newer = MIGRATIONS.every((m) => m.release !== fromRelease);
+    throw new AppError('UPGRADE_PATH_UNSUPPORTED',
+      `the backup is at schema release ${fromRelease}, which this store (${toRelease}) ${newer ? 'does not know' : 'cannot upgrade from'}`,
+      { hint: newer ? `restore it with the store release that wrote it (${fromRelease}) or newer` : 'restore it with an older store release first', exitCode: 4 });
+  }
+  // Find a release line from which `to` is reachable and that `from` can reach: the stop to go through.
+  const via = row.to.find((mid) => mid !== from && UPGRADE_PATHS.find((p) => p.from === mid)?.to.includes(to));
+  throw new AppError('UPGRADE_PATH_UNSUPPORTED',
+    `upgrading from release ${from} to ${to} is not supported`,
+    { hint: via ? `restore the backup into a ${via} store first, take a new backup there, then restore that one here` : `supported targets from ${from}: ${row.to.join(', ')}`, exitCode: 4 });
+}

@@ -1,0 +1,92 @@
+/**
+ * Opening the store: database, encryption key and schema, checked against each other before
+ * anything is served. The key is verified against the fingerprint the database recorded, so a
+ * store never runs (or encrypts new data) with the wrong key.
+ */
+import { join } from 'node:path';
+import type pg from 'pg';
+import {
+  EncryptionKey, encryptWebhooks, formatSecretYaml, readSecretFile, SECRET_FILE_NAME,
+} from '../auth/index.ts';
+import { astoreHome, type TargetOptions } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { openDatabase, STORE_SCHEMA, writeAtomic, type Database } from './database.ts';
+import { CURRENT_RELEASE, migrate, schemaRelease } from './migrations/index.ts';
+
+export interface Store extends Database {
+  key: EncryptionKey;
+  release: string;
+  home: string;
+}
+
+export interface OpenStoreOptions extends TargetOptions {
+  /** Apply pending migrations (serve and migrate do; other commands require an up-to-date schema). */
+  migrate?: boolean;
+  poolSize?: number;
+}
+
+export function secretFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.ASTORE_ENCRYPTION_SECRET ?? join(astoreHome(env), SECRET_FILE_NAME);
+}
+
+async function recordedFingerprint(client: pg.ClientBase, schema: string): Promise<string | undefined> {
+  const t = await client.query(`select 1 from pg_tables where schemaname = $1 and tablename = 'store_meta'`, [schema]);
+  if (t.rowCount === 0) return undefined;
+  const r = await client.query<{ value: string }>(`select value #>> '{}' as value from "${schema}".store_meta where key = 'encryption_key_fingerprint'`);
+  return r.rows[0]?.value;
+}
+
+/** Loads the key file, creating it only for a store that has never had one. */
+export async function resolveKey(client: pg.ClientBase, schema: string, env: NodeJS.ProcessEnv = process.env): Promise<EncryptionKey> {
+  const file = secretFilePath(env);
+  const recorded = await recordedFingerprint(client, schema);
+  let key = readSecretFile(file);
+  if (!key) {
+    if (recorded) {
+      throw new AppError('KEY_MISSING', `the encryption key file ${file} is missing, but the database holds data encrypted with key ${recorded}`, {
+        hint: `apply the store's ${SECRET_FILE_NAME} with \`astore secret apply -f FILE\` (or set ASTORE_ENCRYPTION_SECRET)`, exitCode: 5,
+      });
+    }
+    key = EncryptionKey.generate();
+    await writeAtomic(file, formatSecretYaml(key), 0o600);
+  }
+  if (recorded && recorded !== key.fingerprint) {
+    throw new AppError('KEY_MISMATCH', `the encryption key in ${file} (${key.fingerprint}) is not the key this database was written with (${recorded})`, {
+      hint: `apply the matching ${SECRET_FILE_NAME} with \`astore secret apply -f FILE\``, exitCode: 5,
+    });
+  }
+  return key;
+}
+
+export async function recordFingerprint(client: pg.ClientBase, schema: string, key: EncryptionKey): Promise<void> {
+  await client.query(`insert into "${schema}".store_meta (key, value) values ('encryption_key_fingerprint', to_jsonb($1::text))
+    on conflict (key) do update set value = excluded.value`, [key.fingerprint]);
+}
+
+export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
+  const db = await openDatabase(opts);
+  try {
+    const client = await db.pool.connect();
+    try {
+      const key = await resolveKey(client, STORE_SCHEMA);
+      let release: string | undefined;
+      if (opts.migrate) {
+        release = (await migrate(client, { schema: STORE_SCHEMA, context: { encryptWebhooks: (w) => encryptWebhooks(w, key) } })).release;
+      } else {
+        release = await schemaRelease(client, STORE_SCHEMA);
+        if (release !== CURRENT_RELEASE) {
+          throw new AppError('SCHEMA_NOT_CURRENT', `the store schema is at release ${release ?? '(none)'}, this program needs ${CURRENT_RELEASE}`, {
+            hint: 'run `astore migrate` (or start `astore serve`, which migrates)', exitCode: 4,
+          });
+        }
+      }
+      await recordFingerprint(client, STORE_SCHEMA, key);
+      return { ...db, key, release: release!, home: astoreHome() };
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,9 @@
+export * as elements from './elements-repo.ts';
+export {
+  createWorkspace, getWorkspace, updateWorkspace, deleteWorkspace, listWorkspaces, findWorkspace, exportElements,
+  workspaceJson, notFound, type ReadContext, type WorkspaceRow,
+} from './workspace-repo.ts';
+export { decodeCursor, encodeCursor, type Page, type PageResult } from './page.ts';
+export * as schemas from './validate.ts';
+export { parseBody, invalidBody, type FieldError, type WorkspaceInput } from './validate.ts';
+export type { Json, Shape } from './serialize.ts';

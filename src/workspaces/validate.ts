@@ -1,0 +1,190 @@
+/**
+ * Request-body validation with the v1 limits (spec §3) and the tolerances real exports need
+ * (§11: empty descriptions, values without `type`, sys- entities without values, legacy node
+ * output, unknown top-level keys). Violations become a 400 whose `errors[]` carry JSON Pointers.
+ */
+import { z } from 'zod';
+import { AppError } from '../errors/index.ts';
+
+const CTL = /[\r\n\t]/;
+const noCtl = (s: string): boolean => !CTL.test(s);
+const CTL_MSG = 'must not contain carriage return, newline or tab characters';
+
+const text = (max: number) => z.string()
+  .min(1, 'must not be empty').max(max, `must be at most ${max} characters`)
+  .refine(noCtl, CTL_MSG).refine((s) => s.trim().length > 0, 'must not be only whitespace');
+const description = z.string().max(128, 'must be at most 128 characters').refine(noCtl, CTL_MSG);
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const SYSTEM_ENTITIES = new Set([
+  'sys-number', 'sys-date', 'sys-time', 'sys-currency', 'sys-percentage', 'sys-person', 'sys-location',
+  'sys-date_range', 'sys-duration', 'sys-email', 'sys-phone_number', 'sys-url', 'sys-organization',
+]);
+
+export const intentName = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters')
+  .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only Unicode letters and digits, underscore, hyphen and period')
+  .refine((s) => !s.startsWith('sys-'), 'Intent name cannot start with sys-');
+
+export const entityName = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters')
+  .regex(/^[\p{L}\p{N}_-]+$/u, 'may contain only Unicode letters and digits, underscore and hyphen')
+  .refine((s) => !s.startsWith('sys-') || SYSTEM_ENTITIES.has(s), 'is not a known system entity (names starting with sys- enable system entities)');
+
+export const mention = z.object({
+  entity: z.string().min(1),
+  location: z.array(z.number().int().min(0)).length(2, 'must hold exactly two offsets'),
+});
+export const example = z.object({ text: text(1024), mentions: z.array(mention).optional() });
+export const counterexample = z.object({ text: text(1024) });
+export const intent = z.object({
+  intent: intentName,
+  description: description.optional(),
+  examples: z.array(example).optional(),
+});
+
+export const valueName = text(64);
+export const synonym = text(64);
+export const pattern = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters');
+export const value = z.object({
+  value: valueName,
+  type: z.enum(['synonyms', 'patterns']).optional(),
+  metadata: jsonObject.optional(),
+  synonyms: z.array(synonym).optional(),
+  patterns: z.array(pattern).max(5, 'a value may have at most 5 patterns').optional(),
+}).superRefine((v, ctx) => {
+  const type = v.type ?? 'synonyms';
+  if (type === 'synonyms' && v.patterns && v.patterns.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['patterns'], message: 'a value of type synonyms cannot have patterns' });
+  }
+  if (type === 'patterns' && v.synonyms && v.synonyms.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['synonyms'], message: 'a value of type patterns cannot have synonyms' });
+  }
+});
+export const entity = z.object({
+  entity: entityName,
+  description: description.optional(),
+  metadata: jsonObject.optional(),
+  fuzzy_match: z.boolean().optional(),
+  values: z.array(value).optional(),
+});
+
+const NODE_TYPES = ['standard', 'event_handler', 'frame', 'slot', 'response_condition', 'folder'] as const;
+const EVENT_NAMES = ['focus', 'input', 'filled', 'validate', 'filled_multiple', 'generic', 'nomatch',
+  'nomatch_responses_depleted', 'digression_return_prompt'] as const;
+const nodeId = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters')
+  .regex(/^[\p{L}\p{N} _.-]+$/u, 'may contain only Unicode letters and digits, space, underscore, hyphen and period');
+export const dialogNode = z.object({
+  dialog_node: nodeId,
+  description: description.optional(),
+  conditions: z.string().max(2048, 'must be at most 2048 characters').refine(noCtl, CTL_MSG).optional(),
+  parent: z.string().optional(),
+  previous_sibling: z.string().optional(),
+  output: jsonObject.optional(),
+  context: jsonObject.optional(),
+  metadata: jsonObject.optional(),
+  next_step: z.object({
+    behavior: z.enum(['get_user_input', 'skip_user_input', 'jump_to', 'reprompt', 'skip_slot', 'skip_all_slots']),
+    dialog_node: z.string().optional(),
+    selector: z.enum(['condition', 'client', 'user_input', 'body']).optional(),
+  }).loose().superRefine((s, ctx) => {
+    if (s.behavior === 'jump_to' && !s.dialog_node) ctx.addIssue({ code: 'custom', path: ['dialog_node'], message: 'is required when behavior is jump_to' });
+  }).optional(),
+  title: z.string().min(1).max(512, 'must be at most 512 characters').optional(),
+  type: z.enum(NODE_TYPES).optional(),
+  event_name: z.enum(EVENT_NAMES).optional(),
+  variable: z.string().optional(),
+  actions: z.array(jsonObject).max(5, 'a node may have at most 5 actions').optional(),
+  digress_in: z.enum(['not_available', 'returns', 'does_not_return']).optional(),
+  digress_out: z.enum(['allow_returning', 'allow_all', 'allow_all_never_return']).optional(),
+  digress_out_slots: z.enum(['not_allowed', 'allow_returning', 'allow_all']).optional(),
+  user_label: z.string().min(1).max(512).optional(),
+  disambiguation_opt_out: z.boolean().optional(),
+}).loose();
+
+const webhook = z.object({
+  url: z.string().min(1),
+  name: z.string().min(1),
+  headers: z.array(z.object({ name: z.string().min(1), value: z.string() })).optional(),
+});
+
+export const workspace = z.object({
+  name: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters').refine(noCtl, CTL_MSG).optional(),
+  description: description.optional(),
+  language: z.string().min(2).max(8).regex(/^[a-z]{2}(-[a-z]{2})?$/, 'must be a language code such as en or pt-br').optional(),
+  learning_opt_out: z.boolean().optional(),
+  metadata: jsonObject.optional(),
+  system_settings: jsonObject.optional(),
+  webhooks: z.array(webhook).max(1, 'only one webhook (main_webhook) is supported').optional(),
+  intents: z.array(intent).optional(),
+  entities: z.array(entity).optional(),
+  dialog_nodes: z.array(dialogNode).optional(),
+  counterexamples: z.array(counterexample).optional(),
+});
+
+export type WorkspaceInput = z.infer<typeof workspace>;
+export type IntentInput = z.infer<typeof intent>;
+export type ExampleInput = z.infer<typeof example>;
+export type EntityInput = z.infer<typeof entity>;
+export type ValueInput = z.infer<typeof value>;
+export type DialogNodeInput = z.infer<typeof dialogNode>;
+
+export interface FieldError { message: string; path: string }
+
+function pointer(path: ReadonlyArray<PropertyKey>): string {
+  return '/' + path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+}
+
+export function invalidBody(errors: FieldError[]): AppError {
+  return new AppError('INVALID_REQUEST', 'Invalid Request Body', { status: 400, details: { errors } });
+}
+
+/** Parses `body` with `schema`, or throws a 400 whose errors name each field by JSON Pointer. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown, base: ReadonlyArray<PropertyKey> = []): z.infer<T> {
+  const r = schema.safeParse(body ?? {});
+  if (r.success) return r.data;
+  throw invalidBody(r.error.issues.map((i) => {
+    const path = [...base, ...i.path];
+    const field = path.length ? String(path[path.length - 1]) : 'body';
+    const message = i.code === 'invalid_type' ? `${field}: expected ${(i as { expected?: string }).expected ?? 'another type'}` : `${field} ${i.message}`;
+    return { message: i.message.startsWith('Intent name') ? i.message : message, path: pointer(path) };
+  }));
+}
+
+/** Rejects the same name twice in one body (the unique constraint would otherwise answer 500). */
+export function checkUnique(items: ReadonlyArray<unknown> | undefined, key: (x: never) => string, label: string, base: string): void {
+  if (!items) return;
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const k = key(item as never);
+    if (seen.has(k)) throw invalidBody([{ message: `Unique Violation: ${label} "${k}" appears more than once`, path: `${base}/${i}` }]);
+    seen.set(k, i);
+  });
+}
+
+/** Duplicate checks for a whole workspace body, at every level. */
+export function checkWorkspaceUnique(ws: WorkspaceInput): void {
+  checkUnique(ws.intents, (i: IntentInput) => i.intent, 'intent', '/intents');
+  ws.intents?.forEach((i, n) => checkUnique(i.examples, (e: ExampleInput) => e.text, 'example', `/intents/${n}/examples`));
+  checkUnique(ws.entities, (e: EntityInput) => e.entity, 'entity', '/entities');
+  ws.entities?.forEach((e, n) => {
+    checkUnique(e.values, (v: ValueInput) => v.value, 'value', `/entities/${n}/values`);
+    e.values?.forEach((v, m) => checkUnique(v.synonyms, (s: string) => s, 'synonym', `/entities/${n}/values/${m}/synonyms`));
+  });
+  checkUnique(ws.dialog_nodes, (d: DialogNodeInput) => d.dialog_node, 'dialog node', '/dialog_nodes');
+  checkUnique(ws.counterexamples, (c: { text: string }) => c.text, 'counterexample', '/counterexamples');
+}
+
+/** A node whose parent, previous_sibling or jump target is missing makes the tree invalid (as in WA). */
+export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>): void {
+  const ids = new Set(nodes.map((n) => n.dialog_node));
+  nodes.forEach((n, i) => {
+    for (const ref of ['parent', 'previous_sibling'] as const) {
+      const target = n[ref];
+      if (target !== undefined && !ids.has(target)) {
+        throw invalidBody([{
+          message: `Invalid tree detected. Dialog node '${n.dialog_node}' is poorly defined. Check its parent or previous_sibling value.`,
+          path: `/dialog_nodes/${i}/${ref}`,
+        }]);
+      }
+    }
+  });
+}

@@ -1,0 +1,204 @@
+/**
+ * Workspaces: create (a whole skill in one transaction), read (with or without its elements),
+ * update (replace or append), delete, list. Instance scoping is in every query, so a workspace
+ * is only ever reached through the instance that owns it.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { decryptWebhooks, encryptWebhooks, type EncryptionKey } from '../auth/index.ts';
+import { AppError } from '../errors/index.ts';
+import {
+  insertCounterexamples, insertEntities, insertIntents, insertNodes,
+} from './insert.ts';
+import {
+  audit, compact, counterexampleJson, entityJson, groupBy, intentJson, nodeJson, stableSort, valueJson,
+  type EntityRow, type ExampleRow, type IntentRow, type Json, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
+} from './serialize.ts';
+import { checkDialogTree, checkWorkspaceUnique, type WorkspaceInput } from './validate.ts';
+import { pageClause, type Page, type PageResult } from './page.ts';
+
+type Db = Pick<pg.ClientBase, 'query'>;
+
+export interface WorkspaceRow {
+  id: string; instance_id: string; name: string; description: string | null; language: string;
+  learning_opt_out: boolean; metadata: unknown; system_settings: unknown; webhooks: unknown;
+  created: Date; updated: Date; status: string; status_error: string | null;
+}
+
+export const notFound = (): AppError => new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
+export const conflict = (what: string): AppError => new AppError('CONFLICT', `Unique Violation: ${what} already exists`, { status: 409 });
+
+/**
+ * Training status from the model table: Available when the model covers the latest training-data
+ * change and was built by the running algorithm; Failed when the last attempt for the current
+ * data failed; otherwise Training.
+ */
+export const STATUS_SQL = `
+  case
+    when f.failed_at is not null and (w.training_requested is null or f.failed_at >= w.training_requested) then 'Failed'
+    when m.workspace_id is not null and m.algorithm_version = $ALGO
+         and (w.training_requested is null or m.trained_at >= w.training_requested) then 'Available'
+    else 'Training' end`;
+
+const WORKSPACE_COLUMNS = (algoParam: string): string => `
+  w.id, w.instance_id, w.name, w.description, w.language, w.learning_opt_out, w.metadata, w.system_settings, w.webhooks,
+  w.created, w.updated, ${STATUS_SQL.replace('$ALGO', algoParam)} as status, f.message as status_error`;
+const WORKSPACE_FROM = `workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id`;
+
+export interface ReadContext { key: EncryptionKey; algorithmVersion: string }
+
+export function workspaceJson(w: WorkspaceRow, shape: Shape, key: EncryptionKey): Json {
+  return audit(compact({
+    name: w.name,
+    description: w.description,
+    language: w.language,
+    learning_opt_out: w.learning_opt_out,
+    metadata: w.metadata,
+    system_settings: w.system_settings,
+    webhooks: w.webhooks ? decryptWebhooks(w.webhooks, key) : null,
+    workspace_id: w.id,
+    status: w.status,
+    status_errors: w.status_error ? [{ message: w.status_error }] : null,
+  }), w, shape);
+}
+
+export async function findWorkspace(db: Db, instanceId: string, workspaceId: string, ctx: ReadContext, lock = false): Promise<WorkspaceRow> {
+  if (lock) {
+    const l = await db.query('select 1 from workspaces where id::text = $1 and instance_id = $2 for update', [workspaceId, instanceId]);
+    if (l.rowCount === 0) throw notFound();
+  }
+  const r = await db.query<WorkspaceRow>(
+    `select ${WORKSPACE_COLUMNS('$3')} from ${WORKSPACE_FROM} where w.id::text = $1 and w.instance_id = $2`,
+    [workspaceId, instanceId, ctx.algorithmVersion]);
+  const row = r.rows[0];
+  if (!row) throw notFound();
+  return row;
+}
+
+export async function listWorkspaces(db: Db, instanceId: string, page: Page, shape: Shape, ctx: ReadContext): Promise<PageResult<Json>> {
+  const { sql, total } = pageClause(page, { name: 'w.name', updated: 'w.updated' }, 'w.created, w.id');
+  const r = await db.query<WorkspaceRow & { total: string }>(
+    `select ${WORKSPACE_COLUMNS('$2')}, ${total} from ${WORKSPACE_FROM} where w.instance_id = $1 ${sql}`,
+    [instanceId, ctx.algorithmVersion]);
+  return { items: r.rows.map((w) => workspaceJson(w, shape, ctx.key)), total: r.rows[0] ? Number(r.rows[0].total) : 0 };
+}
+
+/** Every element of a workspace, as the export (`export=true`) shows them. */
+export async function exportElements(db: Db, workspaceId: string, shape: Shape): Promise<Json> {
+  const [intents, examples, entities, values, synonyms, nodes, cx] = await Promise.all([
+    db.query<IntentRow>('select id, intent, description, created, updated from intents where workspace_id = $1 order by id', [workspaceId]),
+    db.query<ExampleRow>(`select e.intent_id, e.text, e.mentions, e.created, e.updated from examples e
+      join intents i on i.id = e.intent_id where i.workspace_id = $1 order by e.id`, [workspaceId]),
+    db.query<EntityRow>('select id, entity, description, fuzzy_match, metadata, created, updated from entities where workspace_id = $1 order by id', [workspaceId]),
+    db.query<ValueRow>(`select v.id, v.entity_id, v.value, v.type, v.metadata, v.patterns, v.created, v.updated from entity_values v
+      join entities e on e.id = v.entity_id where e.workspace_id = $1 order by v.id`, [workspaceId]),
+    db.query<SynonymRow>(`select s.value_id, s.synonym, s.created, s.updated from synonyms s join entity_values v on v.id = s.value_id
+      join entities e on e.id = v.entity_id where e.workspace_id = $1 order by s.id`, [workspaceId]),
+    db.query<NodeRow>('select dialog_node, node, created, updated from dialog_nodes where workspace_id = $1 order by id', [workspaceId]),
+    db.query<TextRow>('select text, created, updated from counterexamples where workspace_id = $1 order by id', [workspaceId]),
+  ]);
+  const exByIntent = groupBy(examples.rows, (e) => e.intent_id);
+  const valByEntity = groupBy(values.rows, (v) => v.entity_id);
+  const synByValue = groupBy(synonyms.rows, (s) => s.value_id);
+  return {
+    intents: stableSort(intents.rows, (i) => i.intent, shape).map((i) => intentJson(i, exByIntent.get(i.id) ?? [], shape)),
+    entities: stableSort(entities.rows, (e) => e.entity, shape).map((e) => entityJson(e,
+      stableSort(valByEntity.get(e.id) ?? [], (v) => v.value, shape).map((v) => valueJson(v, synByValue.get(v.id) ?? [], shape)), shape)),
+    dialog_nodes: stableSort(nodes.rows, (n) => n.dialog_node, shape).map((n) => nodeJson(n, shape)),
+    counterexamples: stableSort(cx.rows, (c) => c.text, shape).map((c) => counterexampleJson(c, shape)),
+  };
+}
+
+export async function getWorkspace(db: Db, instanceId: string, workspaceId: string, opts: { export: boolean } & Shape, ctx: ReadContext): Promise<Json> {
+  const w = await findWorkspace(db, instanceId, workspaceId, ctx);
+  const json = workspaceJson(w, opts, ctx.key);
+  return opts.export ? { ...json, ...(await exportElements(db, w.id, opts)) } : json;
+}
+
+/** Marks the workspace's training data as changed (the trainer picks it up) and bumps `updated`. */
+export async function touch(db: Db, workspaceId: string, trainingData: boolean): Promise<void> {
+  await db.query(
+    `update workspaces set updated = now()${trainingData ? ', training_requested = clock_timestamp()' : ''} where id = $1`,
+    [workspaceId]);
+}
+
+async function insertElements(db: Db, id: string, ws: WorkspaceInput): Promise<void> {
+  await insertIntents(db, id, ws.intents ?? []);
+  await insertEntities(db, id, ws.entities ?? []);
+  await insertNodes(db, id, ws.dialog_nodes ?? []);
+  await insertCounterexamples(db, id, (ws.counterexamples ?? []).map((c) => c.text));
+}
+
+export async function createWorkspace(db: Db, instanceId: string, ws: WorkspaceInput, key: EncryptionKey): Promise<string> {
+  checkWorkspaceUnique(ws);
+  checkDialogTree(ws.dialog_nodes ?? []);
+  const id = randomUUID();
+  await db.query(`insert into workspaces (id, instance_id, name, description, language, learning_opt_out, metadata,
+      system_settings, webhooks, training_requested) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())`, [
+    id, instanceId, ws.name ?? 'Workspace', ws.description ?? null, ws.language ?? 'en', ws.learning_opt_out ?? false,
+    ws.metadata ?? null, ws.system_settings ?? null, ws.webhooks ? JSON.stringify(encryptWebhooks(ws.webhooks, key)) : null,
+  ]);
+  await insertElements(db, id, ws);
+  return id;
+}
+
+/**
+ * append=false: each collection present replaces the old one wholesale; append=true: new
+ * elements are added and a collision with an existing one fails the request (409).
+ */
+export async function updateWorkspace(db: Db, instanceId: string, workspaceId: string, ws: WorkspaceInput, append: boolean, ctx: ReadContext): Promise<void> {
+  checkWorkspaceUnique(ws);
+  const w = await findWorkspace(db, instanceId, workspaceId, ctx, true);
+  const id = w.id;
+  const set: string[] = [];
+  const args: unknown[] = [id];
+  const field = (col: string, v: unknown): void => { args.push(v); set.push(`${col} = $${args.length}`); };
+  if (ws.name !== undefined) field('name', ws.name);
+  if (ws.description !== undefined) field('description', ws.description);
+  if (ws.language !== undefined) field('language', ws.language);
+  if (ws.learning_opt_out !== undefined) field('learning_opt_out', ws.learning_opt_out);
+  if (ws.metadata !== undefined) field('metadata', ws.metadata);
+  if (ws.system_settings !== undefined) field('system_settings', ws.system_settings);
+  if (ws.webhooks !== undefined) field('webhooks', JSON.stringify(encryptWebhooks(ws.webhooks, ctx.key)));
+  if (set.length > 0) await db.query(`update workspaces set ${set.join(', ')} where id = $1`, args);
+
+  if (!append) {
+    if (ws.intents) await db.query('delete from intents where workspace_id = $1', [id]);
+    if (ws.entities) await db.query('delete from entities where workspace_id = $1', [id]);
+    if (ws.dialog_nodes) await db.query('delete from dialog_nodes where workspace_id = $1', [id]);
+    if (ws.counterexamples) await db.query('delete from counterexamples where workspace_id = $1', [id]);
+  } else {
+    await checkAppendCollisions(db, id, ws);
+  }
+  try {
+    await insertElements(db, id, ws);
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw conflict('an element of the update');
+    throw err;
+  }
+  if (ws.dialog_nodes) {
+    const all = await db.query<{ dialog_node: string; node: Json }>('select dialog_node, node from dialog_nodes where workspace_id = $1', [id]);
+    checkDialogTree(all.rows.map((r) => ({ ...r.node, dialog_node: r.dialog_node }) as never));
+  }
+  const trainingChanged = Boolean(ws.intents || ws.entities || ws.counterexamples || ws.language !== undefined);
+  await touch(db, id, trainingChanged);
+}
+
+async function checkAppendCollisions(db: Db, id: string, ws: WorkspaceInput): Promise<void> {
+  const checks: Array<[string[] | undefined, string, string]> = [
+    [ws.intents?.map((i) => i.intent), 'select intent as k from intents where workspace_id = $1 and intent = any($2)', 'intent'],
+    [ws.entities?.map((e) => e.entity), 'select entity as k from entities where workspace_id = $1 and entity = any($2)', 'entity'],
+    [ws.dialog_nodes?.map((n) => n.dialog_node), 'select dialog_node as k from dialog_nodes where workspace_id = $1 and dialog_node = any($2)', 'dialog node'],
+    [ws.counterexamples?.map((c) => c.text), 'select text as k from counterexamples where workspace_id = $1 and text = any($2)', 'counterexample'],
+  ];
+  for (const [names, sql, label] of checks) {
+    if (!names || names.length === 0) continue;
+    const r = await db.query<{ k: string }>(sql, [id, names]);
+    if (r.rows[0]) throw conflict(`${label} "${r.rows[0].k}"`);
+  }
+}
+
+export async function deleteWorkspace(db: Db, instanceId: string, workspaceId: string): Promise<void> {
+  const r = await db.query('delete from workspaces where id::text = $1 and instance_id = $2', [workspaceId, instanceId]);
+  if (r.rowCount === 0) throw notFound();
+}
