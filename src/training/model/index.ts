@@ -1,4 +1,6 @@
 export { ALGORITHM_VERSION, IntentModel, trainIntentModel, type IntentScore, type ModelState, type TrainingData } from './model.ts';
+export { deserializeModel, serializeModel } from './serialize.ts';
+export { trainingDataHash } from './hash.ts';
 export { parseCsvRecords, parseLabelledCsv, type LabelledText } from './csv.ts';
 export {
   DEFAULT_THRESHOLD, evaluateIntents, isOutOfScopeLabel, predictAll, scorePredictions, toTrainingData,

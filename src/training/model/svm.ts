@@ -10,8 +10,11 @@ import type { SparseVector } from './vectorizer.ts';
 export interface SvmOptions {
   /** Regularisation: larger C fits the training data harder. */
   c: number;
-  /** Value of the constant bias feature (liblinear's -B). */
-  bias: number;
+  /**
+   * Fixed decision offset instead of a learned bias: an input with no known features then gets
+   * margin `offset` for every intent (low confidence), however few intents the workspace has.
+   */
+  offset: number;
   maxPasses: number;
   /** Stop when the projected-gradient spread falls below this. */
   epsilon: number;
@@ -26,18 +29,18 @@ export interface LinearWeights {
 export function trainOneVsRest(x: SparseVector[], labels: Int32Array, classes: number, dims: number, opts: SvmOptions): LinearWeights {
   const weights = new Float32Array(dims * classes);
   const biases = new Float32Array(classes);
-  const sqNorm = x.map((v) => v.val.reduce((s, a) => s + a * a, 0) + opts.bias * opts.bias);
-  const w = new Float64Array(dims + 1);
+  const sqNorm = x.map((v) => v.val.reduce((s, a) => s + a * a, 0));
+  const w = new Float64Array(dims);
   for (let c = 0; c < classes; c++) {
     w.fill(0);
-    trainBinary(x, labels, c, sqNorm, w, dims, opts);
+    trainBinary(x, labels, c, sqNorm, w, opts);
     for (let f = 0; f < dims; f++) weights[f * classes + c] = w[f]!;
-    biases[c] = w[dims]! * opts.bias;
+    biases[c] = opts.offset;
   }
   return { weights, biases };
 }
 
-function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm: number[], w: Float64Array, dims: number, opts: SvmOptions): void {
+function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm: number[], w: Float64Array, opts: SvmOptions): void {
   const n = x.length;
   const diag = 0.5 / opts.c;
   const alpha = new Float64Array(n);
@@ -60,7 +63,7 @@ function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm:
       const i = active[s]!;
       const v = x[i]!;
       const yi = y[i]!;
-      let dot = w[dims]! * opts.bias;
+      let dot = opts.offset;
       for (let k = 0; k < v.idx.length; k++) dot += w[v.idx[k]!]! * v.val[k]!;
       const g = yi * dot - 1 + diag * alpha[i]!;
       let pg = g;
@@ -83,7 +86,6 @@ function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm:
         alpha[i] = next;
         const d = (next - old) * yi;
         for (let k = 0; k < v.idx.length; k++) w[v.idx[k]!]! += d * v.val[k]!;
-        w[dims]! += d * opts.bias;
       }
     }
     if (maxPg - minPg <= opts.epsilon) {
