@@ -1,0 +1,180 @@
+/**
+ * Compiles a workspace's dialog once: the node tree in sibling order, every condition, output and
+ * context value parsed into closures, and the entity tables built. The result is immutable and is
+ * what the message endpoint caches per workspace version.
+ */
+import { compileEntities, type EntityMatcher } from './entities.ts';
+import { compileExpression, ExpressionSyntaxError, type Evaluate } from './expression.ts';
+import { compileTemplate, compileValue } from './template.ts';
+import type { DialogNode, LogMessage, NextStep, Workspace } from './types.ts';
+
+export type SelectionPolicy = 'sequential' | 'random' | 'multiline';
+
+export type CompiledGeneric =
+  | { kind: 'text'; values: Evaluate[]; policy: SelectionPolicy; delimiter: string }
+  | { kind: 'other'; item: Evaluate };
+
+export interface CompiledNode {
+  id: string;
+  type: NonNullable<DialogNode['type']>;
+  raw: DialogNode;
+  parent: CompiledNode | undefined;
+  /** undefined when the node has no condition; see `defaultCondition`. */
+  condition: Evaluate | undefined;
+  context: Array<[string, Evaluate]>;
+  generic: CompiledGeneric[];
+  /** Output keys other than generic/text (e.g. custom `action` objects), passed through. */
+  extraOutput: Array<[string, Evaluate]>;
+  nextStep: NextStep | undefined;
+  /** Slot nodes: the context variable the slot fills, without `$`. */
+  variable: string | undefined;
+  /** standard, frame and folder children, in sibling order: the next turn's candidates. */
+  children: CompiledNode[];
+  responseConditions: CompiledNode[];
+  slots: CompiledNode[];
+  handlers: Map<string, CompiledNode[]>;
+  /** Position among its parent's dialog children (or the roots). */
+  siblings: CompiledNode[];
+}
+
+export interface CompiledDialog {
+  roots: CompiledNode[];
+  nodes: Map<string, CompiledNode>;
+  entities: EntityMatcher;
+  /** Problems found while compiling: conditions or outputs that cannot be read. */
+  warnings: LogMessage[];
+}
+
+export function compileDialog(workspace: Workspace): CompiledDialog {
+  const warnings: LogMessage[] = [];
+  const raw = (workspace.dialog_nodes ?? []).filter((n) => !n.disabled);
+  const nodes = new Map<string, CompiledNode>();
+  for (const n of raw) nodes.set(n.dialog_node, compileNode(n, warnings));
+
+  const byParent = new Map<string | undefined, DialogNode[]>();
+  for (const n of raw) {
+    const parent = n.parent !== undefined && nodes.has(n.parent) ? n.parent : undefined;
+    const list = byParent.get(parent) ?? [];
+    list.push(n);
+    byParent.set(parent, list);
+  }
+
+  let roots: CompiledNode[] = [];
+  for (const [parentId, group] of byParent) {
+    const ordered = siblingOrder(group).map((n) => nodes.get(n.dialog_node)!);
+    const parent = parentId === undefined ? undefined : nodes.get(parentId)!;
+    const dialogChildren = ordered.filter((c) => c.type === 'standard' || c.type === 'frame' || c.type === 'folder');
+    for (const c of ordered) {
+      c.parent = parent;
+      c.siblings = dialogChildren;
+    }
+    if (!parent) {
+      roots = dialogChildren;
+      continue;
+    }
+    parent.children = dialogChildren;
+    parent.responseConditions = ordered.filter((c) => c.type === 'response_condition');
+    parent.slots = ordered.filter((c) => c.type === 'slot');
+    for (const h of ordered.filter((c) => c.type === 'event_handler')) {
+      const event = h.raw.event_name ?? 'input';
+      parent.handlers.set(event, [...(parent.handlers.get(event) ?? []), h]);
+    }
+  }
+
+  const entities = compileEntities(workspace.entities ?? []);
+  warnings.push(...entities.warnings);
+  return { roots, nodes, entities, warnings };
+}
+
+/** Follows the previous_sibling chain; nodes with a broken chain keep their export order at the end. */
+function siblingOrder(group: DialogNode[]): DialogNode[] {
+  const ids = new Set(group.map((n) => n.dialog_node));
+  const after = new Map<string | undefined, DialogNode[]>();
+  for (const n of group) {
+    const prev = n.previous_sibling !== undefined && ids.has(n.previous_sibling) ? n.previous_sibling : undefined;
+    after.set(prev, [...(after.get(prev) ?? []), n]);
+  }
+  const out: DialogNode[] = [];
+  const seen = new Set<string>();
+  const walk = (prev: string | undefined): void => {
+    for (const n of after.get(prev) ?? []) {
+      if (seen.has(n.dialog_node)) continue;
+      seen.add(n.dialog_node);
+      out.push(n);
+      walk(n.dialog_node);
+    }
+  };
+  walk(undefined);
+  for (const n of group) if (!seen.has(n.dialog_node)) out.push(n);
+  return out;
+}
+
+function compileNode(n: DialogNode, warnings: LogMessage[]): CompiledNode {
+  const where = `dialog node "${n.dialog_node}"`;
+  const guard = <T>(what: string, fallback: T, build: () => T): T => {
+    try {
+      return build();
+    } catch (err) {
+      if (!(err instanceof ExpressionSyntaxError)) throw err;
+      warnings.push({ level: 'warn', code: 'dialog.expression_invalid', msg: `${what} of ${where} cannot be read (${err.message}); it is ignored.`, source: { dialog_node: n.dialog_node } });
+      return fallback;
+    }
+  };
+  const conditionText = n.conditions?.trim();
+  const condition = conditionText
+    ? guard<Evaluate>(`Condition "${conditionText}"`, () => false, () => compileExpression(conditionText))
+    : undefined;
+  const context = Object.entries(n.context ?? {}).map(([k, v]) => [k, guard<Evaluate>(`Context variable "${k}"`, () => undefined, () => compileValue(v))] as [string, Evaluate]);
+  const output = n.output ?? {};
+  const generic = guard<CompiledGeneric[]>('Output', [], () => compileOutput(output));
+  const extraOutput = Object.entries(output)
+    .filter(([k]) => k !== 'generic' && k !== 'text')
+    .map(([k, v]) => [k, guard<Evaluate>(`Output "${k}"`, () => undefined, () => compileValue(v))] as [string, Evaluate]);
+  return {
+    id: n.dialog_node,
+    type: n.type ?? 'standard',
+    raw: n,
+    parent: undefined,
+    condition,
+    context,
+    generic,
+    extraOutput,
+    nextStep: n.next_step,
+    variable: n.variable?.replace(/^\$/, ''),
+    children: [],
+    responseConditions: [],
+    slots: [],
+    handlers: new Map(),
+    siblings: [],
+  };
+}
+
+function policyOf(p: unknown): SelectionPolicy {
+  return p === 'random' || p === 'multiline' ? p : 'sequential';
+}
+
+/** `output.generic` when present; otherwise the legacy `output.text` (a string or {values, selection_policy}). */
+function compileOutput(output: Record<string, unknown>): CompiledGeneric[] {
+  if (Array.isArray(output.generic)) {
+    return output.generic.flatMap((item: Record<string, unknown>): CompiledGeneric[] => {
+      if (item.response_type !== 'text') return [{ kind: 'other', item: compileValue(item) }];
+      const values = (Array.isArray(item.values) ? item.values : [])
+        .map((v: { text?: unknown }) => (typeof v?.text === 'string' ? v.text : ''))
+        .filter((t: string) => t !== '');
+      return values.length === 0 ? [] : [{
+        kind: 'text',
+        values: values.map(compileTemplate),
+        policy: policyOf(item.selection_policy),
+        delimiter: typeof item.delimiter === 'string' ? item.delimiter : '\n',
+      }];
+    });
+  }
+  const text = output.text;
+  if (typeof text === 'string') return text === '' ? [] : [{ kind: 'text', values: [compileTemplate(text)], policy: 'sequential', delimiter: '\n' }];
+  if (text && typeof text === 'object' && Array.isArray((text as { values?: unknown }).values)) {
+    const t = text as { values: unknown[]; selection_policy?: unknown };
+    const values = t.values.filter((v): v is string => typeof v === 'string' && v !== '');
+    return values.length === 0 ? [] : [{ kind: 'text', values: values.map(compileTemplate), policy: policyOf(t.selection_policy), delimiter: '\n' }];
+  }
+  return [];
+}

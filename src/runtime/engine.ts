@@ -1,0 +1,442 @@
+/**
+ * One `/message` turn: classify (injected), extract entities, walk the dialog from where the
+ * conversation's dialog stack left it, and assemble the v1 response. Pure apart from the injected
+ * clock, random source and id generator; all state travels in `context.system`.
+ */
+import { randomUUID } from 'node:crypto';
+import { compileDialog, type CompiledDialog, type CompiledGeneric, type CompiledNode } from './dialog.ts';
+import type { Scope } from './expression.ts';
+import { ExpressionError, toJson, truthy } from './values.ts';
+import type {
+  GenericItem, LogMessage, MessageContext, MessageRequest, MessageResponse, Nlu, RuntimeEntity, RuntimeIntent, Workspace,
+} from './types.ts';
+
+export interface RespondOptions {
+  /** The request's `version` date (YYYY-MM-DD); decides e.g. whether `output.text` is returned. */
+  version: string;
+  nodesVisitedDetails?: boolean;
+  now?: Date;
+  random?: () => number;
+  newConversationId?: () => string;
+}
+
+/** From this version on, output.text is gone and everything is in output.generic (RN). */
+const NO_OUTPUT_TEXT = '2021-11-27';
+/** From this version on, nodes_visited lists response conditions and event handlers too (RN). */
+const VISITS_ALL_NODES = '2018-02-16';
+/** Fires per turn before the dialog is judged to loop (jump_to cycles). */
+const MAX_STEPS = 50;
+
+interface StackEntry {
+  dialog_node: string;
+  state?: 'in_progress' | 'jumped';
+  slot_in_focus?: string;
+}
+
+type OutputCounters = Record<string, Record<string, number>>;
+
+const compiledCache = new WeakMap<Workspace, CompiledDialog>();
+
+export function respond(dialog: CompiledDialog | Workspace, request: MessageRequest, nlu: Nlu, options: RespondOptions): MessageResponse {
+  const compiled = isCompiled(dialog) ? dialog : cachedCompile(dialog);
+  return new Turn(compiled, request, nlu, options).run();
+}
+
+function isCompiled(d: CompiledDialog | Workspace): d is CompiledDialog {
+  return d instanceof Object && 'roots' in d && d.nodes instanceof Map;
+}
+
+function cachedCompile(ws: Workspace): CompiledDialog {
+  let c = compiledCache.get(ws);
+  if (!c) compiledCache.set(ws, (c = compileDialog(ws)));
+  return c;
+}
+
+class Turn {
+  private readonly scope: Scope;
+  private readonly system: Record<string, unknown>;
+  private readonly counters: OutputCounters;
+  private stack: StackEntry[];
+  private readonly generic: GenericItem[] = [];
+  private readonly texts: string[] = [];
+  private readonly extraOutput: Record<string, unknown> = {};
+  private readonly visited: CompiledNode[] = [];
+  private readonly logs: LogMessage[] = [];
+  private readonly actions: unknown[] = [];
+  private steps = 0;
+  private readonly allIntents: RuntimeIntent[];
+  private readonly conversationId: string;
+
+  constructor(
+    private readonly dialog: CompiledDialog,
+    private readonly request: MessageRequest,
+    nlu: Nlu,
+    private readonly options: RespondOptions,
+  ) {
+    const text = request.input?.text ?? '';
+    const ctx: MessageContext = request.context ?? {};
+    const { conversation_id, system, metadata: _metadata, ...variables } = ctx;
+    this.conversationId = conversation_id ?? (options.newConversationId ?? randomUUID)();
+    this.system = structuredClone(system ?? {});
+    this.counters = (this.system._node_output_map as OutputCounters | undefined) ?? {};
+    const stack = this.system.dialog_stack;
+    this.stack = Array.isArray(stack) && stack.length > 0 ? (stack as StackEntry[]) : [{ dialog_node: 'root' }];
+    this.allIntents = request.intents
+      ? request.intents.map((i) => ({ intent: i.intent, confidence: i.confidence ?? 1 }))
+      : text.trim() === '' ? [] : nlu.classify(text);
+    const now = options.now ?? new Date();
+    const entities: RuntimeEntity[] = request.entities
+      ? request.entities.map((e) => ({ ...e, confidence: e.confidence ?? 1 }) as RuntimeEntity)
+      : this.dialog.entities.extract(text, { now });
+    const entityIndex = new Map<string, RuntimeEntity[]>();
+    for (const e of entities) entityIndex.set(e.entity, [...(entityIndex.get(e.entity) ?? []), e]);
+    this.scope = {
+      context: structuredClone(variables),
+      input: { ...request.input, text },
+      intents: this.allIntents,
+      entities,
+      entityIndex,
+      conversationStart: this.system.initialized !== true,
+      slotInFocus: false,
+      now: formatNow(now),
+    };
+  }
+
+  run(): MessageResponse {
+    this.logs.push(...this.dialog.warnings);
+    const top = this.stack[this.stack.length - 1]!;
+    const node = this.dialog.nodes.get(top.dialog_node);
+    let fired: boolean;
+    if (node && top.state === 'in_progress' && node.type === 'frame') {
+      this.visit(node);
+      this.processFrame(node, top.slot_in_focus, false);
+      fired = true;
+    } else if (node && top.state === 'jumped') {
+      fired = this.evaluate(node.siblings, node.siblings.indexOf(node));
+    } else {
+      // Children of the node that waited for input first; when none matches, the root level.
+      fired = (node !== undefined && this.evaluate(node.children)) || this.evaluate(this.dialog.roots);
+    }
+    if (!fired) {
+      this.logs.push({ level: 'warn', code: 'dialog.no_match', msg: 'No dialog node matched the input; add a node with the anything_else condition.' });
+      this.exitBranch();
+    }
+    return this.response();
+  }
+
+  /** Fires the first node of `list` (from `start`) whose condition holds; folders open in place. */
+  private evaluate(list: CompiledNode[], start = 0): boolean {
+    for (let i = start; i < list.length; i++) {
+      const n = list[i]!;
+      if (!this.holds(n)) continue;
+      if (n.type === 'folder') {
+        if (this.evaluate(n.children)) return true;
+        continue;
+      }
+      this.fire(n);
+      return true;
+    }
+    return false;
+  }
+
+  /** A node without a condition never fires by itself, but folders, handlers and responses apply. */
+  private holds(n: CompiledNode): boolean {
+    if (!n.condition) return n.type !== 'standard' && n.type !== 'frame' && n.type !== 'slot';
+    try {
+      return truthy(n.condition(this.scope));
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      this.logs.push({ level: 'warn', code: 'dialog.condition_error', msg: `Condition of dialog node "${n.id}" could not be evaluated: ${err.message}.`, source: { dialog_node: n.id } });
+      return false;
+    }
+  }
+
+  private fire(n: CompiledNode): void {
+    if (++this.steps > MAX_STEPS) {
+      this.logs.push({ level: 'error', code: 'dialog.loop', msg: `Dialog stopped after ${MAX_STEPS} nodes in one turn at "${n.id}"; check jump_to targets for a cycle.` });
+      this.exitBranch();
+      return;
+    }
+    this.visit(n);
+    if (n.type === 'frame') {
+      this.applyContext(n);
+      this.stack = [{ dialog_node: n.id, state: 'in_progress' }];
+      this.processFrame(n, undefined, true);
+      return;
+    }
+    this.respondWith(n);
+    this.next(n);
+  }
+
+  /** Context, then output, of the node or of its first response condition that holds. */
+  private respondWith(n: CompiledNode): void {
+    this.applyContext(n);
+    const rc = n.responseConditions.find((r) => this.holds(r));
+    if (rc) {
+      this.visit(rc);
+      this.applyContext(rc);
+      this.emit(rc);
+    } else {
+      this.emit(n);
+    }
+    if (n.raw.actions) this.actions.push(...n.raw.actions);
+  }
+
+  /** What happens after a node responded: its next_step, or waiting among its children. */
+  private next(n: CompiledNode): void {
+    const step = n.nextStep;
+    if (step?.behavior === 'jump_to' && step.dialog_node !== undefined) {
+      const target = this.dialog.nodes.get(step.dialog_node);
+      if (!target) {
+        this.logs.push({ level: 'error', code: 'dialog.jump_target_missing', msg: `Dialog node "${n.id}" jumps to "${step.dialog_node}", which does not exist.` });
+        this.exitBranch();
+      } else if (step.selector === 'user_input') {
+        this.stack = [{ dialog_node: target.id, state: 'jumped' }];
+        this.system.branch_exited = false;
+      } else if (step.selector === 'body' || step.selector === 'client') {
+        this.fire(target);
+      } else if (!this.evaluate(target.siblings, Math.max(0, target.siblings.indexOf(target)))) {
+        this.exitBranch();
+      }
+      return;
+    }
+    if (step?.behavior === 'skip_user_input') {
+      if (!this.evaluate(n.children)) this.exitBranch();
+      return;
+    }
+    if (n.children.length > 0) {
+      this.stack = [{ dialog_node: n.id }];
+      this.system.branch_exited = false;
+    } else {
+      this.exitBranch();
+    }
+  }
+
+  private exitBranch(): void {
+    this.stack = [{ dialog_node: 'root' }];
+    this.system.branch_exited = true;
+    this.system.branch_exited_reason = 'completed';
+  }
+
+  /**
+   * One turn of a frame: its handlers, then filling slots from the input, their `filled` and
+   * `nomatch` handlers, then either the prompt of the next empty required slot or, when none is
+   * left, the frame's own response.
+   */
+  private processFrame(frame: CompiledNode, focusId: string | undefined, firstTurn: boolean): void {
+    let done = false;
+    let handled = false;
+    if (!firstTurn) {
+      for (const h of frame.handlers.get('generic') ?? []) {
+        if (!this.holds(h)) continue;
+        this.handle(h);
+        handled = true;
+        done = h.nextStep?.behavior === 'skip_all_slots';
+        break;
+      }
+    }
+    const focus = frame.slots.find((s) => s.id === focusId);
+    const filled: CompiledNode[] = [];
+    if (!done) {
+      for (const slot of frame.slots) {
+        if (!isEmpty(this.slotValue(slot)) && slot !== focus) continue;
+        this.scope.slotInFocus = slot === focus;
+        if (this.fillSlot(slot)) filled.push(slot);
+      }
+      this.scope.slotInFocus = false;
+    }
+    for (const slot of filled) {
+      if (done) break;
+      this.visit(slot);
+      const h = (slot.handlers.get('filled') ?? []).find((x) => this.holds(x));
+      if (!h) continue;
+      this.handle(h);
+      const behavior = h.nextStep?.behavior;
+      if (behavior === 'skip_all_slots') done = true;
+      if (behavior === 'reprompt') this.setVariable(slot, undefined);
+    }
+    let nomatchAnswered = false;
+    if (!done && focus && !handled && !filled.includes(focus)) {
+      const h = (focus.handlers.get('nomatch') ?? []).find((x) => this.holds(x));
+      if (h) {
+        this.handle(h);
+        nomatchAnswered = true;
+        if (h.nextStep?.behavior === 'skip_all_slots') done = true;
+      }
+    }
+    if (!done) {
+      const open = frame.slots.find((s) => isEmpty(this.slotValue(s)) && this.prompt(s) !== undefined);
+      if (open) {
+        // A nomatch handler's answer stands in for asking the same slot again.
+        if (!(open === focus && nomatchAnswered)) {
+          const prompt = this.prompt(open)!;
+          this.visit(prompt);
+          this.emit(prompt);
+        }
+        this.stack = [{ dialog_node: frame.id, state: 'in_progress', slot_in_focus: open.id }];
+        this.system.branch_exited = false;
+        return;
+      }
+    }
+    this.respondWith(frame);
+    this.next(frame);
+  }
+
+  private handle(h: CompiledNode): void {
+    this.visit(h);
+    this.applyContext(h);
+    this.emit(h);
+  }
+
+  private slotValue(slot: CompiledNode): unknown {
+    return slot.variable === undefined ? undefined : this.scope.context[slot.variable];
+  }
+
+  private setVariable(slot: CompiledNode, value: unknown): void {
+    if (slot.variable === undefined) return;
+    if (value === undefined) delete this.scope.context[slot.variable];
+    else this.scope.context[slot.variable] = value;
+  }
+
+  /** The slot's check: its `input` handler (or the slot's own condition) and the context it sets. */
+  private fillSlot(slot: CompiledNode): boolean {
+    const check = slot.handlers.get('input')?.[0] ?? slot;
+    if (!check.condition) return false;
+    let value: unknown;
+    try {
+      value = check.condition(this.scope);
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      return false;
+    }
+    if (!truthy(value)) return false;
+    if (check.context.length > 0) this.applyContext(check);
+    else this.setVariable(slot, toJson(value));
+    return !isEmpty(this.slotValue(slot));
+  }
+
+  /** The node whose output asks for the slot: its `focus` handler, else the slot itself. */
+  private prompt(slot: CompiledNode): CompiledNode | undefined {
+    const focus = (slot.handlers.get('focus') ?? []).find((h) => h.generic.length > 0);
+    if (focus) return focus;
+    return slot.generic.length > 0 ? slot : undefined;
+  }
+
+  private applyContext(n: CompiledNode): void {
+    for (const [key, evaluate] of n.context) {
+      if (key === 'system' || key === 'conversation_id') continue;
+      try {
+        const value = evaluate(this.scope);
+        // null deletes: responses leave out null-valued properties (RN 2018-02-16).
+        if (value === null || value === undefined) delete this.scope.context[key];
+        else this.scope.context[key] = value;
+      } catch (err) {
+        if (!(err instanceof ExpressionError)) throw err;
+        this.logs.push({ level: 'warn', code: 'dialog.context_error', msg: `Context variable "${key}" of dialog node "${n.id}" could not be evaluated: ${err.message}.`, source: { dialog_node: n.id } });
+      }
+    }
+  }
+
+  private emit(n: CompiledNode): void {
+    n.generic.forEach((g, i) => {
+      try {
+        this.emitItem(n, g, i);
+      } catch (err) {
+        if (!(err instanceof ExpressionError)) throw err;
+        this.logs.push({ level: 'warn', code: 'dialog.output_error', msg: `Output of dialog node "${n.id}" could not be evaluated: ${err.message}.`, source: { dialog_node: n.id } });
+      }
+    });
+    for (const [key, evaluate] of n.extraOutput) this.extraOutput[key] = evaluate(this.scope);
+  }
+
+  private emitItem(n: CompiledNode, g: CompiledGeneric, i: number): void {
+    if (g.kind === 'other') {
+      this.generic.push(g.item(this.scope) as GenericItem);
+      return;
+    }
+    if (g.policy === 'multiline') {
+      const lines = g.values.map((v) => String(v(this.scope)));
+      this.generic.push({ response_type: 'text', text: lines.join(g.delimiter) });
+      this.texts.push(...lines);
+      return;
+    }
+    const seen = (this.counters[n.id] ??= {});
+    const last = seen[i];
+    let pick: number;
+    if (g.policy === 'random' && g.values.length > 1) {
+      // Never the same variation twice in a row.
+      pick = Math.floor((this.options.random ?? Math.random)() * (g.values.length - 1));
+      if (last !== undefined && pick >= last) pick++;
+    } else {
+      pick = last === undefined ? 0 : (last + 1) % g.values.length;
+    }
+    seen[i] = pick;
+    const text = String(g.values[pick]!(this.scope));
+    this.generic.push({ response_type: 'text', text });
+    this.texts.push(text);
+  }
+
+  private visit(n: CompiledNode): void {
+    if (this.visited.at(-1) === n) return;
+    if ((n.type === 'response_condition' || n.type === 'event_handler') && this.options.version < VISITS_ALL_NODES) return;
+    this.visited.push(n);
+  }
+
+  private response(): MessageResponse {
+    const turns = typeof this.system.dialog_turn_counter === 'number' ? this.system.dialog_turn_counter : 0;
+    const requests = typeof this.system.dialog_request_counter === 'number' ? this.system.dialog_request_counter : 0;
+    const userId = this.request.user_id ?? this.request.context?.metadata?.user_id ?? this.conversationId;
+    const system: Record<string, unknown> = {
+      ...this.system,
+      initialized: true,
+      dialog_stack: this.stack,
+      dialog_turn_counter: turns + 1,
+      dialog_request_counter: requests + 1,
+      _node_output_map: this.counters,
+    };
+    if (system.branch_exited !== true) {
+      delete system.branch_exited;
+      delete system.branch_exited_reason;
+    }
+    const output: MessageResponse['output'] = {
+      ...this.extraOutput,
+      generic: this.generic,
+      nodes_visited: this.visited.map((n) => n.id),
+      log_messages: this.logs,
+    };
+    if (this.options.version < NO_OUTPUT_TEXT) output.text = this.texts;
+    if (this.options.nodesVisitedDetails) {
+      output.nodes_visited_details = this.visited.map((n) => ({
+        dialog_node: n.id,
+        ...(n.raw.title !== undefined ? { title: n.raw.title } : {}),
+        ...(n.raw.conditions !== undefined ? { conditions: n.raw.conditions } : {}),
+      }));
+    }
+    const alternate = this.request.alternate_intents === true;
+    const response: MessageResponse = {
+      input: { ...this.request.input, text: this.scope.input.text },
+      intents: this.allIntents.slice(0, alternate ? 10 : 1),
+      entities: this.scope.entities,
+      alternate_intents: alternate,
+      context: {
+        conversation_id: this.conversationId,
+        ...this.scope.context,
+        system,
+        metadata: { ...this.request.context?.metadata, user_id: userId },
+      },
+      output,
+      user_id: userId,
+    };
+    if (this.actions.length > 0) response.actions = this.actions;
+    return response;
+  }
+}
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === '';
+}
+
+function formatNow(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

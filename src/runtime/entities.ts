@@ -1,0 +1,181 @@
+/**
+ * Entity extraction for one workspace: dictionary values and their synonyms (case- and
+ * accent-insensitive, whole words, longest match per entity), optional fuzzy matching, pattern
+ * values as regular expressions, and the enabled system entities. `compileEntities` builds the
+ * lookup tables once per workspace; `extract` is then a few map lookups per word.
+ */
+import { foldPhrase, foldText, wordTokens } from './fold.ts';
+import { SYSTEM_ENTITIES, systemEntities, type SystemEntityName } from './system-entities.ts';
+import type { LogMessage, RuntimeEntity, WorkspaceEntity } from './types.ts';
+
+interface DictionaryHit {
+  entity: string;
+  value: string;
+}
+
+interface FuzzyKey {
+  phrase: string;
+  hit: DictionaryHit;
+}
+
+interface PatternValue {
+  entity: string;
+  value: string;
+  re: RegExp;
+}
+
+export interface ExtractOptions {
+  /** "Today" for sys-date; defaults to the current time. */
+  now?: Date;
+}
+
+export interface EntityMatcher {
+  extract(text: string, options?: ExtractOptions): RuntimeEntity[];
+  /** Problems found while compiling (e.g. a pattern JavaScript cannot read), for log_messages. */
+  warnings: LogMessage[];
+}
+
+export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMatcher {
+  const dictionary = new Map<string, DictionaryHit[]>();
+  const fuzzy = new Map<number, FuzzyKey[]>(); // by word count
+  const patterns: PatternValue[] = [];
+  const system: SystemEntityName[] = [];
+  const warnings: LogMessage[] = [];
+  let maxWords = 1;
+
+  for (const e of entities) {
+    if ((SYSTEM_ENTITIES as readonly string[]).includes(e.entity)) {
+      system.push(e.entity as SystemEntityName);
+      continue;
+    }
+    for (const v of e.values ?? []) {
+      if (v.type === 'patterns') {
+        for (const source of v.patterns ?? []) {
+          const re = compilePattern(source);
+          if (re) patterns.push({ entity: e.entity, value: v.value, re });
+          else warnings.push({ level: 'warn', code: 'entity.pattern_unsupported', msg: `Pattern /${source}/ of @${e.entity}:${v.value} is not a valid regular expression here; it is ignored.` });
+        }
+        continue;
+      }
+      for (const synonym of [v.value, ...(v.synonyms ?? [])]) {
+        const phrase = foldPhrase(synonym);
+        if (phrase === '') continue;
+        const words = wordTokens(phrase).length || 1;
+        maxWords = Math.max(maxWords, words);
+        const hit = { entity: e.entity, value: v.value };
+        const hits = dictionary.get(phrase);
+        if (!hits) dictionary.set(phrase, [hit]);
+        else if (!hits.some((h) => h.entity === e.entity)) hits.push(hit);
+        if (e.fuzzy_match && phrase.length >= 4) {
+          const bucket = fuzzy.get(words) ?? [];
+          bucket.push({ phrase, hit });
+          fuzzy.set(words, bucket);
+        }
+      }
+    }
+  }
+
+  return {
+    warnings,
+    extract(text, options = {}) {
+      const found = matchDictionary(text, dictionary, fuzzy, maxWords);
+      for (const p of patterns) found.push(...matchPattern(text, p));
+      const now = options.now ?? new Date();
+      for (const name of system) found.push(...systemEntities(name, text, now));
+      return found.sort((a, b) => a.location[0] - b.location[0] || b.location[1] - a.location[1]);
+    },
+  };
+}
+
+const compiled = new WeakMap<readonly WorkspaceEntity[], EntityMatcher>();
+
+/** Entities of `text` for a workspace's entity list (the compiled tables are cached per list). */
+export function extractEntities(entities: readonly WorkspaceEntity[], text: string, options?: ExtractOptions): RuntimeEntity[] {
+  let matcher = compiled.get(entities);
+  if (!matcher) compiled.set(entities, (matcher = compileEntities(entities)));
+  return matcher.extract(text, options);
+}
+
+function matchDictionary(text: string, dictionary: Map<string, DictionaryHit[]>, fuzzy: Map<number, FuzzyKey[]>, maxWords: number): RuntimeEntity[] {
+  const folded = foldText(text);
+  const tokens = wordTokens(folded.text);
+  const out: RuntimeEntity[] = [];
+  // Per entity, the end of its last match: one entity never matches overlapping spans, so
+  // "christmas eve" is one holiday, not also "christmas". Different entities may overlap.
+  const coveredUntil = new Map<string, number>();
+  for (let i = 0; i < tokens.length; i++) {
+    const start = tokens[i]!.start;
+    for (let j = Math.min(tokens.length, i + maxWords) - 1; j >= i; j--) {
+      const end = tokens[j]!.end;
+      const phrase = folded.text.slice(start, end).replace(/\s+/g, ' ');
+      let hits: Array<DictionaryHit & { confidence: number }> | undefined = dictionary.get(phrase)?.map((h) => ({ ...h, confidence: 1 }));
+      if (!hits && fuzzy.size > 0) hits = fuzzyHits(phrase, fuzzy.get(j - i + 1));
+      for (const hit of hits ?? []) {
+        if ((coveredUntil.get(hit.entity) ?? -1) > start) continue;
+        coveredUntil.set(hit.entity, end);
+        out.push({ entity: hit.entity, location: [folded.origin[start]!, folded.origin[end]!], value: hit.value, confidence: hit.confidence });
+      }
+    }
+  }
+  return out;
+}
+
+/** Misspellings of fuzzy entities: one edit per 4 characters, at most 2, same word count. */
+function fuzzyHits(phrase: string, keys: FuzzyKey[] | undefined): Array<DictionaryHit & { confidence: number }> | undefined {
+  if (!keys || phrase.length < 4) return undefined;
+  const limit = Math.min(2, Math.floor(phrase.length / 4));
+  let best: { key: FuzzyKey; distance: number } | undefined;
+  for (const key of keys) {
+    if (Math.abs(key.phrase.length - phrase.length) > limit) continue;
+    const d = editDistance(phrase, key.phrase, limit);
+    if (d <= limit && (!best || d < best.distance)) best = { key, distance: d };
+  }
+  if (!best) return undefined;
+  return [{ ...best.key.hit, confidence: Math.max(0.5, 1 - best.distance / best.key.phrase.length) }];
+}
+
+/** Levenshtein distance with adjacent transpositions; stops early once it exceeds `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
+      row.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > limit) return limit + 1;
+    prev2 = prev;
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Workspace patterns are written for Java's regex engine; the shared subset reads the same in
+ * JavaScript. A leading (?i) is Java's inline flag; patterns are matched case-insensitively anyway.
+ */
+function compilePattern(source: string): RegExp | undefined {
+  try {
+    return new RegExp(source.replace(/^\(\?i\)/, ''), 'gid');
+  } catch {
+    return undefined;
+  }
+}
+
+function matchPattern(text: string, p: PatternValue): RuntimeEntity[] {
+  const out: RuntimeEntity[] = [];
+  for (const m of text.matchAll(p.re)) {
+    if (m[0] === '') continue;
+    const groups: NonNullable<RuntimeEntity['groups']> = [];
+    m.indices?.forEach((span, k) => {
+      if (span) groups.push({ group: `group_${k}`, location: [span[0], span[1]] });
+    });
+    out.push({ entity: p.entity, location: [m.index, m.index + m[0].length], value: p.value, confidence: 1, groups });
+  }
+  return out;
+}

@@ -1,0 +1,334 @@
+/**
+ * The dialog expression language: the SpEL subset that node conditions, context values and
+ * `<? ... ?>` output use, with the shorthands #intent, @entity, @entity:value,
+ * @entity:(multi word value), $variable and the special conditions (anything_else, welcome,
+ * conversation_start, irrelevant, true, false). An expression is parsed once into a closure tree;
+ * evaluating it against a turn's scope allocates almost nothing.
+ */
+import type { RuntimeEntity, RuntimeIntent } from './types.ts';
+import {
+  EntityRef, arithmetic, callMethod, compare, equals, index, plus, property, truthy, unwrap,
+} from './values.ts';
+
+/** Intent conditions stop matching below this confidence (DOC-INT). */
+export const INTENT_THRESHOLD = 0.2;
+
+/** Everything an expression can see during one turn. */
+export interface Scope {
+  /** The conversation's variables (context minus system fields); `$name` reads and nodes write here. */
+  context: Record<string, unknown>;
+  input: { text: string } & Record<string, unknown>;
+  intents: RuntimeIntent[];
+  entities: RuntimeEntity[];
+  /** Entities grouped by name, so `@name` is one lookup. */
+  entityIndex: Map<string, RuntimeEntity[]>;
+  conversationStart: boolean;
+  slotInFocus: boolean;
+  /** 'yyyy-MM-dd HH:mm:ss', the service's now(). */
+  now: string;
+}
+
+export type Evaluate = (scope: Scope) => unknown;
+
+export class ExpressionSyntaxError extends Error {}
+
+type Token =
+  | { k: 'num'; v: number }
+  | { k: 'str'; v: string }
+  | { k: 'var'; v: string; value?: string }
+  | { k: 'ent'; v: string; value?: string }
+  | { k: 'int'; v: string }
+  | { k: 'id'; v: string }
+  | { k: 'op'; v: string }
+  | { k: 'eof' };
+
+const OPERATORS = ['&&', '||', '==', '!=', '>=', '<=', '?:', '>', '<', '!', '+', '-', '*', '/', '%', '?', ':', '.', ',', '(', ')', '[', ']', '='];
+const NAME = /[\p{L}\p{N}_]/u;
+const ENTITY_NAME = /[\p{L}\p{N}_-]/u;
+const INTENT_NAME = /[\p{L}\p{N}_.-]/u;
+const BARE_VALUE = /[^\s()&|!=<>,?]/u;
+
+function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const readWhile = (re: RegExp): string => {
+    const start = i;
+    while (i < src.length && re.test(src[i]!)) i++;
+    return src.slice(start, i);
+  };
+  // `@size:large` and `@size:(extra large)`; a space before ':' makes it the ternary's instead.
+  const readValue = (): string | undefined => {
+    if (src[i] !== ':' || i + 1 >= src.length) return undefined;
+    i++;
+    if (src[i] === '(') {
+      const close = src.indexOf(')', i);
+      if (close === -1) throw new ExpressionSyntaxError('missing ")" after entity value');
+      const v = src.slice(i + 1, close);
+      i = close + 1;
+      return v;
+    }
+    const v = readWhile(BARE_VALUE);
+    if (v === '') throw new ExpressionSyntaxError('missing value after ":"');
+    return v;
+  };
+  while (i < src.length) {
+    const c = src[i]!;
+    if (/\s/.test(c)) {
+      i++;
+    } else if (/\d/.test(c)) {
+      const num = readWhile(/[\d.]/);
+      out.push({ k: 'num', v: Number(num.replace(/\.$/, '')) });
+      if (num.endsWith('.')) i--;
+    } else if (c === "'" || c === '"') {
+      let s = '';
+      i++;
+      for (;;) {
+        if (i >= src.length) throw new ExpressionSyntaxError('unterminated string');
+        const ch = src[i++]!;
+        if (ch === '\\' && i < src.length) s += src[i++]!;
+        else if (ch === c && src[i] === c) { s += c; i++; } // SpEL doubles a quote to escape it
+        else if (ch === c) break;
+        else s += ch;
+      }
+      out.push({ k: 'str', v: s });
+    } else if (c === '$' || c === '@' || c === '#') {
+      i++;
+      const name = readWhile(c === '$' ? NAME : c === '@' ? ENTITY_NAME : INTENT_NAME);
+      if (name === '') throw new ExpressionSyntaxError(`"${c}" must be followed by a name`);
+      if (c === '#') out.push({ k: 'int', v: name.replace(/\.+$/, '') });
+      else {
+        const value = readValue();
+        out.push(value === undefined ? { k: c === '$' ? 'var' : 'ent', v: name } : { k: c === '$' ? 'var' : 'ent', v: name, value });
+      }
+    } else if (NAME.test(c)) {
+      out.push({ k: 'id', v: readWhile(NAME) });
+    } else {
+      const op = OPERATORS.find((o) => src.startsWith(o, i));
+      if (!op) throw new ExpressionSyntaxError(`unexpected "${c}"`);
+      out.push({ k: 'op', v: op });
+      i += op.length;
+    }
+  }
+  out.push({ k: 'eof' });
+  return out;
+}
+
+const WORD_OPERATORS: Record<string, string> = { and: '&&', or: '||', not: '!', AND: '&&', OR: '||', NOT: '!' };
+
+/** Binding power of binary operators; higher binds tighter. */
+const BINARY: Record<string, number> = {
+  '?': 1, '?:': 1, '||': 2, '&&': 3, '==': 4, '!=': 4, '=': 4, '>': 5, '<': 5, '>=': 5, '<=': 5, '+': 6, '-': 6, '*': 7, '/': 7, '%': 7,
+};
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  private peek(): Token {
+    return this.tokens[this.pos]!;
+  }
+
+  private next(): Token {
+    return this.tokens[this.pos++]!;
+  }
+
+  private op(t: Token): string | undefined {
+    if (t.k === 'op') return t.v;
+    if (t.k === 'id') return WORD_OPERATORS[t.v];
+    return undefined;
+  }
+
+  private expect(op: string): void {
+    const t = this.next();
+    if (this.op(t) !== op) throw new ExpressionSyntaxError(`expected "${op}"`);
+  }
+
+  parseAll(): Evaluate {
+    const e = this.parse(0);
+    if (this.peek().k !== 'eof') throw new ExpressionSyntaxError('unexpected text after the expression');
+    return e;
+  }
+
+  private parse(minPower: number): Evaluate {
+    let left = this.unary();
+    for (;;) {
+      const op = this.op(this.peek());
+      const power = op === undefined ? undefined : BINARY[op];
+      if (op === undefined || power === undefined || power <= minPower) return left;
+      this.next();
+      if (op === '?') {
+        const yes = this.parse(0);
+        this.expect(':');
+        const no = this.parse(power - 1); // right-associative
+        const cond = left;
+        left = (s) => (truthy(cond(s)) ? yes(s) : no(s));
+        continue;
+      }
+      const right = this.parse(power);
+      left = binary(op, left, right);
+    }
+  }
+
+  private unary(): Evaluate {
+    const op = this.op(this.peek());
+    if (op === '!') {
+      this.next();
+      const e = this.unary();
+      return (s) => !truthy(e(s));
+    }
+    if (op === '-') {
+      this.next();
+      const e = this.unary();
+      return (s) => arithmetic('-', 0, e(s));
+    }
+    return this.postfix(this.primary());
+  }
+
+  private postfix(target: Evaluate): Evaluate {
+    for (;;) {
+      const op = this.op(this.peek());
+      if (op === '.') {
+        this.next();
+        const name = this.next();
+        if (name.k !== 'id') throw new ExpressionSyntaxError('expected a name after "."');
+        if (this.op(this.peek()) === '(') {
+          const args = this.args();
+          const t = target;
+          target = (s) => callMethod(t(s), name.v, args.map((a) => a(s)));
+        } else {
+          const t = target;
+          target = (s) => property(t(s), name.v);
+        }
+      } else if (op === '[') {
+        this.next();
+        const key = this.parse(0);
+        this.expect(']');
+        const t = target;
+        target = (s) => index(t(s), unwrap(key(s)));
+      } else {
+        return target;
+      }
+    }
+  }
+
+  private args(): Evaluate[] {
+    this.expect('(');
+    const args: Evaluate[] = [];
+    if (this.op(this.peek()) === ')') {
+      this.next();
+      return args;
+    }
+    for (;;) {
+      args.push(this.parse(0));
+      const op = this.op(this.next());
+      if (op === ')') return args;
+      if (op !== ',') throw new ExpressionSyntaxError('expected "," or ")" in arguments');
+    }
+  }
+
+  private primary(): Evaluate {
+    const t = this.next();
+    switch (t.k) {
+      case 'num':
+      case 'str': {
+        const v = t.v;
+        return () => v;
+      }
+      case 'int': {
+        const name = t.v;
+        return (s) => {
+          const top = s.intents[0];
+          return top !== undefined && top.intent === name && top.confidence >= INTENT_THRESHOLD;
+        };
+      }
+      case 'ent': {
+        const { v: name, value } = t;
+        if (value === undefined) return (s) => entityRef(s, name);
+        const wanted = value.trim().toLowerCase();
+        return (s) => (s.entityIndex.get(name) ?? []).some((e) => e.value.toLowerCase() === wanted);
+      }
+      case 'var': {
+        const { v: name, value } = t;
+        if (value === undefined) return (s) => s.context[name];
+        return (s) => equals(s.context[name], value);
+      }
+      case 'id':
+        return this.identifier(t.v);
+      case 'op':
+        if (t.v === '(') {
+          const e = this.parse(0);
+          this.expect(')');
+          return e;
+        }
+        throw new ExpressionSyntaxError(`unexpected "${t.v}"`);
+      case 'eof':
+        throw new ExpressionSyntaxError('unexpected end of expression');
+    }
+  }
+
+  private identifier(name: string): Evaluate {
+    if (this.op(this.peek()) === '(') {
+      this.args(); // now() and today() take none; others are refused below
+      return globalFunction(name);
+    }
+    switch (name) {
+      case 'true': case 'anything_else': return () => true;
+      case 'false': return () => false;
+      case 'null': return () => null;
+      case 'welcome': return (s) => s.conversationStart && s.input.text === '';
+      case 'conversation_start': return (s) => s.conversationStart;
+      case 'irrelevant': return (s) => !(s.intents[0] && s.intents[0].confidence >= INTENT_THRESHOLD);
+      case 'slot_in_focus': return (s) => s.slotInFocus;
+      case 'input': return (s) => s.input;
+      case 'input_text': return (s) => s.input.text;
+      case 'intents': return (s) => s.intents;
+      case 'intent': return (s) => s.intents[0]?.intent ?? null;
+      case 'entities': return (s) => entitiesObject(s);
+      case 'context': return (s) => s.context;
+      default:
+        // The service resolves unknown names to nothing rather than failing the whole condition.
+        return () => null;
+    }
+  }
+}
+
+function binary(op: string, l: Evaluate, r: Evaluate): Evaluate {
+  switch (op) {
+    case '&&': return (s) => truthy(l(s)) && truthy(r(s));
+    case '||': return (s) => truthy(l(s)) || truthy(r(s));
+    case '?:': return (s) => { const v = l(s); return truthy(v) ? v : r(s); };
+    case '==': case '=': return (s) => equals(l(s), r(s));
+    case '!=': return (s) => !equals(l(s), r(s));
+    case '>': return (s) => compare(l(s), r(s)) > 0;
+    case '<': return (s) => compare(l(s), r(s)) < 0;
+    case '>=': return (s) => compare(l(s), r(s)) >= 0;
+    case '<=': return (s) => compare(l(s), r(s)) <= 0;
+    case '+': return (s) => plus(l(s), r(s));
+    default: return (s) => arithmetic(op, l(s), r(s));
+  }
+}
+
+function globalFunction(name: string): Evaluate {
+  switch (name) {
+    case 'now': return (s) => s.now;
+    case 'today': return (s) => s.now.slice(0, 10);
+    default: throw new ExpressionSyntaxError(`unknown function ${name}()`);
+  }
+}
+
+function entityRef(s: Scope, name: string): EntityRef | null {
+  const matches = s.entityIndex.get(name);
+  return matches && matches.length > 0 ? new EntityRef(matches, s.input.text) : null;
+}
+
+/** `entities` is the list of all entities, which also answers `entities['sys-number']`. */
+function entitiesObject(s: Scope): unknown {
+  const all = s.entities.map((e) => new EntityRef([e], s.input.text));
+  const byName = all as unknown as Record<string, unknown>;
+  for (const [name, matches] of s.entityIndex) byName[name] = matches.map((e) => new EntityRef([e], s.input.text));
+  return all;
+}
+
+export function compileExpression(source: string): Evaluate {
+  return new Parser(tokenize(source)).parseAll();
+}

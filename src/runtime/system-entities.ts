@@ -1,0 +1,176 @@
+/**
+ * The system entities the runtime recognises: sys-number, sys-date and sys-time. Rule-based and
+ * English-only; each finder returns matches on the original text, so locations need no mapping.
+ * Dates are calendar dates in the process's local time zone, relative to an injected `now`.
+ */
+import type { RuntimeEntity } from './types.ts';
+
+export const SYSTEM_ENTITIES = ['sys-number', 'sys-date', 'sys-time'] as const;
+export type SystemEntityName = (typeof SYSTEM_ENTITIES)[number];
+
+const UNITS: Record<string, number> = {
+  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
+  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17,
+  eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70,
+  eighty: 80, ninety: 90,
+};
+const SCALES: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9 };
+const NUMBER_WORD = `(?:${[...Object.keys(UNITS), ...Object.keys(SCALES)].join('|')})`;
+const WORDS_RE = new RegExp(`\\b${NUMBER_WORD}(?:(?:\\s+and\\s+|[\\s-]+)${NUMBER_WORD})*\\b`, 'gi');
+// A leading minus only counts at the start of a word ("-5"), never between digits ("2024-03").
+const DIGITS_RE = /(?<![\p{L}\p{N}_.-])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d|,\d{3})/gu;
+
+function wordsValue(phrase: string): number {
+  let total = 0;
+  let current = 0;
+  for (const word of phrase.toLowerCase().split(/[\s-]+/)) {
+    if (word === 'and') continue;
+    if (word in UNITS) current += UNITS[word]!;
+    else if (word === 'hundred') current = (current || 1) * 100;
+    else {
+      total += (current || 1) * SCALES[word]!;
+      current = 0;
+    }
+  }
+  return total + current;
+}
+
+function numbers(text: string): RuntimeEntity[] {
+  const out: RuntimeEntity[] = [];
+  for (const m of text.matchAll(DIGITS_RE)) {
+    const n = Number(m[0].replace(/,/g, ''));
+    out.push(entity('sys-number', m.index, m[0].length, String(n), { numeric_value: n }));
+  }
+  for (const m of text.matchAll(WORDS_RE)) {
+    const n = wordsValue(m[0]);
+    out.push(entity('sys-number', m.index, m[0].length, String(n), { numeric_value: n }));
+  }
+  return out;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const MONTH = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?';
+const DAY = '(\\d{1,2})(?:st|nd|rd|th)?';
+const YEAR = '(?:,?\\s+(\\d{4}))?';
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+interface DateRule {
+  re: RegExp;
+  date(m: RegExpMatchArray, today: Date): Date | undefined;
+}
+
+const DATE_RULES: DateRule[] = [
+  { re: /\b(\d{4})-(\d{1,2})-(\d{1,2})\b/gi, date: (m) => ymd(+m[1]!, +m[2]!, +m[3]!) },
+  // US order, as the English service reads "3/11": March 11.
+  { re: /\b(\d{1,2})\/(\d{1,2})(?:\/(\d{4}|\d{2}))?\b/gi, date: (m, t) => ymd(year(m[3], t), +m[1]!, +m[2]!) },
+  { re: new RegExp(`\\b${MONTH}\\s+${DAY}${YEAR}\\b`, 'gi'), date: (m, t) => ymd(year(m[3], t), month(m[1]!), +m[2]!) },
+  { re: new RegExp(`\\b${DAY}\\s+(?:of\\s+)?${MONTH}${YEAR}\\b`, 'gi'), date: (m, t) => ymd(year(m[3], t), month(m[2]!), +m[1]!) },
+  { re: /\b(?:the\s+)?day\s+after\s+tomorrow\b/gi, date: (_m, t) => addDays(t, 2) },
+  { re: /\b(?:the\s+)?day\s+before\s+yesterday\b/gi, date: (_m, t) => addDays(t, -2) },
+  { re: /\b(today|tonight|tomorrow|yesterday)\b/gi, date: (m, t) => addDays(t, { today: 0, tonight: 0, tomorrow: 1, yesterday: -1 }[m[1]!.toLowerCase()]!) },
+  {
+    // "friday" is the next Friday on or after today; "next friday" is strictly after today.
+    re: new RegExp(`\\b(?:(next|this)\\s+)?(${WEEKDAYS.join('|')})\\b`, 'gi'),
+    date(m, t) {
+      const wanted = WEEKDAYS.indexOf(m[2]!.toLowerCase());
+      let ahead = (wanted - t.getDay() + 7) % 7;
+      if (ahead === 0 && m[1]?.toLowerCase() === 'next') ahead = 7;
+      return addDays(t, ahead);
+    },
+  },
+];
+
+function month(name: string): number {
+  return MONTHS.indexOf(name.slice(0, 3).toLowerCase()) + 1;
+}
+
+function year(text: string | undefined, today: Date): number {
+  if (text === undefined) return today.getFullYear();
+  const y = Number(text);
+  return text.length === 2 ? 2000 + y : y;
+}
+
+function ymd(y: number, m: number, d: number): Date | undefined {
+  const date = new Date(y, m - 1, d);
+  return date.getFullYear() === y && date.getMonth() === m - 1 && date.getDate() === d ? date : undefined;
+}
+
+function addDays(today: Date, days: number): Date {
+  return new Date(today.getFullYear(), today.getMonth(), today.getDate() + days);
+}
+
+export function formatDate(d: Date): string {
+  return `${String(d.getFullYear()).padStart(4, '0')}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+function dates(text: string, now: Date): RuntimeEntity[] {
+  const found: RuntimeEntity[] = [];
+  for (const rule of DATE_RULES) {
+    for (const m of text.matchAll(rule.re)) {
+      const d = rule.date(m, now);
+      if (d) found.push(entity('sys-date', m.index, m[0].length, formatDate(d), { granularity: 'day' }));
+    }
+  }
+  return longestFirst(found);
+}
+
+const TIME_RULES: Array<{ re: RegExp; time(m: RegExpMatchArray): [number, number, number] | undefined }> = [
+  {
+    re: /\b(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap])\.?m\b\.?)?/gi,
+    time: (m) => clock(+m[1]!, +m[2]!, +(m[3] ?? 0), m[4]),
+  },
+  { re: /\b(\d{1,2})\s*([ap])\.?m\b\.?/gi, time: (m) => clock(+m[1]!, 0, 0, m[2]) },
+  { re: /\b(noon|midday|midnight)\b/gi, time: (m) => (m[1]!.toLowerCase() === 'midnight' ? [0, 0, 0] : [12, 0, 0]) },
+];
+
+function clock(h: number, min: number, s: number, half: string | undefined): [number, number, number] | undefined {
+  if (half !== undefined) {
+    if (h < 1 || h > 12) return undefined;
+    h = (h % 12) + (half.toLowerCase() === 'p' ? 12 : 0);
+  }
+  return h < 24 && min < 60 && s < 60 ? [h, min, s] : undefined;
+}
+
+function times(text: string): RuntimeEntity[] {
+  const found: RuntimeEntity[] = [];
+  for (const rule of TIME_RULES) {
+    for (const m of text.matchAll(rule.re)) {
+      const t = rule.time(m);
+      if (t) found.push(entity('sys-time', m.index, m[0].trimEnd().length, t.map(pad).join(':'), { granularity: 'second' }));
+    }
+  }
+  return longestFirst(found);
+}
+
+/** Several rules can read the same words ("march 3" and "3"); keep the longest, leftmost reading. */
+function longestFirst(found: RuntimeEntity[]): RuntimeEntity[] {
+  found.sort((a, b) => a.location[0] - b.location[0] || b.location[1] - a.location[1]);
+  const kept: RuntimeEntity[] = [];
+  let end = -1;
+  for (const e of found) {
+    if (e.location[0] >= end) {
+      kept.push(e);
+      end = e.location[1];
+    }
+  }
+  return kept;
+}
+
+function entity(name: string, start: number, length: number, value: string, interpretation: Record<string, unknown>): RuntimeEntity {
+  return { entity: name, location: [start, start + length], value, confidence: 1, interpretation };
+}
+
+export function systemEntities(name: SystemEntityName, text: string, now: Date): RuntimeEntity[] {
+  switch (name) {
+    case 'sys-number':
+      return numbers(text);
+    case 'sys-date':
+      return dates(text, now);
+    case 'sys-time':
+      return times(text);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Output text and context values. Text may embed `<? expression ?>` and the shorthands `$name` and
+ * `@name` (the variable's or the entity's value); context values that are expressions keep their
+ * type ("@toppings.values" stores a list, "<? $n + 1 ?>" a number), other strings are text.
+ */
+import { compileExpression, type Evaluate } from './expression.ts';
+import { stringify, toJson } from './values.ts';
+
+// `$5` and `support@ibm.com` stay text: a variable starts with a letter, an entity follows no word.
+// Property chains ($order.size, @toppings.length) are read; a sentence's final "." is not one.
+const PROPS = '(?:\\.[\\p{L}_][\\p{L}\\p{N}_]*)*';
+const PART = new RegExp(
+  `<\\?([\\s\\S]*?)\\?>|(\\$[\\p{L}_][\\p{L}\\p{N}_]*${PROPS})|((?<![\\p{L}\\p{N}_])@[\\p{L}\\p{N}_-]*[\\p{L}\\p{N}_]${PROPS})`,
+  'gu',
+);
+
+/** Compiles text with embedded expressions; throws ExpressionSyntaxError for a malformed `<? ?>`. */
+export function compileTemplate(text: string): Evaluate {
+  if (!text.includes('$') && !text.includes('@') && !text.includes('<?')) return () => text;
+  const parts: Array<string | Evaluate> = [];
+  let last = 0;
+  for (const m of text.matchAll(PART)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    parts.push(compileExpression(m[1] ?? m[2] ?? m[3]!));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return (s) => parts.map((p) => (typeof p === 'string' ? p : stringify(p(s)))).join('');
+}
+
+const WHOLE_EXPRESSION = /^\s*<\?([\s\S]*)\?>\s*$/;
+
+/** Compiles a node's context value (recursively for objects and lists) into its evaluator. */
+export function compileValue(value: unknown): Evaluate {
+  if (typeof value === 'string') {
+    const whole = WHOLE_EXPRESSION.exec(value);
+    if (whole && !whole[1]!.includes('?>')) {
+      const e = compileExpression(whole[1]!);
+      return (s) => toJson(e(s));
+    }
+    if (/^[$@#]/.test(value.trim())) {
+      try {
+        const e = compileExpression(value);
+        return (s) => toJson(e(s));
+      } catch {
+        // Not an expression after all ("$5 off"): it is text with shorthands.
+      }
+    }
+    return compileTemplate(value);
+  }
+  if (Array.isArray(value)) {
+    const items = value.map(compileValue);
+    return (s) => items.map((i) => i(s));
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([k, v]) => [k, compileValue(v)] as const);
+    return (s) => Object.fromEntries(entries.map(([k, e]) => [k, e(s)]));
+  }
+  return () => value;
+}

@@ -1,0 +1,271 @@
+/**
+ * The runtime values expressions work with, and the SpEL-style methods dialog designers call on
+ * them ($list.size(), @x.literal, now().after('12:00:00'), $date.reformatDateTime('EEEE') ...).
+ * Dates and times are strings, as in the service: 'yyyy-MM-dd', 'HH:mm:ss', 'yyyy-MM-dd HH:mm:ss'.
+ */
+import type { RuntimeEntity } from './types.ts';
+
+export class ExpressionError extends Error {}
+
+/** What `@name` evaluates to: the first match of that entity, aware of all of them. */
+export class EntityRef {
+  constructor(
+    readonly matches: readonly RuntimeEntity[],
+    private readonly text: string,
+  ) {}
+
+  get first(): RuntimeEntity {
+    return this.matches[0]!;
+  }
+
+  /** Numbers compare as numbers: `@sys-number > 5`. */
+  primitive(): string | number {
+    const numeric = this.first.interpretation?.numeric_value;
+    return typeof numeric === 'number' ? numeric : this.first.value;
+  }
+
+  property(name: string): unknown {
+    const e = this.first;
+    switch (name) {
+      case 'value': return this.primitive();
+      case 'literal': return e.location ? this.text.slice(e.location[0], e.location[1]) : e.value;
+      case 'location': return e.location;
+      case 'confidence': return e.confidence;
+      case 'groups': return e.groups ?? [];
+      case 'entity': return e.entity;
+      case 'interpretation': return e.interpretation;
+      // All values found, in order: "@toppings.values" fills a list slot in one turn.
+      case 'values': return this.matches.map((m) => new EntityRef([m], this.text).primitive());
+      case 'length': return this.matches.length;
+      default: return undefined;
+    }
+  }
+}
+
+export function unwrap(v: unknown): unknown {
+  return v instanceof EntityRef ? v.primitive() : v;
+}
+
+export function truthy(v: unknown): boolean {
+  const u = unwrap(v);
+  return u !== null && u !== undefined && u !== false && u !== '';
+}
+
+function asNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+  return undefined;
+}
+
+export function equals(a: unknown, b: unknown): boolean {
+  const x = unwrap(a);
+  const y = unwrap(b);
+  if (x === null || x === undefined || y === null || y === undefined) return (x ?? null) === (y ?? null);
+  if (typeof x === 'number' || typeof y === 'number') {
+    const nx = asNumber(x);
+    const ny = asNumber(y);
+    if (nx !== undefined && ny !== undefined) return nx === ny;
+  }
+  if (typeof x === 'object' || typeof y === 'object') return JSON.stringify(x) === JSON.stringify(y);
+  return x === y;
+}
+
+/** Negative, zero or positive; numbers (and numeric strings against numbers) numerically. */
+export function compare(a: unknown, b: unknown): number {
+  const x = unwrap(a);
+  const y = unwrap(b);
+  if (x === null || x === undefined || y === null || y === undefined) throw new ExpressionError('cannot compare null');
+  const nx = asNumber(x);
+  const ny = asNumber(y);
+  // Numeric text compares as a number, so "20000" > "3" as a person would read it.
+  if (nx !== undefined && ny !== undefined) return nx - ny;
+  const sx = String(x);
+  const sy = String(y);
+  return sx < sy ? -1 : sx > sy ? 1 : 0;
+}
+
+export function plus(a: unknown, b: unknown): unknown {
+  const x = unwrap(a);
+  const y = unwrap(b);
+  if (typeof x === 'number' && typeof y === 'number') return x + y;
+  return stringify(x) + stringify(y);
+}
+
+export function arithmetic(op: string, a: unknown, b: unknown): number {
+  const x = asNumber(unwrap(a));
+  const y = asNumber(unwrap(b));
+  if (x === undefined || y === undefined) throw new ExpressionError(`"${op}" needs numbers`);
+  switch (op) {
+    case '-': return x - y;
+    case '*': return x * y;
+    case '/': return x / y;
+    default: return x % y;
+  }
+}
+
+/** How a value prints in a response: lists as the service prints them, nothing for null. */
+export function stringify(v: unknown): string {
+  const u = unwrap(v);
+  if (u === null || u === undefined) return '';
+  if (typeof u === 'string') return u;
+  if (Array.isArray(u)) return JSON.stringify(u.map(unwrap));
+  if (typeof u === 'object') return JSON.stringify(u);
+  return String(u);
+}
+
+/** A JSON-safe copy for storing in context: entity references become their values. */
+export function toJson(v: unknown): unknown {
+  const u = unwrap(v);
+  if (Array.isArray(u)) return u.map(toJson);
+  return u;
+}
+
+export function property(target: unknown, name: string): unknown {
+  if (target instanceof EntityRef) return target.property(name);
+  // Reading a property of nothing is nothing, so "@toppings.values" is simply false without toppings.
+  if (target === null || target === undefined) return null;
+  if ((typeof target === 'string' || Array.isArray(target)) && name === 'length') return target.length;
+  if (typeof target === 'object') return (target as Record<string, unknown>)[name];
+  return undefined;
+}
+
+export function index(target: unknown, key: unknown): unknown {
+  const t = unwrap(target);
+  if (t === null || t === undefined) return null;
+  if (Array.isArray(t) && typeof key === 'number') return t[key < 0 ? t.length + key : key];
+  if (typeof t === 'object') return (t as Record<string, unknown>)[String(unwrap(key))];
+  return undefined;
+}
+
+export function callMethod(target: unknown, name: string, args: unknown[]): unknown {
+  const t = unwrap(target);
+  const a = args.map(unwrap);
+  if (t === null || t === undefined) throw new ExpressionError(`cannot call ${name}() on null`);
+  if (Array.isArray(t)) {
+    const list = t.map(unwrap);
+    switch (name) {
+      case 'size': case 'length': return list.length;
+      case 'isEmpty': return list.length === 0;
+      case 'get': return t[Number(a[0])];
+      case 'contains': return list.some((x) => equals(x, a[0]));
+      case 'indexOf': return list.findIndex((x) => equals(x, a[0]));
+      case 'join': return list.map(stringify).join(a[0] === undefined ? ',' : String(a[0]));
+      case 'append': return [...t, a[0]];
+      case 'toString': return stringify(t);
+    }
+  }
+  if (typeof t === 'string') {
+    switch (name) {
+      case 'size': case 'length': return t.length;
+      case 'isEmpty': return t.length === 0;
+      case 'contains': return t.includes(String(a[0]));
+      case 'startsWith': return t.startsWith(String(a[0]));
+      case 'endsWith': return t.endsWith(String(a[0]));
+      case 'equals': return t === String(a[0]);
+      case 'equalsIgnoreCase': return t.toLowerCase() === String(a[0]).toLowerCase();
+      case 'toLowerCase': return t.toLowerCase();
+      case 'toUpperCase': return t.toUpperCase();
+      case 'trim': return t.trim();
+      case 'indexOf': return t.indexOf(String(a[0]));
+      case 'substring': return t.substring(Number(a[0]), a[1] === undefined ? undefined : Number(a[1]));
+      case 'concat': return t + String(a[0]);
+      case 'charAt': return t.charAt(Number(a[0]));
+      case 'split': return t.split(javaRegex(String(a[0])));
+      case 'replace': return t.split(String(a[0])).join(String(a[1]));
+      case 'replaceAll': return t.replace(javaRegex(String(a[0]), 'g'), String(a[1]));
+      // Java's matches() is a whole-string match; find() is the substring search.
+      case 'matches': return new RegExp(`^(?:${String(a[0])})$`).test(t);
+      case 'find': return javaRegex(String(a[0])).test(t);
+      case 'extract': {
+        const m = javaRegex(String(a[0])).exec(t);
+        return m ? (m[Number(a[1] ?? 0)] ?? '') : '';
+      }
+      case 'toInt': case 'toLong': case 'toDouble': {
+        const n = Number(t);
+        if (Number.isNaN(n)) throw new ExpressionError(`"${t}" is not a number`);
+        return name === 'toDouble' ? n : Math.trunc(n);
+      }
+      case 'toString': return t;
+      case 'before': return compareDateTime(t, String(a[0])) < 0;
+      case 'after': return compareDateTime(t, String(a[0])) > 0;
+      case 'sameMoment': return compareDateTime(t, String(a[0])) === 0;
+      case 'sameOrBefore': return compareDateTime(t, String(a[0])) <= 0;
+      case 'sameOrAfter': return compareDateTime(t, String(a[0])) >= 0;
+      case 'reformatDateTime': return reformatDateTime(t, String(a[0]));
+    }
+  }
+  if (typeof t === 'number') {
+    switch (name) {
+      case 'toString': return String(t);
+      case 'toInt': case 'toLong': return Math.trunc(t);
+      case 'toDouble': return t;
+    }
+  }
+  if (typeof t === 'object' && name === 'get') return (t as Record<string, unknown>)[String(a[0])];
+  throw new ExpressionError(`unknown method ${name}() on ${Array.isArray(t) ? 'a list' : typeof t}`);
+}
+
+function javaRegex(source: string, flags = ''): RegExp {
+  try {
+    return new RegExp(source, flags);
+  } catch {
+    throw new ExpressionError(`invalid regular expression "${source}"`);
+  }
+}
+
+interface DateTimeParts {
+  date?: [number, number, number];
+  /** seconds since midnight */
+  time?: number;
+}
+
+function parseDateTime(s: string): DateTimeParts {
+  const m = /^\s*(?:(\d{4})-(\d{2})-(\d{2}))?(?:[ T]?(\d{1,2}):(\d{2})(?::(\d{2}))?)?/.exec(s);
+  const parts: DateTimeParts = {};
+  if (m?.[1]) parts.date = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (m?.[4]) parts.time = Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6] ?? 0);
+  if (!parts.date && parts.time === undefined) throw new ExpressionError(`"${s}" is not a date or time`);
+  return parts;
+}
+
+/** Compares what both sides have: a time against a date-time compares the time of day. */
+function compareDateTime(a: string, b: string): number {
+  const x = parseDateTime(a);
+  const y = parseDateTime(b);
+  if (x.date && y.date) {
+    const d = (x.date[0] - y.date[0]) * 10000 + (x.date[1] - y.date[1]) * 100 + (x.date[2] - y.date[2]);
+    if (d !== 0 || x.time === undefined || y.time === undefined) return d;
+  }
+  if (x.time !== undefined && y.time !== undefined) return x.time - y.time;
+  return 0;
+}
+
+const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** The common letters of Java's SimpleDateFormat; quoted text ('at') is copied. */
+function reformatDateTime(s: string, pattern: string): string {
+  const p = parseDateTime(s);
+  const [y, mo, d] = p.date ?? [1970, 1, 1];
+  const secs = p.time ?? 0;
+  const h = Math.floor(secs / 3600);
+  const mi = Math.floor((secs % 3600) / 60);
+  const se = secs % 60;
+  const wd = new Date(Date.UTC(y, mo - 1, d)).getUTCDay();
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  return pattern.replace(/'([^']*)'|E+|M+|d+|y+|H+|h+|m+|s+|a/g, (tok, quoted: string | undefined) => {
+    if (quoted !== undefined) return quoted;
+    const n = tok.length;
+    switch (tok[0]) {
+      case 'E': return n >= 4 ? DAY_NAMES[wd]! : DAY_NAMES[wd]!.slice(0, 3);
+      case 'M': return n >= 4 ? MONTH_NAMES[mo - 1]! : n === 3 ? MONTH_NAMES[mo - 1]!.slice(0, 3) : pad(mo, n);
+      case 'd': return pad(d, n);
+      case 'y': return n === 2 ? pad(y % 100, 2) : pad(y, n);
+      case 'H': return pad(h, n);
+      case 'h': return pad(h % 12 === 0 ? 12 : h % 12, n);
+      case 'm': return pad(mi, n);
+      case 's': return pad(se, n);
+      default: return h < 12 ? 'AM' : 'PM';
+    }
+  });
+}
