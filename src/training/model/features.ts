@@ -47,8 +47,11 @@ function mix(a: number, b: number): number {
 }
 
 export interface TextFeatures {
+  /** Unigram and bigram hashes. */
   words: number[];
   chars: number[];
+  /** Unigram hashes alone, one per token. */
+  unigrams: number[];
 }
 
 /** Hashed features of one text; duplicates are kept (they are term counts). */
@@ -56,15 +59,17 @@ export function extractFeatures(text: string): TextFeatures {
   const tokens = tokenize(text);
   const words: number[] = [];
   const chars: number[] = [];
+  const unigrams: number[] = [];
   let prev = BOUNDARY;
   for (const tok of tokens) {
     const h = fnv(SEED_WORD, tok);
     words.push(h, mix(prev, h));
+    unigrams.push(h);
     prev = h;
     charGrams(tok, chars);
   }
   if (tokens.length > 0) words.push(mix(prev, BOUNDARY));
-  return { words, chars };
+  return { words, chars, unigrams };
 }
 
 function charGrams(tok: string, out: number[]): void {

@@ -30,17 +30,21 @@ export interface ModelState {
   quantized: Int16Array;
   scales: Float32Array;
   biases: Float32Array;
-  /** Platt sigmoid: confidence = 1 / (1 + exp(-(slope * margin + offset))). */
-  slope: number;
+  calibration: Calibration;
+}
+
+/** Extended Platt sigmoid: confidence = σ(margin·m + uncovered·(1 − coverage) + offset). */
+export interface Calibration {
+  margin: number;
+  uncovered: number;
   offset: number;
 }
 
 const SVM: SvmOptions = { c: 1, offset: -1, maxPasses: 60, epsilon: 0.1 };
 // Fitted offline (maximum likelihood of "top intent is right") on held-out data pooled from
 // HWU64 folds at 10, 30 and ~150 examples per intent and the HINT3 v2 test sets, whose
-// out-of-scope rows count as wrong: margin 0 → 0.64, -0.5 → 0.23, -1 (no evidence at all) → 0.04, +1 → 0.99.
-const PLATT_SLOPE = 3.7;
-const PLATT_OFFSET = 0.58;
+// out-of-scope rows count as wrong.
+const CALIBRATION: Calibration = { margin: 3.2, uncovered: -2.26, offset: 1.09 };
 
 export class IntentModel {
   readonly state: ModelState;
@@ -55,8 +59,8 @@ export class IntentModel {
     return this.state.intents;
   }
 
-  /** Raw margins per intent, in `intents` order. */
-  margins(text: string): Float64Array {
+  /** Raw margins per intent (in `intents` order) and the vocabulary's coverage of the text. */
+  score(text: string): { margins: Float64Array; coverage: number } {
     const { quantized, scales, biases, intents } = this.state;
     const classes = intents.length;
     const acc = new Float64Array(classes);
@@ -67,14 +71,15 @@ export class IntentModel {
       for (let c = 0; c < classes; c++) acc[c]! += x * quantized[base + c]!;
     }
     for (let c = 0; c < classes; c++) acc[c] = acc[c]! * scales[c]! + biases[c]!;
-    return acc;
+    return { margins: acc, coverage: v.coverage };
   }
 
   /** Every intent with its confidence, highest first. */
   classify(text: string): IntentScore[] {
-    const m = this.margins(text);
-    const { slope, offset, intents } = this.state;
-    const out = intents.map((intent, c) => ({ intent, confidence: 1 / (1 + Math.exp(-(slope * m[c]! + offset))) }));
+    const { margins, coverage } = this.score(text);
+    const { calibration: k, intents } = this.state;
+    const shift = k.uncovered * (1 - coverage) + k.offset;
+    const out = intents.map((intent, c) => ({ intent, confidence: 1 / (1 + Math.exp(-(k.margin * margins[c]! + shift))) }));
     return out.sort((a, b) => b.confidence - a.confidence || (a.intent < b.intent ? -1 : 1));
   }
 }
@@ -107,7 +112,7 @@ export function trainIntentModel(data: TrainingData): IntentModel {
     intents: intents.map((i) => i.intent),
     vectorizer: vectorizer.state,
     quantized, scales, biases,
-    slope: PLATT_SLOPE, offset: PLATT_OFFSET,
+    calibration: CALIBRATION,
   });
 }
 

@@ -10,7 +10,7 @@
  */
 import { endianness } from 'node:os';
 import { AppError } from '../../errors/index.ts';
-import { ALGORITHM_VERSION, IntentModel } from './model.ts';
+import { ALGORITHM_VERSION, IntentModel, type Calibration } from './model.ts';
 
 const MAGIC = 'AIM';
 const FORMAT = 1;
@@ -21,8 +21,7 @@ interface Header {
   intents: string[];
   features: number;
   wordColumns: number;
-  slope: number;
-  offset: number;
+  calibration: Calibration;
 }
 
 if (endianness() !== 'LE') throw new Error('the intent model format assumes a little-endian CPU');
@@ -31,7 +30,7 @@ export function serializeModel(model: IntentModel): Buffer {
   const s = model.state;
   const header: Header = {
     algorithm: ALGORITHM_VERSION, language: s.language, intents: s.intents,
-    features: s.vectorizer.hashes.length, wordColumns: s.vectorizer.wordColumns, slope: s.slope, offset: s.offset,
+    features: s.vectorizer.hashes.length, wordColumns: s.vectorizer.wordColumns, calibration: s.calibration,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headEnd = align4(8 + json.length);
@@ -77,7 +76,7 @@ export function deserializeModel(buf: Buffer): IntentModel {
   return new IntentModel({
     language: header.language, intents: header.intents,
     vectorizer: { hashes, idf, wordColumns: header.wordColumns },
-    quantized, scales, biases, slope: header.slope, offset: header.offset,
+    quantized, scales, biases, calibration: header.calibration,
   });
 }
 

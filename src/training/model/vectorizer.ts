@@ -10,6 +10,15 @@ export interface SparseVector {
   val: Float32Array;
 }
 
+export interface Transformed extends SparseVector {
+  /**
+   * Share of the text's information (IDF-weighted words) that the vocabulary knows; unseen words
+   * count with the highest IDF. Low coverage means the text is mostly about something the
+   * workspace was never trained on, which the margins alone cannot tell.
+   */
+  coverage: number;
+}
+
 export interface VectorizerState {
   /** Feature hashes; position = column. Word features first, then char features. */
   hashes: Uint32Array;
@@ -21,10 +30,12 @@ export interface VectorizerState {
 export class Vectorizer {
   readonly state: VectorizerState;
   private readonly column = new Map<number, number>();
+  private readonly unseenIdf: number;
 
   constructor(state: VectorizerState) {
     this.state = state;
     state.hashes.forEach((h, i) => this.column.set(h, i));
+    this.unseenIdf = state.idf.reduce((m, v) => Math.max(m, v), 1);
   }
 
   get size(): number {
@@ -52,8 +63,16 @@ export class Vectorizer {
     return new Vectorizer({ hashes, idf, wordColumns: words.length });
   }
 
-  transform(text: string): SparseVector {
+  transform(text: string): Transformed {
     const f = extractFeatures(text);
+    let known = 0;
+    let total = 0;
+    for (const h of f.unigrams) {
+      const col = this.column.get(h);
+      const idf = col === undefined ? this.unseenIdf : this.state.idf[col]!;
+      total += idf;
+      if (col !== undefined) known += idf;
+    }
     const counts = new Map<number, number>();
     for (const h of f.words) this.count(counts, h);
     for (const h of f.chars) this.count(counts, h);
@@ -72,7 +91,7 @@ export class Vectorizer {
     const ws = wordNorm > 0 ? 1 / Math.sqrt(wordNorm * blocks) : 0;
     const cs = charNorm > 0 ? 1 / Math.sqrt(charNorm * blocks) : 0;
     for (let k = 0; k < idx.length; k++) val[k]! *= idx[k]! < this.state.wordColumns ? ws : cs;
-    return { idx, val };
+    return { idx, val, coverage: total > 0 ? known / total : 0 };
   }
 
   private count(counts: Map<number, number>, hash: number): void {

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isAppError } from '../../src/errors/index.ts';
+import { normalizeText, serializeModel, tokenize, trainIntentModel } from '../../src/training/index.ts';
+import { bankingData, bankingHeldOut, portugueseData } from './fixtures.ts';
+
+const banking = trainIntentModel(bankingData);
+
+test('separates intents on phrasings it never saw, with high confidence', () => {
+  let right = 0;
+  for (const [text, intent] of bankingHeldOut) {
+    const [top] = banking.classify(text);
+    if (top!.intent === intent && top!.confidence > 0.5) right++;
+  }
+  assert.ok(right >= bankingHeldOut.length - 1, `${right} of ${bankingHeldOut.length} held-out texts right`);
+  for (const { intent, examples } of bankingData.intents) {
+    for (const { text } of examples) assert.equal(banking.classify(text)[0]!.intent, intent, text);
+  }
+});
+
+test('returns every intent once, sorted by descending confidence in [0, 1]', () => {
+  const scores = banking.classify('how much money is in my account');
+  assert.deepEqual(scores.map((s) => s.intent).sort(), ['check_balance', 'lost_card', 'opening_hours', 'transfer_money']);
+  for (let i = 0; i < scores.length; i++) {
+    assert.ok(scores[i]!.confidence >= 0 && scores[i]!.confidence <= 1);
+    if (i > 0) assert.ok(scores[i - 1]!.confidence >= scores[i]!.confidence);
+  }
+});
+
+test('out-of-domain input scores below 0.2 for every intent', () => {
+  for (const text of ['play some jazz music', 'the quick brown fox jumps over the lazy dog', '', '🙂🙂']) {
+    assert.ok(banking.classify(text)[0]!.confidence < 0.2, `${JSON.stringify(text)} scored ${banking.classify(text)[0]!.confidence}`);
+  }
+});
+
+test('counterexamples push inputs like them to low confidence without hurting real intents', () => {
+  const counterexamples = ['what time is it', 'what time is it in London', 'tell me the time', 'what is the weather like'].map((text) => ({ text }));
+  const withCe = trainIntentModel({ ...bankingData, counterexamples });
+  const probe = 'what time is it now';
+  const before = banking.classify(probe)[0]!.confidence;
+  const after = withCe.classify(probe)[0]!.confidence;
+  assert.ok(before > 0.4, `without counterexamples the probe looks like opening_hours (${before})`);
+  assert.ok(after < 0.2, `with counterexamples it scores ${after}`);
+  assert.equal(withCe.classify('what time does the branch close')[0]!.intent, 'opening_hours');
+  assert.ok(withCe.classify('what time does the branch close')[0]!.confidence > 0.5);
+});
+
+test('features are case- and diacritics-insensitive (pt-br)', () => {
+  assert.equal(normalizeText('AÇÃO Não é Fácil'), 'acao nao e facil');
+  assert.deepEqual(tokenize('Olá, você tem 2 cartões? Sí, 300€!'), ['ola', 'voce', 'tem', '0', 'cartoes', 'si', '0']);
+  const pt = trainIntentModel(portugueseData);
+  assert.equal(pt.classify('ola bom dia')[0]!.intent, 'saudacao');
+  assert.equal(pt.classify('CANCELAMENTO DO PLANO')[0]!.intent, 'cancelamento');
+  assert.equal(pt.classify('qual e o preco')[0]!.intent, 'preco');
+  assert.equal(pt.classify('Qual é o preço?')[0]!.confidence, pt.classify('qual e o preco')[0]!.confidence);
+});
+
+test('training is deterministic and ignores the order of intents and examples', () => {
+  const shuffled = {
+    ...bankingData,
+    intents: [...bankingData.intents].reverse().map((i) => ({ ...i, examples: [...i.examples].reverse() })),
+  };
+  assert.ok(serializeModel(trainIntentModel(shuffled)).equals(serializeModel(banking)));
+});
+
+test('a duplicated intent name is refused; an empty workspace classifies to nothing', () => {
+  const dup = { language: 'en', intents: [bankingData.intents[0]!, { intent: 'check_balance', examples: [{ text: 'x' }] }] };
+  assert.throws(() => trainIntentModel(dup), (e) => isAppError(e) && e.code === 'DUPLICATE_INTENT');
+  const empty = trainIntentModel({ language: 'en', intents: [{ intent: 'no_examples', examples: [] }] });
+  assert.deepEqual(empty.classify('hello'), []);
+});
