@@ -169,7 +169,7 @@ export async function deleteCounterexample(db: Db, ws: string, text: string): Pr
 // ---- entities, values, synonyms ----
 
 const entityRow = (db: Db, ws: string, entity: string): Promise<EntityRow> =>
-  one<EntityRow>(db, 'select id, entity, description, fuzzy_match, metadata, created, updated from entities where workspace_id = $1 and entity = $2', [ws, entity]);
+  one<EntityRow>(db, 'select id, entity, description, fuzzy_match, metadata, extra, created, updated from entities where workspace_id = $1 and entity = $2', [ws, entity]);
 const valueRow = (db: Db, entityId: string, value: string): Promise<ValueRow> =>
   one<ValueRow>(db, 'select id, entity_id, value, type, metadata, patterns, created, updated from entity_values where entity_id = $1 and value = $2', [entityId, value]);
 
@@ -190,7 +190,7 @@ async function synonymsOf(db: Db, valueIds: string[]): Promise<Map<string, Synon
 
 export async function listEntities(db: Db, ws: string, page: Page, shape: Shape & { export: boolean }): Promise<PageResult<Json>> {
   const { sql, total } = pageClause(page, { entity: 'entity', updated: 'updated' }, 'id');
-  const r = await db.query<EntityRow & { total: string }>(`select id, entity, description, fuzzy_match, metadata, created, updated, ${total} from entities where workspace_id = $1 ${sql}`, [ws]);
+  const r = await db.query<EntityRow & { total: string }>(`select id, entity, description, fuzzy_match, metadata, extra, created, updated, ${total} from entities where workspace_id = $1 ${sql}`, [ws]);
   const values = shape.export ? await valuesOf(db, r.rows.map((e) => e.id), shape, true) : undefined;
   return { items: r.rows.map((e) => entityJson(e, values ? values.get(e.id) ?? [] : undefined, shape)), total: withTotal(r.rows) };
 }

@@ -41,8 +41,10 @@ export async function insertEntities(db: Db, workspaceId: string, entities: Enti
   await db.query(`
     with src as (select j, ord from jsonb_array_elements($2::jsonb) with ordinality t(j, ord)),
     ent as (
-      insert into entities (workspace_id, entity, description, fuzzy_match, metadata)
-      select $1, j->>'entity', j->>'description', (j->>'fuzzy_match')::boolean, j->'metadata' from src order by ord
+      insert into entities (workspace_id, entity, description, fuzzy_match, metadata, extra)
+      select $1, j->>'entity', j->>'description', (j->>'fuzzy_match')::boolean, j->'metadata',
+             nullif(j - '{entity,description,fuzzy_match,metadata,values,created,updated}'::text[], '{}'::jsonb)
+        from src order by ord
       returning id, entity),
     vsrc as (
       select ent.id as entity_id, v.j, src.ord as eord, v.ord as vord

@@ -24,7 +24,7 @@ export function stableSort<T>(items: T[], key: (x: T) => string, shape: Shape): 
 
 export interface IntentRow { id: string; intent: string; description: string | null; created: Date; updated: Date }
 export interface ExampleRow { intent_id: string; text: string; mentions: unknown; created: Date; updated: Date }
-export interface EntityRow { id: string; entity: string; description: string | null; fuzzy_match: boolean | null; metadata: unknown; created: Date; updated: Date }
+export interface EntityRow { id: string; entity: string; description: string | null; fuzzy_match: boolean | null; metadata: unknown; extra?: Json | null; created: Date; updated: Date }
 export interface ValueRow { id: string; entity_id: string; value: string; type: string; metadata: unknown; patterns: string[] | null; created: Date; updated: Date }
 export interface SynonymRow { value_id: string; synonym: string; created: Date; updated: Date }
 export interface NodeRow { dialog_node: string; node: Json; created: Date; updated: Date }
@@ -48,7 +48,7 @@ export function valueJson(r: ValueRow, synonyms: SynonymRow[] | undefined, s: Sh
 }
 
 export function entityJson(r: EntityRow, values: Json[] | undefined, s: Shape): Json {
-  const base = compact({ entity: r.entity, description: r.description, metadata: r.metadata, fuzzy_match: r.fuzzy_match });
+  const base = compact({ ...(r.extra ?? {}), entity: r.entity, description: r.description, metadata: r.metadata, fuzzy_match: r.fuzzy_match });
   if (values) base.values = values;
   return audit(base, r, s);
 }

@@ -65,7 +65,7 @@ export const entity = z.object({
   metadata: jsonObject.optional(),
   fuzzy_match: z.boolean().optional(),
   values: z.array(value).optional(),
-});
+}).catchall(z.unknown());
 
 const NODE_TYPES = ['standard', 'event_handler', 'frame', 'slot', 'response_condition', 'folder'] as const;
 const EVENT_NAMES = ['focus', 'input', 'filled', 'validate', 'filled_multiple', 'generic', 'nomatch',
@@ -137,9 +137,28 @@ export function invalidBody(errors: FieldError[]): AppError {
   return new AppError('INVALID_REQUEST', 'Invalid Request Body', { status: 400, details: { errors } });
 }
 
+/** The collections that make up a skill's structure; every other value is kept exactly as sent. */
+const STRUCTURE = new Set(['intents', 'examples', 'entities', 'values', 'dialog_nodes', 'counterexamples']);
+
+/**
+ * Exports written before API version 2018-02-16 spell "absent" as null (e.g. `"parent": null`).
+ * Null-valued properties of the skill's elements are dropped, so they mean what they meant;
+ * values inside free-form properties (output, context, go_to …) are not touched.
+ */
+export function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null) continue;
+    out[k] = STRUCTURE.has(k) && Array.isArray(v) ? v.map(dropNulls) : v;
+  }
+  return out;
+}
+
 /** Parses `body` with `schema`, or throws a 400 whose errors name each field by JSON Pointer. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown, base: ReadonlyArray<PropertyKey> = []): z.infer<T> {
-  const r = schema.safeParse(body ?? {});
+  const r = schema.safeParse(dropNulls(body ?? {}));
   if (r.success) return r.data;
   throw invalidBody(r.error.issues.map((i) => {
     const path = [...base, ...i.path];

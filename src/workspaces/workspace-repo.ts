@@ -89,7 +89,7 @@ export async function exportElements(db: Db, workspaceId: string, shape: Shape):
     db.query<IntentRow>('select id, intent, description, created, updated from intents where workspace_id = $1 order by id', [workspaceId]),
     db.query<ExampleRow>(`select e.intent_id, e.text, e.mentions, e.created, e.updated from examples e
       join intents i on i.id = e.intent_id where i.workspace_id = $1 order by e.id`, [workspaceId]),
-    db.query<EntityRow>('select id, entity, description, fuzzy_match, metadata, created, updated from entities where workspace_id = $1 order by id', [workspaceId]),
+    db.query<EntityRow>('select id, entity, description, fuzzy_match, metadata, extra, created, updated from entities where workspace_id = $1 order by id', [workspaceId]),
     db.query<ValueRow>(`select v.id, v.entity_id, v.value, v.type, v.metadata, v.patterns, v.created, v.updated from entity_values v
       join entities e on e.id = v.entity_id where e.workspace_id = $1 order by v.id`, [workspaceId]),
     db.query<SynonymRow>(`select s.value_id, s.synonym, s.created, s.updated from synonyms s join entity_values v on v.id = s.value_id

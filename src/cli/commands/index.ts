@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
+import { register as serve } from './serve.ts';
+import { register as store } from './store.ts';
 
 /** Each capability registers its commands here; one line per command module. */
 export const commands: Array<(program: Command) => void> = [
+  serve,
+  store,
   (await import('./intents.ts')).register,
 ];

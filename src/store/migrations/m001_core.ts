@@ -89,6 +89,8 @@ create table entities (
   description text,
   fuzzy_match boolean,
   metadata jsonb,
+  -- Properties of older exports the API no longer documents (e.g. open_list), kept verbatim.
+  extra jsonb,
   created timestamptz not null default now(),
   updated timestamptz not null default now(),
   unique (workspace_id, entity)

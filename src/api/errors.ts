@@ -1,0 +1,33 @@
+/**
+ * The v1 error body: `{ error, code, errors?: [{ message, path }] }`. 5xx is reserved for real
+ * server faults; anything the caller got wrong is a 4xx with a message saying what.
+ */
+import { isAppError } from '../errors/index.ts';
+
+export interface ErrorBody { error: string; code: number; errors?: Array<{ message: string; path?: string }> }
+
+export function errorBody(status: number, error: string, errors?: ErrorBody['errors']): ErrorBody {
+  return errors && errors.length > 0 ? { error, code: status, errors } : { error, code: status };
+}
+
+/** Maps anything thrown by a handler (AppError, Fastify's own errors) to a status and body. */
+export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; fault: boolean } {
+  if (isAppError(err)) {
+    const errors = (err.details?.errors as ErrorBody['errors']) ?? undefined;
+    return { status: err.status, body: errorBody(err.status, err.message, errors), fault: err.status >= 500 };
+  }
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: errorBody(413, 'Request Entity Too Large', [{ message: e.message ?? 'body too large' }]), fault: false };
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, body: errorBody(415, 'Unsupported Media Type', [{ message: 'send the body as application/json' }]), fault: false };
+  }
+  if (e.statusCode === 400 || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e instanceof SyntaxError) {
+    return { status: 400, body: errorBody(400, 'Invalid Request Body', [{ message: `the body is not valid JSON: ${e.message ?? ''}`.trim() }]), fault: false };
+  }
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, body: errorBody(e.statusCode, e.message ?? 'Bad Request'), fault: false };
+  }
+  return { status: 500, body: errorBody(500, 'Internal Server Error'), fault: true };
+}

@@ -1,0 +1,35 @@
+/** Query-parameter parsing with the SDK's encodings (booleans as `true`/`false`). */
+import { AppError } from '../errors/index.ts';
+import { decodeCursor, type Page } from '../workspaces/index.ts';
+
+export type Query = Record<string, string | undefined>;
+
+const bad = (name: string, message: string): AppError =>
+  new AppError('INVALID_PARAMETER', `Invalid value for ${name}`, { status: 400, details: { errors: [{ message: `${name} ${message}`, path: `/${name}` }] } });
+
+export function bool(q: Query, name: string, fallback = false): boolean {
+  const v = q[name];
+  if (v === undefined || v === '') return fallback;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw bad(name, 'must be true or false');
+}
+
+export function page(q: Query): Page {
+  let limit = 100;
+  if (q.page_limit !== undefined) {
+    limit = Number(q.page_limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw bad('page_limit', 'must be a whole number from 1 to 100000');
+  }
+  return { limit, offset: decodeCursor(q.cursor), sort: q.sort || undefined, count: bool(q, 'include_count') };
+}
+
+/** The `version` date every v1 call must carry. */
+export function version(q: Query): string {
+  const v = q.version;
+  if (!v) {
+    throw new AppError('MISSING_VERSION', "Missing 'version' query parameter", { status: 400, details: { errors: [{ message: "Missing 'version' query parameter", path: '/version' }] } });
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw bad('version', 'must be a date in YYYY-MM-DD form, e.g. 2021-11-27');
+  return v;
+}

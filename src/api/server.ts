@@ -1,0 +1,132 @@
+/**
+ * The HTTP service: the v1 workspace API under `/instances/{id}/api` (and the CP4D form
+ * `/assistant/{release}/instances/{id}/api`), the resource controller's instance list, and
+ * `/health`. Every v1 call needs a bearer token whose user owns the instance; another user's
+ * instance is answered with 404, so its existence is not revealed.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { authenticate, listInstances, ownedInstance, type EncryptionKey, type TokenInfo } from '../auth/index.ts';
+import { AppError } from '../errors/index.ts';
+import { errorBody, toErrorResponse } from './errors.ts';
+import { version, type Query } from './params.ts';
+import { decodeSegments, Router } from './router.ts';
+import { v1Routes, type V1Context, type V1Handler } from './v1.ts';
+
+export interface ServerHooks {
+  trainingChanged?(workspaceId: string): void;
+  workspaceOpened?(workspaceId: string): void;
+  /** Extra v1 routes (the message endpoint) registered by other capabilities. */
+  routes?(router: Router<V1Handler>): void;
+  /** Why writes are refused right now (e.g. a restore is running), or undefined. */
+  writesBlocked?(): Promise<string | undefined>;
+}
+
+export interface ServerOptions {
+  pool: pg.Pool;
+  key: EncryptionKey;
+  algorithmVersion: string;
+  release: string;
+  /** Largest accepted request body (spec: 1.5 MB for synchronous workspace writes). */
+  maxBodyBytes?: number;
+  logger?: boolean | { level: string };
+  hooks?: ServerHooks;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1_572_864;
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+  return m?.[1];
+}
+
+async function requireUser(pool: pg.Pool, req: FastifyRequest): Promise<TokenInfo> {
+  const token = bearer(req);
+  const user = token ? await authenticate(pool, token) : undefined;
+  if (!user) {
+    throw new AppError('UNAUTHORIZED', 'Unauthorized', {
+      status: 401, details: { errors: [{ message: token ? 'the bearer token is invalid or revoked' : 'send an Authorization: Bearer <token> header' }] },
+    });
+  }
+  return user;
+}
+
+/** Splits `…/instances/{id}/api/v1/…` into the instance id and the `v1/…` segments. */
+function parseInstancePath(segments: string[]): { instanceId: string; rest: string[]; restRaw: number } | undefined {
+  let i = 0;
+  if (segments[0] === 'assistant') i = 2;
+  if (segments[i] !== 'instances' || segments[i + 2] !== 'api' || !segments[i + 1]) return undefined;
+  return { instanceId: segments[i + 1]!, rest: segments.slice(i + 3), restRaw: i + 3 };
+}
+
+export function createServer(opts: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    // The v1 API answers JSON everywhere; keep Fastify from rewriting paths we decode ourselves.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const router = v1Routes();
+  opts.hooks?.routes?.(router);
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body, fault } = toErrorResponse(err);
+    if (fault) req.log.error({ err }, 'request failed');
+    void reply.code(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).type('application/json').send(errorBody(404, 'Resource not found'));
+  });
+
+  app.get('/health', async (_req, reply) => {
+    await opts.pool.query('select 1');
+    return reply.send({ status: 'ok', release: opts.release });
+  });
+
+  app.get('/api/ibmcloud/resource-controller/v2/resource_instances', async (req) => {
+    const user = await requireUser(opts.pool, req);
+    const instances = await listInstances(opts.pool, { userId: user.userId });
+    return {
+      rows_count: instances.length,
+      next_url: null,
+      resources: instances.map((i) => ({
+        id: i.crn, guid: i.id, crn: i.crn, name: i.name, state: 'active', type: 'service_instance',
+        resource_id: 'conversation', created_at: i.created.toISOString(), created_by: i.owner,
+        extensions: { workspaces: i.workspaces },
+      })),
+    };
+  });
+
+  const v1 = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const rawPath = req.raw.url!.split('?')[0]!;
+    const segments = decodeSegments(rawPath);
+    const parsed = segments && parseInstancePath(segments);
+    if (!parsed) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
+    const user = await requireUser(opts.pool, req);
+    const instance = await ownedInstance(opts.pool, user.userId, parsed.instanceId);
+    if (!instance) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
+    const match = router.match(req.method, parsed.rest);
+    if (!match) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
+    if ('methodNotAllowed' in match) throw new AppError('METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed here`, { status: 405 });
+    const query = req.query as Query;
+    const ver = version(query);
+    const isWrite = req.method !== 'GET' && !(parsed.rest[parsed.rest.length - 1] === 'message');
+    if (isWrite) {
+      const why = await opts.hooks?.writesBlocked?.();
+      if (why) throw new AppError('WRITES_SUSPENDED', why, { status: 503 });
+    }
+    const ctx: V1Context = {
+      pool: opts.pool, key: opts.key, algorithmVersion: opts.algorithmVersion, instanceId: instance.id,
+      params: match.params, query, body: req.body, version: ver,
+      path: '/' + rawPath.split('/').filter(Boolean).slice(parsed.restRaw).join('/'),
+      trainingChanged: (id) => opts.hooks?.trainingChanged?.(id),
+      workspaceOpened: (id) => opts.hooks?.workspaceOpened?.(id),
+    };
+    const out = await match.handler(ctx);
+    await reply.code(out.status ?? 200).type('application/json').send(out.body);
+  };
+  app.all('/instances/*', v1);
+  app.all('/assistant/*', v1);
+  return app;
+}

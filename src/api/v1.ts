@@ -1,0 +1,189 @@
+/**
+ * The v1 workspace API (spec §2): workspaces and their sub-resources, answering with the
+ * statuses, pagination object and error bodies the ibm-watson SDK expects.
+ */
+import type pg from 'pg';
+import type { EncryptionKey } from '../auth/index.ts';
+import {
+  createWorkspace, deleteWorkspace, elements, encodeCursor, findWorkspace, getWorkspace, listWorkspaces, parseBody,
+  schemas, updateWorkspace, type Json, type PageResult, type ReadContext,
+} from '../workspaces/index.ts';
+import { z } from 'zod';
+import { bool, page, type Query } from './params.ts';
+import { Router } from './router.ts';
+
+export interface V1Context {
+  pool: pg.Pool;
+  key: EncryptionKey;
+  algorithmVersion: string;
+  instanceId: string;
+  params: Record<string, string>;
+  query: Query;
+  body: unknown;
+  /** The request path from `/v1/` on, for pagination URLs. */
+  path: string;
+  version: string;
+  /** Called after a change to a workspace's training data has committed. */
+  trainingChanged(workspaceId: string): void;
+  /** Called when a workspace is read; the trainer may retrain it (AUTO_RETRAIN). */
+  workspaceOpened(workspaceId: string): void;
+}
+
+const synonymBody = z.object({ synonym: schemas.synonym });
+
+export interface V1Reply { status?: number; body: unknown }
+export type V1Handler = (ctx: V1Context) => Promise<V1Reply>;
+
+async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const out = await fn(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const readCtx = (c: V1Context): ReadContext => ({ key: c.key, algorithmVersion: c.algorithmVersion });
+const shape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: c.query.sort === 'stable', export: bool(c.query, 'export') });
+/** Sub-resource lists take `sort` as a field name, so `stable` there is not special. */
+const listShape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: false, export: bool(c.query, 'export') });
+
+function collection(c: V1Context, key: string, result: PageResult<Json>): V1Reply {
+  const p = page(c.query);
+  const hasNext = result.items.length > p.limit;
+  const items = hasNext ? result.items.slice(0, p.limit) : result.items;
+  const url = (cursor: string | undefined): string => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(c.query)) if (v !== undefined && k !== 'cursor') q.set(k, v);
+    if (cursor) q.set('cursor', cursor);
+    return `${c.path}?${q.toString()}`;
+  };
+  const pagination: Json = { refresh_url: url(c.query.cursor) };
+  if (c.query.cursor) pagination.refresh_cursor = c.query.cursor;
+  if (hasNext) {
+    const next = encodeCursor(p.offset + p.limit);
+    pagination.next_url = url(next);
+    pagination.next_cursor = next;
+  }
+  if (p.count) pagination.total = result.total;
+  return { body: { [key]: items, pagination } };
+}
+
+/** Resolves the workspace through the caller's instance (404 otherwise) and returns its id. */
+async function ws(db: pg.ClientBase | pg.Pool, c: V1Context, lock = false): Promise<string> {
+  return (await findWorkspace(db, c.instanceId, c.params.ws!, readCtx(c), lock)).id;
+}
+
+/** A write to a workspace's elements: lock the workspace row, apply, report the change. */
+function write(fn: (db: pg.PoolClient, wsId: string, c: V1Context) => Promise<string | void>, reread: (db: pg.Pool, wsId: string, key: string | undefined, c: V1Context) => Promise<Json>, status = 200, training = true): V1Handler {
+  return async (c) => {
+    let wsId = '';
+    const key = await tx(c.pool, async (db) => {
+      wsId = await ws(db, c, true);
+      return fn(db, wsId, c);
+    });
+    if (training) c.trainingChanged(wsId);
+    return { status, body: await reread(c.pool, wsId, key ?? undefined, c) };
+  };
+}
+
+const audit = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: false });
+const withExport = (c: V1Context) => ({ ...audit(c), export: true });
+
+export function v1Routes(): Router<V1Handler> {
+  const r = new Router<V1Handler>();
+  const S = schemas;
+  const deleted = async (): Promise<Json> => ({});
+
+  // ---- workspaces ----
+  r.add('GET', 'v1/workspaces', async (c) => collection(c, 'workspaces',
+    await listWorkspaces(c.pool, c.instanceId, page(c.query), { audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c))));
+  r.add('POST', 'v1/workspaces', async (c) => {
+    const input = parseBody(S.workspace, c.body);
+    const id = await tx(c.pool, (db) => createWorkspace(db, c.instanceId, input, c.key));
+    c.trainingChanged(id);
+    return { status: 201, body: await getWorkspace(c.pool, c.instanceId, id, { export: true, audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c)) };
+  });
+  r.add('GET', 'v1/workspaces/:ws', async (c) => {
+    const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, shape(c), readCtx(c));
+    c.workspaceOpened(String(body.workspace_id));
+    return { body };
+  });
+  r.add('POST', 'v1/workspaces/:ws', async (c) => {
+    const input = parseBody(S.workspace, c.body);
+    const append = bool(c.query, 'append');
+    await tx(c.pool, (db) => updateWorkspace(db, c.instanceId, c.params.ws!, input, append, readCtx(c)));
+    const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, { export: true, audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c));
+    c.trainingChanged(String(body.workspace_id));
+    return { body };
+  });
+  r.add('DELETE', 'v1/workspaces/:ws', async (c) => {
+    await deleteWorkspace(c.pool, c.instanceId, c.params.ws!);
+    return { body: {} };
+  });
+
+  // ---- intents & examples ----
+  const E = elements;
+  r.add('GET', 'v1/workspaces/:ws/intents', async (c) => collection(c, 'intents', await E.listIntents(c.pool, await ws(c.pool, c), page(c.query), listShape(c))));
+  r.add('POST', 'v1/workspaces/:ws/intents', write((db, w, c) => E.createIntent(db, w, parseBody(S.intent, c.body)),
+    (db, w, k, c) => E.getIntent(db, w, k!, withExport(c)), 201));
+  r.add('GET', 'v1/workspaces/:ws/intents/:intent', async (c) => ({ body: await E.getIntent(c.pool, await ws(c.pool, c), c.params.intent!, shape(c)) }));
+  r.add('POST', 'v1/workspaces/:ws/intents/:intent', write((db, w, c) => E.updateIntent(db, w, c.params.intent!, parseBody(S.intent.partial(), c.body), bool(c.query, 'append')),
+    (db, w, k, c) => E.getIntent(db, w, k!, withExport(c))));
+  r.add('DELETE', 'v1/workspaces/:ws/intents/:intent', write((db, w, c) => E.deleteIntent(db, w, c.params.intent!), deleted));
+  r.add('GET', 'v1/workspaces/:ws/intents/:intent/examples', async (c) => collection(c, 'examples', await E.listExamples(c.pool, await ws(c.pool, c), c.params.intent!, page(c.query), audit(c))));
+  r.add('POST', 'v1/workspaces/:ws/intents/:intent/examples', write((db, w, c) => E.createExample(db, w, c.params.intent!, parseBody(S.example, c.body)),
+    (db, w, k, c) => E.getExample(db, w, c.params.intent!, k!, audit(c)), 201));
+  r.add('GET', 'v1/workspaces/:ws/intents/:intent/examples/:text', async (c) => ({ body: await E.getExample(c.pool, await ws(c.pool, c), c.params.intent!, c.params.text!, audit(c)) }));
+  r.add('POST', 'v1/workspaces/:ws/intents/:intent/examples/:text', write((db, w, c) => E.updateExample(db, w, c.params.intent!, c.params.text!, parseBody(S.example.partial(), c.body)),
+    (db, w, k, c) => E.getExample(db, w, c.params.intent!, k!, audit(c))));
+  r.add('DELETE', 'v1/workspaces/:ws/intents/:intent/examples/:text', write((db, w, c) => E.deleteExample(db, w, c.params.intent!, c.params.text!), deleted));
+
+  // ---- counterexamples ----
+  r.add('GET', 'v1/workspaces/:ws/counterexamples', async (c) => collection(c, 'counterexamples', await E.listCounterexamples(c.pool, await ws(c.pool, c), page(c.query), audit(c))));
+  r.add('POST', 'v1/workspaces/:ws/counterexamples', write((db, w, c) => E.createCounterexample(db, w, parseBody(S.counterexample, c.body).text),
+    (db, w, k, c) => E.getCounterexample(db, w, k!, audit(c)), 201));
+  r.add('GET', 'v1/workspaces/:ws/counterexamples/:text', async (c) => ({ body: await E.getCounterexample(c.pool, await ws(c.pool, c), c.params.text!, audit(c)) }));
+  r.add('POST', 'v1/workspaces/:ws/counterexamples/:text', write((db, w, c) => E.updateCounterexample(db, w, c.params.text!, parseBody(S.counterexample.partial(), c.body).text),
+    (db, w, k, c) => E.getCounterexample(db, w, k!, audit(c))));
+  r.add('DELETE', 'v1/workspaces/:ws/counterexamples/:text', write((db, w, c) => E.deleteCounterexample(db, w, c.params.text!), deleted));
+
+  // ---- entities, values, synonyms ----
+  r.add('GET', 'v1/workspaces/:ws/entities', async (c) => collection(c, 'entities', await E.listEntities(c.pool, await ws(c.pool, c), page(c.query), listShape(c))));
+  r.add('POST', 'v1/workspaces/:ws/entities', write((db, w, c) => E.createEntity(db, w, parseBody(S.entity, c.body)),
+    (db, w, k, c) => E.getEntity(db, w, k!, withExport(c)), 201));
+  r.add('GET', 'v1/workspaces/:ws/entities/:entity', async (c) => ({ body: await E.getEntity(c.pool, await ws(c.pool, c), c.params.entity!, shape(c)) }));
+  r.add('POST', 'v1/workspaces/:ws/entities/:entity', write((db, w, c) => E.updateEntity(db, w, c.params.entity!, parseBody(S.entity.partial(), c.body), bool(c.query, 'append')),
+    (db, w, k, c) => E.getEntity(db, w, k!, withExport(c))));
+  r.add('DELETE', 'v1/workspaces/:ws/entities/:entity', write((db, w, c) => E.deleteEntity(db, w, c.params.entity!), deleted));
+  r.add('GET', 'v1/workspaces/:ws/entities/:entity/values', async (c) => collection(c, 'values', await E.listValues(c.pool, await ws(c.pool, c), c.params.entity!, page(c.query), listShape(c))));
+  r.add('POST', 'v1/workspaces/:ws/entities/:entity/values', write((db, w, c) => E.createValue(db, w, c.params.entity!, parseBody(S.value, c.body)),
+    (db, w, k, c) => E.getValue(db, w, c.params.entity!, k!, withExport(c)), 201));
+  r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value', async (c) => ({ body: await E.getValue(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, shape(c)) }));
+  r.add('POST', 'v1/workspaces/:ws/entities/:entity/values/:value', write((db, w, c) => E.updateValue(db, w, c.params.entity!, c.params.value!, parseBody(S.value.partial(), c.body), bool(c.query, 'append')),
+    (db, w, k, c) => E.getValue(db, w, c.params.entity!, k!, withExport(c))));
+  r.add('DELETE', 'v1/workspaces/:ws/entities/:entity/values/:value', write((db, w, c) => E.deleteValue(db, w, c.params.entity!, c.params.value!), deleted));
+  r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms', async (c) => collection(c, 'synonyms', await E.listSynonyms(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, page(c.query), audit(c))));
+  r.add('POST', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms', write((db, w, c) => E.createSynonym(db, w, c.params.entity!, c.params.value!, parseBody(synonymBody, c.body).synonym),
+    (db, w, k, c) => E.getSynonym(db, w, c.params.entity!, c.params.value!, k!, audit(c)), 201));
+  r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms/:synonym', async (c) => ({ body: await E.getSynonym(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, c.params.synonym!, audit(c)) }));
+  r.add('POST', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms/:synonym', write((db, w, c) => E.updateSynonym(db, w, c.params.entity!, c.params.value!, c.params.synonym!, parseBody(synonymBody.partial(), c.body).synonym),
+    (db, w, k, c) => E.getSynonym(db, w, c.params.entity!, c.params.value!, k!, audit(c))));
+  r.add('DELETE', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms/:synonym', write((db, w, c) => E.deleteSynonym(db, w, c.params.entity!, c.params.value!, c.params.synonym!), deleted));
+
+  // ---- dialog nodes (not training data) ----
+  r.add('GET', 'v1/workspaces/:ws/dialog_nodes', async (c) => collection(c, 'dialog_nodes', await E.listNodes(c.pool, await ws(c.pool, c), page(c.query), audit(c))));
+  r.add('POST', 'v1/workspaces/:ws/dialog_nodes', write((db, w, c) => E.createNode(db, w, parseBody(S.dialogNode, c.body)),
+    (db, w, k, c) => E.getNode(db, w, k!, audit(c)), 201, false));
+  r.add('GET', 'v1/workspaces/:ws/dialog_nodes/:node', async (c) => ({ body: await E.getNode(c.pool, await ws(c.pool, c), c.params.node!, audit(c)) }));
+  r.add('POST', 'v1/workspaces/:ws/dialog_nodes/:node', write((db, w, c) => E.updateNode(db, w, c.params.node!, parseBody(S.dialogNode.partial(), c.body)),
+    (db, w, k, c) => E.getNode(db, w, k!, audit(c)), 200, false));
+  r.add('DELETE', 'v1/workspaces/:ws/dialog_nodes/:node', write((db, w, c) => E.deleteNode(db, w, c.params.node!), deleted, 200, false));
+  return r;
+}

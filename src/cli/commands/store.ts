@@ -1,0 +1,123 @@
+/** Store administration: migrate, db info, instances, tokens, encryption-key secret. */
+import { readFileSync, renameSync, existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import {
+  createInstance, createToken, formatSecretYaml, listInstances, parseSecretYaml, readSecretFile, revokeToken,
+} from '../../auth/index.ts';
+import { formatPostgresYaml } from '../../config/index.ts';
+import { AppError } from '../../errors/index.ts';
+import { openDatabase, secretFilePath, writeAtomic } from '../../store/index.ts';
+import { printJson, printTable, withStore } from '../output.ts';
+
+const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)'] as const;
+
+export function register(program: Command): void {
+  program.command('migrate')
+    .description('apply pending schema migrations')
+    .option(...pgOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { postgres?: string; json?: boolean }) => {
+      await withStore({ postgres: o.postgres, migrate: true }, async (s) => {
+        if (o.json) printJson({ release: s.release });
+        else process.stdout.write(`schema at release ${s.release}\n`);
+      });
+    });
+
+  const db = program.command('db').description('the store database');
+  db.command('info')
+    .description('print the connection in postgres.yaml form (for pgmig --target and psql)')
+    .option(...pgOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { postgres?: string; json?: boolean }) => {
+      const d = await openDatabase({ postgres: o.postgres });
+      try {
+        const c = d.connection;
+        const yaml = { host: c.host, port: c.port, database: c.database, username: c.user, su_username: c.user, su_password: c.password };
+        if (o.json) printJson({ ...yaml, embedded: Boolean(d.embedded), home: d.embedded?.home });
+        else process.stdout.write(formatPostgresYaml(yaml));
+      } finally {
+        await d.close();
+      }
+    });
+
+  const instances = program.command('instances').description('service instances');
+  instances.command('create')
+    .description('create a service instance; prints its id')
+    .requiredOption('--name <name>', 'instance name')
+    .requiredOption('--owner <user>', 'owning user (created if new)')
+    .option(...pgOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { name: string; owner: string; postgres?: string; json?: boolean }) => {
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const i = await createInstance(s.pool, o.name, o.owner);
+        if (o.json) printJson(i); else process.stdout.write(i.id + '\n');
+      });
+    });
+  instances.command('list')
+    .description('list service instances')
+    .option(...pgOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { postgres?: string; json?: boolean }) => {
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const list = await listInstances(s.pool);
+        if (o.json) printJson(list);
+        else printTable(list.map((i) => ({ ...i, created: i.created.toISOString() })), ['id', 'name', 'owner', 'workspaces', 'created']);
+      });
+    });
+
+  const tokens = program.command('tokens').description('bearer tokens');
+  tokens.command('create')
+    .description('create a bearer token for a user (printed once; only its hash is stored)')
+    .requiredOption('--user <user>', 'user name (created if new)')
+    .option(...pgOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { user: string; postgres?: string; json?: boolean }) => {
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const t = await createToken(s.pool, o.user);
+        if (o.json) printJson(t);
+        else process.stdout.write(`${t.token}\n`), process.stderr.write(`token id ${t.id} (use it to revoke); the token is not shown again\n`);
+      });
+    });
+  tokens.command('revoke <tokenId>')
+    .description('revoke a bearer token by its id')
+    .option(...pgOption)
+    .action(async (tokenId: string, o: { postgres?: string }) => {
+      await withStore({ postgres: o.postgres }, async (s) => {
+        await revokeToken(s.pool, tokenId);
+        process.stderr.write(`revoked ${tokenId}\n`);
+      });
+    });
+
+  const secret = program.command('secret').description('the encryption-key secret (auth-encryption-secret.yaml)');
+  secret.command('export')
+    .description('write the encryption-key Secret YAML (back it up beside the data)')
+    .option('-o, --output <file>', 'file to write (default: stdout)')
+    .action(async (o: { output?: string }) => {
+      const file = secretFilePath();
+      const key = readSecretFile(file);
+      if (!key) throw new AppError('KEY_MISSING', `no encryption key at ${file}`, { hint: 'start the store once (astore serve / astore migrate) to create it, or set ASTORE_ENCRYPTION_SECRET', exitCode: 5 });
+      const yaml = formatSecretYaml(key);
+      if (o.output) await writeAtomic(o.output, yaml, 0o600), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
+      else process.stdout.write(yaml);
+    });
+  secret.command('apply')
+    .description("install another store's encryption-key Secret (before restoring its backup)")
+    .requiredOption('-f, --file <file>', 'the Secret YAML')
+    .action(async (o: { file: string }) => {
+      const key = parseSecretYaml(readFileSync(o.file, 'utf8'), o.file);
+      const target = secretFilePath();
+      const current = readSecretFile(target);
+      if (current?.fingerprint === key.fingerprint) {
+        process.stderr.write(`key ${key.fingerprint} is already installed\n`);
+        return;
+      }
+      // The previous key is kept, never overwritten: data encrypted with it stays recoverable.
+      if (current && existsSync(target)) {
+        const kept = `${target}.${new Date().toISOString().replace(/[:.]/g, '')}.bak`;
+        renameSync(target, kept);
+        process.stderr.write(`previous key ${current.fingerprint} kept as ${kept}\n`);
+      }
+      await writeAtomic(target, formatSecretYaml(key), 0o600);
+      process.stderr.write(`installed key ${key.fingerprint} at ${target}\n`);
+    });
+}

@@ -1,0 +1,22 @@
+/** Shared CLI plumbing: opening the store for one command, and printing JSON or text. */
+import { openStore, type OpenStoreOptions, type Store } from '../store/index.ts';
+
+export async function withStore<T>(opts: OpenStoreOptions, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(opts);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function printTable(rows: Array<Record<string, unknown>>, columns: string[]): void {
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(line(columns.map((c) => c.toUpperCase())) + '\n');
+  for (const r of rows) process.stdout.write(line(columns.map((c) => String(r[c] ?? ''))) + '\n');
+}
