@@ -26,6 +26,8 @@ export interface CompiledNode {
   /** Output keys other than generic/text (e.g. custom `action` objects), passed through. */
   extraOutput: Array<[string, Evaluate]>;
   nextStep: NextStep | undefined;
+  /** Why part of the node could not be compiled; reported when a turn reaches the node. */
+  problem: LogMessage | undefined;
   /** Slot nodes: the context variable the slot fills, without `$`. */
   variable: string | undefined;
   /** standard, frame and folder children, in sibling order: the next turn's candidates. */
@@ -41,7 +43,7 @@ export interface CompiledDialog {
   roots: CompiledNode[];
   nodes: Map<string, CompiledNode>;
   entities: EntityMatcher;
-  /** Problems found while compiling: conditions or outputs that cannot be read. */
+  /** Problems found while compiling (unreadable conditions, outputs, patterns), for the store's log. */
   warnings: LogMessage[];
 }
 
@@ -49,7 +51,11 @@ export function compileDialog(workspace: Workspace): CompiledDialog {
   const warnings: LogMessage[] = [];
   const raw = (workspace.dialog_nodes ?? []).filter((n) => !n.disabled);
   const nodes = new Map<string, CompiledNode>();
-  for (const n of raw) nodes.set(n.dialog_node, compileNode(n, warnings));
+  for (const n of raw) {
+    const node = compileNode(n);
+    if (node.problem) warnings.push(node.problem);
+    nodes.set(n.dialog_node, node);
+  }
 
   const byParent = new Map<string | undefined, DialogNode[]>();
   for (const n of raw) {
@@ -109,14 +115,14 @@ function siblingOrder(group: DialogNode[]): DialogNode[] {
   return out;
 }
 
-function compileNode(n: DialogNode, warnings: LogMessage[]): CompiledNode {
-  const where = `dialog node "${n.dialog_node}"`;
+function compileNode(n: DialogNode): CompiledNode {
+  let problem: LogMessage | undefined;
   const guard = <T>(what: string, fallback: T, build: () => T): T => {
     try {
       return build();
     } catch (err) {
       if (!(err instanceof ExpressionSyntaxError)) throw err;
-      warnings.push({ level: 'warn', code: 'dialog.expression_invalid', msg: `${what} of ${where} cannot be read (${err.message}); it is ignored.`, source: { dialog_node: n.dialog_node } });
+      problem ??= { level: 'warn', code: 'dialog.expression_invalid', msg: `${what} of dialog node "${n.dialog_node}" cannot be read (${err.message}); it is ignored.`, source: { dialog_node: n.dialog_node } };
       return fallback;
     }
   };
@@ -140,6 +146,7 @@ function compileNode(n: DialogNode, warnings: LogMessage[]): CompiledNode {
     generic,
     extraOutput,
     nextStep: n.next_step,
+    problem,
     variable: n.variable?.replace(/^\$/, ''),
     children: [],
     responseConditions: [],

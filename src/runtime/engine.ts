@@ -103,7 +103,6 @@ class Turn {
   }
 
   run(): MessageResponse {
-    this.logs.push(...this.dialog.warnings);
     const top = this.stack[this.stack.length - 1]!;
     const node = this.dialog.nodes.get(top.dialog_node);
     let fired: boolean;
@@ -141,6 +140,7 @@ class Turn {
 
   /** A node without a condition never fires by itself, but folders, handlers and responses apply. */
   private holds(n: CompiledNode): boolean {
+    if (n.problem) this.logs.push(n.problem);
     if (!n.condition) return n.type !== 'standard' && n.type !== 'frame' && n.type !== 'slot';
     try {
       return truthy(n.condition(this.scope));
@@ -365,7 +365,8 @@ class Turn {
     let pick: number;
     if (g.policy === 'random' && g.values.length > 1) {
       // Never the same variation twice in a row.
-      pick = Math.floor((this.options.random ?? Math.random)() * (g.values.length - 1));
+      const choices = last === undefined ? g.values.length : g.values.length - 1;
+      pick = Math.floor((this.options.random ?? Math.random)() * choices);
       if (last !== undefined && pick >= last) pick++;
     } else {
       pick = last === undefined ? 0 : (last + 1) % g.values.length;

@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractEntities, type RuntimeEntity, type WorkspaceEntity } from '../../src/runtime/index.ts';
+
+const now = new Date(2024, 2, 13, 10, 0, 0); // Wednesday 13 March 2024, local time
+
+const pick = (found: RuntimeEntity[], name?: string) =>
+  found.filter((e) => name === undefined || e.entity === name).map((e) => [e.entity, e.value, e.location[0], e.location[1]]);
+
+const food: WorkspaceEntity[] = [
+  { entity: 'dish', values: [
+    { value: 'crème brûlée', synonyms: ['creme brulee dessert'] },
+    { value: 'new york cheesecake', synonyms: ['ny cheesecake'] },
+    { value: 'cheesecake', type: 'synonyms' },
+    { value: 'café au lait', synonyms: [] },
+  ] },
+  { entity: 'topping', values: [{ value: 'cheese', synonyms: ['cheesy'] }, { value: 'ham' }] },
+  { entity: 'size', values: [{ value: 'large', synonyms: ['big', 'extra large'] }] },
+  { entity: 'landmark', fuzzy_match: true, values: [{ value: 'empire state building', synonyms: ['empire state'] }, { value: 'times square' }] },
+  { entity: 'phone', values: [{ value: 'us', type: 'patterns', patterns: ['(\\d{3})-(\\d{3})-(\\d{4})'] }] },
+  { entity: 'order_id', values: [{ value: 'id', type: 'patterns', patterns: ['(?i)ord-[a-z]+', '[unclosed'] }] },
+];
+
+test('dictionary values: case and accents do not matter, locations point into the original text', () => {
+  const text = 'Une CRÈME BRULEE et un Café au Lait';
+  assert.deepEqual(pick(extractEntities(food, text)), [
+    ['dish', 'crème brûlée', 4, 16],
+    ['dish', 'café au lait', 23, 35],
+  ]);
+  assert.equal(text.slice(4, 16), 'CRÈME BRULEE');
+  // Decomposed input (e + combining accent) still maps back to the right offsets.
+  const decomposed = 'a cre\u0300me brule\u0301e now';
+  const [e] = extractEntities(food, decomposed);
+  assert.deepEqual(e && [e.value, decomposed.slice(e.location[0], e.location[1])], ['crème brûlée', 'cre\u0300me brule\u0301e']);
+});
+
+test('dictionary values: whole words only, longest match wins within an entity, entities may overlap', () => {
+  assert.deepEqual(pick(extractEntities(food, 'I like hamburgers and cheesecakes')), []);
+  assert.deepEqual(pick(extractEntities(food, 'one New York  Cheesecake, extra large please')), [
+    ['dish', 'new york cheesecake', 4, 24],
+    ['size', 'large', 26, 37], // the synonym "extra large", not just "large"
+  ]);
+  // "cheese" is a topping and inside no dish here; "cheesecake" alone is its own dish value.
+  assert.deepEqual(pick(extractEntities(food, 'cheese and cheesecake, ham.')), [
+    ['topping', 'cheese', 0, 6],
+    ['dish', 'cheesecake', 11, 21],
+    ['topping', 'ham', 23, 26],
+  ]);
+  // Synonym punctuation and several matches of one entity.
+  assert.deepEqual(pick(extractEntities(food, 'big, BIG!'), 'size'), [['size', 'large', 0, 3], ['size', 'large', 5, 8]]);
+});
+
+test('fuzzy matching applies only to entities that ask for it', () => {
+  assert.deepEqual(pick(extractEntities(food, 'near the emprie state buildng')), [['landmark', 'empire state building', 9, 29]]);
+  assert.deepEqual(pick(extractEntities(food, 'tmies square')), [['landmark', 'times square', 0, 12]]);
+  assert.ok(extractEntities(food, 'near the emprie state buildng')[0]!.confidence < 1);
+  assert.deepEqual(pick(extractEntities(food, 'chese please')), []); // topping is not fuzzy
+});
+
+test('pattern values: regular expressions with capture groups; unreadable patterns are skipped', () => {
+  const found = extractEntities(food, 'call 555-123-4567 about ORD-abc');
+  assert.deepEqual(pick(found), [['phone', 'us', 5, 17], ['order_id', 'id', 24, 31]]);
+  assert.deepEqual(found[0]!.groups, [
+    { group: 'group_0', location: [5, 17] },
+    { group: 'group_1', location: [5, 8] },
+    { group: 'group_2', location: [9, 12] },
+    { group: 'group_3', location: [13, 17] },
+  ]);
+});
+
+const withSystem: WorkspaceEntity[] = [{ entity: 'sys-number' }, { entity: 'sys-date' }, { entity: 'sys-time', values: [] }];
+
+test('system entities are only extracted when the workspace enabled them', () => {
+  assert.deepEqual(extractEntities(food, 'tomorrow at 3pm, 2 of them'), []);
+  assert.deepEqual(pick(extractEntities([{ entity: 'sys-number' }], 'tomorrow at 3pm, 2 of them')), [
+    ['sys-number', '3', 12, 13],
+    ['sys-number', '2', 17, 18],
+  ]);
+});
+
+test('sys-number: digits, decimals, thousands, negatives and number words', () => {
+  const found = extractEntities(withSystem, 'twenty one guests, 1,500.25 dollars, -3 degrees, 0.5 kg and one hundred and five');
+  assert.deepEqual(pick(found, 'sys-number'), [
+    ['sys-number', '21', 0, 10],
+    ['sys-number', '1500.25', 19, 27],
+    ['sys-number', '-3', 37, 39],
+    ['sys-number', '0.5', 49, 52],
+    ['sys-number', '105', 60, 80],
+  ]);
+  assert.deepEqual(found.find((e) => e.value === '1500.25')!.interpretation, { numeric_value: 1500.25 });
+  assert.deepEqual(pick(extractEntities(withSystem, 'room 2024-03-11'), 'sys-number'), [['sys-number', '2024', 5, 9]]);
+});
+
+test('sys-date: ISO, relative days, weekdays and month names, relative to the injected now', () => {
+  const dates = (text: string) => extractEntities(withSystem, text, { now }).filter((e) => e.entity === 'sys-date').map((e) => [e.value, text.slice(e.location[0], e.location[1])]);
+  assert.deepEqual(dates('on 2024-12-25'), [['2024-12-25', '2024-12-25']]);
+  assert.deepEqual(dates('today or Tomorrow, not yesterday'), [['2024-03-13', 'today'], ['2024-03-14', 'Tomorrow'], ['2024-03-12', 'yesterday']]);
+  assert.deepEqual(dates('the day after tomorrow'), [['2024-03-15', 'the day after tomorrow']]);
+  assert.deepEqual(dates('friday'), [['2024-03-15', 'friday']]);
+  assert.deepEqual(dates('wednesday'), [['2024-03-13', 'wednesday']]); // today is Wednesday
+  assert.deepEqual(dates('next Wednesday'), [['2024-03-20', 'next Wednesday']]);
+  assert.deepEqual(dates('March 3'), [['2024-03-03', 'March 3']]);
+  assert.deepEqual(dates('the 5th of april, 2025'), [['2025-04-05', '5th of april, 2025']]);
+  assert.deepEqual(dates('Feb 29 2024 and feb 30'), [['2024-02-29', 'Feb 29 2024']]);
+  assert.deepEqual(dates('12/31'), [['2024-12-31', '12/31']]);
+  assert.deepEqual(dates('may I help'), []);
+});
+
+test('sys-time: clock times, am/pm and noon', () => {
+  const times = (text: string) => extractEntities(withSystem, text, { now }).filter((e) => e.entity === 'sys-time').map((e) => e.value);
+  assert.deepEqual(times('at 3pm or 10:30 or 7:05 p.m.'), ['15:00:00', '10:30:00', '19:05:00']);
+  assert.deepEqual(times('12am, noon and 13:00:15'), ['00:00:00', '12:00:00', '13:00:15']);
+  assert.deepEqual(times('at 25:00 or 13pm'), []);
+});

@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileExpression, ExpressionSyntaxError, type RuntimeEntity, type Scope } from '../../src/runtime/index.ts';
+
+function scope(over: Partial<Scope> = {}): Scope {
+  const text = over.input?.text ?? 'a large pizza with ham and olives for 3 people';
+  const entities: RuntimeEntity[] = over.entities ?? [
+    { entity: 'size', location: [2, 7], value: 'large', confidence: 1 },
+    { entity: 'topping', location: [19, 22], value: 'ham', confidence: 1 },
+    { entity: 'topping', location: [27, 33], value: 'olive', confidence: 1 },
+    { entity: 'sys-number', location: [38, 39], value: '3', confidence: 1, interpretation: { numeric_value: 3 } },
+    { entity: 'city', location: [0, 0], value: 'New York', confidence: 1 },
+  ];
+  const entityIndex = new Map<string, RuntimeEntity[]>();
+  for (const e of entities) entityIndex.set(e.entity, [...(entityIndex.get(e.entity) ?? []), e]);
+  return {
+    context: { name: 'Ada', count: 5, zero: 0, empty: '', list: ['a', 'b'], flag: false, date: '2024-03-14', time: '15:00:00' },
+    input: { text },
+    intents: [{ intent: 'order', confidence: 0.8 }, { intent: 'help', confidence: 0.15 }],
+    entities,
+    entityIndex,
+    conversationStart: false,
+    slotInFocus: false,
+    now: '2024-03-13 10:00:00',
+    ...over,
+  };
+}
+
+const evaluate = (src: string, s: Scope = scope()) => compileExpression(src)(s);
+const holds = (src: string, s?: Scope) => {
+  const v = evaluate(src, s);
+  return v !== null && v !== undefined && v !== false && v !== '';
+};
+
+test('condition shorthands: #intent, @entity, @entity:value, @entity:(multi word), $var', () => {
+  const cases: Array<[string, boolean]> = [
+    ['#order', true],
+    ['#help', false], // not the top intent
+    ['#missing', false],
+    ['@size', true],
+    ['@crust', false],
+    ['@size:large', true],
+    ['@size:small', false],
+    ['@topping:olive', true], // any match of the entity, not only the first
+    ['@city:(new york)', true],
+    ['@city:(New York)', true],
+    ['@city:(new jersey)', false],
+    ['$name', true],
+    ['$zero', true], // a set number is a value
+    ['$empty', false],
+    ['$flag', false],
+    ['$unset', false],
+    ['$name:Ada', true],
+  ];
+  for (const [src, expected] of cases) assert.equal(holds(src), expected, src);
+});
+
+test('intent conditions stop matching below confidence 0.2', () => {
+  assert.equal(holds('#order', scope({ intents: [{ intent: 'order', confidence: 0.2 }] })), true);
+  assert.equal(holds('#order', scope({ intents: [{ intent: 'order', confidence: 0.19 }] })), false);
+  assert.equal(holds('irrelevant', scope({ intents: [{ intent: 'order', confidence: 0.19 }] })), true);
+  assert.equal(holds('irrelevant'), false);
+  assert.equal(holds('#order', scope({ intents: [] })), false);
+});
+
+test('special conditions', () => {
+  assert.equal(holds('anything_else'), true);
+  assert.equal(holds('true'), true);
+  assert.equal(holds('false'), false);
+  assert.equal(holds('conversation_start'), false);
+  assert.equal(holds('conversation_start', scope({ conversationStart: true })), true);
+  assert.equal(holds('welcome', scope({ conversationStart: true })), false); // there is input text
+  assert.equal(holds('welcome', scope({ conversationStart: true, input: { text: '' } })), true);
+  assert.equal(holds('slot_in_focus', scope({ slotInFocus: true })), true);
+});
+
+test('boolean operators, word forms, negation and parentheses', () => {
+  const cases: Array<[string, boolean]> = [
+    ['#order && @size', true],
+    ['#order && @crust', false],
+    ['#help || @size:large', true],
+    ['#help || @crust', false],
+    ['#order and @size', true],
+    ['#help or @crust', false],
+    ['!@crust', true],
+    ['not @size', false],
+    ['!(#help || @crust) && $name', true],
+    ['#help || (@size && !$flag)', true],
+    ['(#help || @crust) && $name', false],
+  ];
+  for (const [src, expected] of cases) assert.equal(holds(src), expected, src);
+});
+
+test('comparisons against numbers and strings', () => {
+  const cases: Array<[string, boolean]> = [
+    ['$count == 5', true],
+    ['$count != 5', false],
+    ['$count > 4 && $count < 6', true],
+    ['$count >= 5 && $count <= 5', true],
+    ['$count == "5"', true], // numeric text compares as a number
+    ['$name == "Ada"', true],
+    ["$name == 'Bob'", false],
+    ["$name != 'Bob'", true],
+    ['$name > "Ab"', true],
+    ['@sys-number > 2', true],
+    ['@sys-number < 3', false],
+    ['@sys-number == 3', true],
+    ['@size == "large"', true],
+    ['intents[0].confidence > 0.7', true],
+    ['intents[1].intent == "help"', true],
+    ["input.text.contains('pizza')", true],
+    ['$unset == null', true],
+    ["$current == \"\" || $current == null", true],
+  ];
+  for (const [src, expected] of cases) assert.equal(holds(src), expected, src);
+});
+
+test('values, methods and arithmetic used in real dialogs', () => {
+  assert.deepEqual(evaluate('@topping.values'), ['ham', 'olive']);
+  assert.equal(evaluate('@topping.length'), 2);
+  assert.equal(evaluate('@topping.literal'), 'ham');
+  assert.equal(evaluate("$list.join(', ')"), 'a, b');
+  assert.equal(evaluate('$list.size() > 1'), true);
+  assert.equal(evaluate("$list.contains('b')"), true);
+  assert.equal(evaluate('$count + 1'), 6);
+  assert.equal(evaluate("'Hi ' + $name"), 'Hi Ada');
+  assert.equal(evaluate('$count * 2 - 1'), 9);
+  assert.equal(evaluate("$count > 3 ? 'many' : 'few'"), 'many');
+  assert.equal(evaluate("$unset ?: 'default'"), 'default');
+  assert.equal(evaluate("entities['sys-number'][0].value"), 3);
+  assert.equal(evaluate('entities.size()'), 5);
+  assert.equal(evaluate("input.text.matches('.*pizza.*')"), true);
+  assert.equal(evaluate("'  x '.trim().toUpperCase()"), 'X');
+  assert.equal(evaluate("$date.reformatDateTime('EEEE d MMMM yyyy')"), 'Thursday 14 March 2024');
+  assert.equal(evaluate("$time.reformatDateTime('h a')"), '3 PM');
+  assert.equal(evaluate('$date.before(now())'), false);
+  assert.equal(evaluate('$date.after(today())'), true);
+  assert.equal(evaluate("now().after('09:59:59') && now().before('10:00:01')"), true);
+  assert.equal(evaluate("$time.after('17:30:00') || $time.before('11:00:00')"), false);
+});
+
+test('syntax errors are reported when compiling; evaluation errors at run time', () => {
+  for (const bad of ['#order &&', '($name', "'unterminated", '@', '$a == == 1', 'foo(1)', '@size:(open']) {
+    assert.throws(() => compileExpression(bad), ExpressionSyntaxError, bad);
+  }
+  assert.throws(() => evaluate('$unset.size()'), /cannot call size\(\) on null/);
+  assert.throws(() => evaluate('$name.frobnicate()'), /unknown method frobnicate\(\)/);
+});
