@@ -1,8 +1,9 @@
 /**
  * The per-workspace intent model: TF-IDF over word and char n-grams, one-vs-rest linear SVMs,
- * and a fixed Platt sigmoid that turns each intent's margin into a confidence. Each intent is
- * scored on its own (confidences do not sum to 1, as in Watson), so an input unlike every
- * intent scores low everywhere; counterexamples are negatives for every intent.
+ * and a fixed sigmoid that turns each intent's margin, together with how much of the input the
+ * vocabulary knows, into a confidence. Each intent is scored on its own (confidences do not sum
+ * to 1, as in Watson), so an input unlike every intent scores low everywhere; counterexamples
+ * are negatives for every intent.
  */
 import { AppError } from '../../errors/index.ts';
 import { trainOneVsRest, type SvmOptions } from './svm.ts';
