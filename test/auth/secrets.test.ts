@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EncryptionKey, formatSecretYaml, parseSecretYaml, SECRET_FILE_NAME } from '../../src/auth/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import { startTestStore } from '../support/store.ts';
+
+test('AES-256-GCM round trip; a wrong key is reported, never garbage', () => {
+  const k = EncryptionKey.generate();
+  const token = k.encrypt('Basic c2VjcmV0');
+  assert.ok(token.startsWith('enc:v1:'));
+  assert.notEqual(k.encrypt('Basic c2VjcmV0'), token, 'random IV per value');
+  assert.equal(k.decrypt(token), 'Basic c2VjcmV0');
+  assert.throws(() => EncryptionKey.generate().decrypt(token), (e: any) => e.code === 'KEY_MISMATCH');
+  const flipped = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+  assert.throws(() => k.decrypt(flipped), (e: any) => e.code === 'KEY_MISMATCH');
+  assert.equal(parseSecretYaml(formatSecretYaml(k), 'x').fingerprint, k.fingerprint);
+  assert.throws(() => parseSecretYaml('kind: ConfigMap\n', 'cm.yaml'), (e: any) => e.code === 'KEY_FILE_INVALID' && /cm.yaml/.test(e.message));
+});
+
+test('webhook header values are encrypted at rest; wrong or missing key files stop the store', async () => {
+  const s = await startTestStore();
+  const t = await s.tenant('erin');
+  const res = await fetch(`${t.serviceUrl}/v1/workspaces?version=2021-11-27`, {
+    method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'hooks', webhooks: [{ name: 'main_webhook', url: 'https://x.test', headers: [{ name: 'Authorization', value: 'Bearer top-secret' }] }] }),
+  });
+  assert.equal(res.status, 201);
+  const raw = await s.store.pool.query<{ w: string }>('select webhooks::text as w from workspaces');
+  assert.ok(!raw.rows[0]!.w.includes('top-secret'), 'plaintext secret stored');
+  assert.match(raw.rows[0]!.w, /enc:v1:/);
+  const body = (await res.json()) as { webhooks: Array<{ headers: Array<{ value: string }> }> };
+  assert.equal(body.webhooks[0]!.headers[0]!.value, 'Bearer top-secret');
+
+  const keyFile = join(s.home, SECRET_FILE_NAME);
+  const original = readFileSync(keyFile, 'utf8');
+  writeFileSync(keyFile, formatSecretYaml(EncryptionKey.generate()));
+  await assert.rejects(openStore({ env: { DATABASE_URL: s.db.url } }), (e: any) => e.code === 'KEY_MISMATCH' && /astore secret apply/.test(e.hint));
+  rmSync(keyFile);
+  await assert.rejects(openStore({ env: { DATABASE_URL: s.db.url } }), (e: any) => e.code === 'KEY_MISSING');
+  writeFileSync(keyFile, original);
+  const again = await openStore({ env: { DATABASE_URL: s.db.url } });
+  await again.close();
+  await s.close();
+});
