@@ -18,6 +18,17 @@ interface FuzzyKey {
   hit: DictionaryHit;
 }
 
+/**
+ * Fuzzy keys indexed by themselves and every one-character deletion of themselves: two strings
+ * within one edit share such a variant, so a lookup costs one probe per character of the input
+ * span instead of an edit distance against every synonym.
+ */
+interface FuzzyIndex {
+  variants: Map<string, FuzzyKey[]>;
+  maxWords: number;
+  maxLength: number;
+}
+
 interface PatternValue {
   entity: string;
   value: string;
@@ -37,7 +48,7 @@ export interface EntityMatcher {
 
 export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMatcher {
   const dictionary = new Map<string, DictionaryHit[]>();
-  const fuzzy = new Map<number, FuzzyKey[]>(); // by word count
+  const fuzzy: FuzzyIndex = { variants: new Map(), maxWords: 0, maxLength: 0 };
   const patterns: PatternValue[] = [];
   const system: SystemEntityName[] = [];
   const warnings: LogMessage[] = [];
@@ -66,11 +77,7 @@ export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMat
         const hits = dictionary.get(phrase);
         if (!hits) dictionary.set(phrase, [hit]);
         else if (!hits.some((h) => h.entity === e.entity)) hits.push(hit);
-        if (e.fuzzy_match && phrase.length >= 4) {
-          const bucket = fuzzy.get(words) ?? [];
-          bucket.push({ phrase, hit });
-          fuzzy.set(words, bucket);
-        }
+        if (e.fuzzy_match && phrase.length >= MIN_FUZZY_LENGTH) addFuzzyKey(fuzzy, { phrase, hit }, words);
       }
     }
   }
@@ -96,7 +103,7 @@ export function extractEntities(entities: readonly WorkspaceEntity[], text: stri
   return matcher.extract(text, options);
 }
 
-function matchDictionary(text: string, dictionary: Map<string, DictionaryHit[]>, fuzzy: Map<number, FuzzyKey[]>, maxWords: number): RuntimeEntity[] {
+function matchDictionary(text: string, dictionary: Map<string, DictionaryHit[]>, fuzzy: FuzzyIndex, maxWords: number): RuntimeEntity[] {
   const folded = foldText(text);
   const tokens = wordTokens(folded.text);
   const out: RuntimeEntity[] = [];
@@ -109,7 +116,7 @@ function matchDictionary(text: string, dictionary: Map<string, DictionaryHit[]>,
       const end = tokens[j]!.end;
       const phrase = folded.text.slice(start, end).replace(/\s+/g, ' ');
       let hits: Array<DictionaryHit & { confidence: number }> | undefined = dictionary.get(phrase)?.map((h) => ({ ...h, confidence: 1 }));
-      if (!hits && fuzzy.size > 0) hits = fuzzyHits(phrase, fuzzy.get(j - i + 1));
+      if (!hits && j - i < fuzzy.maxWords && phrase.length <= fuzzy.maxLength + 1) hits = fuzzyHits(phrase, fuzzy);
       for (const hit of hits ?? []) {
         if ((coveredUntil.get(hit.entity) ?? -1) > start) continue;
         coveredUntil.set(hit.entity, end);
@@ -120,18 +127,36 @@ function matchDictionary(text: string, dictionary: Map<string, DictionaryHit[]>,
   return out;
 }
 
-/** Misspellings of fuzzy entities: one edit per 4 characters, at most 2, same word count. */
-function fuzzyHits(phrase: string, keys: FuzzyKey[] | undefined): Array<DictionaryHit & { confidence: number }> | undefined {
-  if (!keys || phrase.length < 4) return undefined;
-  const limit = Math.min(2, Math.floor(phrase.length / 4));
+const MIN_FUZZY_LENGTH = 4;
+
+function deletions(s: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i++) out.push(s.slice(0, i) + s.slice(i + 1));
+  return out;
+}
+
+function addFuzzyKey(index: FuzzyIndex, key: FuzzyKey, words: number): void {
+  index.maxWords = Math.max(index.maxWords, words);
+  index.maxLength = Math.max(index.maxLength, key.phrase.length);
+  for (const variant of [key.phrase, ...deletions(key.phrase)]) {
+    const keys = index.variants.get(variant);
+    if (!keys) index.variants.set(variant, [key]);
+    else if (!keys.includes(key)) keys.push(key);
+  }
+}
+
+/** Misspellings of fuzzy entities: one edit (a transposition counts as one), closest key wins. */
+function fuzzyHits(phrase: string, index: FuzzyIndex): Array<DictionaryHit & { confidence: number }> | undefined {
+  if (phrase.length < MIN_FUZZY_LENGTH) return undefined;
   let best: { key: FuzzyKey; distance: number } | undefined;
-  for (const key of keys) {
-    if (Math.abs(key.phrase.length - phrase.length) > limit) continue;
-    const d = editDistance(phrase, key.phrase, limit);
-    if (d <= limit && (!best || d < best.distance)) best = { key, distance: d };
+  for (const variant of [phrase, ...deletions(phrase)]) {
+    for (const key of index.variants.get(variant) ?? []) {
+      const d = editDistance(phrase, key.phrase, 1);
+      if (d <= 1 && (!best || d < best.distance)) best = { key, distance: d };
+    }
   }
   if (!best) return undefined;
-  return [{ ...best.key.hit, confidence: Math.max(0.5, 1 - best.distance / best.key.phrase.length) }];
+  return [{ ...best.key.hit, confidence: 1 - best.distance / best.key.phrase.length }];
 }
 
 /** Levenshtein distance with adjacent transpositions; stops early once it exceeds `limit`. */

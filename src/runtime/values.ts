@@ -70,11 +70,14 @@ export function equals(a: unknown, b: unknown): boolean {
   return x === y;
 }
 
-/** Negative, zero or positive; numbers (and numeric strings against numbers) numerically. */
+/**
+ * Negative, zero or positive; numbers and numeric text numerically. NaN when a side is missing, so
+ * `@sys-number > 5` is simply false when the user gave no number.
+ */
 export function compare(a: unknown, b: unknown): number {
   const x = unwrap(a);
   const y = unwrap(b);
-  if (x === null || x === undefined || y === null || y === undefined) throw new ExpressionError('cannot compare null');
+  if (x === null || x === undefined || y === null || y === undefined) return NaN;
   const nx = asNumber(x);
   const ny = asNumber(y);
   // Numeric text compares as a number, so "20000" > "3" as a person would read it.

@@ -51,9 +51,10 @@ test('dictionary values: whole words only, longest match wins within an entity, 
 });
 
 test('fuzzy matching applies only to entities that ask for it', () => {
-  assert.deepEqual(pick(extractEntities(food, 'near the emprie state buildng')), [['landmark', 'empire state building', 9, 29]]);
+  assert.deepEqual(pick(extractEntities(food, 'near the emprie state building')), [['landmark', 'empire state building', 9, 30]]);
   assert.deepEqual(pick(extractEntities(food, 'tmies square')), [['landmark', 'times square', 0, 12]]);
-  assert.ok(extractEntities(food, 'near the emprie state buildng')[0]!.confidence < 1);
+  assert.ok(extractEntities(food, 'near the emprie state building')[0]!.confidence < 1);
+  assert.deepEqual(pick(extractEntities(food, 'times sqare')), [['landmark', 'times square', 0, 11]]);
   assert.deepEqual(pick(extractEntities(food, 'chese please')), []); // topping is not fuzzy
 });
 
