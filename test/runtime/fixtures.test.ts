@@ -1,0 +1,85 @@
+/**
+ * Real exported skills from ../shared follow their own dialog designs. The classifier is the
+ * keyword stub built from each fixture's own examples, so these tests are about the dialog engine.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileDialog, respond, type MessageContext, type MessageResponse, type Workspace } from '../../src/runtime/index.ts';
+import { sharedDir } from '../support/pg.ts';
+import { keywordNlu } from './stub-nlu.ts';
+
+const shared = sharedDir();
+const fixtures = shared && join(shared, 'fixtures', 'workspaces');
+if (!fixtures) console.log('# ../shared not found: skipping the fixture-skill conversations');
+
+const load = (name: string): Workspace => JSON.parse(readFileSync(join(fixtures!, name), 'utf8'));
+const now = new Date(2024, 2, 13, 10, 0, 0); // a Wednesday morning, local time
+
+function converse(ws: Workspace, turns: string[]): MessageResponse[] {
+  const dialog = compileDialog(ws);
+  const nlu = keywordNlu(ws.intents ?? []);
+  let context: MessageContext | undefined;
+  return turns.map((text) => {
+    const r = respond(dialog, { input: { text }, ...(context ? { context } : {}) }, nlu, { version: '2021-06-14', now });
+    context = r.context;
+    return r;
+  });
+}
+
+test('pizzeria: a slot-filling order follows the frame to its summary', { skip: !fixtures }, () => {
+  const rs = converse(load('slots-intro-watson-pizzeria.json'), ['', 'I want to order a large pizza', 'margherita', 'yes', 'mushrooms and olives', 'reset']);
+  assert.deepEqual(rs.map((r) => r.output.nodes_visited[0]), ['Welcome', 'Pizza ordering', 'Pizza ordering', 'Pizza ordering', 'Pizza ordering', 'Reset']);
+  assert.match(rs[1]!.output.text![0]!, /^What type of pizza do you want\?/); // size came with the order
+  assert.deepEqual(rs[2]!.output.text, ['Any extra toppings?']);
+  assert.match(rs[3]!.output.text![0]!, /^OK, which toppings would you like\?/); // nomatch handler for "yes"
+  assert.deepEqual(rs[4]!.output.text, [
+    'O.K., adding 2 more toppings to your pizza.',
+    'Thank you for ordering a large margherita pizza with mushrooms, olive .',
+  ]);
+  assert.deepEqual(rs[4]!.context.pizza_toppings, ['mushrooms', 'olive']);
+  assert.deepEqual(rs[5]!.output.nodes_visited, ['Reset', 'Welcome']); // jump_to Welcome, selector body
+  assert.equal(rs[5]!.context.pizza_size, undefined); // reset to null
+  for (const r of rs) assert.deepEqual(r.output.log_messages, []);
+});
+
+test('pizzeria: "no" to extra toppings skips the remaining slots', { skip: !fixtures }, () => {
+  const rs = converse(load('slots-intro-watson-pizzeria.json'), ['order a small pizza', 'vegetarian', 'no']);
+  assert.deepEqual(rs[2]!.output.text, ['No extra toppings,  O.K.', 'Thank you for ordering a small vegetarian pizza.']);
+  assert.deepEqual(rs[2]!.output.nodes_visited, ['Pizza ordering', 'handler_4_1494704594631', 'node_8_1494705793073']);
+});
+
+test('customer care: greeting by time of day, holidays, an appointment through slots, transfer', { skip: !fixtures }, () => {
+  const rs = converse(load('skill-analysis-customer-care-sample.json'), [
+    '', 'hey you', 'are you open on christmas?', "i'd like to make an appointment", 'tomorrow', '3pm', 'yes', '555-123-4567',
+    'where is the store near times square', 'talk to a human', 'yes',
+  ]);
+  const said = rs.map((r) => r.output.text);
+  assert.match(said[0]![0]!, /^Hello, I’m a demo customer care virtual assistant/);
+  assert.deepEqual(said[1], ['Hello. Good morning']);
+  assert.deepEqual(said[2], ['We are closed on christmas']);
+  assert.deepEqual(said[3], ['What day would you like to come in?']);
+  assert.deepEqual(said[4], ['What time on Thursday do you want to come in?']);
+  assert.deepEqual(said[5], ['Let me confirm: You want an appointment for Thursday at 3 PM. Is this correct?']);
+  assert.deepEqual(said[6], ['Perfect!', "I'll just need a phone to hold your reservation"]);
+  assert.deepEqual(said[7], ['Thanks', 'Let me check availability...  [Use IBM Cloud Functions to connect to backend systems]']);
+  assert.deepEqual(rs[7]!.context.date, '2024-03-14');
+  assert.deepEqual(rs[7]!.context.time, '15:00:00');
+  assert.deepEqual(rs[8]!.output.nodes_visited, ['Directions', 'node_8_1482459217052', 'node_3_1522439390442']); // skip_user_input
+  assert.deepEqual(said[9], ['Would you like me to transfer you to a representative?']);
+  assert.deepEqual(rs[10]!.output.nodes_visited, ['node_19_1468350024009']); // child of the transfer node
+});
+
+test('every fixture compiles and answers its own examples without errors', { skip: !fixtures }, () => {
+  for (const file of readdirSync(fixtures!).filter((f) => f.endsWith('.json'))) {
+    const ws = load(file);
+    assert.deepEqual(compileDialog(ws).warnings, [], file);
+    const examples = (ws.intents ?? []).flatMap((i) => (i.examples ?? []).slice(0, 2).map((e) => e.text));
+    const rs = converse(ws, examples);
+    for (const r of rs) {
+      assert.ok(r.output.generic.length + r.output.nodes_visited.length > 0, `${file}: "${r.input.text}" reached a node`);
+      assert.deepEqual(r.output.log_messages.filter((l) => l.level === 'error'), [], `${file}: "${r.input.text}"`);
+    }
+  }
+});
