@@ -10,11 +10,13 @@ import { AppError } from '../../errors/index.ts';
 import { m001Core } from './m001_core.ts';
 import { m002Training } from './m002_training.ts';
 import { m003Secrets } from './m003_secrets.ts';
+import { m005TrainingQueue } from './m005_training_queue.ts';
+import { m004BackupJobs } from './m004_backup_jobs.ts';
 import type { Migration, MigrationContext } from './types.ts';
 
 export type { Migration, MigrationContext } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m001Core, m002Training, m003Secrets];
+export const MIGRATIONS: readonly Migration[] = [m001Core, m002Training, m003Secrets, m004BackupJobs, m005TrainingQueue];
 export const CURRENT_RELEASE = MIGRATIONS[MIGRATIONS.length - 1]!.release;
 
 /** Serialises migrators across processes (any int64 unique to this purpose). */

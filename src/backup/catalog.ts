@@ -1,0 +1,121 @@
+/**
+ * The backup directory: `store.dump_YYYYMMDD-HHMMSS` archives (local time, as the seeds' CronJob
+ * names them), each with a `.done` sidecar written before the archive is renamed into place. A
+ * backup is good only when its sidecar names it and records its exact size (and, when verifying,
+ * its SHA-256); anything else — temporary `.partial` files, archives without a sidecar, size
+ * mismatches — is listed but never counted as a backup.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TEMP_PATTERN } from './atomic-file.ts';
+
+export const BACKUP_PREFIX = 'store.dump_';
+const NAME = /^store\.dump_(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/;
+export const SIDECAR_SUFFIX = '.done';
+
+export interface Sidecar {
+  format: 'astore-backup/1';
+  name: string;
+  bytes: number;
+  sha256: string;
+  takenAt: string;
+  release: string | undefined;
+  keyFingerprint: string | undefined;
+  tables: number | undefined;
+  rows: number | undefined;
+}
+
+export type BackupStatus = 'good' | 'partial' | 'no-sidecar' | 'size-mismatch' | 'checksum-mismatch';
+
+export interface BackupEntry {
+  name: string;
+  path: string;
+  /** From the file name (local time). */
+  takenAt: Date | undefined;
+  bytes: number;
+  status: BackupStatus;
+  sidecar: Sidecar | undefined;
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+export function backupName(at: Date): string {
+  return `${BACKUP_PREFIX}${at.getFullYear()}${pad(at.getMonth() + 1)}${pad(at.getDate())}-${pad(at.getHours())}${pad(at.getMinutes())}${pad(at.getSeconds())}`;
+}
+
+export function parseBackupName(name: string): Date | undefined {
+  const m = NAME.exec(name);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  return new Date(y, mo - 1, d, h, mi, s);
+}
+
+export function sidecarPath(backupPath: string): string {
+  return backupPath + SIDECAR_SUFFIX;
+}
+
+async function readSidecar(path: string): Promise<Sidecar | undefined> {
+  try {
+    const s = JSON.parse(await readFile(path, 'utf8')) as Sidecar;
+    return s && s.format === 'astore-backup/1' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export interface ListOptions {
+  /** Recompute each archive's SHA-256 against its sidecar (reads every byte). */
+  verify?: boolean;
+}
+
+/** Every archive and leftover in the directory, newest first. A missing directory is empty. */
+export async function listBackups(dir: string, opts: ListOptions = {}): Promise<BackupEntry[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: BackupEntry[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    if (TEMP_PATTERN.test(name) && name.startsWith('.' + BACKUP_PREFIX)) {
+      const st = await stat(path).catch(() => undefined);
+      if (st) out.push({ name, path, takenAt: undefined, bytes: st.size, status: 'partial', sidecar: undefined });
+      continue;
+    }
+    const takenAt = parseBackupName(name);
+    if (!takenAt) continue;
+    const st = await stat(path).catch(() => undefined);
+    if (!st?.isFile()) continue;
+    const sidecar = await readSidecar(sidecarPath(path));
+    let status: BackupStatus = 'good';
+    if (!sidecar || sidecar.name !== name) status = 'no-sidecar';
+    else if (sidecar.bytes !== st.size) status = 'size-mismatch';
+    else if (opts.verify && (await sha256File(path)) !== sidecar.sha256) status = 'checksum-mismatch';
+    out.push({ name, path, takenAt, bytes: st.size, status, sidecar: status === 'no-sidecar' ? undefined : sidecar });
+  }
+  return out.sort((a, b) => (b.takenAt?.getTime() ?? Infinity) - (a.takenAt?.getTime() ?? Infinity) || b.name.localeCompare(a.name));
+}
+
+/** Sidecars whose archive is gone (a run stopped between writing the sidecar and the rename). */
+export async function orphanSidecars(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const set = new Set(names);
+  return names
+    .filter((n) => n.endsWith(SIDECAR_SUFFIX) && parseBackupName(n.slice(0, -SIDECAR_SUFFIX.length)) && !set.has(n.slice(0, -SIDECAR_SUFFIX.length)))
+    .map((n) => join(dir, n));
+}
+
+export function isWeekly(takenAt: Date, weeklyBackupDay: number): boolean {
+  return takenAt.getDay() === weeklyBackupDay;
+}

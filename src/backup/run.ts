@@ -1,0 +1,103 @@
+/**
+ * One backup job, as the seeds' CronJob runs it: take a backup into the backup directory, record
+ * the job, prune files and jobs. One run at a time across processes and hosts: the run holds a
+ * PostgreSQL advisory lock for its whole duration, and a second run fails fast (Forbid).
+ */
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type pg from 'pg';
+import type { PgConnection } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { backupName, sidecarPath, type Sidecar } from './catalog.ts';
+import type { DumpEngine } from './engine.ts';
+import { failInterruptedJobs, finishJob, pruneJobs, slotTaken, startJob } from './jobs.ts';
+import { applyRetention, type RetentionResult } from './retention.ts';
+import type { BackupSettings } from './settings.ts';
+import { readStoreFacts, takeBackup, type BackupSummary } from './take.ts';
+
+/** Advisory lock key for backup runs ("astbak"). */
+export const BACKUP_LOCK = 0x61_73_74_62_61_6b;
+
+export interface RunOptions {
+  pool: pg.Pool;
+  connection: PgConnection;
+  settings: BackupSettings;
+  /** The cron slot this run serves (scheduler); absent for `astore backup-job`. */
+  slot?: Date | undefined;
+  now?: () => Date;
+  engine?: DumpEngine | undefined;
+}
+
+export interface RunResult {
+  status: 'succeeded' | 'failed' | 'skipped';
+  jobId: string | undefined;
+  file: string | undefined;
+  backup: BackupSummary | undefined;
+  retention: RetentionResult | undefined;
+  prunedJobs: number;
+  error: Error | undefined;
+  log: string;
+}
+
+export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
+  const now = opts.now ?? (() => new Date());
+  const client = await opts.pool.connect();
+  let locked = false;
+  try {
+    locked = (await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [BACKUP_LOCK])).rows[0]!.ok;
+    if (!locked) {
+      throw new AppError('BACKUP_LOCKED', 'another backup run holds the backup lock on this store', {
+        hint: 'wait for it to finish (see `astore backups jobs`); runs never overlap', exitCode: 11,
+      });
+    }
+    const lines: string[] = [];
+    const log = (line: string): void => { lines.push(`${now().toISOString()} ${line}`); };
+    const interrupted = await failInterruptedJobs(client, now());
+    if (interrupted) log(`marked ${interrupted} interrupted run(s) failed`);
+    if (opts.slot && await slotTaken(client, opts.slot)) {
+      return { status: 'skipped', jobId: undefined, file: undefined, backup: undefined, retention: undefined, prunedJobs: 0, error: undefined, log: 'slot already run' };
+    }
+    const startedAt = now();
+    const jobId = await startJob(client, opts.slot ? 'schedule' : 'job', startedAt, opts.slot);
+    const file = join(opts.settings.dir, backupName(opts.slot ?? startedAt));
+    let backup: BackupSummary | undefined;
+    let error: Error | undefined;
+    try {
+      log(`backup to ${file}`);
+      const facts = await readStoreFacts(opts.pool);
+      backup = await takeBackup({
+        connection: opts.connection, facts, output: file, engine: opts.engine,
+        // The sidecar is the completion marker: written (and flushed) before the rename, checked by
+        // name and size by every reader, so no other file state can pass for a good backup.
+        beforeRename: async (s) => {
+          const sidecar: Sidecar = {
+            format: 'astore-backup/1', name: basename(file), bytes: s.bytes, sha256: s.sha256,
+            takenAt: (opts.slot ?? startedAt).toISOString(), release: s.release, keyFingerprint: s.keyFingerprint,
+            tables: s.tables, rows: s.rows,
+          };
+          await writeFile(sidecarPath(file), JSON.stringify(sidecar, null, 2) + '\n', { flush: true, mode: 0o600 });
+        },
+      });
+      log(`wrote ${backup.bytes} bytes in ${backup.durationMs} ms (release ${backup.release}, key ${backup.keyFingerprint})`);
+    } catch (err) {
+      error = err instanceof Error ? err : new Error(String(err));
+      log(`failed: ${error.message}`);
+    }
+    let retention: RetentionResult | undefined;
+    try {
+      retention = await applyRetention(opts.settings.dir, opts.settings);
+      if (retention.removed.length) log(`retention removed ${retention.removed.join(', ')}`);
+      if (retention.cleaned.length) log(`cleaned leftovers ${retention.cleaned.join(', ')}`);
+    } catch (err) {
+      error ??= err instanceof Error ? err : new Error(String(err));
+      log(`retention failed: ${(err as Error).message}`);
+    }
+    const status = error ? 'failed' : 'succeeded';
+    await finishJob(client, jobId, { status, finishedAt: now(), file: backup ? file : undefined, bytes: backup?.bytes, log: lines.join('\n') + '\n' });
+    const prunedJobs = await pruneJobs(client, opts.settings.jobsSuccess, opts.settings.jobsFailed);
+    return { status, jobId, file: backup ? file : undefined, backup, retention, prunedJobs, error, log: lines.join('\n') };
+  } finally {
+    if (locked) await client.query('select pg_advisory_unlock($1)', [BACKUP_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

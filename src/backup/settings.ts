@@ -1,0 +1,140 @@
+/**
+ * Backup settings: the seeds' seven `store.backup.*` values with the seeds' defaults, plus the
+ * backup directory and the catch-up deadline. Read from a YAML config file (nested keys, or the
+ * seeds' dotted names as flat keys) and overridden by environment variables:
+ *
+ *   store.backup.suspend                          STORE_BACKUP_SUSPEND                       false
+ *   store.backup.schedule                         STORE_BACKUP_SCHEDULE                      0 23 * * *
+ *   store.backup.history.jobs.success             STORE_BACKUP_HISTORY_JOBS_SUCCESS          30
+ *   store.backup.history.jobs.failed              STORE_BACKUP_HISTORY_JOBS_FAILED           10
+ *   store.backup.history.files.weekly_backup_day  STORE_BACKUP_HISTORY_FILES_WEEKLY_BACKUP_DAY 0 (Sunday)
+ *   store.backup.history.files.keep_weekly        STORE_BACKUP_HISTORY_FILES_KEEP_WEEKLY     4
+ *   store.backup.history.files.keep_daily         STORE_BACKUP_HISTORY_FILES_KEEP_DAILY      6
+ *   store.backup.dir                              STORE_BACKUP_DIR                           ASTORE_HOME/store-backups
+ *   store.backup.starting_deadline_seconds        STORE_BACKUP_STARTING_DEADLINE_SECONDS     (none)
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { astoreHome } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { parseCron } from '../schedule/index.ts';
+
+export interface BackupSettings {
+  suspend: boolean;
+  schedule: string;
+  jobsSuccess: number;
+  jobsFailed: number;
+  weeklyBackupDay: number;
+  keepWeekly: number;
+  keepDaily: number;
+  dir: string;
+  /** A missed slot older than this is skipped rather than caught up; undefined = no deadline. */
+  startingDeadlineSeconds: number | undefined;
+}
+
+type Kind = 'boolean' | 'cron' | 'count' | 'weekday' | 'path' | 'seconds';
+const SETTINGS: ReadonlyArray<{ key: string; field: keyof BackupSettings; kind: Kind }> = [
+  { key: 'store.backup.suspend', field: 'suspend', kind: 'boolean' },
+  { key: 'store.backup.schedule', field: 'schedule', kind: 'cron' },
+  { key: 'store.backup.history.jobs.success', field: 'jobsSuccess', kind: 'count' },
+  { key: 'store.backup.history.jobs.failed', field: 'jobsFailed', kind: 'count' },
+  { key: 'store.backup.history.files.weekly_backup_day', field: 'weeklyBackupDay', kind: 'weekday' },
+  { key: 'store.backup.history.files.keep_weekly', field: 'keepWeekly', kind: 'count' },
+  { key: 'store.backup.history.files.keep_daily', field: 'keepDaily', kind: 'count' },
+  { key: 'store.backup.dir', field: 'dir', kind: 'path' },
+  { key: 'store.backup.starting_deadline_seconds', field: 'startingDeadlineSeconds', kind: 'seconds' },
+];
+
+export function envName(key: string): string {
+  return key.replace(/\./g, '_').toUpperCase();
+}
+
+export function defaultSettings(env: NodeJS.ProcessEnv = process.env): BackupSettings {
+  return {
+    suspend: false, schedule: '0 23 * * *', jobsSuccess: 30, jobsFailed: 10,
+    weeklyBackupDay: 0, keepWeekly: 4, keepDaily: 6,
+    dir: join(astoreHome(env), 'store-backups'), startingDeadlineSeconds: undefined,
+  };
+}
+
+function invalid(key: string, source: string, value: unknown, expected: string): AppError {
+  return new AppError('BACKUP_CONFIG_INVALID', `${key} from ${source} is ${JSON.stringify(value)}, expected ${expected}`, {
+    hint: `fix ${key} in the config file or the ${envName(key)} environment variable`, exitCode: 2,
+  });
+}
+
+function coerce(key: string, kind: Kind, raw: unknown, source: string): unknown {
+  const text = typeof raw === 'string' ? raw.trim() : raw;
+  switch (kind) {
+    case 'boolean': {
+      if (typeof text === 'boolean') return text;
+      if (typeof text === 'string' && /^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+      throw invalid(key, source, raw, 'true or false');
+    }
+    case 'cron': {
+      if (typeof text !== 'string') throw invalid(key, source, raw, 'a 5-field cron expression');
+      try { parseCron(text); } catch (err) {
+        throw invalid(key, source, raw, `a 5-field cron expression (${(err as Error).message})`);
+      }
+      return text;
+    }
+    case 'path':
+      if (typeof text !== 'string' || text === '') throw invalid(key, source, raw, 'a directory path');
+      return text;
+    default: {
+      const n = typeof text === 'number' ? text : typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : NaN;
+      const max = kind === 'weekday' ? 6 : Number.MAX_SAFE_INTEGER;
+      const min = kind === 'seconds' ? 1 : 0;
+      if (!Number.isInteger(n) || n < min || n > max) {
+        throw invalid(key, source, raw, kind === 'weekday' ? 'a day of the week 0-6 (0 = Sunday)' : `a whole number >= ${min}`);
+      }
+      return n;
+    }
+  }
+}
+
+/** Looks a dotted key up as nested maps, or as one flat dotted key (both appear in practice). */
+function lookup(doc: unknown, key: string): unknown {
+  if (doc && typeof doc === 'object' && key in doc) return (doc as Record<string, unknown>)[key];
+  let node: unknown = doc;
+  for (const part of key.split('.')) {
+    if (!node || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+export interface LoadSettingsOptions {
+  /** Config file; default ASTORE_HOME/config.yaml when it exists. */
+  config?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function loadBackupSettings(opts: LoadSettingsOptions = {}): BackupSettings {
+  const env = opts.env ?? process.env;
+  const settings = defaultSettings(env);
+  const file = opts.config ?? join(astoreHome(env), 'config.yaml');
+  let doc: unknown;
+  if (opts.config || existsSync(file)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new AppError('BACKUP_CONFIG_UNREADABLE', `config file ${file} cannot be read: ${(err as Error).message}`, { exitCode: 2 });
+    }
+    try {
+      doc = parseYaml(text);
+    } catch (err) {
+      throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not valid YAML: ${(err as Error).message}`, { exitCode: 2 });
+    }
+  }
+  const out = settings as unknown as Record<string, unknown>;
+  for (const s of SETTINGS) {
+    const fromFile = lookup(doc, s.key);
+    if (fromFile !== undefined && fromFile !== null) out[s.field] = coerce(s.key, s.kind, fromFile, file);
+    const fromEnv = env[envName(s.key)];
+    if (fromEnv !== undefined && fromEnv !== '') out[s.field] = coerce(s.key, s.kind, fromEnv, envName(s.key));
+  }
+  return settings;
+}
