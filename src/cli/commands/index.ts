@@ -7,4 +7,5 @@ export const commands: Array<(program: Command) => void> = [
   serve,
   store,
   (await import('./intents.ts')).register,
+  (await import('./restore.ts')).register,
 ];

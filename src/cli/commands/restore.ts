@@ -1,0 +1,99 @@
+/** `astore restore`, which `pgmig` runs: the seeds' restore tool, with the seeds' flags. */
+import type { Command } from 'commander';
+import { AppError } from '../../errors/index.ts';
+import { listTargetInstances, readResourceControllerYaml, restore, type ProgressFn } from '../../restore/index.ts';
+import { openDatabase } from '../../store/index.ts';
+import { printJson } from '../output.ts';
+
+interface Options {
+  force?: boolean; source?: string; resourceController?: string; target?: string; mapping?: string;
+  testRCConnection?: boolean; testPGConnection?: boolean; json?: boolean;
+}
+
+const EXIT_CODES = `
+Exit codes:
+  0  restored (or the connection test passed)
+  1  unexpected internal error
+  2  bad input: archive damaged or not a store backup, config file, mapping, instance count, no terminal
+  3  connection failed: PostgreSQL or resource controller (DNS, refused, TLS, authentication, permission)
+  4  schema: unsupported upgrade path, or the target store is not at the current release
+  5  encryption key: missing, or not the key the backup was written with
+  6  target refused: it holds data (use -f), or another restore is running
+  7  the load failed; the target was left unchanged
+`;
+
+function progressBar(): ProgressFn | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 100 && p.bytes < p.totalBytes) return;
+    last = now;
+    const frac = p.totalBytes > 0 ? Math.min(1, p.bytes / p.totalBytes) : 0;
+    const width = 30;
+    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+    process.stderr.write(`\r${p.phase.padEnd(6)} [${bar}] ${(p.bytes / 1048576).toFixed(1)}/${(p.totalBytes / 1048576).toFixed(1)} MB  ${p.rows} rows `);
+    if (p.bytes >= p.totalBytes) process.stderr.write('\n');
+  };
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new AppError('ARGUMENT_MISSING', `${flag} is required`, { hint: 'see pgmig --help', exitCode: 2 });
+  return value;
+}
+
+export function register(program: Command): void {
+  program.command('restore')
+    .description('restore a backup into this store, mapping backed-up instances to target instances (the seeds\' pgmig)')
+    .version(process.env.npm_package_version ?? '0.1.0', '-v, --version', 'Get build version')
+    .option('-f, --force', 'Erase data if present in the target Store')
+    .option('-s, --source <file>', 'Backup file name (astore backup or pg_dump -Fc archive)')
+    .option('-r, --resourceController <file>', 'Resource Controller configuration file name (accessTokens, host, port)')
+    .option('-t, --target <file>', 'Target PostgreSQL server configuration file name (postgres.yaml; default DATABASE_URL, else the embedded server)')
+    .option('-m, --mapping <file>', 'Service instance-mapping configuration file name (optional; written as enteredMapping.yaml when prompted)')
+    .option('--testRCConnection', 'Test the connection for Resource Controller, then exit')
+    .option('--testPGConnection', 'Test the connection for PostgreSQL server, then exit')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', `\nTLS to PostgreSQL is verified against the CA in PG_CA_FILE when it is set.\n${EXIT_CODES}`)
+    .action(async (o: Options) => {
+      if (o.testRCConnection) {
+        const instances = await listTargetInstances(readResourceControllerYaml(required(o.resourceController, '-r/--resourceController')));
+        if (o.json) printJson({ ok: true, instances });
+        else process.stdout.write(`resource controller OK: ${instances.length} instance(s)\n${instances.map((i) => `  ${i.id}  ${i.name}  (${i.workspaces} workspaces)\n`).join('')}`);
+        return;
+      }
+      if (o.testPGConnection) {
+        const db = await openDatabase({ postgres: o.target });
+        try {
+          const r = await db.pool.query<{ version: string; can_create: boolean }>(
+            `select current_setting('server_version') as version, has_database_privilege(current_database(), 'CREATE') as can_create`);
+          const row = r.rows[0]!;
+          if (!row.can_create) {
+            throw new AppError('PG_PERMISSION', `${db.connection.user} may not create schemas in ${db.connection.database}, which the restore needs`, {
+              hint: 'use the database owner or a superuser as su_username', exitCode: 3,
+            });
+          }
+          if (o.json) printJson({ ok: true, server: row.version, tls: Boolean(db.connection.ssl) });
+          else process.stdout.write(`PostgreSQL OK: ${db.connection.host}:${db.connection.port}/${db.connection.database} (server ${row.version}${db.connection.ssl ? ', TLS verified' : ''})\n`);
+        } finally {
+          await db.close();
+        }
+        return;
+      }
+      const text = (line: string): void => { if (!o.json) process.stderr.write(`${line}\n`); };
+      const s = await restore({
+        source: required(o.source, '-s/--source'),
+        resourceController: required(o.resourceController, '-r/--resourceController'),
+        target: o.target, mapping: o.mapping, force: o.force,
+        interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+        cwd: process.cwd(), progress: o.json ? undefined : progressBar(), log: text,
+      });
+      if (o.json) { printJson(s); return; }
+      const out = process.stdout;
+      out.write(`restored ${s.source} (schema ${s.release.backup} → ${s.release.restored}) in ${(s.durationMs / 1000).toFixed(1)} s\n`);
+      for (const i of s.instances) out.write(`  ${i.source} → ${i.target}  ${i.name}  (${i.workspaces} workspaces)\n`);
+      out.write(`${s.workspaces} workspaces, ${s.rows} rows in ${s.tables} tables, ${(s.bytes / 1048576).toFixed(1)} MB read\n`);
+      if (s.mappingFile) out.write(`mapping saved to ${s.mappingFile}\n`);
+      out.write(`next: ${s.next}\n`);
+    });
+}

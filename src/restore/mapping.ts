@@ -1,0 +1,91 @@
+/**
+ * Which target instance each backed-up instance goes to: from a mapping file (`-m`), or asked on
+ * the terminal and saved as enteredMapping.yaml. Every rule is checked before the target is
+ * touched.
+ */
+import { createInterface } from 'node:readline/promises';
+import { join } from 'node:path';
+import { AppError } from '../errors/index.ts';
+import { writeAtomic } from '../store/index.ts';
+import { formatMapping, readMappingFile } from './config.ts';
+import type { TargetInstance } from './resource-controller.ts';
+import type { SourceInstance } from './scan.ts';
+
+export const ENTERED_MAPPING_FILE = 'enteredMapping.yaml';
+
+export interface MappingOptions {
+  file?: string | undefined;
+  /** A terminal to ask on; without one, a missing mapping is an error. */
+  interactive: boolean;
+  cwd: string;
+}
+
+export function checkInstanceCount(sources: SourceInstance[], targets: TargetInstance[]): void {
+  if (sources.length !== targets.length) {
+    throw new AppError('INSTANCE_COUNT_MISMATCH',
+      `the backup has ${sources.length} instance(s), the target deployment has ${targets.length} (listed with ${targets.length === 0 ? 'the given' : 'all'} access tokens)`, {
+        hint: 'create one target instance per backed-up instance (and list a token of every owner in resourceController.yaml), then run pgmig again',
+        exitCode: 2, details: { backup: sources.map((s) => s.id), target: targets.map((t) => t.id) },
+      });
+  }
+}
+
+export function validateMapping(mapping: Map<string, string>, sources: SourceInstance[], targets: TargetInstance[], origin: string): void {
+  const sourceIds = new Set(sources.map((s) => s.id));
+  const targetIds = new Set(targets.map((t) => t.id));
+  const hint = `each of the backup's instances (${[...sourceIds].join(', ')}) must map to a different target instance (${[...targetIds].join(', ')})`;
+  const fail = (code: string, message: string): never => { throw new AppError(code, `${origin}: ${message}`, { hint, exitCode: 2 }); };
+  for (const [source, target] of mapping) {
+    if (!sourceIds.has(source)) fail('MAPPING_UNKNOWN_SOURCE', `instance ${source} is not in the backup`);
+    if (!targetIds.has(target)) fail('MAPPING_UNKNOWN_TARGET', `instance ${target} is not an instance of the target deployment`);
+  }
+  const missing = [...sourceIds].filter((id) => !mapping.has(id));
+  if (missing.length > 0) fail('MAPPING_INCOMPLETE', `no target for backed-up instance(s) ${missing.join(', ')}`);
+  const seen = new Map<string, string>();
+  for (const [source, target] of mapping) {
+    const other = seen.get(target);
+    if (other) fail('MAPPING_DUPLICATE_TARGET', `instances ${other} and ${source} both map to ${target}`);
+    seen.set(target, source);
+  }
+}
+
+async function ask(sources: SourceInstance[], targets: TargetInstance[]): Promise<Map<string, string>> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const mapping = new Map<string, string>();
+  try {
+    for (const s of sources) {
+      const free = targets.filter((t) => ![...mapping.values()].includes(t.id));
+      process.stderr.write(`\nBacked-up instance ${s.id} "${s.name}" (${s.workspaces} workspace(s)) goes to:\n`);
+      free.forEach((t, i) => process.stderr.write(`  ${i + 1}) ${t.id} "${t.name}" (${t.workspaces} workspace(s), replaced)\n`));
+      for (;;) {
+        const answer = (await rl.question(`choice [1-${free.length}] or target id: `)).trim().toLowerCase();
+        const chosen = free[Number(answer) - 1] ?? free.find((t) => t.id === answer);
+        if (chosen) { mapping.set(s.id, chosen.id); break; }
+        process.stderr.write(`"${answer}" is not one of the choices\n`);
+      }
+    }
+  } finally {
+    rl.close();
+  }
+  return mapping;
+}
+
+export async function resolveMapping(sources: SourceInstance[], targets: TargetInstance[], o: MappingOptions): Promise<{ mapping: Map<string, string>; savedTo?: string }> {
+  checkInstanceCount(sources, targets);
+  if (o.file) {
+    const mapping = readMappingFile(o.file);
+    validateMapping(mapping, sources, targets, o.file);
+    return { mapping };
+  }
+  if (!o.interactive) {
+    throw new AppError('MAPPING_NEEDS_TTY', 'no mapping file was given and there is no terminal to ask for the instance mapping on', {
+      hint: `pass -m FILE (the format of ${ENTERED_MAPPING_FILE}: \`instance-mappings:\` with SOURCE-ID: TARGET-ID lines), or run pgmig on a terminal`,
+      exitCode: 2,
+    });
+  }
+  const mapping = await ask(sources, targets);
+  validateMapping(mapping, sources, targets, 'entered mapping');
+  const savedTo = join(o.cwd, ENTERED_MAPPING_FILE);
+  await writeAtomic(savedTo, formatMapping(mapping));
+  return { mapping, savedTo };
+}

@@ -1,0 +1,146 @@
+/**
+ * pgmig: preflight everything (archive, upgrade path, key, target instances, mapping, target
+ * state), then load into a staging schema and swap it in with one transaction. The store's API
+ * refuses writes for the duration (maintenance flag), and accepts them again afterwards, also
+ * when the restore fails.
+ */
+import { readSecretFile, SECRET_FILE_NAME } from '../auth/index.ts';
+import { AppError } from '../errors/index.ts';
+import {
+  checkUpgradePath, CURRENT_RELEASE, openDatabase, schemaRelease, secretFilePath, STORE_SCHEMA, type Database,
+} from '../store/index.ts';
+import { readResourceControllerYaml } from './config.ts';
+import { dropStaleStaging, loadStaging, swapIn } from './load.ts';
+import { clearMaintenance, setMaintenance } from './maintenance.ts';
+import { resolveMapping } from './mapping.ts';
+import { listTargetInstances } from './resource-controller.ts';
+import { scanArchive, type ProgressFn } from './scan.ts';
+
+/** Only one restore per database at a time (any int64 unique to this purpose). */
+const RESTORE_LOCK = 0x70_67_6d_69_67; // "pgmig"
+
+export interface RestoreOptions {
+  source: string;
+  resourceController: string;
+  /** postgres.yaml of the target; default DATABASE_URL, else the embedded server. */
+  target?: string | undefined;
+  mapping?: string | undefined;
+  force?: boolean | undefined;
+  interactive: boolean;
+  cwd: string;
+  env?: NodeJS.ProcessEnv | undefined;
+  progress?: ProgressFn | undefined;
+  /** Announces each phase (text output on a terminal). */
+  log?: ((line: string) => void) | undefined;
+  afterTable?: ((table: string) => void) | undefined;
+}
+
+export interface RestoreSummary {
+  source: string;
+  release: { backup: string; restored: string };
+  instances: Array<{ source: string; target: string; name: string; workspaces: number }>;
+  workspaces: number;
+  tables: number;
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  mappingFile?: string | undefined;
+  next: string;
+}
+
+export const NEXT_STEP = 'every restored workspace is marked for training and queued: a running `astore serve` retrains them '
+  + '(AUTO_RETRAIN), or run `astore retrain-all`';
+
+export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
+  const started = Date.now();
+  const env = o.env ?? process.env;
+  const log = o.log ?? (() => undefined);
+  const rc = readResourceControllerYaml(o.resourceController);
+
+  log(`verifying ${o.source}`);
+  const summary = await scanArchive(o.source, o.progress);
+  checkUpgradePath(summary.release, CURRENT_RELEASE);
+
+  const keyFile = secretFilePath(env);
+  const key = readSecretFile(keyFile);
+  if (!key) {
+    throw new AppError('KEY_MISSING', `there is no encryption key file ${keyFile} for the target store`, {
+      hint: `apply the backed-up store's ${SECRET_FILE_NAME} first: \`astore secret apply -f ${SECRET_FILE_NAME}\``, exitCode: 5,
+    });
+  }
+  if (summary.fingerprint && summary.fingerprint !== key.fingerprint) {
+    throw new AppError('KEY_MISMATCH', `the backup was written with encryption key ${summary.fingerprint}, but the target's key (${keyFile}) is ${key.fingerprint}`, {
+      hint: `apply the backed-up store's ${SECRET_FILE_NAME} first (\`astore secret apply -f ${SECRET_FILE_NAME}\`), restart the store, then run pgmig again`,
+      exitCode: 5,
+    });
+  }
+
+  log('listing the target instances');
+  const targets = await listTargetInstances(rc);
+  const { mapping, savedTo } = await resolveMapping(summary.instances, targets, { file: o.mapping, interactive: o.interactive, cwd: o.cwd });
+
+  const db: Database = await openDatabase({ postgres: o.target, env, poolSize: 1 });
+  try {
+    const client = await db.pool.connect();
+    try {
+      const locked = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [RESTORE_LOCK]);
+      if (!locked.rows[0]!.ok) {
+        throw new AppError('RESTORE_RUNNING', 'another restore into this database is running', { hint: 'wait for it to finish', exitCode: 6 });
+      }
+      await checkTarget(client, mapping, o.force === true);
+      await dropStaleStaging(client);
+      await setMaintenance(client, 'the store is being restored from a backup (pgmig); writes are refused until the restore ends');
+      let staging: string | undefined;
+      try {
+        log(`loading into a staging schema (release ${summary.release} → ${CURRENT_RELEASE})`);
+        const loaded = await loadStaging({ client, summary, mapping, key, progress: o.progress, afterTable: o.afterTable });
+        staging = loaded.staging;
+        await swapIn(client, staging);
+        staging = undefined;
+        return {
+          source: o.source,
+          release: { backup: summary.release, restored: CURRENT_RELEASE },
+          instances: summary.instances.map((s) => ({ source: s.id, target: mapping.get(s.id)!, name: s.name, workspaces: s.workspaces })),
+          workspaces: loaded.workspaces, tables: loaded.tables, rows: loaded.rows, bytes: summary.bytes,
+          durationMs: Date.now() - started, mappingFile: savedTo, next: NEXT_STEP,
+        };
+      } finally {
+        if (staging) await dropStaleStaging(client).catch(() => undefined);
+        await clearMaintenance(client).catch(() => undefined);
+        await client.query('select pg_advisory_unlock($1)', [RESTORE_LOCK]).catch(() => undefined);
+      }
+    } finally {
+      client.release();
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/** The target must be a current store whose instances are the ones the resource controller listed. */
+async function checkTarget(client: import('pg').ClientBase, mapping: Map<string, string>, force: boolean): Promise<void> {
+  const release = await schemaRelease(client, STORE_SCHEMA);
+  if (release !== CURRENT_RELEASE) {
+    throw new AppError('TARGET_NOT_CURRENT', `the target database's store schema is at release ${release ?? '(none)'}, pgmig restores into ${CURRENT_RELEASE}`, {
+      hint: 'start the target store (`astore serve` or `astore migrate`) once, then run pgmig again', exitCode: 4,
+    });
+  }
+  const ids = [...mapping.values()];
+  const r = await client.query<{ id: string }>(`select id from ${STORE_SCHEMA}.instances where id = any($1::uuid[])`, [ids]);
+  const found = new Set(r.rows.map((x) => x.id));
+  const absent = ids.filter((id) => !found.has(id));
+  if (absent.length > 0) {
+    throw new AppError('TARGET_MISMATCH', `the resource controller lists instance(s) ${absent.join(', ')}, which the target database does not have`, {
+      hint: 'resourceController.yaml and postgres.yaml must describe the same deployment', exitCode: 2,
+    });
+  }
+  if (!force) {
+    const w = await client.query<{ n: string }>(`select count(*) as n from ${STORE_SCHEMA}.workspaces`);
+    const n = Number(w.rows[0]!.n);
+    if (n > 0) {
+      throw new AppError('TARGET_NOT_EMPTY', `the target store holds ${n} workspace(s), which the restore would erase`, {
+        hint: 'back the target up first if you may need it, then run pgmig with -f/--force', exitCode: 6,
+      });
+    }
+  }
+}
