@@ -6,6 +6,8 @@ import { register as store } from './store.ts';
 export const commands: Array<(program: Command) => void> = [
   serve,
   store,
+  (await import('./training.ts')).register,
   (await import('./intents.ts')).register,
   (await import('./restore.ts')).register,
+  (await import('./backup.ts')).register,
 ];

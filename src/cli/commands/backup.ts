@@ -1,0 +1,136 @@
+/** Backups: `astore backup`, `astore backup-job` (the CronJob command), `astore backups list|jobs`. */
+import type { Command } from 'commander';
+import {
+  isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob, takeBackup,
+} from '../../backup/index.ts';
+import { connectionUrl } from '../../config/index.ts';
+import { AppError } from '../../errors/index.ts';
+import { CURRENT_RELEASE, openDatabase, type Database } from '../../store/index.ts';
+import { printJson, printTable } from '../output.ts';
+
+interface TargetFlags { postgres?: string; secret?: string }
+
+/** Connection order: --postgres, --secret (a Kubernetes store secret), DATABASE_URL, embedded. */
+async function openTarget(o: TargetFlags): Promise<Database> {
+  if (o.postgres) return openDatabase({ postgres: o.postgres, poolSize: 2 });
+  if (o.secret) {
+    const c = readSecretConnection(o.secret);
+    return openDatabase({ env: { ...process.env, DATABASE_URL: connectionUrl(c) }, poolSize: 2 });
+  }
+  return openDatabase({ poolSize: 2 });
+}
+
+function progress(enabled: boolean): ((bytes: number) => void) | undefined {
+  if (!enabled) return undefined;
+  let last = 0;
+  return (bytes) => {
+    const t = Date.now();
+    if (t - last < 200) return;
+    last = t;
+    process.stderr.write(`\rbackup: ${(bytes / 1048576).toFixed(1)} MiB written`);
+  };
+}
+
+const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
+
+export function register(program: Command): void {
+  program.command('backup')
+    .description('write a backup (pg_dump custom-format archive) of the whole store database to stdout or -o FILE')
+    .option('-o, --output <file>', 'file to write (through a temporary name, fsync and rename); default stdout')
+    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
+    .option('--secret <file>', 'PostgreSQL connection from the store secret YAML (oc get secret NAME -o yaml)')
+    .option('--instance <name>', 'deployment name, recorded in the summary (one store is one deployment)')
+    .option('--json', 'print a JSON summary (to stderr when the archive goes to stdout)')
+    .action(async (o: TargetFlags & { output?: string; instance?: string; json?: boolean }) => {
+      if (!o.output && process.stdout.isTTY) {
+        throw new AppError('BACKUP_TO_TERMINAL', 'refusing to write a binary archive to a terminal', {
+          hint: 'redirect stdout to a file (astore backup > backup.dump) or use -o FILE', exitCode: 2,
+        });
+      }
+      const db = await openTarget(o);
+      try {
+        const facts = await readStoreFacts(db.pool);
+        const onProgress = progress(Boolean(process.stderr.isTTY));
+        const s = await takeBackup({ connection: db.connection, facts, output: o.output ?? process.stdout, onProgress });
+        if (onProgress) process.stderr.write('\n');
+        const summary = {
+          file: s.file, bytes: s.bytes, sha256: s.sha256, tables: s.tables ?? null, rows: s.rows ?? null,
+          duration_ms: s.durationMs, schema_release: s.release ?? null, key_fingerprint: s.keyFingerprint ?? null,
+          instance: o.instance ?? null,
+        };
+        const text = JSON.stringify(summary, null, 2) + '\n';
+        if (o.json) (o.output ? process.stdout : process.stderr).write(text);
+        else process.stderr.write(`backup: ${s.file ?? 'stdout'} ${mb(s.bytes)} in ${(s.durationMs / 1000).toFixed(1)} s (schema ${s.release ?? 'none'})\n`);
+      } finally {
+        await db.close();
+      }
+    });
+
+  program.command('backup-job')
+    .description('one scheduled-backup run: backup into the backup directory, record the job, prune files and jobs (the CronJob command)')
+    .option('--config <file>', 'config file with store.backup.* settings (default ASTORE_HOME/config.yaml)')
+    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
+    .option('--secret <file>', 'PostgreSQL connection from the store secret YAML')
+    .option('--json', 'machine-readable output')
+    .action(async (o: TargetFlags & { config?: string; json?: boolean }) => {
+      const settings = loadBackupSettings({ config: o.config });
+      if (settings.suspend) {
+        process.stderr.write('backup-job: store.backup.suspend is true; nothing to do\n');
+        return;
+      }
+      const db = await openTarget(o);
+      try {
+        const facts = await readStoreFacts(db.pool);
+        if (facts.release !== CURRENT_RELEASE) {
+          throw new AppError('SCHEMA_NOT_CURRENT', `the store schema is at release ${facts.release ?? '(none)'}, this program needs ${CURRENT_RELEASE}`, {
+            hint: 'run `astore migrate` first', exitCode: 4,
+          });
+        }
+        const r = await runBackupJob({ pool: db.pool, connection: db.connection, settings });
+        if (o.json) {
+          printJson({ status: r.status, job: r.jobId, file: r.file ?? null, bytes: r.backup?.bytes ?? null, kept: r.retention?.kept ?? [], removed: r.retention?.removed ?? [], cleaned: r.retention?.cleaned ?? [], pruned_jobs: r.prunedJobs, error: r.error?.message ?? null });
+        } else {
+          process.stderr.write(r.log + '\n');
+        }
+        if (r.error) {
+          throw new AppError('BACKUP_JOB_FAILED', `backup job ${r.jobId} failed: ${r.error.message}`, { exitCode: 1, cause: r.error });
+        }
+      } finally {
+        await db.close();
+      }
+    });
+
+  const backups = program.command('backups').description('the scheduled-backup directory and job history');
+  backups.command('list')
+    .description('backups in the backup directory: name, time, size, daily/weekly, verified')
+    .option('--dir <dir>', 'backup directory (default store.backup.dir, ASTORE_HOME/store-backups)')
+    .option('--config <file>', 'config file with store.backup.* settings')
+    .option('--verify', 'recompute every archive checksum against its sidecar')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { dir?: string; config?: string; verify?: boolean; json?: boolean }) => {
+      const settings = loadBackupSettings({ config: o.config });
+      const entries = await listBackups(o.dir ?? settings.dir, { verify: o.verify });
+      const rows = entries.map((e) => ({
+        name: e.name, time: e.takenAt?.toISOString() ?? null, bytes: e.bytes,
+        kind: e.takenAt ? (isWeekly(e.takenAt, settings.weeklyBackupDay) ? 'weekly' : 'daily') : null,
+        verified: e.status === 'good', status: e.status, release: e.sidecar?.release ?? null, key_fingerprint: e.sidecar?.keyFingerprint ?? null,
+      }));
+      if (o.json) printJson(rows);
+      else printTable(rows.map((r) => ({ ...r, size: mb(r.bytes), verified: r.verified ? 'yes' : `no (${r.status})` })), ['name', 'time', 'size', 'kind', 'verified']);
+    });
+  backups.command('jobs')
+    .description('the backup job history (start, end, status, bytes)')
+    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
+    .option('--secret <file>', 'PostgreSQL connection from the store secret YAML')
+    .option('--json', 'machine-readable output')
+    .action(async (o: TargetFlags & { json?: boolean }) => {
+      const db = await openTarget(o);
+      try {
+        const jobs = await listJobs(db.pool);
+        if (o.json) printJson(jobs);
+        else printTable(jobs.map((j) => ({ id: j.id, trigger: j.trigger, started: j.startedAt.toISOString(), finished: j.finishedAt?.toISOString(), status: j.status, bytes: j.bytes, file: j.file })), ['id', 'trigger', 'started', 'finished', 'status', 'bytes', 'file']);
+      } finally {
+        await db.close();
+      }
+    });
+}

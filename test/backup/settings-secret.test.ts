@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { connectionFromSecretYaml, loadBackupSettings, readSecretConnection } from '../../src/backup/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'astore-bk-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('backup settings', () => {
+  it("defaults are the seeds' values", () => {
+    const s = loadBackupSettings({ env: { ASTORE_HOME: dir } });
+    assert.deepEqual({ ...s, dir: undefined }, {
+      suspend: false, schedule: '0 23 * * *', jobsSuccess: 30, jobsFailed: 10, weeklyBackupDay: 0, keepWeekly: 4, keepDaily: 6,
+      dir: undefined, startingDeadlineSeconds: undefined,
+    });
+    assert.equal(s.dir, join(dir, 'store-backups'));
+  });
+
+  it('reads nested and dotted keys from the config file; environment variables win', () => {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, stringify({
+      store: { backup: { suspend: true, schedule: '30 1 * * *', history: { files: { keep_daily: 3, weekly_backup_day: 5 } } } },
+      'store.backup.history.jobs.failed': 2,
+    }));
+    const s = loadBackupSettings({ config: file, env: { ASTORE_HOME: dir, STORE_BACKUP_HISTORY_FILES_KEEP_DAILY: '9', STORE_BACKUP_SUSPEND: 'false' } });
+    assert.equal(s.schedule, '30 1 * * *');
+    assert.equal(s.weeklyBackupDay, 5);
+    assert.equal(s.jobsFailed, 2);
+    assert.equal(s.keepDaily, 9);
+    assert.equal(s.suspend, false);
+  });
+
+  it('rejects bad values naming the setting', () => {
+    assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_SCHEDULE: '61 * * * *' } }), /store\.backup\.schedule/);
+    assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_HISTORY_FILES_WEEKLY_BACKUP_DAY: '7' } }), /weekly_backup_day.*0-6/);
+    assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_HISTORY_FILES_KEEP_WEEKLY: '-1' } }), /keep_weekly/);
+  });
+});
+
+function secretYaml(key: string, creds: Record<string, unknown> | undefined): string {
+  const vcap = JSON.stringify({ 'user-provided': [{ name: 'pgservice', ...(creds ? { credentials: creds } : {}) }] });
+  return stringify({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'wa-store-vcap' }, data: { [key]: Buffer.from(vcap).toString('base64') } });
+}
+
+describe('--secret connection', () => {
+  let db: TestDatabase;
+  let creds: Record<string, unknown>;
+  before(async () => {
+    db = await createTestDatabase('bksecret');
+    const u = new URL(db.url);
+    creds = { host: u.hostname, port: Number(u.port), database: db.name, username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+    process.env.ASTORE_HOME = mkdtempSync(join(dir, 'home-'));
+    const s = await openStore({ env: { DATABASE_URL: db.url }, migrate: true });
+    await s.close();
+  });
+  after(async () => { await db.drop(); });
+
+  for (const key of ['vcap_services', 'store_vcap_services']) {
+    it(`data.${key}: connects, and astore backup --secret writes a restorable archive`, async () => {
+      const file = join(dir, `${key}.yaml`);
+      writeFileSync(file, secretYaml(key, creds));
+      const c = readSecretConnection(file);
+      const client = new pg.Client({ host: c.host, port: c.port, database: c.database, user: c.user, password: c.password });
+      await client.connect();
+      assert.equal((await client.query('select current_database() as d')).rows[0].d, db.name);
+      await client.end();
+
+      const out = join(dir, `${key}.dump`);
+      const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: join(dir, 'nohome') };
+      delete env.DATABASE_URL;
+      const r = spawnSync('bin/astore', ['backup', '--secret', file, '-o', out, '--json'], { env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const summary = JSON.parse(r.stdout);
+      assert.equal(summary.schema_release, '1.2.0');
+      assert.match(summary.key_fingerprint, /\S/);
+      assert.equal(summary.bytes, readFileSync(out).length);
+      const list = spawnSync('pg_restore', ['-l', out], { encoding: 'utf8' });
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(list.stdout, /TABLE DATA astore workspaces/);
+    });
+  }
+
+  it('a secret without credentials fails naming the missing field', () => {
+    assert.throws(() => connectionFromSecretYaml(secretYaml('vcap_services', undefined), 's.yaml'),
+      (e: Error) => /missing field data\.vcap_services\["user-provided"\]\[\]\.credentials$/.test(e.message));
+    assert.throws(() => connectionFromSecretYaml(secretYaml('store_vcap_services', { ...creds, password: undefined }), 's.yaml'),
+      /missing field data\.store_vcap_services\["user-provided"\]\[\]\.credentials\.password/);
+    assert.throws(() => connectionFromSecretYaml(stringify({ kind: 'Secret', data: { other: 'eA==' } }), 's.yaml'),
+      /missing field data\.vcap_services or data\.store_vcap_services/);
+  });
+
+  it('the CLI exits non-zero naming the missing field', () => {
+    const file = join(dir, 'nocreds.yaml');
+    writeFileSync(file, secretYaml('vcap_services', { ...creds, host: undefined }));
+    const r = spawnSync('bin/astore', ['backup', '--secret', file, '-o', join(dir, 'x.dump')], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /SECRET_INVALID.*credentials\.host/);
+  });
+});
