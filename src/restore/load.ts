@@ -85,7 +85,7 @@ export interface LoadOptions {
   key: EncryptionKey;
   progress?: ProgressFn | undefined;
   /** Test hook: called after each table is loaded (SIGKILL tests stop the process here). */
-  afterTable?: ((table: string) => void) | undefined;
+  afterTable?: ((table: string) => void | Promise<void>) | undefined;
 }
 
 export interface LoadResult { staging: string; rows: number; tables: number; workspaces: number }
@@ -123,7 +123,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     rows += table.rows;
     tables++;
     o.progress?.({ bytes: reader.offset, totalBytes: summary.bytes, rows, phase: 'load' });
-    o.afterTable?.(table.name);
+    await o.afterTable?.(table.name);
   }
 
   await addForeignKeys(client, staging, fks);

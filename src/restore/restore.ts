@@ -32,7 +32,7 @@ export interface RestoreOptions {
   progress?: ProgressFn | undefined;
   /** Announces each phase (text output on a terminal). */
   log?: ((line: string) => void) | undefined;
-  afterTable?: ((table: string) => void) | undefined;
+  afterTable?: ((table: string) => void | Promise<void>) | undefined;
 }
 
 export interface RestoreSummary {

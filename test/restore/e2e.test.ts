@@ -1,0 +1,116 @@
+/**
+ * Two stores on the test server: A is filled through the API, backed up with stock pg_dump -Fc,
+ * and restored into B with a mapping file. Every workspace export must come back identical
+ * through B's API, under the mapped instance, with its id; B's tokens see exactly their instances;
+ * writes are refused with 503 while the restore runs and accepted afterwards.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { maintenanceMessage, restore } from '../../src/restore/index.ts';
+import { normaliseSkill, ownSkills, sharedSkills, type Skill } from '../support/skills.ts';
+import { startTestStore, type TestStore } from '../support/store.ts';
+import { checksum, createParams, pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
+
+describe('pgmig end to end (stock pg_dump archive)', () => {
+  let dir: string;
+  let home: string;
+  let a: TestStore;
+  let b: TestStore;
+  const source: Array<{ instanceId: string; token: string; serviceUrl: string }> = [];
+  const target: Array<{ instanceId: string; token: string; serviceUrl: string }> = [];
+  /** source instance → exported workspaces */
+  const exported = new Map<string, Skill[]>();
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pgmig-e2e-'));
+    home = join(dir, 'home'); // one key file for both stores, as after `astore secret apply`
+    mkdirSync(home);
+    a = await startTestStore({ home });
+    source.push(await a.tenant('alice', 'alice-one'), await a.tenant('alice', 'alice-two'), await a.tenant('bob', 'bob-one'));
+    const skills = [...ownSkills(), ...(sharedSkills() ?? []).slice(0, 4)];
+    for (const [i, { skill }] of skills.entries()) {
+      const t = source[i % source.length]!;
+      await sdk(t.serviceUrl, t.token).createWorkspace(createParams(skill));
+    }
+    for (const t of source) {
+      const c = sdk(t.serviceUrl, t.token);
+      const list = (await c.listWorkspaces()).result.workspaces;
+      const full: Skill[] = [];
+      for (const w of list) full.push((await c.getWorkspace({ workspaceId: w.workspace_id!, _export: true })).result as Skill);
+      exported.set(t.instanceId, full);
+    }
+    b = await startTestStore({ home, hooks: { writesBlocked: () => maintenanceMessage(b.store.pool) } });
+    target.push(await b.tenant('xavier', 'x-one'), await b.tenant('xavier', 'x-two'), await b.tenant('yvonne', 'y-one'));
+  });
+  after(async () => {
+    await b?.close();
+    await a?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('restores every workspace under the mapped instance, with its id, and quiesces writes meanwhile', async () => {
+    const archive = join(dir, 'a.dump');
+    pgDump(a.db.url, archive);
+    const rc = writeRc(dir, b.url, [target[0]!.token, target[2]!.token]);
+    // alice-one → y-one, alice-two → x-one, bob-one → x-two
+    const plan = new Map([[source[0]!, target[2]!], [source[1]!, target[0]!], [source[2]!, target[1]!]]);
+    const mapping = writeMapping(dir, Object.fromEntries([...plan].map(([s, t]) => [s.instanceId, t.instanceId])));
+    let refused: { status?: number; message?: string } | undefined;
+    const summary = await restore({
+      source: archive, resourceController: rc, mapping, interactive: false, cwd: dir,
+      env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
+      afterTable: async () => {
+        if (refused) return;
+        const t = target[0]!;
+        try {
+          await sdk(t.serviceUrl, t.token).createWorkspace({ name: 'during restore' });
+          refused = { status: 0 };
+        } catch (err) {
+          refused = err as { status?: number; message?: string };
+        }
+      },
+    });
+    assert.equal(refused?.status, 503, 'a write during the restore is refused with 503');
+    assert.match(refused?.message ?? '', /restored/);
+
+    const total = [...exported.values()].reduce((n, l) => n + l.length, 0);
+    assert.equal(summary.workspaces, total);
+    assert.equal(summary.instances.length, 3);
+    for (const [s, t] of plan) {
+      const c = sdk(t.serviceUrl, t.token);
+      const want = exported.get(s.instanceId)!;
+      const list = (await c.listWorkspaces()).result.workspaces;
+      assert.deepEqual(list.map((w) => w.workspace_id).sort(), want.map((w) => w.workspace_id).sort(), 'same workspace ids under the mapped instance');
+      for (const w of want) {
+        const got = (await c.getWorkspace({ workspaceId: w.workspace_id!, _export: true })).result as Skill;
+        assert.deepEqual(normaliseSkill(got), normaliseSkill(w), w.name);
+        assert.deepEqual(got.webhooks, w.webhooks, 'webhook secrets decrypt to the same values');
+      }
+    }
+    // B's tokens see exactly B's instances, now holding the mapped workspaces.
+    const seen = async (token: string): Promise<string[]> => {
+      const r = await fetch(`${b.url}/api/ibmcloud/resource-controller/v2/resource_instances`, { headers: { authorization: `Bearer ${token}` } });
+      return ((await r.json()) as { resources: Array<{ guid: string }> }).resources.map((x) => x.guid).sort();
+    };
+    assert.deepEqual(await seen(target[0]!.token), [target[0]!.instanceId, target[1]!.instanceId].sort());
+    assert.deepEqual(await seen(target[2]!.token), [target[2]!.instanceId]);
+    // No source instance id survives anywhere in the store schema.
+    const all = JSON.stringify(await b.store.pool.query(`select w.*, i.crn from astore.workspaces w join astore.instances i on i.id = w.instance_id`).then((r) => r.rows));
+    for (const s of source) assert.ok(!all.includes(s.instanceId), `source id ${s.instanceId} rewritten`);
+    // Every workspace must be retrained; writes are accepted again.
+    const untrained = await b.store.pool.query(`select count(*)::int as n from astore.workspaces w where not exists (select 1 from astore.models m where m.workspace_id = w.id)`);
+    assert.equal(untrained.rows[0].n, total);
+    const created = await sdk(target[0]!.serviceUrl, target[0]!.token).createWorkspace({ name: 'after restore' });
+    assert.equal(created.status, 201);
+
+    // Running it again without -f refuses: the target now holds data, and stays as it is.
+    const before = await checksum(b.db.url);
+    await assert.rejects(restore({
+      source: archive, resourceController: rc, mapping, interactive: false, cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
+    }), { code: 'TARGET_NOT_EMPTY' });
+    assert.deepEqual(await checksum(b.db.url), before);
+  });
+});
