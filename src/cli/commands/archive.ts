@@ -1,0 +1,73 @@
+/**
+ * `astore archive list|verify|sql FILE|-`: inspect pg_dump custom-format archives (ours or
+ * pg_dump's) without PostgreSQL's client tools.
+ */
+import type { Command } from 'commander';
+import { AppError } from '../../errors/index.ts';
+import { formatListing, openArchive, verifyArchive, writeSqlScript, type VerifyReport } from '../../archive/index.ts';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+
+function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n; let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+function printVerify(r: VerifyReport): void {
+  const out: string[] = [];
+  out.push(`archive: ${r.source}`);
+  out.push(`version: ${r.version ?? '?'}  compression: ${r.compression ?? '?'}  TOC entries: ${r.entries}`);
+  const width = Math.max(5, ...r.tables.map((t) => `${t.schema}.${t.table}`.length));
+  if (r.tables.length > 0) {
+    out.push(`${'table'.padEnd(width)}  ${'rows'.padStart(12)}  ${'data'.padStart(12)}  ${'stored'.padStart(12)}`);
+    for (const t of r.tables) out.push(`${`${t.schema}.${t.table}`.padEnd(width)}  ${String(t.rows).padStart(12)}  ${humanBytes(t.rawBytes).padStart(12)}  ${humanBytes(t.storedBytes).padStart(12)}`);
+  }
+  if (r.largeObjects.count > 0) out.push(`large objects: ${r.largeObjects.count} (${humanBytes(r.largeObjects.bytes)})`);
+  out.push(`total: ${r.tables.length} tables, ${r.tables.reduce((a, t) => a + t.rows, 0)} rows, ${humanBytes(r.rawBytes)} of data, ${humanBytes(r.storedBytes)} stored, archive ${humanBytes(r.archiveBytes)}${r.defects.length ? ' read before the first defect' : ''}`);
+  for (const d of r.defects) out.push(`DEFECT [${d.code}] ${d.message}`);
+  out.push(r.ok ? 'OK' : `FAILED: ${r.defects.length} defect(s)`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+export function register(program: Command): void {
+  const archive = program.command('archive').description('inspect pg_dump custom-format archives (files or - for stdin)');
+
+  archive.command('list')
+    .description('print the table of contents, like `pg_restore --list`')
+    .argument('<file>', 'archive file, or - for stdin')
+    .action(async (file: string) => {
+      const r = await openArchive(file);
+      try {
+        process.stdout.write(formatListing(r.header, r.entries));
+      } finally {
+        await r.close();
+      }
+    });
+
+  archive.command('verify')
+    .description('read the whole archive, check structure and compression, print rows and bytes per table; exit 2 on any defect')
+    .argument('<file>', 'archive file, or - for stdin')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const report = await verifyArchive(file);
+      if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else printVerify(report);
+      if (!report.ok) {
+        const first = report.defects[0]!;
+        if (opts.json) { process.exitCode = 2; return; }
+        throw new AppError('ARCHIVE_VERIFY_FAILED', `archive ${report.source} has ${report.defects.length} defect(s); first: ${first.message}`, { exitCode: 2 });
+      }
+    });
+
+  archive.command('sql')
+    .description('convert the archive to a plain SQL script, like `pg_restore -f -`')
+    .argument('<file>', 'archive file, or - for stdin')
+    .option('-f, --file <out>', 'write the script to this file instead of stdout')
+    .action(async (file: string, opts: { file?: string }) => {
+      const out = opts.file && opts.file !== '-' ? createWriteStream(opts.file) : process.stdout;
+      await writeSqlScript(file, out);
+      if (out !== process.stdout) { out.end(); await once(out, 'finish'); }
+    });
+}
