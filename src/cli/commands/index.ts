@@ -10,4 +10,5 @@ export const commands: Array<(program: Command) => void> = [
   (await import('./intents.ts')).register,
   (await import('./restore.ts')).register,
   (await import('./backup.ts')).register,
+  (await import('./archive.ts')).register,
 ];
