@@ -87,6 +87,21 @@ describe('--secret connection', () => {
     });
   }
 
+  it('astore backup > FILE (stdout, as the seeds\' script is used) is a complete archive', () => {
+    const file = join(dir, 'stdout-secret.yaml');
+    writeFileSync(file, secretYaml('vcap_services', creds));
+    const r = spawnSync('bin/astore', ['backup', '--secret', file, '--instance', 'wa', '--json'], { encoding: 'buffer', maxBuffer: 1 << 28 });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const summary = JSON.parse(r.stderr.toString());
+    assert.equal(summary.bytes, r.stdout.length);
+    assert.equal(summary.instance, 'wa');
+    const out = join(dir, 'stdout.dump');
+    writeFileSync(out, r.stdout);
+    const list = spawnSync('pg_restore', ['-l', out], { encoding: 'utf8' });
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /TABLE DATA astore backup_jobs/);
+  });
+
   it('a secret without credentials fails naming the missing field', () => {
     assert.throws(() => connectionFromSecretYaml(secretYaml('vcap_services', undefined), 's.yaml'),
       (e: Error) => /missing field data\.vcap_services\["user-provided"\]\[\]\.credentials$/.test(e.message));
