@@ -305,6 +305,7 @@ async function readToc(f: FieldReader, header: ArchiveHeader): Promise<TocEntry[
 class Reader implements ArchiveReader {
   readonly encoding: string;
   readonly dataStart: number;
+  private readonly encodingSource: string;
   private started = false;
 
   constructor(
@@ -314,8 +315,10 @@ class Reader implements ArchiveReader {
     readonly entries: TocEntry[],
     readonly name: string,
   ) {
-    const enc = entries.find((e) => e.desc === 'ENCODING')?.defn;
+    const encEntry = entries.find((e) => e.desc === 'ENCODING');
+    const enc = encEntry?.defn;
     this.encoding = (enc && /'([^']*)'/.exec(enc)?.[1]) || 'SQL_ASCII';
+    this.encodingSource = encEntry ? `the ENCODING entry at offset ${encEntry.tocOffset}` : 'no ENCODING entry: default';
     this.dataStart = src.offset;
   }
 
@@ -348,7 +351,7 @@ class Reader implements ArchiveReader {
         if (isBlobs !== (type === BLOCK_BLOBS)) {
           throw corrupt(offset, `data block type ${type} for ${describeEntry(entry)} (expected ${isBlobs ? 3 : 1})`);
         }
-        current = new Block(this.src, this.f, this.header.compression.algorithm, this.encoding, entry, offset, isBlobs);
+        current = new Block(this.src, this.f, this.header.compression.algorithm, this.encoding, this.encodingSource, entry, offset, isBlobs);
         yield current;
       }
       if (pending.size > 0) {
@@ -383,6 +386,7 @@ class Block implements DataBlock {
     private readonly f: FieldReader,
     private readonly algorithm: CompressionAlgorithm,
     private readonly encoding: string,
+    private readonly encodingSource: string,
     readonly entry: TocEntry,
     readonly offset: number,
     isBlobs: boolean,
@@ -444,7 +448,7 @@ class Block implements DataBlock {
       throw new AppError('ARCHIVE_NOT_COPY_DATA', `${describeEntry(this.entry)} holds INSERT statements (pg_dump --inserts), not COPY rows`, { exitCode: 2 });
     }
     const decoder = decoderFor(this.encoding);
-    if (!decoder) throw new AppError('ARCHIVE_ENCODING_UNSUPPORTED', `the archive's client encoding ${this.encoding} is not supported for decoding rows`, { exitCode: 2 });
+    if (!decoder) throw new AppError('ARCHIVE_ENCODING_UNSUPPORTED', `the archive's client encoding "${this.encoding}" (${this.encodingSource}) is not supported for decoding rows`, { exitCode: 2 });
     return copyRows(this.payload(), { decoder, batchSize: options.batchSize, onEnd: (saw) => { this.sawEndMarker = saw; } });
   }
 
