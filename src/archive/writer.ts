@@ -289,6 +289,9 @@ export class ArchiveWriter {
     return enc.toBuffer();
   }
 
+  /** Archive bytes produced so far (for progress reporting). */
+  get bytesWritten(): number { return this.sink.position; }
+
   /** The data-bearing entry whose block must come next (blocks are written in TOC order). */
   private expect(dumpId: number, kind: string): WriterEntry {
     const e = this.dataEntries[this.next];
