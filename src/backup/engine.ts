@@ -1,24 +1,38 @@
 /**
- * What produces the archive bytes. The default engine streams `pg_dump -Fc` of the database into
- * the sink; the engine is a parameter so the scheduler and retention do not depend on how the
- * archive is made.
+ * What produces the archive bytes. The default engine is the store's own dumper (src/dump): one
+ * REPEATABLE READ snapshot, parallel compression, and the store facts recorded as archive
+ * metadata. `pgDumpEngine` (stock `pg_dump -Fc`) stays as the reference the benchmark compares
+ * against and as a fallback for databases the dumper refuses. The engine is a parameter so the
+ * scheduler and retention do not depend on how an archive is made.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { PgConnection } from '../config/index.ts';
+import { connectionUrl, type PgConnection } from '../config/index.ts';
+import { dumpDatabase, type ArchiveMetadata } from '../dump/index.ts';
 import { AppError } from '../errors/index.ts';
 
 export interface DumpStats { tables: number | undefined; rows: number | undefined }
 
 export interface DumpRequest {
   connection: PgConnection;
-  sink: Writable;
+  /** A file path (the engine creates it) or a stream to write into and end. */
+  output: string | Writable;
+  metadata: ArchiveMetadata;
   onProgress?: ((bytes: number) => void) | undefined;
 }
 
 export type DumpEngine = (req: DumpRequest) => Promise<DumpStats>;
+
+export const storeDumpEngine: DumpEngine = async ({ connection, output, metadata, onProgress }) => {
+  const s = await dumpDatabase({
+    connectionString: connectionUrl(connection), ssl: connection.ssl, output, metadata,
+    onProgress: onProgress ? (p) => onProgress(p.archiveBytes) : undefined,
+  });
+  return { tables: s.tables.length, rows: s.rows };
+};
 
 function libpqEnv(c: PgConnection): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PGPASSWORD: c.password };
@@ -29,7 +43,7 @@ function libpqEnv(c: PgConnection): NodeJS.ProcessEnv {
   return env;
 }
 
-export const pgDumpEngine: DumpEngine = async ({ connection: c, sink }) => {
+export const pgDumpEngine: DumpEngine = async ({ connection: c, output }) => {
   const child = spawn('pg_dump', ['-Fc', '-h', c.host, '-p', String(c.port), '-U', c.user, '-d', c.database, '--no-password'], {
     env: libpqEnv(c), stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,7 +51,7 @@ export const pgDumpEngine: DumpEngine = async ({ connection: c, sink }) => {
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   try {
-    await pipeline(child.stdout, sink);
+    await pipeline(child.stdout, typeof output === 'string' ? createWriteStream(output, { flags: 'wx', mode: 0o600 }) : output);
   } catch (err) {
     child.kill('SIGTERM');
     throw err;

@@ -6,7 +6,7 @@
 export { loadBackupSettings, defaultSettings, envName, type BackupSettings, type LoadSettingsOptions } from './settings.ts';
 export { connectionFromSecretYaml, readSecretConnection } from './secret-connection.ts';
 export { takeBackup, readStoreFacts, type BackupSummary, type StoreFacts, type TakeBackupOptions } from './take.ts';
-export { pgDumpEngine, type DumpEngine, type DumpRequest, type DumpStats } from './engine.ts';
+export { storeDumpEngine, pgDumpEngine, type DumpEngine, type DumpRequest, type DumpStats } from './engine.ts';
 export {
   listBackups, backupName, parseBackupName, isWeekly, sidecarPath, sha256File,
   type BackupEntry, type BackupStatus, type Sidecar,

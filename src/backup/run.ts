@@ -66,12 +66,12 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
       log(`backup to ${file}`);
       const facts = await readStoreFacts(opts.pool);
       backup = await takeBackup({
-        connection: opts.connection, facts, output: file, engine: opts.engine,
+        connection: opts.connection, facts, output: file, engine: opts.engine, checksum: true,
         // The sidecar is the completion marker: written (and flushed) before the rename, checked by
         // name and size by every reader, so no other file state can pass for a good backup.
         beforeRename: async (s) => {
           const sidecar: Sidecar = {
-            format: 'astore-backup/1', name: basename(file), bytes: s.bytes, sha256: s.sha256,
+            format: 'astore-backup/1', name: basename(file), bytes: s.bytes, sha256: s.sha256!,
             takenAt: (opts.slot ?? startedAt).toISOString(), release: s.release, keyFingerprint: s.keyFingerprint,
             tables: s.tables, rows: s.rows,
           };

@@ -1,18 +1,21 @@
 /**
- * One backup of the whole store database into a file (atomically) or a stream, with the facts a
- * restore checks: the schema release and the encryption-key fingerprint the database records.
+ * One backup of the whole store database into a file (atomically) or a stream, recording the
+ * facts a restore checks — schema release and encryption-key fingerprint, as the database holds
+ * them — in the archive's metadata.
  */
-import { mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
 import { schemaRelease, STORE_SCHEMA } from '../store/index.ts';
-import { AtomicFile, Meter } from './atomic-file.ts';
-import { pgDumpEngine, type DumpEngine } from './engine.ts';
+import { AtomicFile } from './atomic-file.ts';
+import { sha256File } from './catalog.ts';
+import { storeDumpEngine, type DumpEngine } from './engine.ts';
 
 export interface StoreFacts { release: string | undefined; keyFingerprint: string | undefined }
 
@@ -33,7 +36,8 @@ export async function readStoreFacts(pool: pg.Pool): Promise<StoreFacts> {
 export interface BackupSummary extends StoreFacts {
   file: string | null;
   bytes: number;
-  sha256: string;
+  /** Present for stream outputs and when `checksum` was asked for. */
+  sha256: string | undefined;
   tables: number | undefined;
   rows: number | undefined;
   durationMs: number;
@@ -44,50 +48,70 @@ export interface TakeBackupOptions {
   facts: StoreFacts;
   /** A file path (written atomically) or a stream such as stdout. */
   output: string | Writable;
+  /** Recorded in the archive metadata beside the store facts. */
+  instance?: string | undefined;
   engine?: DumpEngine | undefined;
+  /** Hash a file output (reads it back once); stream outputs are always hashed on the way. */
+  checksum?: boolean;
   onProgress?: ((bytes: number) => void) | undefined;
-  /** Runs after the archive is complete and fsynced, before it takes its final name. */
-  beforeRename?: ((summary: BackupSummary, tempPath: string) => Promise<void>) | undefined;
+  /** Runs after the archive is complete, checked and fsynced, before it takes its final name. */
+  beforeRename?: ((summary: BackupSummary) => Promise<void>) | undefined;
+}
+
+/** Counts and hashes the bytes passing through to a stream output. */
+class Meter extends Transform {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  digest(): string { return this.hash.digest('hex'); }
 }
 
 /** Reads the archive header and TOC back: a file that does not parse is never renamed into place. */
 async function checkArchive(path: string): Promise<void> {
-  const reader = await openArchive(path);
-  await reader.close();
-  if (reader.entries.length === 0) {
-    throw new AppError('BACKUP_EMPTY', `the archive written to ${path} has no entries`, { exitCode: 1 });
+  let entries = 0;
+  try {
+    const reader = await openArchive(path);
+    entries = reader.entries.length;
+    await reader.close();
+  } catch (err) {
+    throw new AppError('BACKUP_UNREADABLE', `the archive just written does not read back: ${(err as Error).message}`, { exitCode: 1, cause: err });
   }
+  if (entries === 0) throw new AppError('BACKUP_EMPTY', 'the archive just written has no entries', { exitCode: 1 });
 }
 
 export async function takeBackup(opts: TakeBackupOptions): Promise<BackupSummary> {
   const started = Date.now();
-  const engine = opts.engine ?? pgDumpEngine;
-  const meter = new Meter();
-  if (opts.onProgress) {
-    const report = opts.onProgress;
-    meter.on('data', () => report(meter.bytes));
-  }
-  const summarize = (stats: { tables: number | undefined; rows: number | undefined }): BackupSummary => ({
-    file: typeof opts.output === 'string' ? opts.output : null, bytes: meter.bytes, sha256: meter.digest(),
+  const engine = opts.engine ?? storeDumpEngine;
+  const metadata = {
+    producer: 'astore backup', schema_release: opts.facts.release ?? null, key_fingerprint: opts.facts.keyFingerprint ?? null,
+    instance: opts.instance ?? null, taken_at: new Date(started).toISOString(),
+  };
+  const summarize = (stats: { tables: number | undefined; rows: number | undefined }, bytes: number, sha256: string | undefined): BackupSummary => ({
+    file: typeof opts.output === 'string' ? opts.output : null, bytes, sha256,
     tables: stats.tables, rows: stats.rows, durationMs: Date.now() - started, ...opts.facts,
   });
-  // A failed engine must also fail the write side, or the pipeline would wait for data forever.
-  const dump = (): Promise<{ tables: number | undefined; rows: number | undefined }> =>
-    engine({ connection: opts.connection, sink: meter, onProgress: opts.onProgress }).catch((err: unknown) => {
-      meter.destroy(err as Error);
-      throw err;
-    });
+
   if (typeof opts.output !== 'string') {
-    const [stats] = await Promise.all([dump(), pipeline(meter, opts.output, { end: false })]);
-    return summarize(stats);
+    const meter = new Meter();
+    // A failed engine must also fail the write side, or the pipeline would wait for data forever.
+    const dump = engine({ connection: opts.connection, output: meter, metadata, onProgress: opts.onProgress })
+      .catch((err: unknown) => { meter.destroy(err as Error); throw err; });
+    const [stats] = await Promise.all([dump, pipeline(meter, opts.output, { end: false })]);
+    return summarize(stats, meter.bytes, meter.digest());
   }
+
   await mkdir(dirname(opts.output), { recursive: true });
   const file = new AtomicFile(opts.output);
   try {
-    const [stats] = await Promise.all([dump(), pipeline(meter, file.stream)]);
-    const summary = summarize(stats);
+    const stats = await engine({ connection: opts.connection, output: file.tempPath, metadata, onProgress: opts.onProgress });
     await checkArchive(file.tempPath);
-    await file.commit(opts.beforeRename ? () => opts.beforeRename!(summary, file.tempPath) : undefined);
+    const { size } = await stat(file.tempPath);
+    const summary = summarize(stats, size, opts.checksum ? await sha256File(file.tempPath) : undefined);
+    await file.commit(opts.beforeRename ? () => opts.beforeRename!(summary) : undefined);
     summary.durationMs = Date.now() - started;
     return summary;
   } catch (err) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  backupName, defaultSettings, listBackups, listJobs, pgDumpEngine, runBackupJob, type BackupSettings, type DumpEngine,
+  backupName, defaultSettings, listBackups, listJobs, storeDumpEngine, runBackupJob, type BackupSettings, type DumpEngine,
 } from '../../src/backup/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
@@ -13,13 +13,13 @@ const root = mkdtempSync(join(tmpdir(), 'astore-ret-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** Fails after some bytes are out: the temporary file exists and must never count. */
-const failingEngine: DumpEngine = async ({ sink }) => {
-  sink.write(Buffer.alloc(4096, 7));
+const failingEngine: DumpEngine = async ({ output }) => {
+  writeFileSync(output as string, Buffer.alloc(4096, 7));
   throw new Error('simulated dump failure');
 };
 /** Finishes "successfully" with bytes that are not an archive: must be caught before the rename. */
-const garbageEngine: DumpEngine = async ({ sink }) => {
-  sink.end(Buffer.from('PGDMP but not really'));
+const garbageEngine: DumpEngine = async ({ output }) => {
+  writeFileSync(output as string, Buffer.from('PGDMP but not really'));
   return { tables: 0, rows: 0 };
 };
 
@@ -62,10 +62,10 @@ describe('scheduled runs with retention over 70 simulated days', () => {
         if (i === 20) writeFileSync(join(settings.dir, name + '.done'), JSON.stringify({ format: 'astore-backup/1', name, bytes: 99, sha256: 'x' }));
         foreign.push(name);
       }
-      const engine = i % 5 === 2 ? failingEngine : i % 10 === 4 ? garbageEngine : pgDumpEngine;
+      const engine = i % 5 === 2 ? failingEngine : i % 10 === 4 ? garbageEngine : storeDumpEngine;
       const r = await runBackupJob({ pool: store.pool, connection: store.connection, settings, slot, now: () => clock, engine });
-      (engine === pgDumpEngine ? successes : failures).push(slot);
-      assert.equal(r.status, engine === pgDumpEngine ? 'succeeded' : 'failed', r.log);
+      (engine === storeDumpEngine ? successes : failures).push(slot);
+      assert.equal(r.status, engine === storeDumpEngine ? 'succeeded' : 'failed', r.log);
 
       const listed = await listBackups(settings.dir);
       const good = listed.filter((e) => e.status === 'good').map((e) => e.name).sort();
@@ -110,7 +110,7 @@ describe('scheduled runs with retention over 70 simulated days', () => {
     assert.equal((await runBackupJob({ pool: store.pool, connection: store.connection, settings, slot, now: () => slot })).status, 'skipped');
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
-    const slow: DumpEngine = async (req) => { await gate; return pgDumpEngine(req); };
+    const slow: DumpEngine = async (req) => { await gate; return storeDumpEngine(req); };
     const first = runBackupJob({ pool: store.pool, connection: store.connection, settings, engine: slow });
     await new Promise((r) => setTimeout(r, 300));
     await assert.rejects(runBackupJob({ pool: store.pool, connection: store.connection, settings }), (e: Error & { code?: string }) => e.code === 'BACKUP_LOCKED');

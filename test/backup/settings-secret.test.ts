@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { connectionFromSecretYaml, loadBackupSettings, readSecretConnection } from '../../src/backup/index.ts';
+import { readArchiveMetadata } from '../../src/dump/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 
@@ -84,6 +85,9 @@ describe('--secret connection', () => {
       const list = spawnSync('pg_restore', ['-l', out], { encoding: 'utf8' });
       assert.equal(list.status, 0, list.stderr);
       assert.match(list.stdout, /TABLE DATA astore workspaces/);
+      const meta = await readArchiveMetadata(out);
+      assert.equal(meta?.schema_release, summary.schema_release);
+      assert.equal(meta?.key_fingerprint, summary.key_fingerprint);
     });
   }
 

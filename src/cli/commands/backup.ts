@@ -51,10 +51,10 @@ export function register(program: Command): void {
       try {
         const facts = await readStoreFacts(db.pool);
         const onProgress = progress(Boolean(process.stderr.isTTY));
-        const s = await takeBackup({ connection: db.connection, facts, output: o.output ?? process.stdout, onProgress });
+        const s = await takeBackup({ connection: db.connection, facts, output: o.output ?? process.stdout, instance: o.instance, onProgress });
         if (onProgress) process.stderr.write('\n');
         const summary = {
-          file: s.file, bytes: s.bytes, sha256: s.sha256, tables: s.tables ?? null, rows: s.rows ?? null,
+          file: s.file, bytes: s.bytes, sha256: s.sha256 ?? null, tables: s.tables ?? null, rows: s.rows ?? null,
           duration_ms: s.durationMs, schema_release: s.release ?? null, key_fingerprint: s.keyFingerprint ?? null,
           instance: o.instance ?? null,
         };
