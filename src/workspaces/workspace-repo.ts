@@ -29,15 +29,14 @@ export const notFound = (): AppError => new AppError('NOT_FOUND', 'Resource not 
 export const conflict = (what: string): AppError => new AppError('CONFLICT', `Unique Violation: ${what} already exists`, { status: 409 });
 
 /**
- * Training status from the model table: Available when the model covers the latest training-data
- * change and was built by the running algorithm; Failed when the last attempt for the current
- * data failed; otherwise Training.
+ * Training status: Available when the model was trained from the workspace's current training
+ * data (same training_version) by the running algorithm; Failed when training the current data
+ * failed; otherwise Training.
  */
 export const STATUS_SQL = `
   case
-    when f.failed_at is not null and (w.training_requested is null or f.failed_at >= w.training_requested) then 'Failed'
-    when m.workspace_id is not null and m.algorithm_version = $ALGO
-         and (w.training_requested is null or m.trained_at >= w.training_requested) then 'Available'
+    when m.trained_version = w.training_version and m.algorithm_version = $ALGO then 'Available'
+    when f.failed_version = w.training_version then 'Failed'
     else 'Training' end`;
 
 const WORKSPACE_COLUMNS = (algoParam: string): string => `
@@ -118,7 +117,7 @@ export async function getWorkspace(db: Db, instanceId: string, workspaceId: stri
 /** Marks the workspace's training data as changed (the trainer picks it up) and bumps `updated`. */
 export async function touch(db: Db, workspaceId: string, trainingData: boolean): Promise<void> {
   await db.query(
-    `update workspaces set updated = now()${trainingData ? ', training_requested = clock_timestamp()' : ''} where id = $1`,
+    `update workspaces set updated = now()${trainingData ? ', training_version = training_version + 1, training_requested = now()' : ''} where id = $1`,
     [workspaceId]);
 }
 
@@ -134,7 +133,7 @@ export async function createWorkspace(db: Db, instanceId: string, ws: WorkspaceI
   checkDialogTree(ws.dialog_nodes ?? []);
   const id = randomUUID();
   await db.query(`insert into workspaces (id, instance_id, name, description, language, learning_opt_out, metadata,
-      system_settings, webhooks, training_requested) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())`, [
+      system_settings, webhooks) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
     id, instanceId, ws.name ?? 'Workspace', ws.description ?? null, ws.language ?? 'en', ws.learning_opt_out ?? false,
     ws.metadata ?? null, ws.system_settings ?? null, ws.webhooks ? JSON.stringify(encryptWebhooks(ws.webhooks, key)) : null,
   ]);

@@ -16,7 +16,7 @@ const bin = join(import.meta.dirname, '..', '..', 'bin', 'astore');
 
 test('serve on the embedded PostgreSQL, CLI with and without a running server', { timeout: 120_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'astore-cli-'));
-  const env = { ...process.env, ASTORE_HOME: home, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: home, LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   const serve = spawn(bin, ['serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -1,0 +1,97 @@
+/** Training: `train-worker`, `retrain-all`, `retrain status`, `retrain estimate`. */
+import type { Command } from 'commander';
+import { AppError } from '../../errors/index.ts';
+import {
+  defaultConcurrency, measuredEstimateSeconds, retrainAll, retrainOptionsFromEnv, retrainStatus, seedsEstimateSeconds, Trainer,
+} from '../../training/index.ts';
+import { printJson, printTable, withStore } from '../output.ts';
+import { Progress } from '../progress.ts';
+
+const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)'] as const;
+
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new AppError('ARGUMENT_INVALID', `${name} must be a whole number >= 1, got "${v}"`, { exitCode: 2 });
+  return n;
+}
+
+export function register(program: Command): void {
+  program.command('train-worker')
+    .description('run a training worker until SIGINT/SIGTERM (scale out by running more, on any machine)')
+    .option('--concurrency <n>', 'parallel trainings (worker threads)', String(defaultConcurrency()))
+    .option(...pgOption)
+    .action(async (o: { concurrency: string; postgres?: string }) => {
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const trainer = new Trainer(s.pool, { concurrency: positiveInt(o.concurrency, '--concurrency'),
+          onTrained: (id, ok) => process.stderr.write(`${ok ? 'trained' : 'failed '} ${id}\n`) });
+        trainer.start();
+        process.stderr.write(`training worker ${trainer.workerId} with ${o.concurrency} thread(s); Ctrl-C to stop\n`);
+        await new Promise<void>((resolve) => { process.once('SIGINT', () => resolve()); process.once('SIGTERM', () => resolve()); });
+        await trainer.stop();
+      });
+    });
+
+  program.command('retrain-all')
+    .description('retrain every workspace whose model is missing or stale, in batches (BATCH_RETRAIN_ALL_SIZE, WAIT_TIME_* env)')
+    .option('--workers <n>', 'training threads this command runs itself (0: rely on serve / train-worker)', String(defaultConcurrency()))
+    .option('--timeout <seconds>', 'stop waiting for trainings after this long', '3600')
+    .option(...pgOption)
+    .option('--json', 'print the summary as JSON')
+    .action(async (o: { workers: string; timeout: string; postgres?: string; json?: boolean }) => {
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const workers = Number(o.workers);
+        const trainer = workers > 0 ? new Trainer(s.pool, { concurrency: workers, sweepMs: 2 ** 31 - 1, pollMs: 100 }) : undefined;
+        trainer?.start();
+        const bar = new Progress();
+        try {
+          const summary = await retrainAll(s.pool, {
+            ...retrainOptionsFromEnv(), timeoutS: Number(o.timeout),
+            log: (line) => process.stderr.write((process.stderr.isTTY ? '\r\x1b[K' : '') + line + '\n'),
+            progress: (p) => bar.update(p.done + p.failed, p.affected, `retrained (${p.submitted} submitted, ${p.failed} failed)`),
+          });
+          bar.done();
+          if (o.json) printJson(summary);
+          if (summary.retrained + summary.failed < summary.affected) process.exitCode = 7;
+          else if (summary.failed > 0) process.exitCode = 8;
+        } finally {
+          await trainer?.stop();
+        }
+      });
+    });
+
+  const retrain = program.command('retrain').description('training status and planning');
+  retrain.command('status')
+    .description('affected / queued / training / done / failed workspaces')
+    .option(...pgOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { postgres?: string; json?: boolean }) => {
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const st = await retrainStatus(s.pool);
+        if (o.json) printJson(st);
+        else printTable([{ ...st, avgTrainMs: st.avgTrainMs ?? '-' }], ['workspaces', 'affected', 'queued', 'training', 'done', 'failed', 'avgTrainMs']);
+      });
+    });
+  retrain.command('estimate')
+    .description("how long retrain-all takes: the seeds' formula and this store's measured training times")
+    .option('--replicas <list>', 'training replicas to estimate for', '5,10,15')
+    .option('--workspaces <n>', 'number of workspaces (default: those affected now)')
+    .option(...pgOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { replicas: string; workspaces?: string; postgres?: string; json?: boolean }) => {
+      const replicas = o.replicas.split(',').map((r) => positiveInt(r.trim(), '--replicas'));
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const st = await retrainStatus(s.pool);
+        const n = o.workspaces === undefined ? st.affected : Number(o.workspaces);
+        const rows = replicas.map((r) => ({
+          replicas: r, workspaces: n, seedsSeconds: seedsEstimateSeconds(n, r),
+          measuredSeconds: st.avgTrainMs === null ? null : measuredEstimateSeconds(n, r, st.avgTrainMs),
+        }));
+        if (o.json) { printJson({ avgTrainMs: st.avgTrainMs, estimates: rows }); return; }
+        process.stdout.write(`Number of workspaces to train ${n}\n`);
+        for (const row of rows) {
+          process.stdout.write(`Approximate duration of the auto retrain all job if you have ${row.replicas} Training pods: ${row.seedsSeconds} seconds` +
+            (row.measuredSeconds === null ? ' (no measured training times yet)\n' : `; measured here (avg ${st.avgTrainMs} ms/model): ${row.measuredSeconds} seconds\n`));
+        }
+      });
+    });
+}

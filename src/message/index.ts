@@ -1,0 +1,1 @@
+export { MessageService, type MessageServiceOptions } from './service.ts';

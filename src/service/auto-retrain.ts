@@ -1,0 +1,32 @@
+/**
+ * AUTO_RETRAIN_ALL_ENABLED + AUTO_RETRAIN_ALL_CRON_SCHEDULE (Quartz, UTC): runs retrain-all at
+ * each fire time while the service is up. A schedule with no future fire time (e.g. a one-off
+ * date in the past) just logs that and does nothing.
+ */
+import { nextQuartzTime, parseQuartz } from '../schedule/index.ts';
+import { retrainAll, retrainOptionsFromEnv } from '../training/index.ts';
+import type pg from 'pg';
+
+export interface Scheduled { stop(): void }
+
+export function scheduleRetrainAll(pool: pg.Pool, expression: string, log: (line: string) => void, now: () => Date = () => new Date()): Scheduled {
+  parseQuartz(expression); // fail at start on a bad expression, not at fire time
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const arm = (): void => {
+    if (stopped) return;
+    const next = nextQuartzTime(expression, now());
+    if (!next) { log(`[RETRAIN-ALL] AUTO_RETRAIN_ALL_CRON_SCHEDULE "${expression}" has no future fire time; not scheduled`); return; }
+    log(`[RETRAIN-ALL] next auto-retrain-all run at ${next.toISOString()}`);
+    // setTimeout holds at most ~24.8 days; re-arm in steps for later dates.
+    const delay = Math.min(next.getTime() - now().getTime(), 2 ** 31 - 1);
+    timer = setTimeout(() => {
+      if (now() < next) { arm(); return; }
+      retrainAll(pool, { ...retrainOptionsFromEnv(), log })
+        .catch((err: Error) => log(`[RETRAIN-ALL] run failed: ${err.message}`))
+        .finally(arm);
+    }, Math.max(0, delay));
+  };
+  arm();
+  return { stop() { stopped = true; clearTimeout(timer); } };
+}

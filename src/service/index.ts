@@ -1,0 +1,75 @@
+/**
+ * The running service as `astore serve` composes it: the HTTP API, the message endpoint,
+ * training workers and the schedulers, wired to one store.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createServer } from '../api/index.ts';
+import { MessageService } from '../message/index.ts';
+import type { Store } from '../store/index.ts';
+import { ALGORITHM_VERSION, Trainer, enqueue, type TrainerOptions } from '../training/index.ts';
+import { scheduleRetrainAll, type Scheduled } from './auto-retrain.ts';
+
+export interface ServiceOptions {
+  env?: NodeJS.ProcessEnv;
+  logger?: boolean | { level: string };
+  trainer?: TrainerOptions | false;
+  /** Debounce before a change's training starts, so a burst of edits trains once. */
+  debounceMs?: number;
+  writesBlocked?(): Promise<string | undefined>;
+}
+
+export interface Service {
+  app: FastifyInstance;
+  trainer: Trainer | undefined;
+  close(): Promise<void>;
+}
+
+const truthy = (v: string | undefined, fallback: boolean): boolean => (v === undefined || v === '' ? fallback : /^(true|1|yes)$/i.test(v));
+
+export function createService(store: Store, opts: ServiceOptions = {}): Service {
+  const env = opts.env ?? process.env;
+  const autoRetrain = truthy(env.AUTO_RETRAIN, true);
+  const debounceMs = opts.debounceMs ?? 300;
+  const trainer = opts.trainer === false ? undefined : new Trainer(store.pool, { sweepMs: autoRetrain ? 30_000 : 2 ** 31 - 1, ...opts.trainer });
+  const log = (err: unknown): void => { app.log.warn({ err }, 'enqueueing training failed'); };
+  const requestTraining = (id: string, delay: number): void => {
+    enqueue(store.pool, [id], delay).then(() => setTimeout(() => trainer?.poke(), delay + 5)).catch(log);
+  };
+  const messages = new MessageService({
+    algorithmVersion: ALGORITHM_VERSION,
+    stale: (id) => { if (autoRetrain) requestTraining(id, 0); },
+  });
+  const app = createServer({
+    pool: store.pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, release: store.release,
+    logger: opts.logger ?? false,
+    maxBodyBytes: env.ASTORE_MAX_BODY_BYTES ? Number(env.ASTORE_MAX_BODY_BYTES) : undefined,
+    hooks: {
+      routes: (r) => messages.register(r),
+      trainingChanged: (id) => requestTraining(id, debounceMs),
+      // The seeds' "open the skill" path: reading a stale workspace starts its training.
+      workspaceOpened: (id) => {
+        if (!autoRetrain) return;
+        store.pool.query(`select 1 from workspaces w left join models m on m.workspace_id = w.id
+          where w.id = $1 and (m.workspace_id is null or m.trained_version <> w.training_version or m.algorithm_version <> $2)
+            and not exists (select 1 from training_jobs j where j.workspace_id = w.id)`, [id, ALGORITHM_VERSION])
+          .then((r) => { if (r.rowCount) requestTraining(id, 0); }).catch(log);
+      },
+      writesBlocked: opts.writesBlocked,
+    },
+  });
+  trainer?.start();
+  let retrainSchedule: Scheduled | undefined;
+  if (truthy(env.AUTO_RETRAIN_ALL_ENABLED, false)) {
+    const expr = env.AUTO_RETRAIN_ALL_CRON_SCHEDULE;
+    if (!expr) app.log.warn('AUTO_RETRAIN_ALL_ENABLED is true but AUTO_RETRAIN_ALL_CRON_SCHEDULE is empty; auto-retrain-all not scheduled');
+    else retrainSchedule = scheduleRetrainAll(store.pool, expr, (line) => app.log.info(line));
+  }
+  return {
+    app, trainer,
+    async close() {
+      retrainSchedule?.stop();
+      await app.close();
+      await trainer?.stop();
+    },
+  };
+}

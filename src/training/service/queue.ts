@@ -1,0 +1,91 @@
+/**
+ * The training queue (table training_jobs, one row per workspace). Claiming uses
+ * FOR UPDATE SKIP LOCKED so any number of workers, in any number of processes, take distinct
+ * jobs; a claim is a lease that the worker renews, and an expired lease makes the job claimable
+ * again, which is how the job of a worker that died is retried by another.
+ */
+import type pg from 'pg';
+
+type Db = Pick<pg.ClientBase, 'query'>;
+
+/** `requestedAt` is PostgreSQL's text form, exact to the microsecond (a JS Date would round it). */
+export interface Job { workspaceId: string; requestedAt: string; attempts: number }
+
+/** Requests training; repeated requests coalesce, and `delayMs` pushes the start back (debounce). */
+export async function enqueue(db: Db, workspaceIds: readonly string[], delayMs = 0): Promise<number> {
+  if (workspaceIds.length === 0) return 0;
+  const r = await db.query(`
+    insert into training_jobs (workspace_id, requested_at, run_after)
+    select w.id, clock_timestamp(), clock_timestamp() + $2 * interval '1 millisecond'
+      from workspaces w where w.id = any($1::uuid[])
+    on conflict (workspace_id) do update
+      set requested_at = excluded.requested_at, run_after = excluded.run_after, attempts = 0, last_error = null`,
+  [workspaceIds, delayMs]);
+  return r.rowCount ?? 0;
+}
+
+export async function claim(db: Db, workerId: string, leaseMs: number): Promise<Job | undefined> {
+  const r = await db.query<{ workspace_id: string; requested_at: string; attempts: number }>(`
+    update training_jobs set locked_by = $1, locked_until = clock_timestamp() + $2 * interval '1 millisecond', attempts = attempts + 1
+     where workspace_id = (
+       select workspace_id from training_jobs
+        where run_after <= clock_timestamp() and (locked_until is null or locked_until < clock_timestamp())
+        order by run_after limit 1 for update skip locked)
+    returning workspace_id, requested_at::text, attempts`, [workerId, leaseMs]);
+  const row = r.rows[0];
+  return row ? { workspaceId: row.workspace_id, requestedAt: row.requested_at, attempts: row.attempts } : undefined;
+}
+
+export async function renew(db: Db, workerId: string, job: Job, leaseMs: number): Promise<boolean> {
+  const r = await db.query(`update training_jobs set locked_until = clock_timestamp() + $3 * interval '1 millisecond'
+    where workspace_id = $1 and locked_by = $2`, [job.workspaceId, workerId, leaseMs]);
+  return r.rowCount === 1;
+}
+
+/** Done: remove the job unless the workspace was changed again meanwhile, then just unlock it. */
+export async function finish(db: Db, workerId: string, job: Job): Promise<void> {
+  const r = await db.query(`delete from training_jobs where workspace_id = $1 and locked_by = $2 and requested_at = $3::timestamptz`,
+    [job.workspaceId, workerId, job.requestedAt]);
+  if (r.rowCount === 0) {
+    await db.query(`update training_jobs set locked_by = null, locked_until = null, attempts = 0
+      where workspace_id = $1 and locked_by = $2`, [job.workspaceId, workerId]);
+  }
+}
+
+/** A failed attempt: retry later with back-off, or give up after `maxAttempts`. Returns true when given up. */
+export async function fail(db: Db, workerId: string, job: Job, message: string, maxAttempts: number): Promise<boolean> {
+  if (job.attempts >= maxAttempts) {
+    await db.query('delete from training_jobs where workspace_id = $1 and locked_by = $2', [job.workspaceId, workerId]);
+    return true;
+  }
+  await db.query(`update training_jobs set locked_by = null, locked_until = null, last_error = $3,
+      run_after = clock_timestamp() + $4 * interval '1 second' where workspace_id = $1 and locked_by = $2`,
+  [job.workspaceId, workerId, message, 2 ** job.attempts]);
+  return false;
+}
+
+/**
+ * Workspaces whose model is missing or stale and that have no job: enqueued. This repairs a
+ * request lost between a commit and its enqueue (e.g. a crash), so `Training` never sticks.
+ */
+export async function sweep(db: Db, algorithmVersion: string): Promise<number> {
+  const r = await db.query(`
+    insert into training_jobs (workspace_id)
+    select w.id from workspaces w
+      left join models m on m.workspace_id = w.id
+      left join training_failures f on f.workspace_id = w.id and f.failed_version = w.training_version
+     where (m.workspace_id is null or m.trained_version <> w.training_version or m.algorithm_version <> $1)
+       and f.workspace_id is null
+    on conflict (workspace_id) do nothing`, [algorithmVersion]);
+  return r.rowCount ?? 0;
+}
+
+export interface QueueCounts { queued: number; training: number }
+
+export async function queueCounts(db: Db): Promise<QueueCounts> {
+  const r = await db.query<{ queued: string; training: string }>(`
+    select count(*) filter (where locked_until is null or locked_until < clock_timestamp()) as queued,
+           count(*) filter (where locked_until >= clock_timestamp()) as training
+      from training_jobs`);
+  return { queued: Number(r.rows[0]!.queued), training: Number(r.rows[0]!.training) };
+}

@@ -1,0 +1,117 @@
+/**
+ * A training worker: claims jobs from the queue, trains in worker threads, stores the model.
+ * Runs inside `astore serve` and as `astore train-worker`; any number of them share the queue.
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, hostname } from 'node:os';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { ALGORITHM_VERSION } from '../model/index.ts';
+import { readTrainingData, saveFailure, saveModel } from './data.ts';
+import { claim, fail, finish, renew, sweep, type Job } from './queue.ts';
+import { TrainingThreads } from './threads.ts';
+
+export interface TrainerOptions {
+  /** Parallel trainings (worker threads). Default: cores − 1, at least one. */
+  concurrency?: number;
+  /** How long a claim lasts without renewal; a dead worker's job is retried after this. */
+  leaseMs?: number;
+  pollMs?: number;
+  /** How often to look for workspaces whose training request was lost. */
+  sweepMs?: number;
+  maxAttempts?: number;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Called after each job, for progress displays and tests. */
+  onTrained?(workspaceId: string, ok: boolean): void;
+}
+
+export function defaultConcurrency(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+export class Trainer {
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly #pool: pg.Pool;
+  readonly #opts: Required<Omit<TrainerOptions, 'logger' | 'onTrained'>> & Pick<TrainerOptions, 'logger' | 'onTrained'>;
+  readonly #threads: TrainingThreads;
+  #running = false;
+  #loops: Array<Promise<void>> = [];
+  #wake: Array<() => void> = [];
+  #sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(pool: pg.Pool, opts: TrainerOptions = {}) {
+    this.#pool = pool;
+    this.#opts = {
+      concurrency: opts.concurrency ?? defaultConcurrency(), leaseMs: opts.leaseMs ?? 30_000, pollMs: opts.pollMs ?? 500,
+      sweepMs: opts.sweepMs ?? 30_000, maxAttempts: opts.maxAttempts ?? 3, logger: opts.logger, onTrained: opts.onTrained,
+    };
+    this.#threads = new TrainingThreads(this.#opts.concurrency);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    const doSweep = (): void => { sweep(this.#pool, ALGORITHM_VERSION).then((n) => { if (n > 0) this.poke(); }).catch((err) => this.#opts.logger?.warn({ err }, 'training sweep failed')); };
+    doSweep();
+    this.#sweepTimer = setInterval(doSweep, this.#opts.sweepMs);
+    this.#sweepTimer.unref();
+    for (let i = 0; i < this.#opts.concurrency; i++) this.#loops.push(this.#loop());
+  }
+
+  /** Wakes idle loops now (a job was just enqueued in this process). */
+  poke(): void {
+    for (const w of this.#wake.splice(0)) w();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearInterval(this.#sweepTimer);
+    this.poke();
+    await Promise.all(this.#loops);
+    await this.#threads.close();
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#running) {
+      let job: Job | undefined;
+      try {
+        job = await claim(this.#pool, this.workerId, this.#opts.leaseMs);
+      } catch (err) {
+        this.#opts.logger?.warn({ err }, 'claiming a training job failed');
+      }
+      if (!job) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.#opts.pollMs);
+          this.#wake.push(() => { clearTimeout(t); resolve(); });
+        });
+        continue;
+      }
+      await this.#run(job);
+    }
+  }
+
+  async #run(job: Job): Promise<void> {
+    const lease = setInterval(() => { renew(this.#pool, this.workerId, job, this.#opts.leaseMs).catch(() => {}); }, this.#opts.leaseMs / 3);
+    let snapshotVersion: string | undefined;
+    try {
+      const client = await this.#pool.connect();
+      let snap;
+      try { snap = await readTrainingData(client, job.workspaceId); } finally { client.release(); }
+      if (!snap) { await finish(this.#pool, this.workerId, job); return; } // workspace deleted meanwhile
+      snapshotVersion = snap.version;
+      const trained = await this.#threads.train(snap.data);
+      await saveModel(this.#pool, job.workspaceId, snap.version, trained);
+      await finish(this.#pool, this.workerId, job);
+      this.#opts.logger?.info({ workspace: job.workspaceId, ms: trained.trainMs }, 'trained');
+      this.#opts.onTrained?.(job.workspaceId, true);
+    } catch (err) {
+      const message = (err as Error).message;
+      const gaveUp = await fail(this.#pool, this.workerId, job, message, this.#opts.maxAttempts).catch(() => false);
+      if (gaveUp && snapshotVersion) await saveFailure(this.#pool, job.workspaceId, snapshotVersion, message).catch(() => {});
+      this.#opts.logger?.warn({ workspace: job.workspaceId, err: message, gaveUp }, 'training failed');
+      this.#opts.onTrained?.(job.workspaceId, false);
+    } finally {
+      clearInterval(lease);
+    }
+  }
+}
