@@ -1,5 +1,6 @@
 /** `astore serve`: migrate, then serve the API and train until SIGINT/SIGTERM, then shut down cleanly. */
 import type { Command } from 'commander';
+import { loadBackupSettings, startBackupScheduler } from '../../backup/index.ts';
 import { createService } from '../../service/index.ts';
 import { openStore } from '../../store/index.ts';
 
@@ -10,7 +11,9 @@ export function register(program: Command): void {
     .option('--port <port>', 'port to listen on (env PORT)', process.env.PORT ?? '8080')
     .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)')
     .option('--training-threads <n>', 'training worker threads (default: cores - 1, at least 1; 0 disables training here)')
-    .action(async (o: { host: string; port: string; postgres?: string; trainingThreads?: string }) => {
+    .option('--config <file>', 'settings file with store.backup.* (default: ASTORE_HOME/config.yaml when present)')
+    .action(async (o: { host: string; port: string; postgres?: string; trainingThreads?: string; config?: string }) => {
+      const backupSettings = loadBackupSettings({ config: o.config });
       const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20 });
       const threads = o.trainingThreads === undefined ? undefined : Number(o.trainingThreads);
       const service = createService(store, {
@@ -18,6 +21,7 @@ export function register(program: Command): void {
         trainer: threads === 0 ? false : { concurrency: threads },
       });
       const url = await service.app.listen({ host: o.host, port: Number(o.port) });
+      const backups = startBackupScheduler(store, { settings: backupSettings, log: (m) => service.app.log.info(`backup scheduler: ${m}`) });
       const where = store.embedded ? `embedded PostgreSQL in ${store.embedded.home} (port ${store.connection.port})` : `${store.connection.host}:${store.connection.port}/${store.connection.database}`;
       process.stdout.write([
         `Assistant Store ${store.release} listening on ${url}`,
@@ -26,6 +30,7 @@ export function register(program: Command): void {
         '  bin/astore instances create --name my-instance --owner admin',
         '  bin/astore tokens create --user admin',
         `then use serviceUrl ${url}/instances/<INSTANCE_ID>/api with a BearerTokenAuthenticator`,
+        backups.nextRun ? `next scheduled backup: ${backups.nextRun.toISOString()} into ${backupSettings.dir}` : 'scheduled backups: suspended',
         '',
       ].join('\n'));
       await new Promise<void>((resolve) => {
@@ -33,6 +38,7 @@ export function register(program: Command): void {
         process.once('SIGTERM', () => resolve());
       });
       process.stdout.write('shutting down\n');
+      await backups.stop();
       await service.close();
       await store.close();
     });
