@@ -1,0 +1,65 @@
+/**
+ * Message benchmark: one `astore serve` process (embedded-free: a private PostgreSQL) serving a
+ * trained workspace; autocannon on loopback sends sustained /message requests with varied
+ * utterances. Prints requests/s and latency percentiles. Target: >= 1,000 req/s at p99 < 20 ms
+ * on 2 cores (the load tool shares those cores).
+ *
+ *   npm run bench:message [-- --seconds 15 --connections 16]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon, { type Request } from 'autocannon';
+import { createInstance, createToken } from '../src/auth/index.ts';
+import { openStore } from '../src/store/index.ts';
+import { arg, benchDatabase } from './support.ts';
+
+const seconds = arg('seconds', 15);
+const connections = arg('connections', 16);
+const db = await benchDatabase('message');
+const home = mkdtempSync(join(db.root, 'home-'));
+process.env.ASTORE_HOME = home;
+const skill = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'skills', 'coffee-shop.json'), 'utf8'));
+const store = await openStore({ env: { DATABASE_URL: db.url }, migrate: true });
+const instance = await createInstance(store.pool, 'bench', 'bench');
+const { token } = await createToken(store.pool, 'bench');
+await store.close();
+
+const port = 18000 + Math.floor(Math.random() * 2000);
+const server = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'astore'), 'serve', '--port', String(port), '--training-threads', '1'],
+  { env: { ...process.env, DATABASE_URL: db.url, ASTORE_HOME: home, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+try {
+  await new Promise<void>((resolve, reject) => {
+    server.stdout.on('data', (d: Buffer) => { if (d.toString().includes('listening on')) resolve(); });
+    server.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
+  });
+  const base = `http://127.0.0.1:${port}/instances/${instance.id}/api/v1`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const created = await fetch(`${base}/workspaces?version=2021-11-27`, { method: 'POST', headers, body: JSON.stringify(skill) });
+  const ws = ((await created.json()) as { workspace_id: string }).workspace_id;
+  for (let i = 0; ; i++) {
+    const st = ((await (await fetch(`${base}/workspaces/${ws}?version=2021-11-27`, { headers })).json()) as { status: string }).status;
+    if (st === 'Available') break;
+    if (i > 600) throw new Error('workspace did not train');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const utterances = (skill.intents as Array<{ examples: Array<{ text: string }> }>).flatMap((i) => i.examples.map((e) => e.text));
+  utterances.push('what is the weather on mars', 'I would like a large latte', 'thanks, bye');
+  const bodies = utterances.map((text) => JSON.stringify({ input: { text }, alternate_intents: true }));
+  let n = 0;
+  // Warm up the caches and the JIT, then measure.
+  await autocannon({ url: `${base}/workspaces/${ws}/message?version=2021-11-27`, method: 'POST', headers, connections, duration: 3,
+    requests: [{ setupRequest: (req: Request) => ({ ...req, body: bodies[n++ % bodies.length]! }) }] });
+  const result = await autocannon({
+    url: `${base}/workspaces/${ws}/message?version=2021-11-27`, method: 'POST', headers, connections, duration: seconds,
+    requests: [{ setupRequest: (req: Request) => ({ ...req, body: bodies[n++ % bodies.length]! }) }],
+  });
+  const non2xx = result.non2xx + result.errors;
+  console.log(`message: ${result.requests.average.toFixed(0)} req/s sustained over ${seconds} s, ${connections} connections, ${result.requests.total} requests, ${non2xx} errors/non-2xx`);
+  console.log(`latency ms: p50 ${result.latency.p50} p90 ${result.latency.p90} p99 ${result.latency.p99} max ${result.latency.max}`);
+  console.log(`target >= 1000 req/s at p99 < 20 ms: ${result.requests.average >= 1000 && result.latency.p99 < 20 && non2xx === 0 ? 'met' : 'NOT met'}`);
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  await db.close();
+}
