@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../api/index.ts';
 import { MessageService } from '../message/index.ts';
+import { maintenanceMessage } from '../restore/index.ts';
 import type { Store } from '../store/index.ts';
 import { ALGORITHM_VERSION, Trainer, enqueue, type TrainerOptions } from '../training/index.ts';
 import { scheduleRetrainAll, type Scheduled } from './auto-retrain.ts';
@@ -15,6 +16,7 @@ export interface ServiceOptions {
   trainer?: TrainerOptions | false;
   /** Debounce before a change's training starts, so a burst of edits trains once. */
   debounceMs?: number;
+  /** Why writes are refused now; default: the flag a running restore (pgmig) sets. */
   writesBlocked?(): Promise<string | undefined>;
 }
 
@@ -54,7 +56,7 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
             and not exists (select 1 from training_jobs j where j.workspace_id = w.id)`, [id, ALGORITHM_VERSION])
           .then((r) => { if (r.rowCount) requestTraining(id, 0); }).catch(log);
       },
-      writesBlocked: opts.writesBlocked,
+      writesBlocked: opts.writesBlocked ?? (() => maintenanceMessage(store.pool)),
     },
   });
   trainer?.start();
