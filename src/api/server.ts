@@ -6,7 +6,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { authenticate, listInstances, ownedInstance, type EncryptionKey, type TokenInfo } from '../auth/index.ts';
+import { authenticate, authorize, listInstances, type EncryptionKey, type TokenInfo } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
 import { errorBody, toErrorResponse } from './errors.ts';
 import { version, type Query } from './params.ts';
@@ -41,14 +41,16 @@ function bearer(req: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
+function unauthorized(token: string | undefined): AppError {
+  return new AppError('UNAUTHORIZED', 'Unauthorized', {
+    status: 401, details: { errors: [{ message: token ? 'the bearer token is invalid or revoked' : 'send an Authorization: Bearer <token> header' }] },
+  });
+}
+
 async function requireUser(pool: pg.Pool, req: FastifyRequest): Promise<TokenInfo> {
   const token = bearer(req);
   const user = token ? await authenticate(pool, token) : undefined;
-  if (!user) {
-    throw new AppError('UNAUTHORIZED', 'Unauthorized', {
-      status: 401, details: { errors: [{ message: token ? 'the bearer token is invalid or revoked' : 'send an Authorization: Bearer <token> header' }] },
-    });
-  }
+  if (!user) throw unauthorized(token);
   return user;
 }
 
@@ -103,9 +105,10 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     const segments = decodeSegments(rawPath);
     const parsed = segments && parseInstancePath(segments);
     if (!parsed) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
-    const user = await requireUser(opts.pool, req);
-    const instance = await ownedInstance(opts.pool, user.userId, parsed.instanceId);
-    if (!instance) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
+    const token = bearer(req);
+    const auth = token ? await authorize(opts.pool, token, parsed.instanceId) : undefined;
+    if (!auth) throw unauthorized(token);
+    if (!auth.instance) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
     const match = router.match(req.method, parsed.rest);
     if (!match) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
     if ('methodNotAllowed' in match) throw new AppError('METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed here`, { status: 405 });
@@ -117,7 +120,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
       if (why) throw new AppError('WRITES_SUSPENDED', why, { status: 503 });
     }
     const ctx: V1Context = {
-      pool: opts.pool, key: opts.key, algorithmVersion: opts.algorithmVersion, instanceId: instance.id,
+      pool: opts.pool, key: opts.key, algorithmVersion: opts.algorithmVersion, instanceId: auth.instance,
       params: match.params, query, body: req.body, version: ver,
       path: '/' + rawPath.split('/').filter(Boolean).slice(parsed.restRaw).join('/'),
       trainingChanged: (id) => opts.hooks?.trainingChanged?.(id),

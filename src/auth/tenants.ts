@@ -81,11 +81,17 @@ export async function authenticate(db: Queryable, token: string): Promise<TokenI
   return row ? { id: row.id, userId: row.user_id, user: row.name } : undefined;
 }
 
-/** The instance if the user owns it; undefined otherwise (callers answer 404, never revealing existence). */
-export async function ownedInstance(db: Queryable, userId: string, instanceId: string): Promise<Instance | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(instanceId)) return undefined;
-  const r = await db.query<Instance>(
-    `select i.id, i.name, u.name as owner, i.crn, i.created from instances i join users u on u.id = i.owner_id
-      where i.id = $1 and i.owner_id = $2`, [instanceId, userId]);
-  return r.rows[0];
+/**
+ * One round trip for the hot path: the token's user and, if that user owns it, the instance.
+ * `instance` is undefined both for unknown instances and for other users' instances.
+ */
+export async function authorize(db: Queryable, token: string, instanceId: string): Promise<{ user: TokenInfo; instance: string | undefined } | undefined> {
+  const id = /^[0-9a-f-]{36}$/i.test(instanceId) ? instanceId : null;
+  const r = await db.query<{ id: string; user_id: string; name: string; instance_id: string | null }>(
+    `select t.id, t.user_id, u.name, i.id as instance_id
+       from tokens t join users u on u.id = t.user_id
+       left join instances i on i.id = $2::uuid and i.owner_id = t.user_id
+      where t.token_hash = $1 and t.revoked_at is null`, [hashToken(token), id]);
+  const row = r.rows[0];
+  return row ? { user: { id: row.id, userId: row.user_id, user: row.name }, instance: row.instance_id ?? undefined } : undefined;
 }
