@@ -1,14 +1,19 @@
 import type { Command } from 'commander';
+import { register as archive } from './archive.ts';
+import { register as backup } from './backup.ts';
+import { register as intents } from './intents.ts';
+import { register as restore } from './restore.ts';
 import { register as serve } from './serve.ts';
 import { register as store } from './store.ts';
+import { register as training } from './training.ts';
 
 /** Each capability registers its commands here; one line per command module. */
 export const commands: Array<(program: Command) => void> = [
   serve,
   store,
-  (await import('./training.ts')).register,
-  (await import('./intents.ts')).register,
-  (await import('./restore.ts')).register,
-  (await import('./backup.ts')).register,
-  (await import('./archive.ts')).register,
+  training,
+  intents,
+  backup,
+  restore,
+  archive,
 ];
