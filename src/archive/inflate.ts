@@ -54,6 +54,10 @@ export async function* inflateChunks(raw: AsyncGenerator<Buffer>, ctx: string, b
         }
         continue;
       }
+      // notify() only wakes a waiter that exists. While the consumer held this generator at a
+      // yield, 'end' (or 'error') may already have fired with nobody waiting: sleeping now would
+      // wait for an event that has passed, and the consumer (COPY) would wait for us forever.
+      if (ended || failure) continue;
       await new Promise<void>((resolve) => { wake = resolve; });
     }
     if (failure) throw fail(failure);
