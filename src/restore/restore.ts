@@ -32,7 +32,9 @@ export interface RestoreOptions {
   progress?: ProgressFn | undefined;
   /** Announces each phase (text output on a terminal). */
   log?: ((line: string) => void) | undefined;
+  /** Test hooks: after each table is loaded, and once everything is staged, just before the swap. */
   afterTable?: ((table: string) => void | Promise<void>) | undefined;
+  beforeSwap?: (() => void | Promise<void>) | undefined;
 }
 
 export interface RestoreSummary {
@@ -95,6 +97,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
         log(`loading into a staging schema (release ${summary.release} → ${CURRENT_RELEASE})`);
         const loaded = await loadStaging({ client, summary, mapping, key, progress: o.progress, afterTable: o.afterTable });
         staging = loaded.staging;
+        await o.beforeSwap?.();
         await swapIn(client, staging);
         staging = undefined;
         return {
