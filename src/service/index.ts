@@ -32,14 +32,14 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
   const env = opts.env ?? process.env;
   const autoRetrain = truthy(env.AUTO_RETRAIN, true);
   const debounceMs = opts.debounceMs ?? 300;
-  const trainer = opts.trainer === false ? undefined : new Trainer(store.pool, { sweepMs: autoRetrain ? 30_000 : 2 ** 31 - 1, ...opts.trainer });
+  const trainer = opts.trainer === false ? undefined : new Trainer(store.pool, { sweepMs: autoRetrain ? 30_000 : 0, ...opts.trainer });
   const log = (err: unknown): void => { app.log.warn({ err }, 'enqueueing training failed'); };
-  const requestTraining = (id: string, delay: number): void => {
-    enqueue(store.pool, [id], delay).then(() => setTimeout(() => trainer?.poke(), delay + 5)).catch(log);
+  const requestTraining = (id: string, delay: number, changed: boolean): void => {
+    enqueue(store.pool, [id], { delayMs: delay, changed }).then(() => setTimeout(() => trainer?.poke(), delay + 5)).catch(log);
   };
   const messages = new MessageService({
     algorithmVersion: ALGORITHM_VERSION,
-    stale: (id) => { if (autoRetrain) requestTraining(id, 0); },
+    stale: (id) => { if (autoRetrain) requestTraining(id, 0, false); },
   });
   const app = createServer({
     pool: store.pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, release: store.release,
@@ -47,14 +47,14 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
     maxBodyBytes: env.ASTORE_MAX_BODY_BYTES ? Number(env.ASTORE_MAX_BODY_BYTES) : undefined,
     hooks: {
       routes: (r) => messages.register(r),
-      trainingChanged: (id) => requestTraining(id, debounceMs),
+      trainingChanged: (id) => requestTraining(id, debounceMs, true),
       // The seeds' "open the skill" path: reading a stale workspace starts its training.
       workspaceOpened: (id) => {
         if (!autoRetrain) return;
         store.pool.query(`select 1 from workspaces w left join models m on m.workspace_id = w.id
           where w.id = $1 and (m.workspace_id is null or m.trained_version <> w.training_version or m.algorithm_version <> $2)
             and not exists (select 1 from training_jobs j where j.workspace_id = w.id)`, [id, ALGORITHM_VERSION])
-          .then((r) => { if (r.rowCount) requestTraining(id, 0); }).catch(log);
+          .then((r) => { if (r.rowCount) requestTraining(id, 0, false); }).catch(log);
       },
       writesBlocked: opts.writesBlocked ?? (() => maintenanceMessage(store.pool)),
     },

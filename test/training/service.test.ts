@@ -109,7 +109,7 @@ describe('training service', () => {
     await s.store.pool.query('delete from models');
     assert.equal((await retrainStatus(s.store.pool)).done, 0);
     const lines: string[] = [];
-    const worker = new Trainer(s.store.pool, { concurrency: 2, pollMs: 50, sweepMs: 2 ** 31 - 1 });
+    const worker = new Trainer(s.store.pool, { concurrency: 2, pollMs: 50, sweepMs: 0 });
     worker.start();
     const summary = await retrainAll(s.store.pool, { batchSize: 2, waitBetweenBatchesS: 0, waitBetweenTrainingsS: 0, log: (l) => lines.push(l), timeoutS: 120 });
     await worker.stop();
@@ -140,7 +140,7 @@ describe('training service', () => {
     const orphan = await s.store.pool.query<{ locked_by: string }>('select locked_by from training_jobs where workspace_id = $1', [id]);
     assert.ok(orphan.rows[0]?.locked_by, 'the killed worker held the job');
     const done: string[] = [];
-    const rescuer = new Trainer(s.store.pool, { concurrency: 1, leaseMs: 1500, pollMs: 50, sweepMs: 2 ** 31 - 1, onTrained: (w, ok) => { if (ok) done.push(w); } });
+    const rescuer = new Trainer(s.store.pool, { concurrency: 1, leaseMs: 1500, pollMs: 50, sweepMs: 0, onTrained: (w, ok) => { if (ok) done.push(w); } });
     rescuer.start();
     await waitFor(async () => done.includes(id), 90_000, 'the rescued job to complete');
     await rescuer.stop();

@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .action(async (o: { workers: string; timeout: string; postgres?: string; json?: boolean }) => {
       await withStore({ postgres: o.postgres }, async (s) => {
         const workers = Number(o.workers);
-        const trainer = workers > 0 ? new Trainer(s.pool, { concurrency: workers, sweepMs: 2 ** 31 - 1, pollMs: 100 }) : undefined;
+        const trainer = workers > 0 ? new Trainer(s.pool, { concurrency: workers, sweepMs: 0, pollMs: 100 }) : undefined;
         trainer?.start();
         const bar = new Progress();
         try {

@@ -11,16 +11,21 @@ type Db = Pick<pg.ClientBase, 'query'>;
 /** `requestedAt` is PostgreSQL's text form, exact to the microsecond (a JS Date would round it). */
 export interface Job { workspaceId: string; requestedAt: string; attempts: number }
 
-/** Requests training; repeated requests coalesce, and `delayMs` pushes the start back (debounce). */
-export async function enqueue(db: Db, workspaceIds: readonly string[], delayMs = 0): Promise<number> {
+/**
+ * Requests training. After a data change (`changed`), an existing job is renewed: a running one
+ * re-runs when it finishes, and `delayMs` pushes the start back (debounce). Without a change (a
+ * stale model, retrain-all), a workspace already queued keeps its job as it is.
+ */
+export async function enqueue(db: Db, workspaceIds: readonly string[], opts: { delayMs?: number; changed?: boolean } = {}): Promise<number> {
   if (workspaceIds.length === 0) return 0;
   const r = await db.query(`
     insert into training_jobs (workspace_id, requested_at, run_after)
     select w.id, clock_timestamp(), clock_timestamp() + $2 * interval '1 millisecond'
       from workspaces w where w.id = any($1::uuid[])
-    on conflict (workspace_id) do update
-      set requested_at = excluded.requested_at, run_after = excluded.run_after, attempts = 0, last_error = null`,
-  [workspaceIds, delayMs]);
+    on conflict (workspace_id) do ${opts.changed
+    ? 'update set requested_at = excluded.requested_at, run_after = excluded.run_after, attempts = 0, last_error = null'
+    : 'nothing'}`,
+  [workspaceIds, opts.delayMs ?? 0]);
   return r.rowCount ?? 0;
 }
 

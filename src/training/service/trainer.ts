@@ -17,7 +17,10 @@ export interface TrainerOptions {
   /** How long a claim lasts without renewal; a dead worker's job is retried after this. */
   leaseMs?: number;
   pollMs?: number;
-  /** How often to look for workspaces whose training request was lost. */
+  /**
+   * How often to enqueue workspaces whose model is missing or stale (AUTO_RETRAIN); 0 turns the
+   * sweep off, as retrain-all does, which submits in its own batches.
+   */
   sweepMs?: number;
   maxAttempts?: number;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -51,10 +54,12 @@ export class Trainer {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    const doSweep = (): void => { sweep(this.#pool, ALGORITHM_VERSION).then((n) => { if (n > 0) this.poke(); }).catch((err) => this.#opts.logger?.warn({ err }, 'training sweep failed')); };
-    doSweep();
-    this.#sweepTimer = setInterval(doSweep, this.#opts.sweepMs);
-    this.#sweepTimer.unref();
+    if (this.#opts.sweepMs > 0) {
+      const doSweep = (): void => { sweep(this.#pool, ALGORITHM_VERSION).then((n) => { if (n > 0) this.poke(); }).catch((err) => this.#opts.logger?.warn({ err }, 'training sweep failed')); };
+      doSweep();
+      this.#sweepTimer = setInterval(doSweep, this.#opts.sweepMs);
+      this.#sweepTimer.unref();
+    }
     for (let i = 0; i < this.#opts.concurrency; i++) this.#loops.push(this.#loop());
   }
 
