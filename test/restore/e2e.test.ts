@@ -1,20 +1,21 @@
 /**
- * Two stores on the test server: A is filled through the API, backed up with stock pg_dump -Fc,
- * and restored into B with a mapping file. Every workspace export must come back identical
- * through B's API, under the mapped instance, with its id; B's tokens see exactly their instances;
+ * Two stores on the test server: A is filled through the API, backed up with stock pg_dump -Fc
+ * and with `astore backup`, and each archive is restored into B with a mapping file. Every
+ * workspace export must come back identical through B's API, under the mapped instance, with its id; B's tokens see exactly their instances;
  * writes are refused with 503 while the restore runs and accepted afterwards.
  */
 import { after, before, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { maintenanceMessage, restore } from '../../src/restore/index.ts';
+import { maintenanceMessage, restore, type RestoreSummary } from '../../src/restore/index.ts';
 import { normaliseSkill, ownSkills, sharedSkills, type Skill } from '../support/skills.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { checksum, createParams, pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
 
-describe('pgmig end to end (stock pg_dump archive)', () => {
+describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
   let dir: string;
   let home: string;
   let a: TestStore;
@@ -23,6 +24,11 @@ describe('pgmig end to end (stock pg_dump archive)', () => {
   const target: Array<{ instanceId: string; token: string; serviceUrl: string }> = [];
   /** source instance → exported workspaces */
   const exported = new Map<string, Skill[]>();
+  let rc: string;
+  let mapping: string;
+  // alice-one → y-one, alice-two → x-one, bob-one → x-two
+  const plan = (): Map<(typeof source)[number], (typeof target)[number]> =>
+    new Map([[source[0]!, target[2]!], [source[1]!, target[0]!], [source[2]!, target[1]!]]);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pgmig-e2e-'));
@@ -44,6 +50,8 @@ describe('pgmig end to end (stock pg_dump archive)', () => {
     }
     b = await startTestStore({ home, hooks: { writesBlocked: () => maintenanceMessage(b.store.pool) } });
     target.push(await b.tenant('xavier', 'x-one'), await b.tenant('xavier', 'x-two'), await b.tenant('yvonne', 'y-one'));
+    rc = writeRc(dir, b.url, [target[0]!.token, target[2]!.token]);
+    mapping = writeMapping(dir, Object.fromEntries([...plan()].map(([s, t]) => [s.instanceId, t.instanceId])));
   });
   after(async () => {
     await b?.close();
@@ -51,35 +59,12 @@ describe('pgmig end to end (stock pg_dump archive)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('restores every workspace under the mapped instance, with its id, and quiesces writes meanwhile', async () => {
-    const archive = join(dir, 'a.dump');
-    pgDump(a.db.url, archive);
-    const rc = writeRc(dir, b.url, [target[0]!.token, target[2]!.token]);
-    // alice-one → y-one, alice-two → x-one, bob-one → x-two
-    const plan = new Map([[source[0]!, target[2]!], [source[1]!, target[0]!], [source[2]!, target[1]!]]);
-    const mapping = writeMapping(dir, Object.fromEntries([...plan].map(([s, t]) => [s.instanceId, t.instanceId])));
-    let refused: { status?: number; message?: string } | undefined;
-    const summary = await restore({
-      source: archive, resourceController: rc, mapping, interactive: false, cwd: dir,
-      env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
-      afterTable: async () => {
-        if (refused) return;
-        const t = target[0]!;
-        try {
-          await sdk(t.serviceUrl, t.token).createWorkspace({ name: 'during restore' });
-          refused = { status: 0 };
-        } catch (err) {
-          refused = err as { status?: number; message?: string };
-        }
-      },
-    });
-    assert.equal(refused?.status, 503, 'a write during the restore is refused with 503');
-    assert.match(refused?.message ?? '', /restored/);
-
+  /** Every workspace of A is in B under its mapped instance, with its id, and exports identically. */
+  async function assertRestored(summary: RestoreSummary): Promise<void> {
     const total = [...exported.values()].reduce((n, l) => n + l.length, 0);
     assert.equal(summary.workspaces, total);
     assert.equal(summary.instances.length, 3);
-    for (const [s, t] of plan) {
+    for (const [s, t] of plan()) {
       const c = sdk(t.serviceUrl, t.token);
       const want = exported.get(s.instanceId)!;
       const list = (await c.listWorkspaces()).result.workspaces;
@@ -105,6 +90,29 @@ describe('pgmig end to end (stock pg_dump archive)', () => {
     assert.equal(untrained.rows[0].n, total);
     const created = await sdk(target[0]!.serviceUrl, target[0]!.token).createWorkspace({ name: 'after restore' });
     assert.equal(created.status, 201);
+  }
+
+  test('stock pg_dump archive: every workspace under the mapped instance, with its id; writes quiesced meanwhile', async () => {
+    const archive = join(dir, 'a.dump');
+    pgDump(a.db.url, archive);
+    let refused: { status?: number; message?: string } | undefined;
+    const summary = await restore({
+      source: archive, resourceController: rc, mapping, interactive: false, cwd: dir,
+      env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
+      afterTable: async () => {
+        if (refused) return;
+        const t = target[0]!;
+        try {
+          await sdk(t.serviceUrl, t.token).createWorkspace({ name: 'during restore' });
+          refused = { status: 0 };
+        } catch (err) {
+          refused = err as { status?: number; message?: string };
+        }
+      },
+    });
+    assert.equal(refused?.status, 503, 'a write during the restore is refused with 503');
+    assert.match(refused?.message ?? '', /restored/);
+    await assertRestored(summary);
 
     // Running it again without -f refuses: the target now holds data, and stays as it is.
     const before = await checksum(b.db.url);
@@ -112,5 +120,18 @@ describe('pgmig end to end (stock pg_dump archive)', () => {
       source: archive, resourceController: rc, mapping, interactive: false, cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
     }), { code: 'TARGET_NOT_EMPTY' });
     assert.deepEqual(await checksum(b.db.url), before);
+  });
+
+  test('`astore backup` archive, with -f over the data of the previous restore', async () => {
+    const archive = join(dir, 'a.astore');
+    const r = spawnSync(process.execPath, ['bin/astore', 'backup', '-o', archive, '--json'], {
+      env: { ...process.env, DATABASE_URL: a.db.url, ASTORE_HOME: home }, encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const summary = await restore({
+      source: archive, resourceController: rc, mapping, force: true, interactive: false, cwd: dir,
+      env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
+    });
+    await assertRestored(summary);
   });
 });
