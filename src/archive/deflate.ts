@@ -6,7 +6,7 @@
  * the raw outputs concatenate into one deflate stream; a zlib header and the Adler-32 of the whole
  * payload make it the single complete zlib stream per block that pg_restore requires.
  */
-import { constants, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { constants, deflate, deflateRaw, type ZlibOptions } from 'node:zlib';
 
 const WINDOW = 32 * 1024;
 
@@ -23,6 +23,26 @@ function deflatePiece(piece: Buffer, options: ZlibOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => deflateRaw(piece, options, (err, out) => (err ? reject(err) : resolve(out))));
 }
 
+/**
+ * Adler-32 of one piece, computed on the thread pool: a level-0 zlib stream is a plain copy of the
+ * input followed by its Adler-32, so this costs about a memcpy and keeps the main thread free.
+ */
+function adlerOfPiece(piece: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => deflate(piece, { level: 0 }, (err, out) => (err ? reject(err) : resolve(out.readUInt32BE(out.length - 4)))));
+}
+
+const ADLER_BASE = 65521;
+
+/** Adler-32 of the concatenation A‖B from adler(A), adler(B) and |B| (RFC 1950 sums are linear in the data). */
+export function adlerCombine(a1: number, a2: number, len2: number): number {
+  const rem = len2 % ADLER_BASE;
+  const s1a = a1 & 0xffff; const s2a = a1 >>> 16;
+  const s1b = a2 & 0xffff; const s2b = a2 >>> 16;
+  const sum1 = (s1a + s1b + ADLER_BASE - 1) % ADLER_BASE;
+  const sum2 = ((rem * s1a) % ADLER_BASE + s2a + s2b + ADLER_BASE - rem) % ADLER_BASE;
+  return ((sum2 << 16) | sum1) >>> 0;
+}
+
 /** zlib header (RFC 1950): deflate with 32 KiB window; FLEVEL mirrors the level, FCHECK makes it divisible by 31. */
 export function zlibHeader(level: number): Buffer {
   const l = level === -1 ? 6 : level;
@@ -33,28 +53,6 @@ export function zlibHeader(level: number): Buffer {
   return Buffer.from([cmf, flg]);
 }
 
-/** Running Adler-32 (RFC 1950). Sums are reduced every 5552 bytes, the most that cannot overflow 2^53 here. */
-export class Adler32 {
-  private a = 1;
-  private b = 0;
-  update(buf: Uint8Array): void {
-    let a = this.a; let b = this.b;
-    const n = buf.length;
-    let i = 0;
-    while (i < n) {
-      const end = Math.min(i + 5552, n);
-      for (; i < end; i++) { a += buf[i]!; b += a; }
-      a %= 65521; b %= 65521;
-    }
-    this.a = a; this.b = b;
-  }
-  digest(): Buffer {
-    const out = Buffer.alloc(4);
-    out.writeUInt32BE(((this.b << 16) | this.a) >>> 0);
-    return out;
-  }
-}
-
 /**
  * Compresses `input` into one zlib stream, yielding compressed pieces in order. Input is pulled
  * only while fewer than `parallelism` pieces are in flight, which is the backpressure.
@@ -63,24 +61,28 @@ export async function* deflateParallel(input: AsyncIterable<Buffer>, options: De
   const level = options.level;
   const pieceSize = options.pieceSize ?? 1024 * 1024;
   const parallelism = options.parallelism ?? 3;
-  const adler = new Adler32();
-  const inFlight: Array<Promise<Buffer>> = [];
+  let adler = 1; // Adler-32 of the empty input
+  const inFlight: Array<{ data: Promise<Buffer>; adler: Promise<number>; length: number }> = [];
   let dictionary: Buffer | undefined;
   let first = true;
   let parts: Buffer[] = [];
   let size = 0;
 
   const launch = (piece: Buffer, last: boolean) => {
-    adler.update(piece);
     const opts: ZlibOptions = { level, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH };
     if (dictionary) opts.dictionary = dictionary;
-    const p = deflatePiece(piece, opts);
-    p.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
-    inFlight.push(p);
+    const data = deflatePiece(piece, opts);
+    const sum = adlerOfPiece(piece);
+    // Awaited in order below; avoid unhandled rejections meanwhile.
+    data.catch(() => undefined);
+    sum.catch(() => undefined);
+    inFlight.push({ data, adler: sum, length: piece.length });
     dictionary = piece.length >= WINDOW ? piece.subarray(piece.length - WINDOW) : Buffer.concat([dictionary ?? Buffer.alloc(0), piece]).subarray(-WINDOW);
   };
   const emit = async (): Promise<Buffer> => {
-    const out = await inFlight.shift()!;
+    const job = inFlight.shift()!;
+    const out = await job.data;
+    adler = adlerCombine(adler, await job.adler, job.length);
     if (first) { first = false; return Buffer.concat([zlibHeader(level), out]); }
     return out;
   };
@@ -107,5 +109,7 @@ export async function* deflateParallel(input: AsyncIterable<Buffer>, options: De
     const out = await emit();
     if (out.length > 0) yield out;
   }
-  yield adler.digest();
+  const trailer = Buffer.alloc(4);
+  trailer.writeUInt32BE(adler);
+  yield trailer;
 }

@@ -30,7 +30,7 @@ async function fixture(level: number): Promise<Buffer> {
   sink.on('data', (b: Buffer) => chunks.push(b));
   const w = await ArchiveWriter.create({ output: sink, entries, compressionLevel: level, dbname: 'd', serverVersion: '15' });
   await w.writeTableData(7, copyTextFromRows([['1', 'a\tb'], [null, 'ü']]));
-  await w.writeTableData(8, copyTextFromRows(Array.from({ length: 300 }, (_, i) => [`row ${i} ${'x'.repeat(i % 50)}`])));
+  await w.writeTableData(8, copyTextFromRows(Array.from({ length: 120 }, (_, i) => [`row ${i} ${"x".repeat(i % 50)}`])));
   await w.writeBlobs(9, (async function* () {
     yield { oid: 77, data: Readable.from([Buffer.from('hello')]) };
     yield { oid: 3000000000, data: Readable.from([]) };
@@ -89,7 +89,7 @@ for (const level of [0, 6]) {
   test(`archive with flipped bytes never hangs or crashes (level ${level})`, async () => {
     const bytes = await fixture(level);
     let rejected = 0;
-    for (let i = 0; i < bytes.length; i += level === 0 ? 3 : 2) {
+    for (let i = 0; i < bytes.length; i += level === 0 ? 5 : 3) {
       const damaged = Buffer.from(bytes);
       damaged[i] = damaged[i]! ^ 0xff;
       const o = await outcome(damaged);
@@ -120,7 +120,7 @@ test('verify reports trailing bytes after a zlib stream and lz4 archives by code
   const bytes = await fixture(6);
   const report = await verifyArchive(Readable.from([bytes]));
   assert.equal(report.ok, true, JSON.stringify(report.defects));
-  assert.deepEqual(report.tables.map((t) => t.rows), [2, 300]);
+  assert.deepEqual(report.tables.map((t) => t.rows), [2, 120]);
   assert.deepEqual(report.largeObjects, { count: 2, bytes: 5 });
 
   // Header of a 1.15 archive claiming lz4: rebuild the fixed part of the header in place.
