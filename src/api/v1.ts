@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { EncryptionKey } from '../auth/index.ts';
 import {
   createWorkspace, deleteWorkspace, elements, encodeCursor, findWorkspace, getWorkspace, listWorkspaces, parseBody,
-  schemas, updateWorkspace, type Json, type PageResult, type ReadContext,
+  schemas, updateWorkspace, type Json, type Page, type PageResult, type ReadContext,
 } from '../workspaces/index.ts';
 import { z } from 'zod';
 import { bool, page, type Query } from './params.ts';
@@ -54,8 +54,7 @@ const shape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable
 /** Sub-resource lists take `sort` as a field name, so `stable` there is not special. */
 const listShape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: false, export: bool(c.query, 'export') });
 
-function collection(c: V1Context, key: string, result: PageResult<Json>): V1Reply {
-  const p = page(c.query);
+function collection(c: V1Context, key: string, p: Page, result: PageResult<Json>): V1Reply {
   const hasNext = result.items.length > p.limit;
   const items = hasNext ? result.items.slice(0, p.limit) : result.items;
   const url = (cursor: string | undefined): string => {
@@ -73,6 +72,14 @@ function collection(c: V1Context, key: string, result: PageResult<Json>): V1Repl
   }
   if (p.count) pagination.total = result.total;
   return { body: { [key]: items, pagination } };
+}
+
+/** A list endpoint: the page is parsed once, for the query and for the pagination object. */
+function list(key: string, fetch: (c: V1Context, p: Page) => Promise<PageResult<Json>>): V1Handler {
+  return async (c) => {
+    const p = page(c.query);
+    return collection(c, key, p, await fetch(c, p));
+  };
 }
 
 /** Resolves the workspace through the caller's instance (404 otherwise) and returns its id. */
@@ -102,8 +109,8 @@ export function v1Routes(): Router<V1Handler> {
   const deleted = async (): Promise<Json> => ({});
 
   // ---- workspaces ----
-  r.add('GET', 'v1/workspaces', async (c) => collection(c, 'workspaces',
-    await listWorkspaces(c.pool, c.instanceId, page(c.query), { audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c))));
+  r.add('GET', 'v1/workspaces', list('workspaces', (c, p) =>
+    listWorkspaces(c.pool, c.instanceId, p, { audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c))));
   r.add('POST', 'v1/workspaces', async (c) => {
     const input = parseBody(S.workspace, c.body);
     const id = await tx(c.pool, (db) => createWorkspace(db, c.instanceId, input, c.key));
@@ -130,14 +137,14 @@ export function v1Routes(): Router<V1Handler> {
 
   // ---- intents & examples ----
   const E = elements;
-  r.add('GET', 'v1/workspaces/:ws/intents', async (c) => collection(c, 'intents', await E.listIntents(c.pool, await ws(c.pool, c), page(c.query), listShape(c))));
+  r.add('GET', 'v1/workspaces/:ws/intents', list('intents', async (c, p) => E.listIntents(c.pool, await ws(c.pool, c), p, listShape(c))));
   r.add('POST', 'v1/workspaces/:ws/intents', write((db, w, c) => E.createIntent(db, w, parseBody(S.intent, c.body)),
     (db, w, k, c) => E.getIntent(db, w, k!, withExport(c)), 201));
   r.add('GET', 'v1/workspaces/:ws/intents/:intent', async (c) => ({ body: await E.getIntent(c.pool, await ws(c.pool, c), c.params.intent!, shape(c)) }));
   r.add('POST', 'v1/workspaces/:ws/intents/:intent', write((db, w, c) => E.updateIntent(db, w, c.params.intent!, parseBody(S.intent.partial(), c.body), bool(c.query, 'append')),
     (db, w, k, c) => E.getIntent(db, w, k!, withExport(c))));
   r.add('DELETE', 'v1/workspaces/:ws/intents/:intent', write((db, w, c) => E.deleteIntent(db, w, c.params.intent!), deleted));
-  r.add('GET', 'v1/workspaces/:ws/intents/:intent/examples', async (c) => collection(c, 'examples', await E.listExamples(c.pool, await ws(c.pool, c), c.params.intent!, page(c.query), audit(c))));
+  r.add('GET', 'v1/workspaces/:ws/intents/:intent/examples', list('examples', async (c, p) => E.listExamples(c.pool, await ws(c.pool, c), c.params.intent!, p, audit(c))));
   r.add('POST', 'v1/workspaces/:ws/intents/:intent/examples', write((db, w, c) => E.createExample(db, w, c.params.intent!, parseBody(S.example, c.body)),
     (db, w, k, c) => E.getExample(db, w, c.params.intent!, k!, audit(c)), 201));
   r.add('GET', 'v1/workspaces/:ws/intents/:intent/examples/:text', async (c) => ({ body: await E.getExample(c.pool, await ws(c.pool, c), c.params.intent!, c.params.text!, audit(c)) }));
@@ -146,7 +153,7 @@ export function v1Routes(): Router<V1Handler> {
   r.add('DELETE', 'v1/workspaces/:ws/intents/:intent/examples/:text', write((db, w, c) => E.deleteExample(db, w, c.params.intent!, c.params.text!), deleted));
 
   // ---- counterexamples ----
-  r.add('GET', 'v1/workspaces/:ws/counterexamples', async (c) => collection(c, 'counterexamples', await E.listCounterexamples(c.pool, await ws(c.pool, c), page(c.query), audit(c))));
+  r.add('GET', 'v1/workspaces/:ws/counterexamples', list('counterexamples', async (c, p) => E.listCounterexamples(c.pool, await ws(c.pool, c), p, audit(c))));
   r.add('POST', 'v1/workspaces/:ws/counterexamples', write((db, w, c) => E.createCounterexample(db, w, parseBody(S.counterexample, c.body).text),
     (db, w, k, c) => E.getCounterexample(db, w, k!, audit(c)), 201));
   r.add('GET', 'v1/workspaces/:ws/counterexamples/:text', async (c) => ({ body: await E.getCounterexample(c.pool, await ws(c.pool, c), c.params.text!, audit(c)) }));
@@ -155,21 +162,21 @@ export function v1Routes(): Router<V1Handler> {
   r.add('DELETE', 'v1/workspaces/:ws/counterexamples/:text', write((db, w, c) => E.deleteCounterexample(db, w, c.params.text!), deleted));
 
   // ---- entities, values, synonyms ----
-  r.add('GET', 'v1/workspaces/:ws/entities', async (c) => collection(c, 'entities', await E.listEntities(c.pool, await ws(c.pool, c), page(c.query), listShape(c))));
+  r.add('GET', 'v1/workspaces/:ws/entities', list('entities', async (c, p) => E.listEntities(c.pool, await ws(c.pool, c), p, listShape(c))));
   r.add('POST', 'v1/workspaces/:ws/entities', write((db, w, c) => E.createEntity(db, w, parseBody(S.entity, c.body)),
     (db, w, k, c) => E.getEntity(db, w, k!, withExport(c)), 201));
   r.add('GET', 'v1/workspaces/:ws/entities/:entity', async (c) => ({ body: await E.getEntity(c.pool, await ws(c.pool, c), c.params.entity!, shape(c)) }));
   r.add('POST', 'v1/workspaces/:ws/entities/:entity', write((db, w, c) => E.updateEntity(db, w, c.params.entity!, parseBody(S.entity.partial(), c.body), bool(c.query, 'append')),
     (db, w, k, c) => E.getEntity(db, w, k!, withExport(c))));
   r.add('DELETE', 'v1/workspaces/:ws/entities/:entity', write((db, w, c) => E.deleteEntity(db, w, c.params.entity!), deleted));
-  r.add('GET', 'v1/workspaces/:ws/entities/:entity/values', async (c) => collection(c, 'values', await E.listValues(c.pool, await ws(c.pool, c), c.params.entity!, page(c.query), listShape(c))));
+  r.add('GET', 'v1/workspaces/:ws/entities/:entity/values', list('values', async (c, p) => E.listValues(c.pool, await ws(c.pool, c), c.params.entity!, p, listShape(c))));
   r.add('POST', 'v1/workspaces/:ws/entities/:entity/values', write((db, w, c) => E.createValue(db, w, c.params.entity!, parseBody(S.value, c.body)),
     (db, w, k, c) => E.getValue(db, w, c.params.entity!, k!, withExport(c)), 201));
   r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value', async (c) => ({ body: await E.getValue(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, shape(c)) }));
   r.add('POST', 'v1/workspaces/:ws/entities/:entity/values/:value', write((db, w, c) => E.updateValue(db, w, c.params.entity!, c.params.value!, parseBody(S.value.partial(), c.body), bool(c.query, 'append')),
     (db, w, k, c) => E.getValue(db, w, c.params.entity!, k!, withExport(c))));
   r.add('DELETE', 'v1/workspaces/:ws/entities/:entity/values/:value', write((db, w, c) => E.deleteValue(db, w, c.params.entity!, c.params.value!), deleted));
-  r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms', async (c) => collection(c, 'synonyms', await E.listSynonyms(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, page(c.query), audit(c))));
+  r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms', list('synonyms', async (c, p) => E.listSynonyms(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, p, audit(c))));
   r.add('POST', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms', write((db, w, c) => E.createSynonym(db, w, c.params.entity!, c.params.value!, parseBody(synonymBody, c.body).synonym),
     (db, w, k, c) => E.getSynonym(db, w, c.params.entity!, c.params.value!, k!, audit(c)), 201));
   r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms/:synonym', async (c) => ({ body: await E.getSynonym(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, c.params.synonym!, audit(c)) }));
@@ -178,7 +185,7 @@ export function v1Routes(): Router<V1Handler> {
   r.add('DELETE', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms/:synonym', write((db, w, c) => E.deleteSynonym(db, w, c.params.entity!, c.params.value!, c.params.synonym!), deleted));
 
   // ---- dialog nodes (not training data) ----
-  r.add('GET', 'v1/workspaces/:ws/dialog_nodes', async (c) => collection(c, 'dialog_nodes', await E.listNodes(c.pool, await ws(c.pool, c), page(c.query), audit(c))));
+  r.add('GET', 'v1/workspaces/:ws/dialog_nodes', list('dialog_nodes', async (c, p) => E.listNodes(c.pool, await ws(c.pool, c), p, audit(c))));
   r.add('POST', 'v1/workspaces/:ws/dialog_nodes', write((db, w, c) => E.createNode(db, w, parseBody(S.dialogNode, c.body)),
     (db, w, k, c) => E.getNode(db, w, k!, audit(c)), 201, false));
   r.add('GET', 'v1/workspaces/:ws/dialog_nodes/:node', async (c) => ({ body: await E.getNode(c.pool, await ws(c.pool, c), c.params.node!, audit(c)) }));
