@@ -144,3 +144,5 @@ try {
 } finally {
   if (cluster.owned) await cluster.stop();
 }
+// The embedded server's child-process handles can keep the loop alive after stop(); the bench is done.
+process.exit(process.exitCode ?? 0);
