@@ -2,10 +2,14 @@
  * The load: everything happens in a staging schema the store never reads, and the store schema
  * is replaced by it in one short transaction at the end. Until that commit the target is
  * untouched, whatever happens to this process.
+ *
+ * It is built the way pg_restore builds a database, which is what makes it fast: the staging
+ * tables lose their constraints and indexes, the data is copied in over two connections, and
+ * the indexes and constraints are then built over two connections, the largest tables first.
  */
 import { randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { encryptWebhooks, type EncryptionKey } from '../auth/index.ts';
@@ -40,33 +44,108 @@ export async function dropStaleStaging(client: pg.ClientBase): Promise<string[]>
   return r.rows.map((x) => x.nspname);
 }
 
-interface ForeignKey { table: string; name: string; definition: string }
+/** A statement that recreates a dropped constraint or index, and the table it belongs to. */
+interface Rebuild { table: string; name: string; sql: string }
 
-/** Foreign keys are dropped for the load (pg_dump data is not in dependency order) and re-added after, which checks them all. */
-async function dropForeignKeys(client: pg.ClientBase, schema: string): Promise<ForeignKey[]> {
-  const r = await client.query<ForeignKey>(`select format('%I.%I', n.nspname, c.relname) as table, con.conname as name,
-      pg_get_constraintdef(con.oid) as definition
+/**
+ * Drops every constraint and index of the staging tables and returns the statements that
+ * recreate them: foreign keys (pg_dump data is not in dependency order) and, after them, the
+ * primary keys, unique constraints and indexes they depend on. COPY into bare tables is several
+ * times faster than maintaining the indexes row by row, and building them afterwards checks
+ * every constraint all the same.
+ */
+async function stripTables(client: pg.ClientBase, schema: string): Promise<{ keys: Rebuild[]; foreignKeys: Rebuild[] }> {
+  const constraints = async (types: string): Promise<Rebuild[]> => (await client.query<Rebuild>(`
+    select format('%I.%I', n.nspname, c.relname) as table, con.conname as name,
+      format('alter table %I.%I add constraint %I %s', n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid)) as sql
     from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
-    where con.contype = 'f' and n.nspname = $1 order by con.oid`, [schema]);
-  for (const fk of r.rows) await client.query(`alter table ${fk.table} drop constraint ${ident(fk.name)}`);
-  return r.rows;
+    where con.contype = any($2::"char"[]) and n.nspname = $1 order by con.oid`, [schema, types.split('')])).rows;
+  const drop = async (list: Rebuild[]): Promise<void> => {
+    for (const r of list) await client.query(`alter table ${r.table} drop constraint ${ident(r.name)}`);
+  };
+  // Definitions are read with the staging schema off the search path, so they name it.
+  const foreignKeys = await constraints('f');
+  await drop(foreignKeys);
+  const keys = await constraints('pu');
+  await drop(keys);
+  const indexes = (await client.query<Rebuild>(`
+    select format('%I.%I', n.nspname, c.relname) as table, i.relname as name, pg_get_indexdef(i.oid) as sql
+    from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid
+      join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = $1 order by i.oid`, [schema])).rows;
+  for (const r of indexes) await client.query(`drop index ${ident(schema)}.${ident(r.name)}`);
+  return { keys: [...keys, ...indexes], foreignKeys };
 }
 
-async function addForeignKeys(client: pg.ClientBase, schema: string, fks: ForeignKey[]): Promise<void> {
-  await client.query(`set search_path = ${ident(schema)}, public`);
-  try {
-    for (const fk of fks) {
+/**
+ * Runs statements on all clients at once, each client taking the next statement when it is
+ * free, the largest tables' first (they take longest). The first failure stops the others
+ * taking more.
+ */
+async function inParallel(clients: pg.ClientBase[], schema: string, work: Rebuild[], fail: (r: Rebuild, err: unknown) => Error): Promise<void> {
+  const sizes = new Map((await clients[0]!.query<{ table: string; bytes: string }>(`
+    select format('%I.%I', n.nspname, c.relname) as table, pg_relation_size(c.oid) as bytes
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'r'`, [schema]))
+    .rows.map((r) => [r.table, Number(r.bytes)]));
+  const queue = [...work].sort((x, y) => (sizes.get(y.table) ?? 0) - (sizes.get(x.table) ?? 0));
+  let failure: Error | undefined;
+  // Every client finishes its statement before this returns: none is left busy on failure.
+  await Promise.all(clients.map(async (client) => {
+    for (let r = queue.shift(); r && !failure; r = queue.shift()) {
       try {
-        await client.query(`alter table ${fk.table} add constraint ${ident(fk.name)} ${fk.definition}`);
+        await client.query(r.sql);
       } catch (err) {
-        throw new AppError('RESTORE_INCONSISTENT', `the restored data violates ${fk.name} on ${fk.table}: ${(err as Error).message}`, {
-          hint: 'the archive is internally inconsistent; nothing was changed in the target', exitCode: 7, cause: err,
-        });
+        failure ??= fail(r, err);
       }
     }
-  } finally {
-    await client.query('reset search_path');
+  }));
+  if (failure) throw failure;
+}
+
+/** Builds the dropped keys, indexes or foreign keys; a failure is the archive's inconsistency (a duplicate key, a dangling reference). */
+function rebuild(clients: pg.ClientBase[], schema: string, work: Rebuild[]): Promise<void> {
+  return inParallel(clients, schema, work, (r, err) => new AppError('RESTORE_INCONSISTENT',
+    `the restored data violates ${r.name} on ${r.table.slice(r.table.indexOf('.') + 1)}: ${(err as Error).message}`,
+    { hint: 'the archive is internally inconsistent; nothing was changed in the target', exitCode: 7, cause: err }));
+}
+
+/**
+ * One table's COPY text, split at row boundaries over one COPY per client. Rows are
+ * independent, so their order across the connections does not matter; each run of whole rows
+ * goes to the next connection, and a row longer than a chunk stays on its connection until it
+ * ends. Returns the number of rows the server loaded.
+ */
+async function copyInParallel(clients: pg.ClientBase[], sql: string, chunks: AsyncIterable<Buffer>): Promise<number> {
+  const sinks = clients.map((client) => client.query(copyStreams.from(sql)));
+  let failure: Error | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    for (const sink of sinks) sink.once('error', (err: Error) => { failure ??= err; reject(err); });
+  });
+  failed.catch(() => undefined); // observed through `failure` and the races below
+  const write = async (sink: Writable, b: Buffer): Promise<void> => {
+    if (failure) throw failure;
+    if (!sink.write(b)) await Promise.race([once(sink, 'drain'), failed]);
+  };
+  try {
+    let current = 0;
+    for await (const chunk of chunks) {
+      const cut = chunk.lastIndexOf(0x0a) + 1;
+      if (cut === 0) {
+        await write(sinks[current]!, chunk);
+        continue;
+      }
+      await write(sinks[current]!, chunk.subarray(0, cut));
+      current = (current + 1) % sinks.length;
+      if (cut < chunk.length) await write(sinks[current]!, chunk.subarray(cut));
+    }
+    await Promise.race([Promise.all(sinks.map(async (sink) => { sink.end(); await once(sink, 'finish'); })), failed]);
+  } catch (err) {
+    // CopyFail on every connection still copying, so each is usable again (to drop the staging schema).
+    for (const sink of sinks) if (!sink.writableFinished) sink.destroy(err as Error);
+    await Promise.allSettled(sinks.map((sink) => sink.writableFinished || sink.errored ? undefined : once(sink, 'close')));
+    throw err;
   }
+  return sinks.reduce((n, sink) => n + sink.rowCount, 0);
 }
 
 async function fixSequences(client: pg.ClientBase, schema: string): Promise<void> {
@@ -79,7 +158,8 @@ async function fixSequences(client: pg.ClientBase, schema: string): Promise<void
 }
 
 export interface LoadOptions {
-  client: pg.ClientBase;
+  /** The first holds the restore lock and the maintenance flag; the load runs on all of them. */
+  clients: pg.ClientBase[];
   summary: ArchiveSummary;
   mapping: ReadonlyMap<string, string>;
   key: EncryptionKey;
@@ -91,12 +171,13 @@ export interface LoadOptions {
 export interface LoadResult { staging: string; rows: number; tables: number; workspaces: number }
 
 export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
-  const { client, summary } = o;
+  const { clients, summary } = o;
+  const client = clients[0]!;
   const staging = STAGING_PREFIX + randomBytes(6).toString('hex');
   const s = ident(staging);
   const context = { encryptWebhooks: (w: unknown) => encryptWebhooks(w, o.key) };
   await migrate(client, { schema: staging, untilRelease: summary.release, context });
-  const fks = await dropForeignKeys(client, staging);
+  const { keys, foreignKeys } = await stripTables(client, staging);
   for (const t of TARGET_TABLES) {
     await client.query(`insert into ${s}.${ident(t)} select * from ${STORE_SCHEMA}.${ident(t)}`);
   }
@@ -109,16 +190,16 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     if (!isStoreTableData(e) || SKIPPED_TABLES.has(e.tag!)) continue;
     const table = summary.tables.get(e.tag!)!;
     const sql = `copy ${s}.${ident(table.name)} (${table.columns.join(', ')}) from stdin`;
-    const sink = client.query(copyStreams.from(sql));
+    let loaded: number;
     try {
-      await pipeline(Readable.from(rewriteIds(block.payload(), o.mapping)), sink);
+      loaded = await copyInParallel(clients, sql, rewriteIds(block.payload(), o.mapping));
     } catch (err) {
       throw new AppError('RESTORE_LOAD_FAILED', `loading table ${table.name} failed: ${(err as Error).message}`, {
         hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7, cause: err,
       });
     }
-    if (sink.rowCount !== table.rows) {
-      throw new AppError('RESTORE_LOAD_FAILED', `table ${table.name}: ${sink.rowCount} rows loaded, but the archive holds ${table.rows}`, { exitCode: 7 });
+    if (loaded !== table.rows) {
+      throw new AppError('RESTORE_LOAD_FAILED', `table ${table.name}: ${loaded} rows loaded, but the archive holds ${table.rows}`, { exitCode: 7 });
     }
     rows += table.rows;
     tables++;
@@ -126,7 +207,8 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     await o.afterTable?.(table.name);
   }
 
-  await addForeignKeys(client, staging, fks);
+  await rebuild(clients, staging, keys);
+  await rebuild(clients, staging, foreignKeys);
   // The archive's schema is brought to the running release with the target's key.
   await migrate(client, { schema: staging, context });
   for (const t of TARGET_HISTORY) {
@@ -140,7 +222,9 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     await client.query(`insert into ${s}.training_jobs (workspace_id) select id from ${s}.workspaces`);
   }
   await recordFingerprint(client, staging, o.key);
-  await client.query(`analyze`);
+  // Planner statistics for the restored tables (only those: the rest of the database is not ours to scan).
+  const tablesToAnalyze = (await client.query<{ t: string }>(`select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = $1`, [staging])).rows;
+  await inParallel(clients, staging, tablesToAnalyze.map(({ t }) => ({ table: t, name: t, sql: `analyze ${t}` })), (_, err) => err as Error);
   return { staging, rows, tables, workspaces: ws.rowCount ?? 0 };
 }
 

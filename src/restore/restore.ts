@@ -81,7 +81,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   const targets = await listTargetInstances(rc);
   const { mapping, savedTo } = await resolveMapping(summary.instances, targets, { file: o.mapping, interactive: o.interactive, cwd: o.cwd });
 
-  const db: Database = await openDatabase({ postgres: o.target, env, poolSize: 1 });
+  const db: Database = await openDatabase({ postgres: o.target, env, poolSize: 2 });
   try {
     const client = await db.pool.connect();
     try {
@@ -95,7 +95,14 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
       let staging: string | undefined;
       try {
         log(`loading into a staging schema (release ${summary.release} → ${CURRENT_RELEASE})`);
-        const loaded = await loadStaging({ client, summary, mapping, key, progress: o.progress, afterTable: o.afterTable });
+        // A second connection copies and builds indexes alongside the first.
+        const helper = await db.pool.connect();
+        let loaded: Awaited<ReturnType<typeof loadStaging>>;
+        try {
+          loaded = await loadStaging({ clients: [client, helper], summary, mapping, key, progress: o.progress, afterTable: o.afterTable });
+        } finally {
+          helper.release();
+        }
         staging = loaded.staging;
         await o.beforeSwap?.();
         await swapIn(client, staging);
