@@ -69,3 +69,25 @@ test('a duplicated intent name is refused; an empty workspace classifies to noth
   const empty = trainIntentModel({ language: 'en', intents: [{ intent: 'no_examples', examples: [] }] });
   assert.deepEqual(empty.classify('hello'), []);
 });
+
+test('English workspaces use word knowledge (GloVe classes and vectors); other languages do not', () => {
+  assert.ok(banking.state.vectorizer.denseDims > 0 && banking.state.vectorizer.classColumns > 0);
+  const pt = trainIntentModel(portugueseData);
+  assert.equal(pt.state.vectorizer.denseDims, 0);
+  assert.equal(pt.state.vectorizer.classColumns, 0);
+  // Words never seen in training, related only through the word vectors.
+  const data = {
+    language: 'en',
+    intents: [
+      { intent: 'weather', examples: ['will it rain today', 'is it sunny outside', 'how cold is it this morning'].map((text) => ({ text })) },
+      { intent: 'music', examples: ['play a song', 'put on some jazz', 'i want to hear the radio'].map((text) => ({ text })) },
+      { intent: 'food', examples: ['order a pizza', 'i am hungry', 'get me a burger'].map((text) => ({ text })) },
+    ],
+  };
+  const probes: Array<[string, string]> = [['thunderstorm', 'weather'], ['lyrics', 'music'], ['a track by madonna', 'music'], ['sandwich', 'food'], ['noodles', 'food']];
+  const model = trainIntentModel(data);
+  for (const [text, intent] of probes) assert.equal(model.classify(text)[0]!.intent, intent, text);
+  const without = trainIntentModel({ ...data, language: 'xx' });
+  const rightWithout = probes.filter(([text, intent]) => without.classify(text)[0]!.intent === intent).length;
+  assert.ok(rightWithout <= 2, `the probes need word knowledge (${rightWithout} right without it)`);
+});

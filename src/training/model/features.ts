@@ -52,6 +52,8 @@ export interface TextFeatures {
   chars: number[];
   /** Unigram hashes alone, one per token. */
   unigrams: number[];
+  /** The tokens themselves (same order as `unigrams`). */
+  tokens: string[];
 }
 
 /** Hashed features of one text; duplicates are kept (they are term counts). */
@@ -69,7 +71,7 @@ export function extractFeatures(text: string): TextFeatures {
     charGrams(tok, chars);
   }
   if (tokens.length > 0) words.push(mix(prev, BOUNDARY));
-  return { words, chars, unigrams };
+  return { words, chars, unigrams, tokens };
 }
 
 function charGrams(tok: string, out: number[]): void {

@@ -2,7 +2,9 @@
  * Binary model format, little-endian:
  *
  *   "AIM" + format byte | u32 header length | JSON header | zero padding to a multiple of 4 |
- *   hashes u32[F] | idf f32[F] | scales f32[C] | biases f32[C] | weights i16[F*C]
+ *   hashes u32[F] | idf f32[F] | scales f32[C] | biases f32[C] | weights i16[(F+D)*C]
+ *
+ * (D = dense word-vector columns, 0 for languages without word vectors.)
  *
  * The arrays load with one copy each (no parsing), so a worker can load a model per request
  * if it has to. The header carries ALGORITHM_VERSION: a model made by another algorithm
@@ -13,7 +15,7 @@ import { AppError } from '../../errors/index.ts';
 import { ALGORITHM_VERSION, IntentModel, type Calibration } from './model.ts';
 
 const MAGIC = 'AIM';
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface Header {
   algorithm: string;
@@ -21,6 +23,8 @@ interface Header {
   intents: string[];
   features: number;
   wordColumns: number;
+  classColumns: number;
+  denseDims: number;
   calibration: Calibration;
 }
 
@@ -30,7 +34,7 @@ export function serializeModel(model: IntentModel): Buffer {
   const s = model.state;
   const header: Header = {
     algorithm: ALGORITHM_VERSION, language: s.language, intents: s.intents,
-    features: s.vectorizer.hashes.length, wordColumns: s.vectorizer.wordColumns, calibration: s.calibration,
+    features: s.vectorizer.hashes.length, wordColumns: s.vectorizer.wordColumns, classColumns: s.vectorizer.classColumns, denseDims: s.vectorizer.denseDims, calibration: s.calibration,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headEnd = align4(8 + json.length);
@@ -72,10 +76,10 @@ export function deserializeModel(buf: Buffer): IntentModel {
   const idf = new Float32Array(take(4 * f));
   const scales = new Float32Array(take(4 * c));
   const biases = new Float32Array(take(4 * c));
-  const quantized = new Int16Array(take(2 * f * c));
+  const quantized = new Int16Array(take(2 * (f + header.denseDims) * c));
   return new IntentModel({
     language: header.language, intents: header.intents,
-    vectorizer: { hashes, idf, wordColumns: header.wordColumns },
+    vectorizer: { hashes, idf, wordColumns: header.wordColumns, classColumns: header.classColumns, denseDims: header.denseDims },
     quantized, scales, biases, calibration: header.calibration,
   });
 }

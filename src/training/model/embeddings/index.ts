@@ -1,0 +1,70 @@
+/**
+ * English word vectors distilled at development time from GloVe 6B 100d (see build.ts): 40k
+ * words, int8 with a per-word scale, 4.5 MB. Loaded lazily, once per thread (worker threads each
+ * load their own copy: about 10 ms), and shared by every model of that thread.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface WordVectors {
+  dims: number;
+  /** Row of each word. */
+  index: Map<string, number>;
+  scales: Float32Array;
+  vectors: Int8Array;
+}
+
+let cached: WordVectors | undefined;
+
+/** The English word vectors, loaded on first use. */
+export function englishVectors(): WordVectors {
+  return (cached ??= load(readFileSync(join(import.meta.dirname, 'glove-en.bin'))));
+}
+
+export function load(buf: Buffer): WordVectors {
+  if (buf.toString('latin1', 0, 4) !== 'AWE1') throw new Error('not a word-vector file');
+  const count = buf.readUInt32LE(4);
+  const dims = buf.readUInt32LE(8);
+  const textLength = buf.readUInt32LE(12);
+  const words = buf.toString('utf8', 16, 16 + textLength).split('\n');
+  if (words.length !== count) throw new Error('word-vector file is corrupt');
+  let at = 16 + textLength;
+  at += (4 - (at % 4)) % 4;
+  const scales = new Float32Array(count);
+  Buffer.from(scales.buffer).set(buf.subarray(at, at + 4 * count));
+  at += 4 * count;
+  const vectors = new Int8Array(count * dims);
+  Buffer.from(vectors.buffer).set(buf.subarray(at, at + count * dims));
+  const index = new Map<string, number>();
+  words.forEach((w, i) => index.set(w, i));
+  return { dims, index, scales, vectors };
+}
+
+/** Whether models for this workspace language use the English word vectors. */
+export function usesEnglishVectors(language: string): boolean {
+  return /^en(\b|[-_])/i.test(language) || language.toLowerCase() === 'en';
+}
+
+export interface WordClusters {
+  /** Cluster count of each level. */
+  ks: number[];
+  /** cluster[level * words + row]. */
+  cluster: Uint16Array;
+  words: number;
+}
+
+let cachedClusters: WordClusters | undefined;
+
+/** Word classes of the English word vectors (k-means at several granularities), loaded on first use. */
+export function englishClusters(): WordClusters {
+  if (cachedClusters) return cachedClusters;
+  const buf = readFileSync(join(import.meta.dirname, 'glove-en-clusters.bin'));
+  if (buf.toString('latin1', 0, 4) !== 'AWC1') throw new Error('not a word-cluster file');
+  const words = buf.readUInt32LE(4);
+  const levels = buf.readUInt32LE(8);
+  const ks = Array.from({ length: levels }, (_, i) => buf.readUInt32LE(12 + 4 * i));
+  const at = 12 + 4 * levels;
+  const cluster = new Uint16Array(levels * words);
+  Buffer.from(cluster.buffer).set(buf.subarray(at, at + 2 * levels * words));
+  return (cachedClusters = { ks, cluster, words });
+}
