@@ -117,11 +117,17 @@ function rebuild(clients: pg.ClientBase[], schema: string, work: Rebuild[]): Pro
  */
 async function copyInParallel(clients: pg.ClientBase[], sql: string, chunks: AsyncIterable<Buffer>): Promise<number> {
   const sinks = clients.map((client) => client.query(copyStreams.from(sql)));
+  // pg-copy-streams emits a server error directly, without destroying the stream, so the
+  // stream itself does not know it failed: keep count here, and listen with `on` (a later
+  // destroy of such a stream would emit once more).
+  const dead = new Set<Writable>();
   let failure: Error | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    for (const sink of sinks) sink.once('error', (err: Error) => { failure ??= err; reject(err); });
-  });
+  let rejectFailed: (err: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => { rejectFailed = reject; });
   failed.catch(() => undefined); // observed through `failure` and the races below
+  for (const sink of sinks) {
+    sink.on('error', (err: Error) => { dead.add(sink); failure ??= err; rejectFailed(err); });
+  }
   const write = async (sink: Writable, b: Buffer): Promise<void> => {
     if (failure) throw failure;
     if (!sink.write(b)) await Promise.race([once(sink, 'drain'), failed]);
@@ -141,8 +147,9 @@ async function copyInParallel(clients: pg.ClientBase[], sql: string, chunks: Asy
     await Promise.race([Promise.all(sinks.map(async (sink) => { sink.end(); await once(sink, 'finish'); })), failed]);
   } catch (err) {
     // CopyFail on every connection still copying, so each is usable again (to drop the staging schema).
-    for (const sink of sinks) if (!sink.writableFinished) sink.destroy(err as Error);
-    await Promise.allSettled(sinks.map((sink) => sink.writableFinished || sink.errored ? undefined : once(sink, 'close')));
+    const live = sinks.filter((sink) => !sink.writableFinished && !dead.has(sink));
+    for (const sink of live) sink.destroy(err as Error);
+    await Promise.allSettled(live.map((sink) => once(sink, 'close')));
     throw err;
   }
   return sinks.reduce((n, sink) => n + sink.rowCount, 0);

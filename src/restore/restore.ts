@@ -92,7 +92,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
       await checkTarget(client, mapping, o.force === true);
       await dropStaleStaging(client);
       await setMaintenance(client, 'the store is being restored from a backup (pgmig); writes are refused until the restore ends');
-      let staging: string | undefined;
+      let swapped = false;
       try {
         log(`loading into a staging schema (release ${summary.release} → ${CURRENT_RELEASE})`);
         // A second connection copies and builds indexes alongside the first.
@@ -103,10 +103,9 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
         } finally {
           helper.release();
         }
-        staging = loaded.staging;
         await o.beforeSwap?.();
-        await swapIn(client, staging);
-        staging = undefined;
+        await swapIn(client, loaded.staging);
+        swapped = true;
         return {
           source: o.source,
           release: { backup: summary.release, restored: CURRENT_RELEASE },
@@ -115,7 +114,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
           durationMs: Date.now() - started, mappingFile: savedTo, next: NEXT_STEP,
         };
       } finally {
-        if (staging) await dropStaleStaging(client).catch(() => undefined);
+        // Also when the load failed half way: its staging schema is of no use to anyone.
+        if (!swapped) await dropStaleStaging(client).catch(() => undefined);
         await clearMaintenance(client).catch(() => undefined);
         await client.query('select pg_advisory_unlock($1)', [RESTORE_LOCK]).catch(() => undefined);
       }

@@ -1,0 +1,119 @@
+/**
+ * Failures that only the load itself can find, each with the target untouched, no staging schema
+ * left behind and writes accepted again: an archive whose rows break a foreign key (found when
+ * the keys are rebuilt after the load), and a row the server rejects in the middle of a COPY
+ * split over two connections. And the quiesce flag of a dead restore blocks nothing even when
+ * its pid now belongs to another backend.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { encryptWebhooks, instanceCrn, readSecretFile, SECRET_FILE_NAME, type EncryptionKey } from '../../src/auth/index.ts';
+import { maintenanceMessage, restore, setMaintenance, type RestoreOptions } from '../../src/restore/index.ts';
+import { migrate, recordFingerprint } from '../../src/store/index.ts';
+import { createTestDatabase } from '../support/pg.ts';
+import { startTestStore, type TestStore } from '../support/store.ts';
+import { checksum, pgDump, writeMapping, writeRc } from './helpers.ts';
+
+/** A one-instance store database at the current release, damaged by `damage`, dumped with pg_dump. */
+async function damagedArchive(file: string, key: EncryptionKey, damage: (c: pg.Client, intent: number) => Promise<void>): Promise<string> {
+  const db = await createTestDatabase('damaged');
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  const instance = randomUUID();
+  try {
+    await migrate(c, { schema: 'astore', context: { encryptWebhooks: (w) => encryptWebhooks(w, key) } });
+    const user = randomUUID();
+    await c.query(`insert into astore.users (id, name) values ($1, 'someone')`, [user]);
+    await c.query(`insert into astore.instances (id, name, owner_id, crn) values ($1, 'damaged', $2, $3)`, [instance, user, instanceCrn(instance)]);
+    const ws = randomUUID();
+    await c.query(`insert into astore.workspaces (id, instance_id, name, language) values ($1, $2, 'skill', 'en')`, [ws, instance]);
+    const intent = await c.query(`insert into astore.intents (workspace_id, intent) values ($1, 'greet') returning id`, [ws]);
+    await recordFingerprint(c, 'astore', key);
+    await damage(c, Number(intent.rows[0].id));
+  } finally {
+    await c.end();
+  }
+  pgDump(db.url, file);
+  await db.drop();
+  return instance;
+}
+
+describe('pgmig: failures during the load leave the target as it was', () => {
+  let dir: string;
+  let b: TestStore;
+  let base: Omit<RestoreOptions, 'source' | 'mapping'>;
+  let key: EncryptionKey;
+  let targetInstance: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pgmig-fail-'));
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    b = await startTestStore({ home, hooks: { writesBlocked: () => maintenanceMessage(b.store.pool) } });
+    key = readSecretFile(join(home, SECRET_FILE_NAME))!;
+    const t = await b.tenant('bob', 'target');
+    targetInstance = t.instanceId;
+    await b.store.pool.query(`insert into workspaces (id, instance_id, name, language) values ($1, $2, 'existing', 'en')`, [randomUUID(), t.instanceId]);
+    base = {
+      resourceController: writeRc(dir, b.url, [t.token]), force: true, interactive: false, cwd: dir,
+      env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
+    };
+  });
+  after(async () => {
+    await b?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function assertFailsUntouched(source: string, instance: string, code: string, message: RegExp): Promise<void> {
+    const before = await checksum(b.db.url);
+    const mapping = writeMapping(dir, { [instance]: targetInstance }, `${code}.yaml`);
+    await assert.rejects(restore({ ...base, source, mapping }), (err: { code?: string; message?: string }) => {
+      assert.equal(err.code, code, err.message);
+      assert.match(err.message!, message);
+      return true;
+    });
+    assert.deepEqual(await checksum(b.db.url), before, 'the target is untouched');
+    const staging = await b.store.pool.query(`select nspname from pg_namespace where nspname like 'astore_restore_%'`);
+    assert.deepEqual(staging.rows, [], 'the staging schema is dropped');
+    assert.equal(await maintenanceMessage(b.store.pool), undefined, 'writes are accepted again');
+  }
+
+  test('rows that break a foreign key: RESTORE_INCONSISTENT naming the constraint', async () => {
+    const file = join(dir, 'dangling.dump');
+    const instance = await damagedArchive(file, key, async (c) => {
+      await c.query(`alter table astore.examples drop constraint examples_intent_id_fkey`);
+      await c.query(`insert into astore.examples (intent_id, text) values (987654321, 'orphan')`);
+    });
+    await assertFailsUntouched(file, instance, 'RESTORE_INCONSISTENT', /examples_intent_id_fkey on examples/);
+  });
+
+  test('a row the server rejects after both connections have copied: RESTORE_LOAD_FAILED naming the table', async () => {
+    const file = join(dir, 'null.dump');
+    const instance = await damagedArchive(file, key, async (c, intent) => {
+      await c.query(`alter table astore.examples alter column text drop not null`);
+      // About 2 MB of rows before the bad one: several chunks, so both connections are copying.
+      await c.query(`insert into astore.examples (intent_id, text) select $1, 'example ' || g || ' ' || md5(g::text) from generate_series(1, 30000) g`, [intent]);
+      await c.query(`insert into astore.examples (intent_id, text) values ($1, null)`, [intent]);
+    });
+    await assertFailsUntouched(file, instance, 'RESTORE_LOAD_FAILED', /loading table examples failed: .*null value in column "text"/);
+  });
+
+  test('a dead restore\'s flag blocks nothing, also when another backend now has its pid', async () => {
+    const flagger = new pg.Client({ connectionString: b.db.url });
+    await flagger.connect();
+    try {
+      await setMaintenance(flagger, 'restoring');
+      assert.equal(await maintenanceMessage(b.store.pool), 'restoring', 'a live restore blocks writes');
+      // As if the restore's backend had died and the OS had given its pid to this one since.
+      await flagger.query(`update astore_control.maintenance set backend_start = backend_start - interval '1 hour'`);
+      assert.equal(await maintenanceMessage(b.store.pool), undefined);
+    } finally {
+      await flagger.end();
+    }
+  });
+});
