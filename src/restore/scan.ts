@@ -47,10 +47,17 @@ export function isStoreTableData(e: TocEntry): boolean {
   return e.desc === 'TABLE DATA' && e.namespace === STORE_SCHEMA && e.tag !== null;
 }
 
-/** Counts COPY lines without decoding them; the `\.` end marker is not a row. */
+/**
+ * Counts COPY lines without decoding them; the `\.` end marker is not a row. It looks at two
+ * bytes per line and creates no strings: this loop sees every byte of the archive.
+ */
 async function countRows(block: DataBlock): Promise<number> {
   let lines = 0;
-  let head = ''; // first bytes (at most 3) of the current line, enough to recognise `\.`
+  // The current line: its length so far and its first two bytes, enough to recognise `\.`.
+  let length = 0;
+  let first = -1;
+  let second = -1;
+  const isEndMarker = (): boolean => length === 2 && first === 0x5c && second === 0x2e;
   let done = false;
   for await (const chunk of block.payload()) {
     if (done) continue; // drain what follows the end marker
@@ -58,15 +65,17 @@ async function countRows(block: DataBlock): Promise<number> {
     for (;;) {
       const nl = chunk.indexOf(0x0a, pos);
       const end = nl < 0 ? chunk.length : nl;
-      if (head.length < 3 && end > pos) head += chunk.toString('latin1', pos, Math.min(end, pos + 3 - head.length));
+      if (length === 0 && end > pos) first = chunk[pos]!;
+      if (length <= 1 && end > pos + 1 - length) second = chunk[pos + 1 - length]!;
+      length += end - pos;
       if (nl < 0) break;
-      if (head === '\\.') { done = true; break; }
+      if (isEndMarker()) { done = true; break; }
       lines++;
-      head = '';
+      length = 0;
       pos = nl + 1;
     }
   }
-  if (!done && head !== '' && head !== '\\.') {
+  if (!done && length > 0 && !isEndMarker()) {
     throw new AppError('ARCHIVE_COPY_DATA_INVALID', `table data of ${block.entry.tag} ends in the middle of a row`, { hint: 'use an intact copy of the archive', exitCode: 2 });
   }
   return lines;
