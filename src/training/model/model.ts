@@ -48,7 +48,7 @@ const SVM: SvmOptions = { c: 1, offset: -1, maxPasses: 60, epsilon: 0.1 };
 // never touches a benchmark's test split: HWU64 folds 2 and 3 (trained without fold 1) at 10,
 // 30 and ~150 examples per intent with 12 intents left out of training, whose texts then count
 // as out of scope (weight 3), and CLINC150's validation split with oos_val.
-const CALIBRATION: Calibration = { margin: 3.385, uncovered: -1.166, offset: 0.446 };
+const CALIBRATION: Calibration = { margin: 3.267, uncovered: -1.042, offset: 0.101 };
 
 export class IntentModel {
   readonly state: ModelState;

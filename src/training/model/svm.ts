@@ -3,7 +3,8 @@
  * (Hsieh et al. 2008, liblinear's default solver) with shrinking. It converges in a handful of
  * passes on text data, which is what keeps a 600-example workspace well under a second.
  *
- * Rows labelled -1 (counterexamples) are negatives for every class.
+ * Rows labelled -1 (counterexamples) are negatives for every class. Positives of a class much
+ * smaller than the rest get a larger C (see trainBinary).
  */
 import type { SparseVector } from './vectorizer.ts';
 
@@ -42,10 +43,15 @@ export function trainOneVsRest(x: SparseVector[], labels: Int32Array, classes: n
 
 function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm: number[], w: Float64Array, opts: SvmOptions): void {
   const n = x.length;
-  const diag = 0.5 / opts.c;
   const alpha = new Float64Array(n);
   const y = new Int8Array(n);
-  for (let i = 0; i < n; i++) y[i] = labels[i] === cls ? 1 : -1;
+  let positives = 0;
+  for (let i = 0; i < n; i++) { y[i] = labels[i] === cls ? 1 : -1; if (y[i] === 1) positives++; }
+  // Class balance: an intent with far fewer examples than the rest (more than 20 negatives per
+  // positive) gets its positives' C raised by sqrt(imbalance / 20).
+  const imbalance = positives > 0 ? (n - positives) / positives / 20 : 1;
+  const diagPos = 0.5 / (opts.c * Math.max(1, Math.sqrt(imbalance)));
+  const diagNeg = 0.5 / opts.c;
   const active = Int32Array.from({ length: n }, (_, i) => i);
   let activeSize = n;
   let maxOld = Infinity;
@@ -65,6 +71,7 @@ function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm:
       const yi = y[i]!;
       let dot = opts.offset;
       for (let k = 0; k < v.idx.length; k++) dot += w[v.idx[k]!]! * v.val[k]!;
+      const diag = yi === 1 ? diagPos : diagNeg;
       const g = yi * dot - 1 + diag * alpha[i]!;
       let pg = g;
       if (alpha[i] === 0) {
