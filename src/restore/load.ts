@@ -47,34 +47,49 @@ export async function dropStaleStaging(client: pg.ClientBase): Promise<string[]>
 /** A statement that recreates a dropped constraint or index, and the table it belongs to. */
 interface Rebuild { table: string; name: string; sql: string }
 
+/** What the load drops from the staging tables, as the statements that recreate it, in order. */
+interface Stripped {
+  /** Every index, those of primary keys and unique constraints included. */
+  indexes: Rebuild[];
+  /** Turns the key indexes back into their constraints (catalog only). */
+  keys: string[];
+  /** Foreign keys, checked when added; pg_dump data is not in dependency order anyway. */
+  foreignKeys: Rebuild[];
+}
+
 /**
- * Drops every constraint and index of the staging tables and returns the statements that
- * recreate them: foreign keys (pg_dump data is not in dependency order) and, after them, the
- * primary keys, unique constraints and indexes they depend on. COPY into bare tables is several
+ * Drops every constraint and index of the staging tables. COPY into bare tables is several
  * times faster than maintaining the indexes row by row, and building them afterwards checks
- * every constraint all the same.
+ * every constraint all the same. Key indexes are rebuilt as plain unique indexes and then
+ * attached (ADD CONSTRAINT ... USING INDEX): index builds need only a SHARE lock, so a table's
+ * indexes build side by side, where ADD PRIMARY KEY / UNIQUE would take turns.
  */
-async function stripTables(client: pg.ClientBase, schema: string): Promise<{ keys: Rebuild[]; foreignKeys: Rebuild[] }> {
-  const constraints = async (types: string): Promise<Rebuild[]> => (await client.query<Rebuild>(`
+async function stripTables(client: pg.ClientBase, schema: string): Promise<Stripped> {
+  // Definitions are read with the staging schema off the search path, so they name it.
+  const foreignKeys = (await client.query<Rebuild>(`
     select format('%I.%I', n.nspname, c.relname) as table, con.conname as name,
       format('alter table %I.%I add constraint %I %s', n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid)) as sql
     from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
-    where con.contype = any($2::"char"[]) and n.nspname = $1 order by con.oid`, [schema, types.split('')])).rows;
-  const drop = async (list: Rebuild[]): Promise<void> => {
-    for (const r of list) await client.query(`alter table ${r.table} drop constraint ${ident(r.name)}`);
-  };
-  // Definitions are read with the staging schema off the search path, so they name it.
-  const foreignKeys = await constraints('f');
-  await drop(foreignKeys);
-  const keys = await constraints('pu');
-  await drop(keys);
+    where con.contype = 'f' and n.nspname = $1 order by con.oid`, [schema])).rows;
+  for (const fk of foreignKeys) await client.query(`alter table ${fk.table} drop constraint ${ident(fk.name)}`);
+  const keys = (await client.query<{ table: string; name: string; attach: string }>(`
+    select format('%I.%I', n.nspname, c.relname) as table, con.conname as name,
+      format('alter table %I.%I add constraint %I %s using index %I', n.nspname, c.relname, con.conname,
+        case con.contype when 'p' then 'primary key' else 'unique' end, i.relname) as attach
+    from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+      join pg_class i on i.oid = con.conindid
+    where con.contype in ('p', 'u') and n.nspname = $1 order by con.oid`, [schema])).rows;
   const indexes = (await client.query<Rebuild>(`
     select format('%I.%I', n.nspname, c.relname) as table, i.relname as name, pg_get_indexdef(i.oid) as sql
     from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid
       join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = $1 order by i.oid`, [schema])).rows;
-  for (const r of indexes) await client.query(`drop index ${ident(schema)}.${ident(r.name)}`);
-  return { keys: [...keys, ...indexes], foreignKeys };
+  // Dropping a key constraint drops its index (and keeps its columns NOT NULL, which a primary key USING INDEX needs).
+  for (const k of keys) await client.query(`alter table ${k.table} drop constraint ${ident(k.name)}`);
+  const remaining = new Set((await client.query<{ name: string }>(`select i.relname as name from pg_class i
+    join pg_namespace n on n.oid = i.relnamespace where n.nspname = $1 and i.relkind = 'i'`, [schema])).rows.map((r) => r.name));
+  for (const r of indexes) if (remaining.has(r.name)) await client.query(`drop index ${ident(schema)}.${ident(r.name)}`);
+  return { indexes, keys: keys.map((k) => k.attach), foreignKeys };
 }
 
 /**
@@ -102,10 +117,16 @@ async function inParallel(clients: pg.ClientBase[], schema: string, work: Rebuil
   if (failure) throw failure;
 }
 
-/** Builds the dropped keys, indexes or foreign keys; a failure is the archive's inconsistency (a duplicate key, a dangling reference). */
+/** PostgreSQL names the offending key in the error's detail ("Key (id)=(7) is duplicated."). */
+const detail = (err: unknown): string => {
+  const d = (err as { detail?: string }).detail;
+  return d ? ` (${d})` : '';
+};
+
+/** Builds the dropped indexes or foreign keys; a failure is the archive's inconsistency (a duplicate key, a dangling reference). */
 function rebuild(clients: pg.ClientBase[], schema: string, work: Rebuild[]): Promise<void> {
   return inParallel(clients, schema, work, (r, err) => new AppError('RESTORE_INCONSISTENT',
-    `the restored data violates ${r.name} on ${r.table.slice(r.table.indexOf('.') + 1)}: ${(err as Error).message}`,
+    `the restored data violates ${r.name} on ${r.table.slice(r.table.indexOf('.') + 1)}: ${(err as Error).message}${detail(err)}`,
     { hint: 'the archive is internally inconsistent; nothing was changed in the target', exitCode: 7, cause: err }));
 }
 
@@ -184,7 +205,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   const s = ident(staging);
   const context = { encryptWebhooks: (w: unknown) => encryptWebhooks(w, o.key) };
   await migrate(client, { schema: staging, untilRelease: summary.release, context });
-  const { keys, foreignKeys } = await stripTables(client, staging);
+  const stripped = await stripTables(client, staging);
   for (const t of TARGET_TABLES) {
     await client.query(`insert into ${s}.${ident(t)} select * from ${STORE_SCHEMA}.${ident(t)}`);
   }
@@ -214,8 +235,9 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     await o.afterTable?.(table.name);
   }
 
-  await rebuild(clients, staging, keys);
-  await rebuild(clients, staging, foreignKeys);
+  await rebuild(clients, staging, stripped.indexes);
+  for (const sql of stripped.keys) await client.query(sql);
+  await rebuild(clients, staging, stripped.foreignKeys);
   // The archive's schema is brought to the running release with the target's key.
   await migrate(client, { schema: staging, context });
   for (const t of TARGET_HISTORY) {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { maintenanceMessage, restore, type RestoreSummary } from '../../src/restore/index.ts';
 import { normaliseSkill, ownSkills, sharedSkills, type Skill } from '../support/skills.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
-import { checksum, createParams, pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
+import { checksum, createParams, pgDump, schemaShape, sdk, writeMapping, writeRc } from './helpers.ts';
 
 describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
   let dir: string;
@@ -63,6 +63,10 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
   async function assertRestored(summary: RestoreSummary): Promise<void> {
     const total = [...exported.values()].reduce((n, l) => n + l.length, 0);
     assert.equal(summary.workspaces, total);
+    // The load drops every key and index of the staging tables; all must be back, as they were.
+    const shape = await schemaShape(b.db.url);
+    assert.deepEqual(shape, await schemaShape(a.db.url));
+    assert.ok(shape.some((d) => d.includes('examples_intent_id_fkey FOREIGN KEY')), 'the shape lists the constraints');
     assert.equal(summary.instances.length, 3);
     for (const [s, t] of plan()) {
       const c = sdk(t.serviceUrl, t.token);

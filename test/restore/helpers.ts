@@ -54,3 +54,17 @@ export async function checksum(url: string): Promise<Record<string, string>> {
     await c.end();
   }
 }
+
+/** Every constraint and index of the store schema, as definitions: to assert a restore rebuilt them all. */
+export async function schemaShape(url: string): Promise<string[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ d: string }>(`
+      select format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) as d from pg_constraint where connamespace = 'astore'::regnamespace
+      union all select indexdef from pg_indexes where schemaname = 'astore' order by 1`);
+    return r.rows.map((x) => x.d);
+  } finally {
+    await c.end();
+  }
+}

@@ -1,8 +1,8 @@
 /**
  * Failures that only the load itself can find, each with the target untouched, no staging schema
- * left behind and writes accepted again: an archive whose rows break a foreign key (found when
- * the keys are rebuilt after the load), and a row the server rejects in the middle of a COPY
- * split over two connections. And the quiesce flag of a dead restore blocks nothing even when
+ * left behind and writes accepted again: an archive whose rows break a foreign key or a unique
+ * constraint (found when they are rebuilt after the load), and a row the server rejects in the
+ * middle of a COPY split over two connections. And the quiesce flag of a dead restore blocks nothing even when
  * its pid now belongs to another backend.
  */
 import { after, before, describe, test } from 'node:test';
@@ -90,6 +90,15 @@ describe('pgmig: failures during the load leave the target as it was', () => {
       await c.query(`insert into astore.examples (intent_id, text) values (987654321, 'orphan')`);
     });
     await assertFailsUntouched(file, instance, 'RESTORE_INCONSISTENT', /examples_intent_id_fkey on examples/);
+  });
+
+  test('rows that break a unique constraint: RESTORE_INCONSISTENT naming it', async () => {
+    const file = join(dir, 'duplicate.dump');
+    const instance = await damagedArchive(file, key, async (c, intent) => {
+      await c.query(`alter table astore.examples drop constraint examples_intent_id_text_key`);
+      await c.query(`insert into astore.examples (intent_id, text) values ($1, 'twice'), ($1, 'twice')`, [intent]);
+    });
+    await assertFailsUntouched(file, instance, 'RESTORE_INCONSISTENT', /examples_intent_id_text_key on examples: .*duplicate/);
   });
 
   test('a row the server rejects after both connections have copied: RESTORE_LOAD_FAILED naming the table', async () => {
