@@ -14,7 +14,7 @@ import { AppError } from '../errors/index.ts';
 const BATCH = 256 * 1024;
 
 export async function* inflateChunks(raw: AsyncGenerator<Buffer>, ctx: string, blockOffset: number): AsyncGenerator<Buffer> {
-  const inflate = createInflate({ chunkSize: 128 * 1024 });
+  const inflate = createInflate({ chunkSize: 1024 * 1024 });
   const out: Buffer[] = [];
   let failure: Error | undefined;
   let ended = false;
