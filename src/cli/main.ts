@@ -1,20 +1,28 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError, toError } from '../errors/index.ts';
-import { commands } from './commands/index.ts';
+import { commandModules } from './commands/index.ts';
 
-export function buildProgram(): Command {
+/**
+ * Builds the program with the command modules `argv` needs: only the one owning the named command,
+ * or all of them when no known command is named (help, or a typo that commander should suggest a
+ * correction for).
+ */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  const owner = commandModules.find((m) => first !== undefined && m.names.includes(first));
   const program = new Command('astore')
     .description('Assistant Store: Watson Assistant v1 compatible skill store with backup, restore and retraining')
     .version(process.env.npm_package_version ?? '0.1.0', '-V, --cli-version')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of commands) register(program);
+  const modules = await Promise.all((owner ? [owner] : commandModules).map((m) => m.load()));
+  for (const m of modules) m.register(program);
   return program;
 }
 
 /** Runs the CLI; every failure becomes a message on stderr and a non-zero exit code. */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -4,7 +4,11 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
-import { formatListing, openArchive, verifyArchive, writeSqlScript, type VerifyReport } from '../../archive/index.ts';
+// The modules themselves rather than the archive index, which also pulls in the writer.
+import { openArchive } from '../../archive/reader.ts';
+import { formatListing } from '../../archive/listing.ts';
+import { verifyArchive, type VerifyReport } from '../../archive/verify.ts';
+import { writeSqlScript } from '../../archive/sql.ts';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
