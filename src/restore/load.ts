@@ -23,7 +23,6 @@ export const STAGING_PREFIX = 'astore_restore_';
 
 /** The target's tenants are authoritative: these tables come from the target, not the archive. */
 const TARGET_TABLES = ['users', 'tokens', 'instances'];
-/** Built by the migrations themselves. */
 /** The target's own history, copied once the staging schema is at the current release. */
 const TARGET_HISTORY = ['backup_jobs'];
 const SKIPPED_TABLES = new Set([...TARGET_TABLES, ...TARGET_HISTORY, 'schema_migrations',
