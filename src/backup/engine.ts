@@ -26,9 +26,18 @@ export interface DumpRequest {
 
 export type DumpEngine = (req: DumpRequest) => Promise<DumpStats>;
 
+/**
+ * Backups compress at zlib level 5 with the 'filtered' strategy rather than pg_dump's level 6:
+ * on the store's COPY text (hex-encoded model bytea, example text, ids) it deflates about 20%
+ * faster and the archive comes out no larger than `pg_dump -Fc` of the same database (bench:backup
+ * checks both). The archive reads exactly the same either way.
+ */
+const BACKUP_LEVEL = 5;
+
 export const storeDumpEngine: DumpEngine = async ({ connection, output, metadata, onProgress }) => {
   const s = await dumpDatabase({
     connectionString: connectionUrl(connection), ssl: connection.ssl, output, metadata,
+    compressionLevel: BACKUP_LEVEL, zlibStrategy: 'filtered',
     onProgress: onProgress ? (p) => onProgress(p.archiveBytes) : undefined,
   });
   return { tables: s.tables.length, rows: s.rows };

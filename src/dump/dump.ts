@@ -38,6 +38,8 @@ export interface DumpOptions {
   output: string | Writable;
   /** 0 = none, -1 = zlib default, 1–9. Default -1. */
   compressionLevel?: number;
+  /** zlib strategy (see ArchiveWriterOptions.zlibStrategy). Default 'default'. */
+  zlibStrategy?: 'default' | 'filtered';
   /** Caller-defined facts recorded in the archive (read back with readArchiveMetadata). */
   metadata?: ArchiveMetadata;
   onProgress?: (p: DumpProgress) => void;
@@ -91,7 +93,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpSummary> {
     writer = await ArchiveWriter.create({
       output: options.output, entries: plan.entries, compressionLevel: options.compressionLevel ?? -1, dbname: info.db,
       serverVersion: info.version, dumperVersion: `astore dump (${info.version} server)`, parallelism: options.parallelism,
-      fsync: options.fsync,
+      zlibStrategy: options.zlibStrategy, fsync: options.fsync,
     });
     const tables: DumpSummary['tables'] = [];
     let rows = 0;
