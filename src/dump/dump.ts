@@ -15,6 +15,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { AppError, isAppError, toError } from '../errors/index.ts';
 import { ArchiveWriter, type ArchiveMetadata } from '../archive/index.ts';
+import { copyTextFromBinary } from './binary-copy.ts';
 import { planDump } from './schema.ts';
 import { refuseUnsupported } from './unsupported.ts';
 
@@ -102,9 +103,11 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpSummary> {
       const name = `${t.schema}.${t.name}`;
       let tableRows = 0;
       const w = writer;
-      const copy = client.query(copyStreams.to(t.copyOut));
+      const text: AsyncIterable<Buffer> = t.binary
+        ? copyTextFromBinary(client.query(copyStreams.to(t.binary.copyOut)), t.binary.bytea)
+        : client.query(copyStreams.to(t.copyOut));
       const counted = (async function* () {
-        for await (const chunk of copy as AsyncIterable<Buffer>) {
+        for await (const chunk of text) {
           const n = countNewlines(chunk);
           tableRows += n; rows += n; rawBytes += chunk.length;
           options.onProgress?.({ table: name, tableIndex: index, tableCount: plan.tables.length, rows, rawBytes, archiveBytes: w.bytesWritten });

@@ -24,12 +24,19 @@ export interface TablePlan {
   name: string;
   /** `COPY … TO STDOUT` for the live database. */
   copyOut: string;
+  /**
+   * For a table with bytea columns: the same rows as binary COPY, bytea raw and every other
+   * column cast to text, and which columns are bytea (see copyTextFromBinary).
+   */
+  binary?: { copyOut: string; bytea: boolean[] };
 }
 
 export interface DumpPlan {
   entries: WriterEntry[];
   tables: TablePlan[];
 }
+
+const BYTEA = 17;
 
 interface TypeRow { oid: number; nspname: string; typname: string; typtype: string; owner: string; qname: string; labels: string[]; basetype: string | null; typbasetype: number; notnull: boolean; def: string | null; checks: string | null; typrelid: number }
 interface AttrRow { attrelid: number; attnum: number; attname: string; qname: string; typ: string; atttypid: number; attnotnull: boolean; attidentity: string; attgenerated: string; def: string | null; coll: string | null }
@@ -229,13 +236,29 @@ export async function planDump(client: pg.Client, metadata: ArchiveMetadata | un
       defn: `ALTER SEQUENCE ${s.qname} OWNED BY ${t.qname}.${s.refcolq};\n`, owner: s.owner, dependencies: [seqId.get(s.oid)!, tableId.get(t.oid)!] });
   }
 
+  // Column types whose `::text` is their output function (no function cast to text: an I/O or a
+  // binary-coercible one), so a text cast prints what text COPY would. bool, bpchar, inet and
+  // the like have their own casts and keep their table on text COPY.
+  const dataAttrs = attrs.filter((a) => a.attgenerated !== 's');
+  const textSafe = new Set((await rows<{ oid: number }>(client, `
+    SELECT t.oid::int8::float8 AS oid FROM pg_type t
+     WHERE t.oid = ANY($1::oid[]) AND t.typtype IN ('b', 'e')
+       AND NOT EXISTS (SELECT 1 FROM pg_cast c WHERE c.castsource = t.oid AND c.casttarget = 'text'::regtype AND c.castmethod = 'f')`,
+  [[...new Set(dataAttrs.map((a) => a.atttypid))]])).map((r) => r.oid));
   const plans: TablePlan[] = [];
   for (const t of tables) {
-    const cols = (attrsOf.get(t.oid) ?? []).filter((a) => a.attgenerated !== 's').map((a) => a.qname);
+    const attrList = (attrsOf.get(t.oid) ?? []).filter((a) => a.attgenerated !== 's');
+    const cols = attrList.map((a) => a.qname);
     const colList = cols.length > 0 ? ` (${cols.join(', ')})` : '';
     const dumpId = add({ desc: 'TABLE DATA', tag: t.relname, namespace: t.nspname, section: SECTION_DATA, oid: String(t.oid),
       copyStmt: `COPY ${t.qname}${colList} FROM stdin;\n`, owner: t.owner, dependencies: [tableId.get(t.oid)!], hasData: true });
-    plans.push({ dumpId, schema: t.nspname, name: t.relname, copyOut: `COPY ${t.qname}${colList} TO STDOUT` });
+    const plan: TablePlan = { dumpId, schema: t.nspname, name: t.relname, copyOut: `COPY ${t.qname}${colList} TO STDOUT` };
+    const bytea = attrList.map((a) => a.atttypid === BYTEA);
+    if (bytea.includes(true) && attrList.every((a) => a.atttypid === BYTEA || textSafe.has(a.atttypid))) {
+      const exprs = attrList.map((a) => (a.atttypid === BYTEA ? a.qname : `${a.qname}::pg_catalog.text`));
+      plan.binary = { copyOut: `COPY (SELECT ${exprs.join(', ')} FROM ONLY ${t.qname}) TO STDOUT (FORMAT binary)`, bytea };
+    }
+    plans.push(plan);
   }
 
   for (const s of sequences) {

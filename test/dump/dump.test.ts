@@ -198,3 +198,29 @@ test('rows dumped by dumpDatabase read back through our reader', async () => {
 });
 
 function PassThroughOf(b: Buffer): PassThrough { const p = new PassThrough(); p.end(b); return p; }
+
+test('tables with bytea columns (read as binary COPY) are archived exactly as text COPY prints them', async () => {
+  const big = Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 256);
+  const source = await newDb('dbin', `
+    CREATE TABLE public.blobs (id int, name text, note varchar(20), data bytea, j jsonb, ts timestamptz, f float8, arr text[], big bytea);
+    INSERT INTO public.blobs VALUES
+      (1, E'tab\\there, nl\\nthere, cr\\r, bs\\\\, \\b\\f\\v, ünï', 'x', '\\x00ff0a09', '{"a": [1, "\\t"]}', '2024-02-29 12:34:56.789+01', 0.1, '{a,"b c",NULL}', decode('${Buffer.from(big).toString('hex')}', 'hex')),
+      (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+      (3, '', '', '', 'null', '-infinity', 'NaN', '{}', '\\x');
+    CREATE TABLE public.mixed (flag boolean, pad char(4), data bytea);
+    INSERT INTO public.mixed VALUES (true, 'ab', '\\xdeadbeef'), (NULL, NULL, NULL);`);
+  const file = join(dir, 'bytea.dump');
+  const summary = await dumpDatabase({ connectionString: source.url, output: file });
+  assert.equal(summary.tables.find((t) => t.name === 'blobs')!.rows, 3);
+  for (const table of ['blobs', 'mixed']) {
+    const { stdout } = await run('pg_restore', ['-a', '-t', table, '-f', '-', file], { maxBuffer: 64 << 20 });
+    const archived = stdout.slice(stdout.indexOf('FROM stdin;\n') + 'FROM stdin;\n'.length, stdout.indexOf('\\.\n'));
+    const { stdout: copied } = await run('psql', ['-X', '-q', '-d', source.url, '-c',
+      `SET extra_float_digits = 3; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; COPY public.${table} TO STDOUT`], { maxBuffer: 64 << 20 });
+    assert.ok(copied.length > 0);
+    assert.equal(archived, copied, `${table}: archived COPY text differs from the server's`);
+  }
+  const target = await newDb('dbint');
+  await pgRestore(['-d', target.url, file]);
+  assert.deepEqual(await databaseChecksums(target.url), await databaseChecksums(source.url));
+});
