@@ -16,8 +16,12 @@ const OUT_SIZE = 256 * 1024;
 const HEX_STEP = 16 * 1024;
 
 /** COPY text escapes by byte (UTF-8 continuation bytes are >= 0x80, so never escaped). */
+const ESCAPES = [[0x5c, 0x5c], [0x09, 0x74], [0x0a, 0x6e], [0x0d, 0x72], [0x08, 0x62], [0x0c, 0x66], [0x0b, 0x76]] as const;
 const ESCAPE = new Uint8Array(256);
-for (const [c, e] of [[0x5c, 0x5c], [0x09, 0x74], [0x0a, 0x6e], [0x0d, 0x72], [0x08, 0x62], [0x0c, 0x66], [0x0b, 0x76]] as const) ESCAPE[c] = e;
+for (const [c, e] of ESCAPES) ESCAPE[c] = e;
+const ESCAPED_BYTES = ESCAPES.map(([c]) => c);
+/** Below this length the per-byte loop is cheaper than the seven native searches. */
+const CLEAN_CHECK_MIN = 16;
 
 /**
  * Converts binary COPY output (`bytea[i]` tells which columns are raw bytea, the others being
@@ -59,6 +63,12 @@ export async function* copyTextFromBinary(input: AsyncIterable<Buffer>, bytea: r
       return;
     }
     room(2 * src.length);
+    // Most text values contain nothing to escape: native byte searches (memchr) prove that far
+    // faster than the per-byte loop below, which then only runs for values that need it.
+    if (src.length >= CLEAN_CHECK_MIN && ESCAPED_BYTES.every((b) => src.indexOf(b) === -1)) {
+      pos += src.copy(out, pos);
+      return;
+    }
     for (let i = 0; i < src.length; i++) {
       const c = src[i]!;
       const e = ESCAPE[c]!;
