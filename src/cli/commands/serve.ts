@@ -30,7 +30,7 @@ export function register(program: Command): void {
         '  bin/astore instances create --name my-instance --owner admin',
         '  bin/astore tokens create --user admin',
         `then use serviceUrl ${url}/instances/<INSTANCE_ID>/api with a BearerTokenAuthenticator`,
-        backups.nextRun ? `next scheduled backup: ${backups.nextRun.toISOString()} into ${backupSettings.dir}` : 'scheduled backups: suspended',
+        backupSettings.suspend ? 'scheduled backups: suspended (store.backup.suspend)' : `scheduled backups: "${backupSettings.schedule}" into ${backupSettings.dir}`,
         '',
       ].join('\n'));
       await new Promise<void>((resolve) => {
