@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Router, V1Handler } from '../api/index.ts';
 import { compileDialog, respond, type CompiledDialog, type MessageRequest, type Workspace } from '../runtime/index.ts';
 import { deserializeModel, type IntentModel } from '../training/index.ts';
-import { exportElements, notFound, parseBody } from '../workspaces/index.ts';
+import { exportElements, modelIsCurrent, notFound, parseBody } from '../workspaces/index.ts';
 
 interface Meta { id: string; language: string; updated: Date; model_key: string | null; stale: boolean }
 interface DialogEntry { updated: number; dialog: CompiledDialog }
@@ -44,7 +44,7 @@ export class MessageService {
   async #meta(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Meta> {
     const r = await pool.query<Meta>(`
       select w.id, w.language, w.updated, m.trained_version || ':' || extract(epoch from m.trained_at) as model_key,
-             (m.workspace_id is null or m.trained_version <> w.training_version or m.algorithm_version <> $3) as stale
+             not ${modelIsCurrent('$3')} as stale
         from workspaces w left join models m on m.workspace_id = w.id
        where w.id::text = $1 and w.instance_id = $2`, [workspaceId, instanceId, this.#opts.algorithmVersion]);
     const row = r.rows[0];

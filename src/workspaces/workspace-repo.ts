@@ -29,19 +29,25 @@ export const notFound = (): AppError => new AppError('NOT_FOUND', 'Resource not 
 export const conflict = (what: string): AppError => new AppError('CONFLICT', `Unique Violation: ${what} already exists`, { status: 409 });
 
 /**
- * Training status: Available when the model was trained from the workspace's current training
- * data (same training_version) by the running algorithm; Failed when training the current data
- * failed; otherwise Training.
+ * SQL over `w` (workspaces) and `m` (its models row, left-joined): true when the model was trained
+ * from the workspace's latest training data (same training_version) by the running algorithm,
+ * whose version is the query parameter `algo` (e.g. '$2'). The one definition of "stale" that
+ * status, the training queue, retrain-all and the message endpoint all use.
  */
-export const STATUS_SQL = `
+export function modelIsCurrent(algo: string): string {
+  return `coalesce(m.trained_version = w.training_version and m.algorithm_version = ${algo}, false)`;
+}
+
+/** Training status: Available with a current model; Failed when training the current data failed; else Training. */
+const statusSql = (algo: string): string => `
   case
-    when m.trained_version = w.training_version and m.algorithm_version = $ALGO then 'Available'
+    when ${modelIsCurrent(algo)} then 'Available'
     when f.failed_version = w.training_version then 'Failed'
     else 'Training' end`;
 
 const WORKSPACE_COLUMNS = (algoParam: string): string => `
   w.id, w.instance_id, w.name, w.description, w.language, w.learning_opt_out, w.metadata, w.system_settings, w.webhooks,
-  w.created, w.updated, ${STATUS_SQL.replace('$ALGO', algoParam)} as status, f.message as status_error`;
+  w.created, w.updated, ${statusSql(algoParam)} as status, f.message as status_error`;
 const WORKSPACE_FROM = `workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id`;
 
 export interface ReadContext { key: EncryptionKey; algorithmVersion: string }

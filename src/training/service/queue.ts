@@ -5,6 +5,7 @@
  * again, which is how the job of a worker that died is retried by another.
  */
 import type pg from 'pg';
+import { modelIsCurrent } from '../../workspaces/index.ts';
 
 type Db = Pick<pg.ClientBase, 'query'>;
 
@@ -79,7 +80,7 @@ export async function sweep(db: Db, algorithmVersion: string): Promise<number> {
     select w.id from workspaces w
       left join models m on m.workspace_id = w.id
       left join training_failures f on f.workspace_id = w.id and f.failed_version = w.training_version
-     where (m.workspace_id is null or m.trained_version <> w.training_version or m.algorithm_version <> $1)
+     where not ${modelIsCurrent('$1')}
        and f.workspace_id is null
     on conflict (workspace_id) do nothing`, [algorithmVersion]);
   return r.rowCount ?? 0;

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { AppError } from '../../errors/index.ts';
+import { modelIsCurrent } from '../../workspaces/index.ts';
 import { ALGORITHM_VERSION, trainingDataHash } from '../model/index.ts';
 import { readTrainingData } from './data.ts';
 import { enqueue, queueCounts } from './queue.ts';
@@ -46,7 +47,7 @@ export function retrainOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ret
 /** Workspaces whose model is missing, or stale by version, algorithm or training-data hash. */
 export async function findAffected(pool: pg.Pool): Promise<string[]> {
   const r = await pool.query<{ id: string; stale: boolean; data_hash: string | null }>(`
-    select w.id, (m.workspace_id is null or m.trained_version <> w.training_version or m.algorithm_version <> $1) as stale, m.data_hash
+    select w.id, not ${modelIsCurrent('$1')} as stale, m.data_hash
       from workspaces w left join models m on m.workspace_id = w.id order by w.created, w.id`, [ALGORITHM_VERSION]);
   const affected: string[] = [];
   const client = await pool.connect();
@@ -65,7 +66,7 @@ export async function findAffected(pool: pg.Pool): Promise<string[]> {
 
 async function countDone(pool: pg.Pool, ids: string[]): Promise<{ done: number; failed: number }> {
   const r = await pool.query<{ done: string; failed: string }>(`
-    select count(*) filter (where m.trained_version = w.training_version and m.algorithm_version = $2) as done,
+    select count(*) filter (where ${modelIsCurrent('$2')}) as done,
            count(*) filter (where f.failed_version = w.training_version) as failed
       from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
      where w.id = any($1::uuid[])`, [ids, ALGORITHM_VERSION]);
@@ -123,7 +124,7 @@ export interface RetrainStatus { workspaces: number; affected: number; queued: n
 export async function retrainStatus(pool: pg.Pool): Promise<RetrainStatus> {
   const r = await pool.query<{ total: string; done: string; failed: string; avg: string | null }>(`
     select count(*) as total,
-           count(*) filter (where m.trained_version = w.training_version and m.algorithm_version = $1) as done,
+           count(*) filter (where ${modelIsCurrent('$1')}) as done,
            count(*) filter (where f.failed_version = w.training_version) as failed,
            avg(m.train_ms) as avg
       from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id`, [ALGORITHM_VERSION]);
