@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import {
   connectionUrl, formatPostgresYaml, readPostgresYaml, resolveTarget,
@@ -38,10 +38,22 @@ async function embeddedCredentials(home: string): Promise<PostgresYaml> {
   return creds;
 }
 
+/**
+ * Replaces `file` all at once: written under a temporary name and fsynced, renamed over the old
+ * one, and the directory fsynced so the rename itself survives a crash. Readers see the old
+ * content or the new, never a torn file; a failed write leaves the old file and no temporary.
+ */
 export async function writeAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-  await writeFile(tmp, data, { mode, flush: true });
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, data, { mode, flush: true });
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  const dir = await open(dirname(file), 'r');
+  try { await dir.sync(); } finally { await dir.close(); }
 }
 
 async function openEmbedded(home: string): Promise<{ connection: PgConnection; cluster: RunningCluster }> {

@@ -44,3 +44,30 @@ test('webhook header values are encrypted at rest; wrong or missing key files st
   await again.close();
   await s.close();
 });
+
+test('secret apply installs a key and keeps the previous one beside it; export prints the installed key', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { mkdtempSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const run = promisify(execFile);
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'astore');
+  const home = mkdtempSync(join(tmpdir(), 'astore-secret-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: home };
+  delete env.ASTORE_ENCRYPTION_SECRET;
+  const first = EncryptionKey.generate();
+  const second = EncryptionKey.generate();
+  writeFileSync(join(home, 'first.yaml'), formatSecretYaml(first));
+  writeFileSync(join(home, 'second.yaml'), formatSecretYaml(second));
+  await run(bin, ['secret', 'apply', '-f', join(home, 'first.yaml')], { env });
+  await run(bin, ['secret', 'apply', '-f', join(home, 'second.yaml')], { env });
+  const installed = parseSecretYaml(readFileSync(join(home, SECRET_FILE_NAME), 'utf8'), 'installed');
+  assert.equal(installed.fingerprint, second.fingerprint);
+  const kept = readdirSync(home).filter((f) => f.startsWith(`${SECRET_FILE_NAME}.`) && f.endsWith('.bak'));
+  assert.equal(kept.length, 1);
+  assert.equal(parseSecretYaml(readFileSync(join(home, kept[0]!), 'utf8'), 'kept').fingerprint, first.fingerprint);
+  assert.ok(!readdirSync(home).some((f) => f.includes('.tmp-')), 'no temporary file is left');
+  const exported = (await run(bin, ['secret', 'export'], { env })).stdout;
+  assert.equal(parseSecretYaml(exported, 'export').fingerprint, second.fingerprint);
+  rmSync(home, { recursive: true, force: true });
+});

@@ -1,5 +1,5 @@
 /** Store administration: migrate, db info, instances, tokens, encryption-key secret. */
-import { readFileSync, renameSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   createInstance, createToken, formatSecretYaml, listInstances, parseSecretYaml, readSecretFile, revokeToken,
@@ -111,10 +111,11 @@ export function register(program: Command): void {
         process.stderr.write(`key ${key.fingerprint} is already installed\n`);
         return;
       }
-      // The previous key is kept, never overwritten: data encrypted with it stays recoverable.
-      if (current && existsSync(target)) {
+      // The previous key is kept, never overwritten: data encrypted with it stays recoverable. It is
+      // copied aside first and then replaced in one rename, so there is never a moment without a key file.
+      if (current) {
         const kept = `${target}.${new Date().toISOString().replace(/[:.]/g, '')}.bak`;
-        renameSync(target, kept);
+        await writeAtomic(kept, readFileSync(target), 0o600);
         process.stderr.write(`previous key ${current.fingerprint} kept as ${kept}\n`);
       }
       await writeAtomic(target, formatSecretYaml(key), 0o600);
