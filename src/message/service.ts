@@ -9,10 +9,12 @@ import type { Router, V1Handler } from '../api/index.ts';
 import { compileDialog, respond, type CompiledDialog, type MessageRequest, type Workspace } from '../runtime/index.ts';
 import { deserializeModel, type IntentModel } from '../training/index.ts';
 import { exportElements, modelIsCurrent, notFound, parseBody } from '../workspaces/index.ts';
+import { Lru } from './lru.ts';
 
 interface Meta { id: string; language: string; updated: Date; model_key: string | null; stale: boolean }
 interface DialogEntry { updated: number; dialog: CompiledDialog }
 interface ModelEntry { key: string; model: IntentModel }
+
 
 const messageBody = z.object({
   input: z.object({
@@ -30,15 +32,19 @@ export interface MessageServiceOptions {
   /** Called when a workspace without a current model is messaged (AUTO_RETRAIN's "open the skill"). */
   stale?(workspaceId: string): void;
   algorithmVersion: string;
+  /** Workspaces whose compiled dialog and model stay cached (least recently used go first). */
+  cacheSize?: number;
 }
 
 export class MessageService {
-  readonly #dialogs = new Map<string, DialogEntry>();
-  readonly #models = new Map<string, ModelEntry>();
+  readonly #dialogs: Lru<DialogEntry>;
+  readonly #models: Lru<ModelEntry>;
   readonly #opts: MessageServiceOptions;
 
   constructor(opts: MessageServiceOptions) {
     this.#opts = opts;
+    this.#dialogs = new Lru(opts.cacheSize ?? 256);
+    this.#models = new Lru(opts.cacheSize ?? 256);
   }
 
   async #meta(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Meta> {
