@@ -8,5 +8,6 @@ export { encodeCopyValue, encodeCopyRow, decodeCopyValue, decodeCopyLine, copyRo
 export { formatListing, isListed, entryLine } from './listing.ts';
 export { ArchiveWriter, copyTextFromRows, WRITER_VERSION, type WriterEntry, type ArchiveWriterOptions, type ArchiveWriteSummary, type BlockStats } from './writer.ts';
 export { verifyArchive, copyColumnCount, type VerifyReport, type TableReport } from './verify.ts';
+export { BufferPool } from './buffer-pool.ts';
 export { writeSqlScript, quoteIdent } from './sql.ts';
 export { readArchiveMetadata, metadataEntry, metadataFromEntries, METADATA_DESC, METADATA_TAG, type ArchiveMetadata } from './metadata.ts';

@@ -8,10 +8,10 @@
  * column as `col::text` — chosen only where that cast is the type's own output function (see
  * planDump) — and this module writes exactly the line text COPY would have written.
  */
+import type { BufferPool } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-const OUT_SIZE = 256 * 1024;
 /** Raw bytes hex-encoded per step (output 2x): keeps each step's temporary string small. */
 const HEX_STEP = 16 * 1024;
 
@@ -25,16 +25,18 @@ const CLEAN_CHECK_MIN = 16;
 
 /**
  * Converts binary COPY output (`bytea[i]` tells which columns are raw bytea, the others being
- * text) into COPY text lines, in buffers of about 256 KiB.
+ * text) into COPY text lines. Input buffers go back to `pool` once read; output is written into
+ * the pool's buffers (whole compressor pieces, so they need no gluing) and handed on with it.
  */
-export async function* copyTextFromBinary(input: AsyncIterable<Buffer>, bytea: readonly boolean[]): AsyncGenerator<Buffer> {
-  let out = Buffer.allocUnsafe(OUT_SIZE);
+export async function* copyTextFromBinary(input: AsyncIterable<Buffer>, bytea: readonly boolean[], pool: BufferPool): AsyncGenerator<Buffer> {
+  let out = pool.take();
   let pos = 0;
   const full: Buffer[] = [];
   const room = (n: number): void => {
     if (pos + n <= out.length) return;
     if (pos > 0) full.push(out.subarray(0, pos));
-    out = Buffer.allocUnsafe(Math.max(OUT_SIZE, n));
+    else pool.give(out);
+    out = n <= pool.size ? pool.take() : Buffer.allocUnsafe(n);
     pos = 0;
   };
   const put = (b: number): void => { room(1); out[pos++] = b; };
@@ -122,8 +124,10 @@ export async function* copyTextFromBinary(input: AsyncIterable<Buffer>, bytea: r
         else { state = 'data'; remaining = len; }
       }
     }
+    pool.give(chunk);
     if (full.length > 0) { yield* full; full.length = 0; }
   }
   if (state !== 'end') throw bad('it ended before the trailer');
   if (pos > 0) yield out.subarray(0, pos);
+  else pool.give(out);
 }

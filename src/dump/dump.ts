@@ -12,10 +12,10 @@
 import { rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { AppError, isAppError, toError } from '../errors/index.ts';
-import { ArchiveWriter, type ArchiveMetadata } from '../archive/index.ts';
+import { ArchiveWriter, BufferPool, type ArchiveMetadata } from '../archive/index.ts';
 import { copyTextFromBinary } from './binary-copy.ts';
+import { CopyOut } from './copy-out.ts';
 import { planDump } from './schema.ts';
 import { refuseUnsupported } from './unsupported.ts';
 
@@ -91,10 +91,12 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpSummary> {
     await refuseUnsupported(client);
     const plan = await planDump(client, options.metadata);
 
+    // COPY output is read into 1 MiB pieces that go round this pool through the compressor.
+    const pool = new BufferPool(1024 * 1024);
     writer = await ArchiveWriter.create({
       output: options.output, entries: plan.entries, compressionLevel: options.compressionLevel ?? -1, dbname: info.db,
       serverVersion: info.version, dumperVersion: `astore dump (${info.version} server)`, parallelism: options.parallelism,
-      zlibStrategy: options.zlibStrategy, fsync: options.fsync,
+      zlibStrategy: options.zlibStrategy, fsync: options.fsync, pool,
     });
     const tables: DumpSummary['tables'] = [];
     let rows = 0;
@@ -104,8 +106,8 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpSummary> {
       let tableRows = 0;
       const w = writer;
       const text: AsyncIterable<Buffer> = t.binary
-        ? copyTextFromBinary(client.query(copyStreams.to(t.binary.copyOut)), t.binary.bytea)
-        : client.query(copyStreams.to(t.copyOut));
+        ? copyTextFromBinary(client.query(new CopyOut(t.binary.copyOut, pool)), t.binary.bytea, pool)
+        : client.query(new CopyOut(t.copyOut, pool));
       const counted = (async function* () {
         for await (const chunk of text) {
           const n = countNewlines(chunk);

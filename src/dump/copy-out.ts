@@ -1,0 +1,180 @@
+/**
+ * `COPY … TO STDOUT` read straight off the connection's socket into large pieces.
+ *
+ * pg-copy-streams hands on one buffer per socket read, which the compressor then glued into
+ * 1 MiB pieces: two copies of every byte and a stream of short-lived buffers whose garbage
+ * collection cost as much CPU as the copying. Here the payload of each CopyData message is copied
+ * once, directly into a piece-sized buffer from a pool, and only full pieces are handed on — ready
+ * for the compressor as they are, which gives them back to the pool once compressed.
+ *
+ * The query is a node-postgres "submittable": the client calls submit() when the connection is
+ * free; we then take the socket's data listener away from the protocol parser, read CopyData
+ * messages ourselves (pulling, so the socket pauses while the consumer is busy: that is the
+ * backpressure), and give the socket back when CopyDone arrives or the server reports an error —
+ * the parser then sees CommandComplete/ErrorResponse and ReadyForQuery and finishes the query.
+ */
+import type { Duplex } from 'node:stream';
+import type { BufferPool } from '../archive/index.ts';
+import { AppError, toError } from '../errors/index.ts';
+
+/** Protocol message types (PostgreSQL frontend/backend protocol, version 3). */
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = 0x63; // 'c'
+const ERROR_RESPONSE = 0x45; // 'E'
+
+interface Connection {
+  stream: Duplex;
+  query(text: string): void;
+}
+
+type DataListener = (chunk: Buffer) => void;
+
+export class CopyOut implements AsyncIterable<Buffer> {
+  private connection: Connection | undefined;
+  private parserListener: DataListener | undefined;
+  private error: Error | undefined;
+  private wake: (() => void) | undefined;
+  private detached = false;
+  /** Bytes of the message being read (type + length may straddle socket reads). */
+  private header = Buffer.alloc(5);
+  private headerHave = 0;
+  private messageType = 0;
+  private messageLeft = 0;
+  private piece: Buffer;
+  private piecePos = 0;
+  private readonly ready: Buffer[] = [];
+  private copyDone = false;
+  private finished = false;
+
+  /** Pieces come from `pool` and are handed on with it: the consumer gives them back. */
+  constructor(readonly text: string, private readonly pool: BufferPool) {
+    this.piece = pool.take();
+  }
+
+  /** Called by the client when the connection is free for this query. */
+  submit(connection: Connection): void {
+    this.connection = connection;
+    const stream = connection.stream;
+    const listeners = stream.listeners('data') as DataListener[];
+    if (listeners.length !== 1) {
+      this.fail(new AppError('DUMP_COPY_FAILED', `cannot read COPY output: the connection has ${listeners.length} data listeners, expected 1`));
+      return;
+    }
+    this.parserListener = listeners[0];
+    stream.removeListener('data', this.parserListener!);
+    stream.pause();
+    stream.on('readable', this.onReadable);
+    connection.query(this.text);
+  }
+
+  handleError(err: unknown): void {
+    this.fail(toError(err));
+  }
+  handleCommandComplete(): void {}
+  handleReadyForQuery(): void {
+    this.finished = true;
+    this.notify();
+  }
+
+  private fail(err: Error): void {
+    this.error ??= err;
+    this.detach(Buffer.alloc(0));
+    this.notify();
+  }
+
+  private readonly onReadable = (): void => this.notify();
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Gives the socket back to the protocol parser, with the bytes we read but do not own. */
+  private detach(rest: Buffer): void {
+    if (this.detached || !this.connection || !this.parserListener) return;
+    this.detached = true;
+    const stream = this.connection.stream;
+    stream.removeListener('readable', this.onReadable);
+    stream.on('data', this.parserListener);
+    if (rest.length > 0) this.parserListener(rest);
+    // Resume after the current tick: the parser's handler may itself pause the stream meanwhile.
+    process.nextTick(() => stream.resume());
+  }
+
+  /** Parses one socket read: CopyData payloads go into pieces; stops at CopyDone or an error. */
+  private parse(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.messageLeft === 0 && this.headerHave < 5) {
+        if (this.headerHave === 0 && chunk[i] === ERROR_RESPONSE) {
+          // The parser reads the error (and the ReadyForQuery after it) and calls handleError.
+          this.detach(chunk.subarray(i));
+          return;
+        }
+        const n = Math.min(5 - this.headerHave, chunk.length - i);
+        chunk.copy(this.header, this.headerHave, i, i + n);
+        this.headerHave += n;
+        i += n;
+        if (this.headerHave < 5) return;
+        this.messageType = this.header[0]!;
+        this.messageLeft = this.header.readUInt32BE(1) - 4;
+        if (this.messageType === COPY_DONE) {
+          // CopyDone is part of the protocol's end of COPY; the parser needs it and what follows.
+          this.copyDone = true;
+          this.detach(Buffer.concat([this.header, chunk.subarray(i)]));
+          return;
+        }
+        this.headerHave = this.messageLeft === 0 ? 0 : 5;
+        continue;
+      }
+      const n = Math.min(this.messageLeft, chunk.length - i);
+      // CopyOutResponse, NoticeResponse and ParameterStatus may be interleaved; only data is kept.
+      if (this.messageType === COPY_DATA) this.append(chunk, i, i + n);
+      i += n;
+      this.messageLeft -= n;
+      if (this.messageLeft === 0) this.headerHave = 0;
+    }
+  }
+
+  private append(src: Buffer, start: number, end: number): void {
+    while (start < end) {
+      const n = Math.min(end - start, this.piece.length - this.piecePos);
+      src.copy(this.piece, this.piecePos, start, start + n);
+      this.piecePos += n;
+      start += n;
+      if (this.piecePos === this.piece.length) {
+        this.ready.push(this.piece);
+        this.piece = this.pool.take();
+        this.piecePos = 0;
+      }
+    }
+  }
+
+  private waitForEvent(): Promise<void> {
+    return new Promise((resolve) => { this.wake = resolve; });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    const stream = () => this.connection!.stream;
+    while (!this.connection && !this.error) await this.waitForEvent();
+    while (!this.copyDone) {
+      if (this.error) throw this.error;
+      // Once detached on an ErrorResponse, the parser reads the error and calls handleError.
+      const chunk = this.detached ? null : (stream().read() as Buffer | null);
+      if (chunk === null) {
+        await this.waitForEvent();
+        continue;
+      }
+      this.parse(chunk);
+      while (this.ready.length > 0) yield this.ready.shift()!;
+    }
+    while (this.ready.length > 0) yield this.ready.shift()!;
+    if (this.piecePos > 0) yield this.piece.subarray(0, this.piecePos);
+    else this.pool.give(this.piece);
+    this.piecePos = 0;
+    // The query is complete once ReadyForQuery arrives (an error after CopyDone still counts).
+    while (!this.finished && !this.error) await this.waitForEvent();
+    if (this.error) throw this.error;
+  }
+}
