@@ -20,8 +20,12 @@ const ESCAPES = [[0x5c, 0x5c], [0x09, 0x74], [0x0a, 0x6e], [0x0d, 0x72], [0x08, 
 const ESCAPE = new Uint8Array(256);
 for (const [c, e] of ESCAPES) ESCAPE[c] = e;
 const ESCAPED_BYTES = ESCAPES.map(([c]) => c);
-/** Below this length the per-byte loop is cheaper than the seven native searches. */
+/** Below this length the per-byte loop is cheaper than the native searches and a copy. */
 const CLEAN_CHECK_MIN = 16;
+/** bytea values up to this size are hex-encoded through a table (no temporary string). */
+const HEX_TABLE_MAX = 4096;
+/** ASCII hex digit pairs by byte value: HEX[2b], HEX[2b + 1]. */
+const HEX = Buffer.from(Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0')).join(''), 'latin1');
 
 /**
  * Converts binary COPY output (`bytea[i]` tells which columns are raw bytea, the others being
@@ -55,24 +59,48 @@ export async function* copyTextFromBinary(input: AsyncIterable<Buffer>, bytea: r
     if (len === -1) { room(2); out[pos++] = 0x5c; out[pos++] = 0x4e; return; }
     if (bytea[field]) { room(3); out[pos++] = 0x5c; out[pos++] = 0x5c; out[pos++] = 0x78; }
   };
-  const fieldData = (src: Buffer): void => {
+  // Where each escaped byte next occurs in the current chunk (at or after `searchedFrom`), so that
+  // the check "does this value need escaping" costs one native search per occurrence, not per value.
+  let chunk: Buffer = Buffer.alloc(0);
+  const nextAt = new Array<number>(ESCAPED_BYTES.length).fill(0);
+  const clean = (start: number, end: number): boolean => {
+    for (let k = 0; k < ESCAPED_BYTES.length; k++) {
+      let at = nextAt[k]!;
+      if (at < start) {
+        at = chunk.indexOf(ESCAPED_BYTES[k]!, start);
+        nextAt[k] = at = at === -1 ? chunk.length : at;
+      }
+      if (at < end) return false;
+    }
+    return true;
+  };
+  const fieldData = (start: number, end: number): void => {
     if (bytea[field]) {
-      for (let i = 0; i < src.length; i += HEX_STEP) {
-        const end = Math.min(src.length, i + HEX_STEP);
-        room(2 * (end - i));
-        pos += out.write(src.toString('hex', i, end), pos, 'latin1');
+      if (end - start <= HEX_TABLE_MAX) {
+        room(2 * (end - start));
+        for (let k = start; k < end; k++) {
+          const b = chunk[k]! << 1;
+          out[pos++] = HEX[b]!;
+          out[pos++] = HEX[b + 1]!;
+        }
+        return;
+      }
+      for (let i = start; i < end; i += HEX_STEP) {
+        const stop = Math.min(end, i + HEX_STEP);
+        room(2 * (stop - i));
+        pos += out.write(chunk.toString('hex', i, stop), pos, 'latin1');
       }
       return;
     }
-    room(2 * src.length);
-    // Most text values contain nothing to escape: native byte searches (memchr) prove that far
-    // faster than the per-byte loop below, which then only runs for values that need it.
-    if (src.length >= CLEAN_CHECK_MIN && ESCAPED_BYTES.every((b) => src.indexOf(b) === -1)) {
-      pos += src.copy(out, pos);
+    room(2 * (end - start));
+    // Most text values contain nothing to escape: the native byte searches behind clean() prove
+    // that far faster than the per-byte loop below, which then only runs for values that need it.
+    if (end - start >= CLEAN_CHECK_MIN && clean(start, end)) {
+      pos += chunk.copy(out, pos, start, end);
       return;
     }
-    for (let i = 0; i < src.length; i++) {
-      const c = src[i]!;
+    for (let i = start; i < end; i++) {
+      const c = chunk[i]!;
       const e = ESCAPE[c]!;
       if (e === 0) out[pos++] = c;
       else { out[pos++] = 0x5c; out[pos++] = e; }
@@ -86,12 +114,13 @@ export async function* copyTextFromBinary(input: AsyncIterable<Buffer>, bytea: r
   };
   const bad = (what: string): AppError => new AppError('DUMP_BINARY_COPY', `unexpected binary COPY data from the server: ${what}`, { exitCode: 1 });
 
-  for await (const chunk of input) {
+  for await (chunk of input) {
+    nextAt.fill(0);
     let i = 0;
     while (i < chunk.length) {
       if (state === 'data' || state === 'ext') {
         const n = Math.min(remaining, chunk.length - i);
-        if (state === 'data') fieldData(chunk.subarray(i, i + n));
+        if (state === 'data') fieldData(i, i + n);
         i += n;
         remaining -= n;
         if (remaining === 0) {
@@ -101,24 +130,35 @@ export async function* copyTextFromBinary(input: AsyncIterable<Buffer>, bytea: r
         continue;
       }
       if (state === 'end') throw bad('bytes after the trailer');
-      const n = Math.min(need - have, chunk.length - i);
-      chunk.copy(carry, have, i, i + n);
-      have += n;
-      i += n;
-      if (have < need) continue;
+      // A header item (row field count, field length) is read where it lies when it is whole in
+      // this chunk; only one cut by a chunk boundary is gathered in `carry`.
+      let item: Buffer = carry;
+      let at = 0;
+      if (have === 0 && chunk.length - i >= need) {
+        item = chunk;
+        at = i;
+        i += need;
+      } else {
+        const n = Math.min(need - have, chunk.length - i);
+        chunk.copy(carry, have, i, i + n);
+        have += n;
+        i += n;
+        if (have < need) continue;
+      }
       if (state === 'header') {
-        if (!carry.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw bad('no PGCOPY signature');
-        remaining = carry.readUInt32BE(SIGNATURE.length + 4);
+        if (!item.subarray(at, at + SIGNATURE.length).equals(SIGNATURE)) throw bad('no PGCOPY signature');
+        remaining = item.readUInt32BE(at + SIGNATURE.length + 4);
         state = remaining > 0 ? 'ext' : 'count';
         need = 2; have = 0;
       } else if (state === 'count') {
-        const count = carry.readInt16BE(0);
+        const count = item.readInt16BE(at);
         if (count === -1) { state = 'end'; continue; }
         if (count !== bytea.length) throw bad(`${count} fields in a row, expected ${bytea.length}`);
         fields = count; field = 0;
         state = 'len'; need = 4; have = 0;
       } else {
-        const len = carry.readInt32BE(0);
+        const len = item.readInt32BE(at);
+        have = 0;
         fieldStart(len);
         if (len <= 0) fieldEnd();
         else { state = 'data'; remaining = len; }

@@ -35,9 +35,10 @@ export class CopyOut implements AsyncIterable<Buffer> {
   private error: Error | undefined;
   private wake: (() => void) | undefined;
   private detached = false;
-  /** Bytes of the message being read (type + length may straddle socket reads). */
+  /** Header of the next message (type + length), collected across socket reads. */
   private header = Buffer.alloc(5);
   private headerHave = 0;
+  /** Type and unread payload bytes of the current message; 0 bytes left means a header comes next. */
   private messageType = 0;
   private messageLeft = 0;
   private piece: Buffer;
@@ -106,49 +107,74 @@ export class CopyOut implements AsyncIterable<Buffer> {
   private parse(chunk: Buffer): void {
     let i = 0;
     while (i < chunk.length) {
-      if (this.messageLeft === 0 && this.headerHave < 5) {
-        if (this.headerHave === 0 && chunk[i] === ERROR_RESPONSE) {
-          // The parser reads the error (and the ReadyForQuery after it) and calls handleError.
-          this.detach(chunk.subarray(i));
-          return;
-        }
-        const n = Math.min(5 - this.headerHave, chunk.length - i);
-        chunk.copy(this.header, this.headerHave, i, i + n);
-        this.headerHave += n;
-        i += n;
-        if (this.headerHave < 5) return;
-        this.messageType = this.header[0]!;
-        this.messageLeft = this.header.readUInt32BE(1) - 4;
-        if (this.messageType === COPY_DONE) {
-          // CopyDone is part of the protocol's end of COPY; the parser needs it and what follows.
-          this.copyDone = true;
-          this.detach(Buffer.concat([this.header, chunk.subarray(i)]));
-          return;
-        }
-        this.headerHave = this.messageLeft === 0 ? 0 : 5;
+      if (this.messageLeft > 0) {
+        i = this.messageType === COPY_DATA ? this.copyRows(chunk, i) : this.skip(chunk, i);
         continue;
       }
-      const n = Math.min(this.messageLeft, chunk.length - i);
-      // CopyOutResponse, NoticeResponse and ParameterStatus may be interleaved; only data is kept.
-      if (this.messageType === COPY_DATA) this.append(chunk, i, i + n);
+      // A message header (type byte, length), which may straddle socket reads.
+      if (this.headerHave === 0 && chunk[i] === ERROR_RESPONSE) {
+        // The parser reads the error (and the ReadyForQuery after it) and calls handleError.
+        this.detach(chunk.subarray(i));
+        return;
+      }
+      const n = Math.min(5 - this.headerHave, chunk.length - i);
+      chunk.copy(this.header, this.headerHave, i, i + n);
+      this.headerHave += n;
       i += n;
-      this.messageLeft -= n;
-      if (this.messageLeft === 0) this.headerHave = 0;
+      if (this.headerHave < 5) return;
+      this.headerHave = 0;
+      this.messageType = this.header[0]!;
+      this.messageLeft = this.header.readUInt32BE(1) - 4;
+      if (this.messageType === COPY_DONE) {
+        // CopyDone is part of the protocol's end of COPY; the parser needs it and what follows.
+        this.copyDone = true;
+        this.detach(Buffer.concat([this.header, chunk.subarray(i)]));
+        return;
+      }
     }
   }
 
-  private append(src: Buffer, start: number, end: number): void {
-    while (start < end) {
-      const n = Math.min(end - start, this.piece.length - this.piecePos);
-      src.copy(this.piece, this.piecePos, start, start + n);
-      this.piecePos += n;
-      start += n;
-      if (this.piecePos === this.piece.length) {
-        this.ready.push(this.piece);
-        this.piece = this.pool.take();
-        this.piecePos = 0;
-      }
+  /** Passes over the payload of a message that is not data (CopyOutResponse, NoticeResponse, …). */
+  private skip(chunk: Buffer, i: number): number {
+    const n = Math.min(this.messageLeft, chunk.length - i);
+    this.messageLeft -= n;
+    return i + n;
+  }
+
+  /**
+   * Copies CopyData payloads from `chunk[i…]` into the piece, starting inside a payload and
+   * continuing through every further CopyData message whose header is complete. The server sends
+   * one message per row, and a Buffer.copy per row costs a view object (garbage) and a call
+   * through JavaScript; instead the whole run is copied at once and the rows are then closed up
+   * over their 5-byte headers with copyWithin, which allocates nothing. Returns how far in
+   * `chunk` it got; anything but a data header is left to parse().
+   */
+  private copyRows(chunk: Buffer, i: number): number {
+    const piece = this.piece;
+    const start = this.piecePos;
+    const end = start + Math.min(chunk.length - i, piece.length - start);
+    chunk.copy(piece, start, i, i + end - start);
+    let r = start;
+    let w = start;
+    let left = this.messageLeft;
+    for (;;) {
+      const n = Math.min(left, end - r);
+      if (w !== r) piece.copyWithin(w, r, r + n);
+      w += n;
+      r += n;
+      left -= n;
+      if (left > 0 || end - r < 5 || piece[r] !== COPY_DATA) break;
+      left = piece.readUInt32BE(r + 1) - 4;
+      r += 5;
     }
+    this.messageLeft = left;
+    this.piecePos = w;
+    if (w === piece.length) {
+      this.ready.push(piece);
+      this.piece = this.pool.take();
+      this.piecePos = 0;
+    }
+    return i + (r - start);
   }
 
   private waitForEvent(): Promise<void> {

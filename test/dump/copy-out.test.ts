@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { BufferPool } from '../../src/archive/index.ts';
 import { CopyOut } from '../../src/dump/copy-out.ts';
@@ -75,4 +76,39 @@ test('pieces are taken from the pool, so given-back buffers are reused', async (
   assert.ok(pieces > 20);
   // One socket read can fill several pieces before the consumer sees the first, so a few are live at once.
   assert.ok(seen.size <= 8, `${seen.size} distinct buffers for ${pieces} pieces`);
+});
+
+/** Protocol message: type byte, length (including itself), payload. */
+function message(type: string, payload: Buffer | string): Buffer {
+  const body = Buffer.from(payload);
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeUInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
+test('any cut of the byte stream into socket reads gives the same rows (headers split, notices between rows)', { timeout: 20_000 }, async () => {
+  const rows = Array.from({ length: 300 }, (_, i) => `${i}\t${'x'.repeat(i % 37)}\n`);
+  const tail = Buffer.concat([message('c', ''), message('C', 'COPY 300\0'), message('Z', 'I')]);
+  const wire = Buffer.concat([
+    message('H', Buffer.from([0, 0, 0])),
+    ...rows.flatMap((r, i) => (i % 50 === 7 ? [message('N', 'SNOTICE\0Mhello\0\0'), message('d', r)] : [message('d', r)])),
+    tail,
+  ]);
+  for (const cut of [1, 2, 3, 4, 5, 6, 7, 11, 64, 1000, wire.length]) {
+    const stream = new PassThrough();
+    const handedBack: Buffer[] = [];
+    const copy = new CopyOut('COPY t TO STDOUT', new BufferPool(97));
+    // Stands in for node-postgres's protocol parser: it gets the socket back after CopyDone.
+    stream.on('data', (b: Buffer) => {
+      handedBack.push(b);
+      if (Buffer.concat(handedBack).length === tail.length) setImmediate(() => copy.handleReadyForQuery());
+    });
+    copy.submit({ stream, query: () => undefined });
+    for (let at = 0; at < wire.length; at += cut) stream.write(wire.subarray(at, at + cut));
+    const pieces: Buffer[] = [];
+    for await (const piece of copy) pieces.push(Buffer.from(piece));
+    assert.equal(Buffer.concat(pieces).toString(), rows.join(''), `reads of ${cut} bytes`);
+    assert.ok(Buffer.concat(handedBack).equals(tail), `the parser gets CopyDone and what follows (reads of ${cut} bytes)`);
+  }
 });

@@ -208,11 +208,14 @@ test('tables with bytea columns (read as binary COPY) are archived exactly as te
       (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
       (3, '', '', '', 'null', '-infinity', 'NaN', '{}', '\\x');
     CREATE TABLE public.mixed (flag boolean, pad char(4), data bytea);
-    INSERT INTO public.mixed VALUES (true, 'ab', '\\xdeadbeef'), (NULL, NULL, NULL);`);
+    INSERT INTO public.mixed VALUES (true, 'ab', '\\xdeadbeef'), (NULL, NULL, NULL);
+    -- Several MiB, so values and field headers are cut by the reader's 1 MiB pieces somewhere.
+    CREATE TABLE public.many AS SELECT g AS id, repeat(E'ab\\tc\\\\', g % 60) AS t, decode(md5(g::text), 'hex') AS b,
+      CASE WHEN g % 7 = 0 THEN NULL ELSE repeat('long clean text ', g % 90) END AS clean FROM generate_series(1, 40000) g;`);
   const file = join(dir, 'bytea.dump');
   const summary = await dumpDatabase({ connectionString: source.url, output: file });
   assert.equal(summary.tables.find((t) => t.name === 'blobs')!.rows, 3);
-  for (const table of ['blobs', 'mixed']) {
+  for (const table of ['blobs', 'mixed', 'many']) {
     const { stdout } = await run('pg_restore', ['-a', '-t', table, '-f', '-', file], { maxBuffer: 64 << 20 });
     const archived = stdout.slice(stdout.indexOf('FROM stdin;\n') + 'FROM stdin;\n'.length, stdout.indexOf('\\.\n'));
     const { stdout: copied } = await run('psql', ['-X', '-q', '-d', source.url, '-c',
