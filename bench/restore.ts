@@ -89,12 +89,15 @@ try {
         resolve({ seconds: (performance.now() - t) / 1000, maxRssKb: rss ? Number(rss[1]) : NaN });
       });
     });
-  // Each tool starts with the server's dirty buffers written out, not paying for the other's.
+  // Each tool starts with the server's dirty buffers written out, not paying for the other's. The
+  // bench server runs with fsync off, so a checkpoint leaves gigabytes of dirty pages in the OS
+  // cache that the kernel writes back during the next tool's run: sync(1) writes them first.
   const checkpoint = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: bench.url });
     await c.connect();
     await c.query('checkpoint');
     await c.end();
+    execFileSync('sync');
   };
   await checkpoint();
   const theirs = await timed('/usr/bin/pg_restore', ['-j2', ...conn, '-d', 'theirs', archive], pgEnv);

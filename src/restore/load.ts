@@ -193,7 +193,11 @@ export interface LoadOptions {
   progress?: ProgressFn | undefined;
   /** Test hook: called after each table is loaded (SIGKILL tests stop the process here). */
   afterTable?: ((table: string) => void | Promise<void>) | undefined;
+  /** Called as each step of the load ends, with the step's name (for the summary's timings). */
+  stepDone?: ((step: LoadStep) => void) | undefined;
 }
+
+export type LoadStep = 'prepare' | 'copy' | 'indexes' | 'constraints' | 'upgrade' | 'finish';
 
 export interface LoadResult { staging: string; rows: number; tables: number; workspaces: number }
 
@@ -208,6 +212,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   for (const t of TARGET_TABLES) {
     await client.query(`insert into ${s}.${ident(t)} select * from ${STORE_SCHEMA}.${ident(t)}`);
   }
+  o.stepDone?.('prepare');
 
   const reader = await openArchive(summary.file);
   let rows = 0;
@@ -234,11 +239,15 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     await o.afterTable?.(table.name);
   }
 
+  o.stepDone?.('copy');
   await rebuild(clients, staging, stripped.indexes);
+  o.stepDone?.('indexes');
   for (const sql of stripped.keys) await client.query(sql);
   await rebuild(clients, staging, stripped.foreignKeys);
+  o.stepDone?.('constraints');
   // The archive's schema is brought to the running release with the target's key.
   await migrate(client, { schema: staging, context });
+  o.stepDone?.('upgrade');
   for (const t of TARGET_HISTORY) {
     if (await exists(client, STORE_SCHEMA, t) && await exists(client, staging, t)) {
       await client.query(`insert into ${s}.${ident(t)} select * from ${STORE_SCHEMA}.${ident(t)}`);
@@ -253,6 +262,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   // Planner statistics for the restored tables (only those: the rest of the database is not ours to scan).
   const tablesToAnalyze = (await client.query<{ t: string }>(`select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = $1`, [staging])).rows;
   await inParallel(clients, staging, tablesToAnalyze.map(({ t }) => ({ table: t, name: t, sql: `analyze ${t}` })), (_, err) => err as Error);
+  o.stepDone?.('finish');
   return { staging, rows, tables, workspaces: ws.rowCount ?? 0 };
 }
 

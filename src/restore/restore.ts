@@ -46,6 +46,8 @@ export interface RestoreSummary {
   rows: number;
   bytes: number;
   durationMs: number;
+  /** Milliseconds spent in each step, in order: verify, prepare, copy, indexes, constraints, upgrade, finish, swap. */
+  steps: Record<string, number>;
   mappingFile?: string | undefined;
   next: string;
 }
@@ -59,8 +61,17 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   const log = o.log ?? (() => undefined);
   const rc = readResourceControllerYaml(o.resourceController);
 
+  const steps: Record<string, number> = {};
+  let stepStart = started;
+  const stepDone = (name: string): void => {
+    const now = Date.now();
+    steps[name] = now - stepStart;
+    stepStart = now;
+  };
+
   log(`verifying ${o.source}`);
   const summary = await scanArchive(o.source, o.progress);
+  stepDone('verify');
   checkUpgradePath(summary.release, CURRENT_RELEASE);
 
   const keyFile = secretFilePath(env);
@@ -99,19 +110,21 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
         const helper = await db.pool.connect();
         let loaded: Awaited<ReturnType<typeof loadStaging>>;
         try {
-          loaded = await loadStaging({ clients: [client, helper], summary, mapping, key, progress: o.progress, afterTable: o.afterTable });
+          stepStart = Date.now(); // instance listing and mapping prompts are not the restore's work
+          loaded = await loadStaging({ clients: [client, helper], summary, mapping, key, progress: o.progress, afterTable: o.afterTable, stepDone });
         } finally {
           helper.release();
         }
         await o.beforeSwap?.();
         await swapIn(client, loaded.staging);
         swapped = true;
+        stepDone('swap');
         return {
           source: o.source,
           release: { backup: summary.release, restored: CURRENT_RELEASE },
           instances: summary.instances.map((s) => ({ source: s.id, target: mapping.get(s.id)!, name: s.name, workspaces: s.workspaces })),
           workspaces: loaded.workspaces, tables: loaded.tables, rows: loaded.rows, bytes: summary.bytes,
-          durationMs: Date.now() - started, mappingFile: savedTo, next: NEXT_STEP,
+          durationMs: Date.now() - started, steps, mappingFile: savedTo, next: NEXT_STEP,
         };
       } finally {
         // Also when the load failed half way: its staging schema is of no use to anyone.

@@ -63,6 +63,8 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
   async function assertRestored(summary: RestoreSummary): Promise<void> {
     const total = [...exported.values()].reduce((n, l) => n + l.length, 0);
     assert.equal(summary.workspaces, total);
+    assert.deepEqual(Object.keys(summary.steps), ['verify', 'prepare', 'copy', 'indexes', 'constraints', 'upgrade', 'finish', 'swap']);
+    assert.ok(Object.values(summary.steps).every((ms) => ms >= 0) && Object.values(summary.steps).reduce((a, b) => a + b, 0) <= summary.durationMs);
     // The load drops every key and index of the staging tables; all must be back, as they were.
     const shape = await schemaShape(b.db.url);
     assert.deepEqual(shape, await schemaShape(a.db.url));

@@ -93,6 +93,7 @@ export function register(program: Command): void {
       out.write(`restored ${s.source} (schema ${s.release.backup} → ${s.release.restored}) in ${(s.durationMs / 1000).toFixed(1)} s\n`);
       for (const i of s.instances) out.write(`  ${i.source} → ${i.target}  ${i.name}  (${i.workspaces} workspaces)\n`);
       out.write(`${s.workspaces} workspaces, ${s.rows} rows in ${s.tables} tables, ${(s.bytes / 1048576).toFixed(1)} MB read\n`);
+      out.write(`steps: ${Object.entries(s.steps).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
       if (s.mappingFile) out.write(`mapping saved to ${s.mappingFile}\n`);
       out.write(`next: ${s.next}\n`);
     });
