@@ -56,19 +56,28 @@ export interface TextFeatures {
   tokens: string[];
 }
 
-/** Hashed features of one text; duplicates are kept (they are term counts). */
-export function extractFeatures(text: string): TextFeatures {
-  const tokens = tokenize(text);
+/** The hash of a word unigram feature. */
+export function wordHash(token: string): number {
+  return fnv(SEED_WORD, token);
+}
+
+/**
+ * Hashed features of one text; duplicates are kept (they are term counts). `correct` may replace
+ * a token for the word features; the char n-grams always come from the text as written.
+ */
+export function extractFeatures(text: string, correct?: (token: string) => string): TextFeatures {
+  const written = tokenize(text);
+  const tokens = correct ? written.map(correct) : written;
   const words: number[] = [];
   const chars: number[] = [];
   const unigrams: number[] = [];
   let prev = BOUNDARY;
-  for (const tok of tokens) {
-    const h = fnv(SEED_WORD, tok);
+  for (let i = 0; i < tokens.length; i++) {
+    const h = fnv(SEED_WORD, tokens[i]!);
     words.push(h, mix(prev, h));
     unigrams.push(h);
     prev = h;
-    charGrams(tok, chars);
+    charGrams(written[i]!, chars);
   }
   if (tokens.length > 0) words.push(mix(prev, BOUNDARY));
   return { words, chars, unigrams, tokens };

@@ -10,7 +10,7 @@
  * model trained on "play a song" also knows something about "put on a track".
  */
 import { englishClusters, englishVectors, type WordClusters, type WordVectors } from './embeddings/index.ts';
-import { extractFeatures } from './features.ts';
+import { extractFeatures, wordHash } from './features.ts';
 
 export interface SparseVector {
   idx: Int32Array;
@@ -51,6 +51,8 @@ const DENSE_GATE = 1;
 /** Bit l set: use the clusters of level l (64, 512 and 2048 clusters). */
 const CLASS_LEVELS = 0b111;
 const SEED_CLASS = 0x3c6ef372;
+const SPELL_MIN_LENGTH = 4;
+const LETTERS = [...'abcdefghijklmnopqrstuvwxyz'];
 
 interface Knowledge {
   vectors: WordVectors;
@@ -69,8 +71,8 @@ interface Raw {
   rows: number[];
 }
 
-function raw(text: string, k: Knowledge | undefined): Raw {
-  const f = extractFeatures(text);
+function raw(text: string, k: Knowledge | undefined, correct?: (token: string) => string): Raw {
+  const f = extractFeatures(text, correct);
   const classes: number[] = [];
   const rows: number[] = [];
   if (k) {
@@ -144,7 +146,7 @@ export class Vectorizer {
 
   transform(text: string): Transformed {
     const k = this.knowledge;
-    const f = raw(text, k);
+    const f = raw(text, k, (t) => this.correct(t));
     let known = 0;
     let total = 0;
     const denseDims = this.state.denseDims;
@@ -194,6 +196,39 @@ export class Vectorizer {
       for (let d = 0; d < denseDims; d++) { idx[sparse + d] = first + d; val[sparse + d] = dense[d]! * ds; }
     }
     return { idx, val, coverage };
+  }
+
+  /**
+   * Users misspell ("recived", "cancle", "matress") words that the training examples spell right,
+   * and a misspelt word loses its word, word-class and vector features. A token the vocabulary
+   * does not know becomes the most frequent training word one edit away (deletion, insertion,
+   * substitution or transposition of letters), if there is one. Left alone: short tokens (too
+   * many neighbours one edit away) and English words with a vector (a real word the examples
+   * happen not to use; its vector already relates it to them).
+   */
+  private correct(token: string): string {
+    if (token.length < SPELL_MIN_LENGTH || this.column.has(wordHash(token)) || !/^[a-z]+$/.test(token)) return token;
+    if (this.knowledge?.vectors.index.has(token)) return token;
+    let best = token;
+    let bestIdf = Infinity;
+    const consider = (candidate: string) => {
+      const col = this.column.get(wordHash(candidate));
+      if (col !== undefined && col < this.state.wordColumns && this.state.idf[col]! < bestIdf) {
+        best = candidate;
+        bestIdf = this.state.idf[col]!;
+      }
+    };
+    const n = token.length;
+    for (let i = 0; i < n; i++) consider(token.slice(0, i) + token.slice(i + 1));
+    for (let i = 0; i + 1 < n; i++) consider(token.slice(0, i) + token[i + 1] + token[i] + token.slice(i + 2));
+    for (let i = 0; i <= n; i++) {
+      const head = token.slice(0, i);
+      for (const letter of LETTERS) {
+        consider(head + letter + token.slice(i));
+        if (i < n && letter !== token[i]) consider(head + letter + token.slice(i + 1));
+      }
+    }
+    return best;
   }
 
   private block(col: number): number {
