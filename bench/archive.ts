@@ -7,6 +7,8 @@
  *   write: dumpDatabase (our writer, parallel zlib) vs `pg_dump -Fc`, both at the same zlib level.
  *
  * Targets: read at least as fast as pg_restore (ratio ≤ 1.0); write at most 0.7× pg_dump's time.
+ * dumpDatabase runs in this process, which npm starts with the V8 flag bin/astore runs with
+ * (--initial-old-space-size=64, see there), so it measures what `astore backup` does.
  *
  *   npm run bench:archive [-- --mb 300 --level 6 --rounds 2]
  */
