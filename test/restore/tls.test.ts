@@ -15,6 +15,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { createInstance, createToken } from '../../src/auth/index.ts';
 import { createServer } from '../../src/api/index.ts';
+import { verifyArchive } from '../../src/archive/index.ts';
 import { restore, type RestoreOptions } from '../../src/restore/index.ts';
 import { openStore, startCluster, type RunningCluster, type Store } from '../../src/store/index.ts';
 import { ALGORITHM_VERSION } from '../../src/training/index.ts';
@@ -127,5 +128,19 @@ describe('pgmig over TLS', () => {
     assert.equal(s.workspaces, 1);
     const w = await store.pool.query(`select name from workspaces where id = $1`, [workspace]);
     assert.equal(w.rows[0]?.name, 'over tls');
+  });
+
+  test('astore backup reads COPY output off a verified TLS connection', async () => {
+    // The dump takes the socket over from node-postgres during COPY: over TLS that socket is a TLSSocket.
+    const file = join(root, 'over-tls.dump');
+    const r = spawnSync(process.execPath, ['bin/astore', 'backup', '--postgres', postgresYaml, '-o', file], {
+      env: { ...process.env, PG_CA_FILE: certs.ca, DATABASE_URL: '', ASTORE_HOME: join(root, 'home') }, encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const report = await verifyArchive(file);
+    assert.ok(report.ok, JSON.stringify(report.defects));
+    const rows = (table: string): number | undefined => report.tables.find((t) => t.schema === 'astore' && t.table === table)?.rows;
+    assert.equal(rows('workspaces'), (await store.pool.query('select 1 from workspaces')).rowCount);
+    assert.equal(rows('instances'), (await store.pool.query('select 1 from instances')).rowCount);
   });
 });
