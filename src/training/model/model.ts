@@ -12,7 +12,7 @@ import { trainOneVsRest, type SvmOptions } from './svm.ts';
 import { Vectorizer, type VectorizerState } from './vectorizer.ts';
 
 /** Bumped whenever features, solver or calibration change, so stored models can be found stale. */
-export const ALGORITHM_VERSION = 'wc-tfidf+glove-ovr-l2svm/3';
+export const ALGORITHM_VERSION = 'wc-tfidf+glove-ovr-l2svm/4';
 
 export interface TrainingData {
   language: string;
@@ -48,7 +48,7 @@ const SVM: SvmOptions = { c: 1, offset: -1, maxPasses: 60, epsilon: 0.1 };
 // that never touches a benchmark's test split: HWU64 folds 2 and 3 (trained without fold 1) at
 // 10, 30 and all examples per intent with 12 intents left out of training, whose texts then
 // count as out of scope (weight 3), and CLINC150's validation split with oos_val.
-const CALIBRATION: Calibration = { margin: 3.341, uncovered: -0.788, offset: -0.141 };
+const CALIBRATION: Calibration = { margin: 3.248, uncovered: -1.002, offset: -0.066 };
 
 export class IntentModel {
   readonly state: ModelState;

@@ -43,7 +43,7 @@ export interface VectorizerState {
 const WEIGHT_WORD = 1;
 const WEIGHT_CHAR = 1;
 const WEIGHT_CLASS = 0.7;
-const WEIGHT_DENSE = 1;
+const WEIGHT_DENSE = 1.4;
 // The dense block is scaled by the vocabulary's coverage of the text: a text made only of words
 // the workspace never saw gets no mean-vector evidence (its mean vector would otherwise give
 // it a sizeable margin for some intent, and out-of-domain inputs must score low).
