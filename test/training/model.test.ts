@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAppError } from '../../src/errors/index.ts';
 import { normalizeText, serializeModel, tokenize, trainIntentModel } from '../../src/training/index.ts';
+import { Vectorizer } from '../../src/training/model/vectorizer.ts';
 import { bankingData, bankingHeldOut, portugueseData } from './fixtures.ts';
 
 const banking = trainIntentModel(bankingData);
@@ -90,4 +91,28 @@ test('English workspaces use word knowledge (GloVe classes and vectors); other l
   const without = trainIntentModel({ ...data, language: 'xx' });
   const rightWithout = probes.filter(([text, intent]) => without.classify(text)[0]!.intent === intent).length;
   assert.ok(rightWithout <= 2, `the probes need word knowledge (${rightWithout} right without it)`);
+});
+
+test('a misspelt word counts as the training word one edit away; short tokens and real English words stay as written', () => {
+  const words = (v: Vectorizer, text: string) => [...v.transform(text).idx].filter((col) => col < v.state.wordColumns);
+  const v = Vectorizer.fit(['where is my parcel', 'cancel the order', 'refund please']);
+  assert.deepEqual(words(v, 'where is my parcle'), words(v, 'where is my parcel'));
+  assert.deepEqual(words(v, 'cancel the ordr'), words(v, 'cancel the order'));
+  assert.deepEqual(words(v, 'refnud plese'), words(v, 'refund please'));
+  assert.notDeepEqual(words(v, 'where is me parcel'), words(v, 'where is my parcel'));
+  const en = Vectorizer.fit(['cancel the order'], true);
+  assert.notDeepEqual(words(en, 'cancel the older'), words(en, 'cancel the order'));
+  assert.deepEqual(words(en, 'cancle the order'), words(en, 'cancel the order'));
+});
+
+test('intent names teach their words, so a name word alone finds its intent', () => {
+  const model = trainIntentModel({
+    language: 'pt',
+    intents: [
+      { intent: 'horario', examples: [{ text: 'quando voces abrem' }, { text: 'que horas fecha a loja' }] },
+      { intent: 'saldo_conta', examples: [{ text: 'quanto dinheiro eu tenho' }, { text: 'quero ver meu extrato' }] },
+    ],
+  });
+  assert.equal(model.classify('saldo')[0]!.intent, 'saldo_conta');
+  assert.equal(model.classify('horario')[0]!.intent, 'horario');
 });
