@@ -184,16 +184,23 @@ export class CopyOut implements AsyncIterable<Buffer> {
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     const stream = () => this.connection!.stream;
     while (!this.connection && !this.error) await this.waitForEvent();
-    while (!this.copyDone) {
-      if (this.error) throw this.error;
-      // Once detached on an ErrorResponse, the parser reads the error and calls handleError.
-      const chunk = this.detached ? null : (stream().read() as Buffer | null);
-      if (chunk === null) {
-        await this.waitForEvent();
-        continue;
+    try {
+      while (!this.copyDone) {
+        if (this.error) throw this.error;
+        // Once detached on an ErrorResponse, the parser reads the error and calls handleError.
+        const chunk = this.detached ? null : (stream().read() as Buffer | null);
+        if (chunk === null) {
+          await this.waitForEvent();
+          continue;
+        }
+        this.parse(chunk);
+        while (this.ready.length > 0) yield this.ready.shift()!;
       }
-      this.parse(chunk);
-      while (this.ready.length > 0) yield this.ready.shift()!;
+    } finally {
+      // A consumer that stops early (its output failed) leaves the server in the middle of COPY,
+      // with nobody reading the socket: the connection cannot be used again, and a query sent on
+      // it (the caller's ROLLBACK) would wait forever. Closing it makes every later query fail at once.
+      if (!this.copyDone && !this.detached) stream().destroy();
     }
     while (this.ready.length > 0) yield this.ready.shift()!;
     if (this.piecePos > 0) yield this.piece.subarray(0, this.piecePos);

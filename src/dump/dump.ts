@@ -73,6 +73,10 @@ function countNewlines(b: Buffer): number {
 export async function dumpDatabase(options: DumpOptions): Promise<DumpSummary> {
   const started = Date.now();
   const client = new pg.Client({ connectionString: options.connectionString, ssl: options.ssl, application_name: 'astore dump' });
+  // A lost connection also fails the query in progress, which is where the dump reports it; without
+  // a listener the client's 'error' event would crash the process instead (as when a failed output
+  // makes the dump close its connection in the middle of COPY).
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (err) {

@@ -9,7 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { dumpDatabase, readArchiveMetadata } from '../../src/dump/index.ts';
@@ -226,4 +226,30 @@ test('tables with bytea columns (read as binary COPY) are archived exactly as te
   const target = await newDb('dbint');
   await pgRestore(['-d', target.url, file]);
   assert.deepEqual(await databaseChecksums(target.url), await databaseChecksums(source.url));
+});
+
+test('an output that fails in the middle of a table ends the dump with its error, and no COPY is left running', { timeout: 60_000 }, async () => {
+  const source = await newDb('dfail', `CREATE TABLE public.big AS SELECT g, repeat(md5(g::text), 20) AS t FROM generate_series(1, 60000) g`);
+  let written = 0;
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      written += chunk.length;
+      callback(written > 1 << 20 ? new Error('no space left on device') : null);
+    },
+  });
+  out.on('error', () => undefined); // observed through the dump's rejection
+  await assert.rejects(dumpDatabase({ connectionString: source.url, output: out, compressionLevel: 0 }), /no space left|closed before the archive was complete/);
+  // The dump's connection was mid-COPY when its consumer stopped: it must be gone, not parked.
+  const c = new pg.Client({ connectionString: source.url });
+  await c.connect();
+  try {
+    for (let i = 0; ; i++) {
+      const r = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'astore dump'`);
+      if (r.rows[0].n === 0) break;
+      assert.ok(i < 50, 'the dump connection is still open 5 s after the dump failed');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await c.end();
+  }
 });
