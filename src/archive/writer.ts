@@ -135,10 +135,15 @@ class FileSink implements Sink {
   private async flush(): Promise<void> {
     if (this.pendingSize === 0) return;
     // Gathered by writev rather than concatenated: no 1 MiB copy and allocation per flush.
-    const parts = this.pending;
+    let parts = this.pending;
     this.pending = []; this.pendingSize = 0;
     try {
-      await this.fh.writev(parts);
+      // writev may write less than asked (as write(2) may); what is left is written again.
+      while (parts.length > 0) {
+        const { bytesWritten } = await this.fh.writev(parts);
+        if (bytesWritten === 0) throw new Error('the file system accepted none of the bytes');
+        parts = afterBytes(parts, bytesWritten);
+      }
     } catch (err) {
       throw new AppError('ARCHIVE_WRITE_FAILED', `cannot write archive ${this.path}: ${(err as Error).message}`, { cause: err });
     }
@@ -188,6 +193,15 @@ class StreamSink implements Sink {
     if (!this.out.writableFinished) await once(this.out, 'finish');
   }
   async abort(): Promise<void> {}
+}
+
+/** The buffers that remain of `parts` once its first `n` bytes are gone. */
+function afterBytes(parts: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < parts.length && n >= parts[i]!.length) n -= parts[i++]!.length;
+  const rest = parts.slice(i);
+  if (rest.length > 0 && n > 0) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }
 
 function validate(entries: WriterEntry[]): void {
