@@ -36,7 +36,7 @@ export class CopyOut implements AsyncIterable<Buffer> {
   private wake: (() => void) | undefined;
   private detached = false;
   /** Header of the next message (type + length), collected across socket reads. */
-  private header = Buffer.alloc(5);
+  private readonly header = Buffer.alloc(5);
   private headerHave = 0;
   /** Type and unread payload bytes of the current message; 0 bytes left means a header comes next. */
   private messageType = 0;
@@ -125,6 +125,8 @@ export class CopyOut implements AsyncIterable<Buffer> {
       this.headerHave = 0;
       this.messageType = this.header[0]!;
       this.messageLeft = this.header.readUInt32BE(1) - 4;
+      // A length below its own 4 bytes is not PostgreSQL talking: stop, and the connection is closed.
+      if (this.messageLeft < 0) throw new AppError('DUMP_COPY_FAILED', `malformed message from the server during COPY (type ${this.messageType}, length ${this.messageLeft + 4})`);
       if (this.messageType === COPY_DONE) {
         // CopyDone is part of the protocol's end of COPY; the parser needs it and what follows.
         this.copyDone = true;
@@ -163,7 +165,8 @@ export class CopyOut implements AsyncIterable<Buffer> {
       w += n;
       r += n;
       left -= n;
-      if (left > 0 || end - r < 5 || piece[r] !== COPY_DATA) break;
+      // Anything but a whole, well-formed data header is left to parse().
+      if (left > 0 || end - r < 5 || piece[r] !== COPY_DATA || piece.readUInt32BE(r + 1) < 4) break;
       left = piece.readUInt32BE(r + 1) - 4;
       r += 5;
     }
@@ -182,13 +185,12 @@ export class CopyOut implements AsyncIterable<Buffer> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
-    const stream = () => this.connection!.stream;
     while (!this.connection && !this.error) await this.waitForEvent();
     try {
       while (!this.copyDone) {
         if (this.error) throw this.error;
         // Once detached on an ErrorResponse, the parser reads the error and calls handleError.
-        const chunk = this.detached ? null : (stream().read() as Buffer | null);
+        const chunk = this.detached ? null : (this.connection!.stream.read() as Buffer | null);
         if (chunk === null) {
           await this.waitForEvent();
           continue;
@@ -200,7 +202,7 @@ export class CopyOut implements AsyncIterable<Buffer> {
       // A consumer that stops early (its output failed) leaves the server in the middle of COPY,
       // with nobody reading the socket: the connection cannot be used again, and a query sent on
       // it (the caller's ROLLBACK) would wait forever. Closing it makes every later query fail at once.
-      if (!this.copyDone && !this.detached) stream().destroy();
+      if (!this.copyDone && !this.detached) this.connection?.stream.destroy();
     }
     while (this.ready.length > 0) yield this.ready.shift()!;
     if (this.piecePos > 0) yield this.piece.subarray(0, this.piecePos);

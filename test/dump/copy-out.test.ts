@@ -112,3 +112,17 @@ test('any cut of the byte stream into socket reads gives the same rows (headers 
     assert.ok(Buffer.concat(handedBack).equals(tail), `the parser gets CopyDone and what follows (reads of ${cut} bytes)`);
   }
 });
+
+test('a message length below 4 is refused and the connection closed, not read as data', { timeout: 20_000 }, async () => {
+  for (const cut of [1, 3, 1000]) {
+    const stream = new PassThrough();
+    stream.on('data', () => assert.fail('nothing may be handed back to the parser'));
+    const copy = new CopyOut('COPY t TO STDOUT', new BufferPool(97));
+    copy.submit({ stream, query: () => undefined });
+    const bad = Buffer.from([0x64, 0, 0, 0, 2]); // CopyData claiming 2 bytes, less than its length field
+    const wire = Buffer.concat([message('d', 'first row\n'), bad, Buffer.from('rest')]);
+    for (let at = 0; at < wire.length; at += cut) stream.write(wire.subarray(at, at + cut));
+    await assert.rejects((async () => { for await (const piece of copy) void piece; })(), /DUMP_COPY_FAILED|malformed message/);
+    assert.ok(stream.destroyed, `the connection is closed (reads of ${cut} bytes)`);
+  }
+});
