@@ -165,9 +165,11 @@ export class CopyOut implements AsyncIterable<Buffer> {
       w += n;
       r += n;
       left -= n;
+      if (left > 0 || end - r < 5 || piece[r] !== COPY_DATA) break;
       // Anything but a whole, well-formed data header is left to parse().
-      if (left > 0 || end - r < 5 || piece[r] !== COPY_DATA || piece.readUInt32BE(r + 1) < 4) break;
-      left = piece.readUInt32BE(r + 1) - 4;
+      const length = piece.readUInt32BE(r + 1);
+      if (length < 4) break;
+      left = length - 4;
       r += 5;
     }
     this.messageLeft = left;
