@@ -16,8 +16,10 @@ export class ByteSource {
   /** Absolute offset (from the start of the archive) of `buf[0]`. */
   private bufStart = 0;
 
-  constructor(input: AsyncIterable<Buffer | Uint8Array | string>) {
+  /** `start`: the absolute offset of the input's first byte (a file read from the middle). */
+  constructor(input: AsyncIterable<Buffer | Uint8Array | string>, start = 0) {
     this.iterator = input[Symbol.asyncIterator]();
+    this.bufStart = start;
   }
 
   /** Absolute offset of the next unread byte. */

@@ -1,11 +1,13 @@
 /**
  * Streaming reader of pg_dump custom-format archives, versions 1.12–1.16.
  *
- * It reads strictly front to back and never uses the stored data offsets, so an archive piped
- * through stdin reads exactly like a file (pipe-written archives have no offsets anyway). Header
- * and TOC are parsed eagerly by `openArchive`; data blocks are then handed out one at a time by
- * `blocks()`, each as a lazily consumed stream of chunks: a block the caller does not read is
+ * `blocks()` reads strictly front to back and never uses the stored data offsets, so an archive
+ * piped through stdin reads exactly like a file (pipe-written archives have no offsets anyway).
+ * Header and TOC are parsed eagerly by `openArchive`; data blocks are then handed out one at a time
+ * by `blocks()`, each as a lazily consumed stream of chunks: a block the caller does not read is
  * skipped without being decompressed, and nothing larger than one input buffer is held in memory.
+ * A file's blocks can also be read singly by their TOC offsets (`readBlockAt`), independently of
+ * that pass, for callers that need a few small tables before reading the rest.
  *
  * Every defect is an AppError naming the byte offset and what was expected there.
  */
@@ -38,12 +40,20 @@ export function corrupt(offset: number, message: string, details: Record<string,
 }
 
 /** Opens a file path, `-` (stdin), a Readable or any async iterable of bytes. */
-async function toIterable(input: ArchiveInput): Promise<{ source: AsyncIterable<Buffer | Uint8Array | string>; name: string }> {
+interface Input {
+  source: AsyncIterable<Buffer | Uint8Array | string>;
+  name: string;
+  /** Set when the input is a file: its path and size, for reads by offset. */
+  file?: { path: string; size: number };
+}
+
+async function toIterable(input: ArchiveInput): Promise<Input> {
   if (input === '-') return { source: process.stdin, name: 'stdin' };
   if (typeof input === 'string') {
     try {
       const fh = await open(input, 'r');
-      return { source: fh.createReadStream({ highWaterMark: READ_BUFFER }), name: input };
+      const { size } = await fh.stat().catch(async (err: unknown) => { await fh.close(); throw err; });
+      return { source: fh.createReadStream({ highWaterMark: READ_BUFFER }), name: input, file: { path: input, size } };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new AppError(code === 'ENOENT' ? 'ARCHIVE_NOT_FOUND' : 'ARCHIVE_UNREADABLE', `cannot open archive ${input}: ${(err as Error).message}`, { exitCode: 2, cause: err });
@@ -157,17 +167,27 @@ export interface ArchiveReader {
   blocks(): AsyncGenerator<DataBlock>;
   /** Current read position. */
   readonly offset: number;
+  /** The file's size, when the archive was opened from a file path (undefined for streams). */
+  readonly size: number | undefined;
+  /**
+   * Reads the data block of `entry` at the offset the TOC gives for it, on a separate file
+   * handle (blocks() is unaffected), and hands it to `use`. Only for archives opened from a file
+   * whose TOC has that offset (pg_dump and astore write them to files, not to pipes).
+   */
+  readBlockAt<T>(entry: TocEntry, use: (block: DataBlock) => Promise<T>): Promise<T>;
+  /** Throws ARCHIVE_TRUNCATED when a file's TOC places `entry`'s data outside the file's data area (a cut-off file). */
+  checkDataOffset(entry: TocEntry): void;
   close(): Promise<void>;
 }
 
 export async function openArchive(input: ArchiveInput): Promise<ArchiveReader> {
-  const { source, name } = await toIterable(input);
+  const { source, name, file } = await toIterable(input);
   const src = new ByteSource(source);
   try {
     const f = new FieldReader(src);
     const header = await readHeader(f);
     const entries = await readToc(f, header);
-    return new Reader(src, f, header, entries, name);
+    return new Reader(src, f, header, entries, name, file);
   } catch (err) {
     await src.close().catch(() => undefined);
     throw err;
@@ -314,6 +334,7 @@ class Reader implements ArchiveReader {
     readonly header: ArchiveHeader,
     readonly entries: TocEntry[],
     readonly name: string,
+    private readonly file?: { path: string; size: number },
   ) {
     const encEntry = entries.find((e) => e.desc === 'ENCODING');
     const enc = encEntry?.defn;
@@ -324,7 +345,46 @@ class Reader implements ArchiveReader {
 
   get offset(): number { return this.src.offset; }
 
+  get size(): number | undefined { return this.file?.size; }
+
   async close(): Promise<void> { await this.src.close(); }
+
+  checkDataOffset(entry: TocEntry): void {
+    if (!this.file || entry.offsetFlag !== OFFSET_SET) return;
+    const at = entry.dataOffset;
+    if (at >= this.dataStart && at < this.file.size) return;
+    throw new AppError('ARCHIVE_TRUNCATED', `the TOC places the data of ${describeEntry(entry)} (dumpId ${entry.dumpId}) at offset ${at}, `
+      + `${at < this.dataStart ? `inside the TOC (data starts at ${this.dataStart})` : `beyond the end of the file (${this.file.size} bytes)`}`, {
+      hint: 'the file is incomplete (interrupted dump or copy) or damaged; use an intact copy of the archive', exitCode: 2, details: { offset: at },
+    });
+  }
+
+  async readBlockAt<T>(entry: TocEntry, use: (block: DataBlock) => Promise<T>): Promise<T> {
+    if (!this.file) {
+      throw new AppError('ARCHIVE_NOT_SEEKABLE', `${describeEntry(entry)} cannot be read by offset: the archive is a stream, not a file`);
+    }
+    if (!entry.hadDumper || entry.offsetFlag !== OFFSET_SET) {
+      throw new AppError('ARCHIVE_NO_OFFSET', `the TOC gives no data offset for ${describeEntry(entry)} (dumpId ${entry.dumpId})`);
+    }
+    this.checkDataOffset(entry);
+    const at = entry.dataOffset;
+    const fh = await open(this.file.path, 'r');
+    const src = new ByteSource(fh.createReadStream({ start: at, highWaterMark: READ_BUFFER }), at);
+    try {
+      const f = new FieldReader(src);
+      f.intSize = this.f.intSize;
+      f.offSize = this.f.offSize;
+      f.text = this.f.text;
+      const found = await readBlockHeader(src, f);
+      if (found.dumpId !== entry.dumpId) {
+        throw corrupt(at, `the TOC places the data of ${describeEntry(entry)} (dumpId ${entry.dumpId}) here, but this block is for dumpId ${found.dumpId}`);
+      }
+      checkBlockType(found, entry);
+      return await use(new Block(src, f, this.header.compression.algorithm, this.encoding, this.encodingSource, entry, at, entry.desc === 'BLOBS'));
+    } finally {
+      await src.close().catch(() => undefined);
+    }
+  }
 
   async *blocks(): AsyncGenerator<DataBlock> {
     if (this.started) throw new AppError('ARCHIVE_READER_REUSED', 'blocks() can be iterated only once: the reader streams and cannot rewind');
@@ -336,22 +396,15 @@ class Reader implements ArchiveReader {
       for (;;) {
         if (current) await current.finish();
         if (await this.src.atEnd()) break;
-        const offset = this.src.offset;
-        const type = await this.src.byte('data block type');
-        if (type !== BLOCK_DATA && type !== BLOCK_BLOBS) {
-          throw corrupt(offset, `unknown data block type ${type} (expected 1 = table data or 3 = large objects)`);
-        }
-        const dumpId = await this.f.int(`dumpId of the data block at offset ${offset}`);
+        const found = await readBlockHeader(this.src, this.f);
+        const { offset, dumpId } = found;
         const entry = byId.get(dumpId);
         if (!entry) throw corrupt(offset, `data block for dumpId ${dumpId}, which is not in the TOC`);
         if (!pending.delete(dumpId)) {
           throw corrupt(offset, entry.hadDumper ? `second data block for dumpId ${dumpId} (${describeEntry(entry)})` : `data block for dumpId ${dumpId} (${describeEntry(entry)}), whose TOC entry has no data`);
         }
-        const isBlobs = entry.desc === 'BLOBS';
-        if (isBlobs !== (type === BLOCK_BLOBS)) {
-          throw corrupt(offset, `data block type ${type} for ${describeEntry(entry)} (expected ${isBlobs ? 3 : 1})`);
-        }
-        current = new Block(this.src, this.f, this.header.compression.algorithm, this.encoding, this.encodingSource, entry, offset, isBlobs);
+        checkBlockType(found, entry);
+        current = new Block(this.src, this.f, this.header.compression.algorithm, this.encoding, this.encodingSource, entry, offset, entry.desc === 'BLOBS');
         yield current;
       }
       if (pending.size > 0) {
@@ -364,6 +417,25 @@ class Reader implements ArchiveReader {
     } finally {
       await this.src.close().catch(() => undefined);
     }
+  }
+}
+
+interface BlockHeader { offset: number; type: number; dumpId: number }
+
+async function readBlockHeader(src: ByteSource, f: FieldReader): Promise<BlockHeader> {
+  const offset = src.offset;
+  const type = await src.byte('data block type');
+  if (type !== BLOCK_DATA && type !== BLOCK_BLOBS) {
+    throw corrupt(offset, `unknown data block type ${type} (expected 1 = table data or 3 = large objects)`);
+  }
+  const dumpId = await f.int(`dumpId of the data block at offset ${offset}`);
+  return { offset, type, dumpId };
+}
+
+function checkBlockType(found: BlockHeader, entry: TocEntry): void {
+  const isBlobs = entry.desc === 'BLOBS';
+  if (isBlobs !== (found.type === BLOCK_BLOBS)) {
+    throw corrupt(found.offset, `data block type ${found.type} for ${describeEntry(entry)} (expected ${isBlobs ? 3 : 1})`);
   }
 }
 

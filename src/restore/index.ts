@@ -4,5 +4,5 @@ export { maintenanceMessage, setMaintenance, clearMaintenance, CONTROL_SCHEMA } 
 export { readResourceControllerYaml, readMappingFile, formatMapping, type ResourceControllerYaml } from './config.ts';
 export { listTargetInstances, type TargetInstance } from './resource-controller.ts';
 export { ENTERED_MAPPING_FILE } from './mapping.ts';
-export { scanArchive, type ArchiveSummary, type ProgressFn } from './scan.ts';
+export { preflightArchive, scanArchive, type ArchiveSummary, type ProgressFn } from './scan.ts';
 export { rewriteIds } from './remap.ts';

@@ -14,10 +14,10 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { encryptWebhooks, type EncryptionKey } from '../auth/index.ts';
 import { openArchive } from '../archive/index.ts';
-import { AppError } from '../errors/index.ts';
+import { AppError, isAppError } from '../errors/index.ts';
 import { migrate, recordFingerprint, STORE_SCHEMA } from '../store/index.ts';
 import { rewriteIds } from './remap.ts';
-import { isStoreTableData, type ArchiveSummary, type ProgressFn } from './scan.ts';
+import { countRows, counted, isStoreTableData, RowCounter, type ArchiveSummary, type ProgressFn } from './scan.ts';
 
 export const STAGING_PREFIX = 'astore_restore_';
 
@@ -219,21 +219,34 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   let tables = 0;
   for await (const block of reader.blocks()) {
     const e = block.entry;
-    if (!isStoreTableData(e) || SKIPPED_TABLES.has(e.tag!)) continue;
+    if (!isStoreTableData(e)) continue;
+    if (SKIPPED_TABLES.has(e.tag!)) {
+      // Not loaded, but after a preflight this pass is the only one that reads it: an archive
+      // with a damaged block restores nothing, whichever table the block belongs to.
+      if (!summary.verified) await countRows(block);
+      continue;
+    }
     const table = summary.tables.get(e.tag!)!;
     const sql = `copy ${s}.${ident(table.name)} (${table.columns.join(', ')}) from stdin`;
+    // The payload's own row count, taken as it streams to the server: what the archive holds,
+    // checked against what COPY loaded (and against a full scan's count, when there was one).
+    const counter = new RowCounter(table.name);
     let loaded: number;
+    let held: number;
     try {
-      loaded = await copyInParallel(clients, sql, rewriteIds(block.payload(), o.mapping));
+      loaded = await copyInParallel(clients, sql, rewriteIds(counted(block.payload(), counter), o.mapping));
+      held = counter.finish();
     } catch (err) {
+      // A damaged archive is reported as such (its code, offset and hint), not as a failed load.
+      if (isAppError(err) && err.code.startsWith('ARCHIVE_')) throw err;
       throw new AppError('RESTORE_LOAD_FAILED', `loading table ${table.name} failed: ${(err as Error).message}`, {
         hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7, cause: err,
       });
     }
-    if (loaded !== table.rows) {
-      throw new AppError('RESTORE_LOAD_FAILED', `table ${table.name}: ${loaded} rows loaded, but the archive holds ${table.rows}`, { exitCode: 7 });
+    if (loaded !== held || (table.rows !== undefined && table.rows !== held)) {
+      throw new AppError('RESTORE_LOAD_FAILED', `table ${table.name}: ${loaded} rows loaded, but the archive holds ${table.rows ?? held}`, { exitCode: 7 });
     }
-    rows += table.rows;
+    rows += held;
     tables++;
     o.progress?.({ bytes: reader.offset, totalBytes: summary.bytes, rows, phase: 'load' });
     await o.afterTable?.(table.name);

@@ -1,18 +1,20 @@
 /**
- * Preflight of an archive: reads it completely (structure, decompression, every COPY row) and
- * collects what the restore must know before touching the target — the store tables and their
- * row counts, the schema release (from the archive's own schema_migrations rows, which stock
- * pg_dump archives have too), the encryption-key fingerprint, and the backed-up instances.
+ * What a restore learns from an archive before it touches the target: the store tables, the
+ * schema release (from the archive's own schema_migrations rows, which stock pg_dump archives
+ * have too), the encryption-key fingerprint and the backed-up instances — either by reading the
+ * whole archive (scanArchive: structure, decompression, every COPY row counted) or by a
+ * preflight that reads only the TOC and those small tables (preflightArchive), after which the
+ * load verifies the bulk data as it streams it.
  */
-import { stat } from 'node:fs/promises';
-import { openArchive, type CopyValue, type DataBlock, type TocEntry } from '../archive/index.ts';
+import { OFFSET_SET, openArchive, type ArchiveReader, type CopyValue, type DataBlock, type TocEntry } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
 import { MIGRATIONS, STORE_SCHEMA } from '../store/index.ts';
 
 export interface ArchiveTable {
   name: string;
   columns: string[];
-  rows: number;
+  /** Rows in the archive; undefined until the table's data has been read. */
+  rows: number | undefined;
 }
 
 export interface SourceInstance { id: string; name: string; workspaces: number }
@@ -24,12 +26,13 @@ export interface ArchiveSummary {
   fingerprint: string | undefined;
   tables: Map<string, ArchiveTable>;
   instances: SourceInstance[];
-  totalRows: number;
+  /** True when every store table's data was read (scanArchive); false after a preflight, whose load verifies the rest. */
+  verified: boolean;
 }
 
 export type ProgressFn = (p: { bytes: number; totalBytes: number; rows: number; phase: string }) => void;
 
-/** Tables decoded row by row in the preflight; all others are only counted. */
+/** Tables decoded row by row for the summary; all others are only counted. */
 const DECODED = new Set(['schema_migrations', 'store_meta', 'instances', 'workspaces']);
 
 /** `COPY astore.t (a, b) FROM stdin;` → ['a', 'b'] (identifiers as pg_dump quotes them). */
@@ -48,101 +51,177 @@ export function isStoreTableData(e: TocEntry): boolean {
 }
 
 /**
- * Counts COPY lines without decoding them; the `\.` end marker is not a row. It looks at two
+ * Counts COPY lines as the payload streams by; the `\.` end marker is not a row. It looks at two
  * bytes per line and creates no strings: this loop sees every byte of the archive.
  */
-async function countRows(block: DataBlock): Promise<number> {
-  let lines = 0;
+export class RowCounter {
+  rows = 0;
+  private ended = false;
   // The current line: its length so far and its first two bytes, enough to recognise `\.`.
-  let length = 0;
-  let first = -1;
-  let second = -1;
-  const isEndMarker = (): boolean => length === 2 && first === 0x5c && second === 0x2e;
-  let done = false;
-  for await (const chunk of block.payload()) {
-    if (done) continue; // drain what follows the end marker
+  private length = 0;
+  private first = -1;
+  private second = -1;
+
+  constructor(private readonly table: string) {}
+
+  private isEndMarker(): boolean { return this.length === 2 && this.first === 0x5c && this.second === 0x2e; }
+
+  feed(chunk: Buffer): void {
+    if (this.ended) return; // what follows the end marker is ignored, as COPY ignores it
     let pos = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, pos);
       const end = nl < 0 ? chunk.length : nl;
-      if (length === 0 && end > pos) first = chunk[pos]!;
-      if (length <= 1 && end > pos + 1 - length) second = chunk[pos + 1 - length]!;
-      length += end - pos;
-      if (nl < 0) break;
-      if (isEndMarker()) { done = true; break; }
-      lines++;
-      length = 0;
+      if (this.length === 0 && end > pos) this.first = chunk[pos]!;
+      if (this.length <= 1 && end > pos + 1 - this.length) this.second = chunk[pos + 1 - this.length]!;
+      this.length += end - pos;
+      if (nl < 0) return;
+      if (this.isEndMarker()) { this.ended = true; return; }
+      this.rows++;
+      this.length = 0;
       pos = nl + 1;
     }
   }
-  if (!done && length > 0 && !isEndMarker()) {
-    throw new AppError('ARCHIVE_COPY_DATA_INVALID', `table data of ${block.entry.tag} ends in the middle of a row`, { hint: 'use an intact copy of the archive', exitCode: 2 });
+
+  /** The row count once the payload has ended; a last line without its newline is damage. */
+  finish(): number {
+    if (!this.ended && this.length > 0 && !this.isEndMarker()) {
+      throw new AppError('ARCHIVE_COPY_DATA_INVALID', `table data of ${this.table} ends in the middle of a row`, { hint: 'use an intact copy of the archive', exitCode: 2 });
+    }
+    return this.rows;
   }
-  return lines;
 }
 
-export async function scanArchive(file: string, progress?: ProgressFn): Promise<ArchiveSummary> {
-  const totalBytes = (await stat(file).catch(() => ({ size: 0 }))).size;
-  const reader = await openArchive(file);
+/** Passes a payload through unchanged, counting its rows on the way. */
+export async function* counted(chunks: AsyncIterable<Buffer>, counter: RowCounter): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    counter.feed(chunk);
+    yield chunk;
+  }
+}
+
+/** Decompresses a block only to count (and so verify) its rows. */
+export async function countRows(block: DataBlock): Promise<number> {
+  const counter = new RowCounter(block.entry.tag ?? String(block.dumpId));
+  for await (const chunk of block.payload()) counter.feed(chunk);
+  return counter.finish();
+}
+
+/** What the decoded tables say: the archive's schema migrations, key fingerprint and instances. */
+class Collector {
+  readonly migrationIds: number[] = [];
+  fingerprint: string | undefined;
+  readonly instances = new Map<string, SourceInstance>();
+  private readonly workspaceInstance: string[] = [];
+
+  async read(block: DataBlock, table: ArchiveTable): Promise<number> {
+    const col = (name: string): number => table.columns.indexOf(name);
+    let rows = 0;
+    for await (const batch of block.rows({ batchSize: 1000 })) {
+      for (const row of batch) this.collect(table.name, row, col);
+      rows += batch.length;
+    }
+    return rows;
+  }
+
+  private collect(name: string, row: CopyValue[], col: (c: string) => number): void {
+    if (name === 'schema_migrations') this.migrationIds.push(Number(row[col('id')]));
+    else if (name === 'store_meta' && row[col('key')] === 'encryption_key_fingerprint') {
+      const v = row[col('value')] ?? null;
+      this.fingerprint = v === null ? undefined : String(JSON.parse(v));
+    } else if (name === 'instances') {
+      const id = row[col('id')]!.toLowerCase();
+      this.instances.set(id, { id, name: row[col('name')] ?? '', workspaces: 0 });
+    } else if (name === 'workspaces') this.workspaceInstance.push(row[col('instance_id')]!.toLowerCase());
+  }
+
+  summary(file: string, bytes: number, tables: Map<string, ArchiveTable>, verified: boolean): ArchiveSummary {
+    for (const id of this.workspaceInstance) {
+      const i = this.instances.get(id);
+      if (!i) {
+        throw new AppError('ARCHIVE_INCONSISTENT', `the archive has a workspace of instance ${id}, which is not among its instances`, { hint: 'use an intact backup', exitCode: 2 });
+      }
+      i.workspaces++;
+    }
+    if (this.migrationIds.length === 0) {
+      throw new AppError('ARCHIVE_NOT_A_STORE', `${file} has an empty ${STORE_SCHEMA}.schema_migrations table`, { exitCode: 2 });
+    }
+    const last = Math.max(...this.migrationIds);
+    const release = MIGRATIONS.find((m) => m.id === last)?.release;
+    if (!release) {
+      throw new AppError('UPGRADE_PATH_UNSUPPORTED', `the backup's schema has migration ${last}, which this store release does not know`, {
+        hint: 'restore it with the store release that made the backup, or a newer one', exitCode: 4,
+      });
+    }
+    return { file, bytes, release, fingerprint: this.fingerprint, tables, instances: [...this.instances.values()], verified };
+  }
+}
+
+/** The store tables an archive holds data for; refuses an archive that is not of a store. */
+function storeTables(reader: ArchiveReader, file: string): Map<string, ArchiveTable> {
   const tables = new Map<string, ArchiveTable>();
-  const migrationIds: number[] = [];
-  let fingerprint: string | undefined;
-  const instances = new Map<string, SourceInstance>();
-  const workspaceInstance: string[] = [];
-  let totalRows = 0;
   for (const e of reader.entries) {
-    if (isStoreTableData(e)) tables.set(e.tag!, { name: e.tag!, columns: copyColumns(e), rows: 0 });
+    if (isStoreTableData(e)) tables.set(e.tag!, { name: e.tag!, columns: copyColumns(e), rows: undefined });
   }
   if (!tables.has('schema_migrations')) {
-    await reader.close();
     throw new AppError('ARCHIVE_NOT_A_STORE', `${file} holds no table data of ${STORE_SCHEMA}.schema_migrations: it is not a backup of a store database`, {
       hint: 'back up the store with `astore backup` or `pg_dump -Fc` of the whole store database', exitCode: 2,
     });
   }
+  return tables;
+}
+
+/** Reads the whole archive: every store table's data is decompressed and its rows counted. */
+export async function scanArchive(file: string, progress?: ProgressFn): Promise<ArchiveSummary> {
+  const reader = await openArchive(file);
+  const totalBytes = reader.size ?? 0;
+  let tables: Map<string, ArchiveTable>;
+  try {
+    tables = storeTables(reader, file);
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+  const collector = new Collector();
+  let totalRows = 0;
   for await (const block of reader.blocks()) {
     const e = block.entry;
     if (!isStoreTableData(e)) continue;
     const table = tables.get(e.tag!)!;
-    if (DECODED.has(table.name)) {
-      const col = (name: string): number => table.columns.indexOf(name);
-      for await (const batch of block.rows({ batchSize: 1000 })) {
-        for (const row of batch) collect(table.name, row, col);
-        table.rows += batch.length;
-      }
-    } else {
-      table.rows = await countRows(block);
-    }
+    table.rows = DECODED.has(table.name) ? await collector.read(block, table) : await countRows(block);
     totalRows += table.rows;
     progress?.({ bytes: reader.offset, totalBytes, rows: totalRows, phase: 'verify' });
   }
+  return collector.summary(file, totalBytes, tables, true);
+}
 
-  function collect(name: string, row: CopyValue[], col: (c: string) => number): void {
-    if (name === 'schema_migrations') migrationIds.push(Number(row[col('id')]));
-    else if (name === 'store_meta' && row[col('key')] === 'encryption_key_fingerprint') {
-      const v = row[col('value')] ?? null;
-      fingerprint = v === null ? undefined : String(JSON.parse(v));
-    } else if (name === 'instances') {
-      const id = row[col('id')]!.toLowerCase();
-      instances.set(id, { id, name: row[col('name')] ?? '', workspaces: 0 });
-    } else if (name === 'workspaces') workspaceInstance.push(row[col('instance_id')]!.toLowerCase());
-  }
-
-  for (const id of workspaceInstance) {
-    const i = instances.get(id);
-    if (!i) {
-      throw new AppError('ARCHIVE_INCONSISTENT', `the archive has a workspace of instance ${id}, which is not among its instances`, { hint: 'use an intact backup', exitCode: 2 });
+/**
+ * What a restore needs before it touches the target, without reading the bulk data: the TOC,
+ * that every data block the TOC places lies inside the file, and the small tables the summary
+ * comes from, read by their offsets. The rest of the data (decompression, row structure, row
+ * counts) is verified by the load as it streams into the staging schema, so the archive is
+ * decompressed once instead of twice. An archive without data offsets (written to a pipe) is
+ * scanned whole instead.
+ */
+export async function preflightArchive(file: string, progress?: ProgressFn): Promise<ArchiveSummary> {
+  const reader = await openArchive(file);
+  try {
+    const tables = storeTables(reader, file);
+    const size = reader.size;
+    const withData = reader.entries.filter((e) => e.hadDumper);
+    if (size === undefined || withData.some((e) => e.offsetFlag !== OFFSET_SET)) {
+      await reader.close();
+      return await scanArchive(file, progress);
     }
-    i.workspaces++;
+    for (const e of withData) reader.checkDataOffset(e);
+    const collector = new Collector();
+    for (const e of withData) {
+      const table = isStoreTableData(e) ? tables.get(e.tag!) : undefined;
+      if (!table || !DECODED.has(table.name)) continue;
+      table.rows = await reader.readBlockAt(e, (block) => collector.read(block, table));
+    }
+    return collector.summary(file, size, tables, false);
+  } finally {
+    await reader.close();
   }
-  const last = Math.max(...migrationIds);
-  const release = MIGRATIONS.find((m) => m.id === last)?.release;
-  if (migrationIds.length === 0) {
-    throw new AppError('ARCHIVE_NOT_A_STORE', `${file} has an empty ${STORE_SCHEMA}.schema_migrations table`, { exitCode: 2 });
-  }
-  if (!release) {
-    throw new AppError('UPGRADE_PATH_UNSUPPORTED', `the backup's schema has migration ${last}, which this store release does not know`, {
-      hint: 'restore it with the store release that made the backup, or a newer one', exitCode: 4,
-    });
-  }
-  return { file, bytes: totalBytes, release, fingerprint, tables, instances: [...instances.values()], totalRows };
 }

@@ -8,10 +8,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { openArchive } from '../../src/archive/index.ts';
 import { encryptWebhooks, instanceCrn, readSecretFile, SECRET_FILE_NAME, type EncryptionKey } from '../../src/auth/index.ts';
 import { maintenanceMessage, restore, setMaintenance, type RestoreOptions } from '../../src/restore/index.ts';
 import { migrate, recordFingerprint } from '../../src/store/index.ts';
@@ -110,6 +111,65 @@ describe('pgmig: failures during the load leave the target as it was', () => {
       await c.query(`insert into astore.examples (intent_id, text) values ($1, null)`, [intent]);
     });
     await assertFailsUntouched(file, instance, 'RESTORE_LOAD_FAILED', /loading table examples failed: .*null value in column "text"/);
+  });
+
+  /** Flips bytes in the middle of the compressed data of `table`'s block (past its block and chunk headers). */
+  async function damageBlock(file: string, table: string): Promise<void> {
+    const reader = await openArchive(file);
+    const entry = reader.entries.find((e) => e.desc === 'TABLE DATA' && e.tag === table)!;
+    await reader.close();
+    const next = Math.min(...reader.entries.filter((e) => e.hadDumper && e.dataOffset > entry.dataOffset).map((e) => e.dataOffset), readFileSync(file).length);
+    const bytes = readFileSync(file);
+    const at = Math.floor((entry.dataOffset + 16 + next) / 2);
+    for (let i = at; i < at + 8; i++) bytes[i] = bytes[i]! ^ 0x5a;
+    writeFileSync(file, bytes);
+  }
+
+  /** An archive with enough rows in `examples` that its block is many kilobytes of compressed data. */
+  const bulky = (file: string): Promise<string> => damagedArchive(file, key, async (c, intent) => {
+    await c.query(`insert into astore.examples (intent_id, text) select $1, 'example ' || g || ' ' || md5(g::text) from generate_series(1, 30000) g`, [intent]);
+    await c.query(`insert into astore.backup_jobs (trigger, started_at, status, log) select 'job', now(), 'succeeded', repeat(md5(g::text), 40) from generate_series(1, 200) g`);
+  });
+
+  test('damage in the bulk data is found by the load itself: ARCHIVE_CORRUPT, the target untouched', async () => {
+    const file = join(dir, 'flipped.dump');
+    const instance = await bulky(file);
+    await damageBlock(file, 'examples');
+    const lines: string[] = [];
+    base.log = (line) => lines.push(line);
+    try {
+      await assertFailsUntouched(file, instance, 'ARCHIVE_CORRUPT', /examples/);
+    } finally {
+      delete base.log;
+    }
+    assert.ok(lines.some((l) => /loading into a staging schema/.test(l)), 'the preflight did not read the examples; the load found the damage');
+  });
+
+  test('--verify-first finds the same damage before the store is quiesced', async () => {
+    const file = join(dir, 'flipped-first.dump');
+    const instance = await bulky(file);
+    await damageBlock(file, 'examples');
+    const lines: string[] = [];
+    const mapping = writeMapping(dir, { [instance]: targetInstance }, 'first.yaml');
+    const before = await checksum(b.db.url);
+    await assert.rejects(restore({ ...base, source: file, mapping, verifyFirst: true, log: (line) => lines.push(line) }), { code: 'ARCHIVE_CORRUPT' });
+    assert.deepEqual(lines.filter((l) => !/^verifying/.test(l)), [], 'it failed while verifying, before anything else');
+    assert.deepEqual(await checksum(b.db.url), before);
+  });
+
+  test('damage in a table the restore does not load still fails it (every block is read)', async () => {
+    const file = join(dir, 'flipped-jobs.dump');
+    const instance = await bulky(file);
+    await damageBlock(file, 'backup_jobs');
+    await assertFailsUntouched(file, instance, 'ARCHIVE_CORRUPT', /backup_jobs/);
+  });
+
+  test('an archive cut inside its last block: ARCHIVE_TRUNCATED from the load, the target untouched', async () => {
+    const file = join(dir, 'cut.dump');
+    const instance = await bulky(file);
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 7));
+    await assertFailsUntouched(file, instance, 'ARCHIVE_TRUNCATED', /archive ends at offset/);
   });
 
   test('a dead restore\'s flag blocks nothing, also when another backend now has its pid', async () => {

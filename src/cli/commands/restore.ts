@@ -7,7 +7,7 @@ import { printJson } from '../output.ts';
 
 interface Options {
   force?: boolean; source?: string; resourceController?: string; target?: string; mapping?: string;
-  testRCConnection?: boolean; testPGConnection?: boolean; json?: boolean;
+  testRCConnection?: boolean; testPGConnection?: boolean; json?: boolean; verifyFirst?: boolean;
 }
 
 const EXIT_CODES = `
@@ -54,6 +54,7 @@ export function register(program: Command): void {
     .option('--testRCConnection', 'Test the connection for Resource Controller, then exit')
     .option('--testPGConnection', 'Test the connection for PostgreSQL server, then exit')
     .option('--json', 'machine-readable output')
+    .option('--verify-first', 'read and verify the whole archive before the store is quiesced (default: the data is verified as it loads; the target changes only after all of it verified)')
     .addHelpText('after', `\nTLS to PostgreSQL is verified against the CA in PG_CA_FILE when it is set.\n${EXIT_CODES}`)
     .action(async (o: Options) => {
       if (o.testRCConnection) {
@@ -84,7 +85,7 @@ export function register(program: Command): void {
       const s = await restore({
         source: required(o.source, '-s/--source'),
         resourceController: required(o.resourceController, '-r/--resourceController'),
-        target: o.target, mapping: o.mapping, force: o.force,
+        target: o.target, mapping: o.mapping, force: o.force, verifyFirst: o.verifyFirst,
         interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
         cwd: process.cwd(), progress: o.json ? undefined : progressBar(), log: text,
       });
