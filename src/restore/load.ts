@@ -209,6 +209,10 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   const context = { encryptWebhooks: (w: unknown) => encryptWebhooks(w, o.key) };
   await migrate(client, { schema: staging, untilRelease: summary.release, context });
   const stripped = await stripTables(client, staging);
+  const stagingTables = (await client.query<{ t: string }>(`select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = $1`, [staging])).rows.map((r) => r.t);
+  // Autovacuum would analyze (and vacuum) the tables while they fill, and an index build then
+  // waits for it to be cancelled (deadlock_timeout, 1 s each time); the load analyzes them itself.
+  for (const t of stagingTables) await client.query(`alter table ${t} set (autovacuum_enabled = false, toast.autovacuum_enabled = false)`);
   for (const t of TARGET_TABLES) {
     await client.query(`insert into ${s}.${ident(t)} select * from ${STORE_SCHEMA}.${ident(t)}`);
   }
@@ -275,6 +279,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   // Planner statistics for the restored tables (only those: the rest of the database is not ours to scan).
   const tablesToAnalyze = (await client.query<{ t: string }>(`select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = $1`, [staging])).rows;
   await inParallel(clients, staging, tablesToAnalyze.map(({ t }) => ({ table: t, name: t, sql: `analyze ${t}` })), (_, err) => err as Error);
+  for (const { t } of tablesToAnalyze) await client.query(`alter table ${t} reset (autovacuum_enabled, toast.autovacuum_enabled)`);
   o.stepDone?.('finish');
   return { staging, rows, tables, workspaces: ws.rowCount ?? 0 };
 }

@@ -55,14 +55,16 @@ export async function checksum(url: string): Promise<Record<string, string>> {
   }
 }
 
-/** Every constraint and index of the store schema, as definitions: to assert a restore rebuilt them all. */
+/** Every constraint, index and table storage option of the store schema: to assert a restore rebuilt them all and left no load-time settings. */
 export async function schemaShape(url: string): Promise<string[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     const r = await c.query<{ d: string }>(`
       select format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) as d from pg_constraint where connamespace = 'astore'::regnamespace
-      union all select indexdef from pg_indexes where schemaname = 'astore' order by 1`);
+      union all select indexdef from pg_indexes where schemaname = 'astore'
+      union all select format('%s options %s', c.oid::regclass, c.reloptions) from pg_class c
+        where c.relnamespace = 'astore'::regnamespace and c.reloptions is not null order by 1`);
     return r.rows.map((x) => x.d);
   } finally {
     await c.end();
