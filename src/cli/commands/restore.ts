@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .option('--testRCConnection', 'Test the connection for Resource Controller, then exit')
     .option('--testPGConnection', 'Test the connection for PostgreSQL server, then exit')
     .option('--json', 'machine-readable output')
-    .option('--verify-first', 'read and verify the whole archive before the store is quiesced (default: the data is verified as it loads; the target's data changes only once all of it has been verified)')
+    .option('--verify-first', 'read and verify the whole archive before the store is quiesced (default: the data is verified as it loads; the target data changes only once all of it has been verified)')
     .addHelpText('after', `\nTLS to PostgreSQL is verified against the CA in PG_CA_FILE when it is set.\n${EXIT_CODES}`)
     .action(async (o: Options) => {
       if (o.testRCConnection) {
