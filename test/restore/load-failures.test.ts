@@ -7,6 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -154,6 +155,28 @@ describe('pgmig: failures during the load leave the target as it was', () => {
     const before = await checksum(b.db.url);
     await assert.rejects(restore({ ...base, source: file, mapping, verifyFirst: true, log: (line) => lines.push(line) }), { code: 'ARCHIVE_CORRUPT' });
     assert.deepEqual(lines.filter((l) => !/^verifying/.test(l)), [], 'it failed while verifying, before anything else');
+    assert.deepEqual(await checksum(b.db.url), before);
+  });
+
+  test('bin/pgmig: a damaged archive exits 2 either way; --verify-first fails before the load starts', async () => {
+    const file = join(dir, 'flipped-cli.dump');
+    const instance = await bulky(file);
+    await damageBlock(file, 'examples');
+    const mapping = writeMapping(dir, { [instance]: targetInstance }, 'cli.yaml');
+    const before = await checksum(b.db.url);
+    // Asynchronously: this process serves the resource controller the child asks.
+    const run = (extra: string[]) => new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['bin/pgmig', '-f', '-s', file, '-r', base.resourceController, '-m', mapping, ...extra],
+        { env: { ...process.env, ...base.env }, encoding: 'utf8' },
+        (err, _stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr }));
+    });
+    const streamed = await run([]);
+    assert.equal(streamed.status, 2, streamed.stderr);
+    assert.match(streamed.stderr, /loading into a staging schema[\s\S]*corrupt archive/);
+    const first = await run(['--verify-first']);
+    assert.equal(first.status, 2, first.stderr);
+    assert.match(first.stderr, /corrupt archive/);
+    assert.doesNotMatch(first.stderr, /loading into a staging schema|listing the target instances/);
     assert.deepEqual(await checksum(b.db.url), before);
   });
 
