@@ -17,7 +17,7 @@ import { openArchive } from '../archive/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
 import { migrate, recordFingerprint, STORE_SCHEMA } from '../store/index.ts';
 import { rewriteIds } from './remap.ts';
-import { countRows, counted, isStoreTableData, RowCounter, type ArchiveSummary, type ProgressFn } from './scan.ts';
+import { archiveIdentity, countRows, counted, isStoreTableData, RowCounter, type ArchiveSummary, type ProgressFn } from './scan.ts';
 
 export const STAGING_PREFIX = 'astore_restore_';
 
@@ -219,6 +219,12 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   o.stepDone?.('prepare');
 
   const reader = await openArchive(summary.file);
+  if (archiveIdentity(reader) !== summary.identity) {
+    await reader.close();
+    throw new AppError('ARCHIVE_CHANGED', `${summary.file} changed after it was checked (its size or table of contents differs)`, {
+      hint: 'something replaced or rewrote the archive during the restore; nothing was changed in the target; run pgmig again on a file nothing writes to', exitCode: 2,
+    });
+  }
   let rows = 0;
   let tables = 0;
   for await (const block of reader.blocks()) {

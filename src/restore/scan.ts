@@ -28,6 +28,8 @@ export interface ArchiveSummary {
   instances: SourceInstance[];
   /** True when every store table's data was read (scanArchive); false after a preflight, whose load verifies the rest. */
   verified: boolean;
+  /** The archive's size and TOC (entries and data offsets), for the load to check it reads the same file. */
+  identity: string;
 }
 
 export type ProgressFn = (p: { bytes: number; totalBytes: number; rows: number; phase: string }) => void;
@@ -135,7 +137,8 @@ class Collector {
     } else if (name === 'workspaces') this.workspaceInstance.push(row[col('instance_id')]!.toLowerCase());
   }
 
-  summary(file: string, bytes: number, tables: Map<string, ArchiveTable>, verified: boolean): ArchiveSummary {
+  summary(reader: ArchiveReader, file: string, tables: Map<string, ArchiveTable>, verified: boolean): ArchiveSummary {
+    const bytes = reader.size ?? 0;
     for (const id of this.workspaceInstance) {
       const i = this.instances.get(id);
       if (!i) {
@@ -153,8 +156,13 @@ class Collector {
         hint: 'restore it with the store release that made the backup, or a newer one', exitCode: 4,
       });
     }
-    return { file, bytes, release, fingerprint: this.fingerprint, tables, instances: [...this.instances.values()], verified };
+    return { file, bytes, release, fingerprint: this.fingerprint, tables, instances: [...this.instances.values()], verified, identity: archiveIdentity(reader) };
   }
+}
+
+/** Size and TOC of an open archive: equal for two reads of the same file, unequal once it was replaced or rewritten. */
+export function archiveIdentity(reader: ArchiveReader): string {
+  return `${reader.size ?? 'stream'}|${reader.entries.map((e) => `${e.dumpId}:${e.offsetFlag}:${e.dataOffset}`).join(',')}`;
 }
 
 /** The store tables an archive holds data for; refuses an archive that is not of a store. */
@@ -192,7 +200,7 @@ export async function scanArchive(file: string, progress?: ProgressFn): Promise<
     totalRows += table.rows;
     progress?.({ bytes: reader.offset, totalBytes, rows: totalRows, phase: 'verify' });
   }
-  return collector.summary(file, totalBytes, tables, true);
+  return collector.summary(reader, file, tables, true);
 }
 
 /**
@@ -220,7 +228,7 @@ export async function preflightArchive(file: string, progress?: ProgressFn): Pro
       if (!table || !DECODED.has(table.name)) continue;
       table.rows = await reader.readBlockAt(e, (block) => collector.read(block, table));
     }
-    return collector.summary(file, size, tables, false);
+    return collector.summary(reader, file, tables, false);
   } finally {
     await reader.close();
   }

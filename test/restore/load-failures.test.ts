@@ -180,6 +180,19 @@ describe('pgmig: failures during the load leave the target as it was', () => {
     assert.deepEqual(await checksum(b.db.url), before);
   });
 
+  test('an archive replaced between the preflight and the load: ARCHIVE_CHANGED, the target untouched', async () => {
+    const file = join(dir, 'replaced.dump');
+    const other = join(dir, 'other.dump');
+    const instance = await bulky(file);
+    await bulky(other);
+    base.log = (line) => { if (/listing the target instances/.test(line)) writeFileSync(file, readFileSync(other)); };
+    try {
+      await assertFailsUntouched(file, instance, 'ARCHIVE_CHANGED', /changed after it was checked/);
+    } finally {
+      delete base.log;
+    }
+  });
+
   test('damage in a table the restore does not load still fails it (every block is read)', async () => {
     const file = join(dir, 'flipped-jobs.dump');
     const instance = await bulky(file);
