@@ -39,21 +39,32 @@ export function corrupt(offset: number, message: string, details: Record<string,
   });
 }
 
-/** Opens a file path, `-` (stdin), a Readable or any async iterable of bytes. */
+/** A regular file the archive was opened from: where it is and which file it was, for reads by offset. */
+interface ArchiveFile {
+  path: string;
+  size: number;
+  /** Device, inode, size and modification time: another file (or this one rewritten) differs. */
+  identity: string;
+}
+
 interface Input {
   source: AsyncIterable<Buffer | Uint8Array | string>;
   name: string;
-  /** Set when the input is a file: its path and size, for reads by offset. */
-  file?: { path: string; size: number };
+  /** Set when the input is a regular file (not a pipe or device, which can be read only once). */
+  file?: ArchiveFile;
 }
 
+const fileIdentity = (st: { dev: number; ino: number; size: number; mtimeMs: number }): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+
+/** Opens a file path, `-` (stdin), a Readable or any async iterable of bytes. */
 async function toIterable(input: ArchiveInput): Promise<Input> {
   if (input === '-') return { source: process.stdin, name: 'stdin' };
   if (typeof input === 'string') {
     try {
       const fh = await open(input, 'r');
-      const { size } = await fh.stat().catch(async (err: unknown) => { await fh.close(); throw err; });
-      return { source: fh.createReadStream({ highWaterMark: READ_BUFFER }), name: input, file: { path: input, size } };
+      const st = await fh.stat().catch(async (err: unknown) => { await fh.close(); throw err; });
+      const file = st.isFile() ? { path: input, size: st.size, identity: fileIdentity(st) } : undefined;
+      return { source: fh.createReadStream({ highWaterMark: READ_BUFFER }), name: input, ...(file ? { file } : {}) };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new AppError(code === 'ENOENT' ? 'ARCHIVE_NOT_FOUND' : 'ARCHIVE_UNREADABLE', `cannot open archive ${input}: ${(err as Error).message}`, { exitCode: 2, cause: err });
@@ -167,8 +178,10 @@ export interface ArchiveReader {
   blocks(): AsyncGenerator<DataBlock>;
   /** Current read position. */
   readonly offset: number;
-  /** The file's size, when the archive was opened from a file path (undefined for streams). */
+  /** The file's size, when the archive was opened from a regular file (undefined for streams, pipes and devices). */
   readonly size: number | undefined;
+  /** Which file it is (device, inode, size, modification time), when opened from a regular file. */
+  readonly fileIdentity: string | undefined;
   /**
    * Reads the data block of `entry` at the offset the TOC gives for it, on a separate file
    * handle (blocks() is unaffected), and hands it to `use`. Only for archives opened from a file
@@ -334,7 +347,7 @@ class Reader implements ArchiveReader {
     readonly header: ArchiveHeader,
     readonly entries: TocEntry[],
     readonly name: string,
-    private readonly file?: { path: string; size: number },
+    private readonly file?: ArchiveFile,
   ) {
     const encEntry = entries.find((e) => e.desc === 'ENCODING');
     const enc = encEntry?.defn;
@@ -346,6 +359,8 @@ class Reader implements ArchiveReader {
   get offset(): number { return this.src.offset; }
 
   get size(): number | undefined { return this.file?.size; }
+
+  get fileIdentity(): string | undefined { return this.file?.identity; }
 
   async close(): Promise<void> { await this.src.close(); }
 
@@ -361,14 +376,26 @@ class Reader implements ArchiveReader {
 
   async readBlockAt<T>(entry: TocEntry, use: (block: DataBlock) => Promise<T>): Promise<T> {
     if (!this.file) {
-      throw new AppError('ARCHIVE_NOT_SEEKABLE', `${describeEntry(entry)} cannot be read by offset: the archive is a stream, not a file`);
+      throw new AppError('ARCHIVE_NOT_SEEKABLE', `${describeEntry(entry)} cannot be read by offset: the archive is not a regular file (a stream, pipe or device)`, {
+        hint: 'save the archive to a file first', exitCode: 2,
+      });
     }
     if (!entry.hadDumper || entry.offsetFlag !== OFFSET_SET) {
-      throw new AppError('ARCHIVE_NO_OFFSET', `the TOC gives no data offset for ${describeEntry(entry)} (dumpId ${entry.dumpId})`);
+      throw new AppError('ARCHIVE_NO_OFFSET', `the TOC gives no data offset for ${describeEntry(entry)} (dumpId ${entry.dumpId})`, {
+        hint: 'the archive was written to a pipe; read it front to back instead', exitCode: 2,
+      });
     }
     this.checkDataOffset(entry);
     const at = entry.dataOffset;
-    const fh = await open(this.file.path, 'r');
+    const changed = (why: string, cause?: unknown): AppError => new AppError('ARCHIVE_CHANGED', `${this.file!.path} ${why} since its table of contents was read`, {
+      hint: 'something replaced, rewrote or removed the archive; use a file nothing writes to', exitCode: 2, cause,
+    });
+    const fh = await open(this.file.path, 'r').catch((err: unknown) => { throw changed(`cannot be opened again (${(err as Error).message})`, err); });
+    const st = await fh.stat().catch(async (err: unknown) => { await fh.close(); throw err; });
+    if (fileIdentity(st) !== this.file.identity) {
+      await fh.close();
+      throw changed('is another file, or was modified,');
+    }
     const src = new ByteSource(fh.createReadStream({ start: at, highWaterMark: READ_BUFFER }), at);
     try {
       const f = new FieldReader(src);

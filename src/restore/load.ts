@@ -232,7 +232,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     if (!isStoreTableData(e)) continue;
     if (SKIPPED_TABLES.has(e.tag!)) {
       // Not loaded, but after a preflight this pass is the only one that reads it: an archive
-      // with a damaged block restores nothing, whichever table the block belongs to.
+      // with a damaged block of any store table restores nothing.
       if (!summary.verified) await countRows(block);
       continue;
     }
@@ -253,8 +253,15 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
         hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7, cause: err,
       });
     }
-    if (loaded !== held || (table.rows !== undefined && table.rows !== held)) {
-      throw new AppError('RESTORE_LOAD_FAILED', `table ${table.name}: ${loaded} rows loaded, but the archive holds ${table.rows ?? held}`, { exitCode: 7 });
+    if (table.rows !== undefined && table.rows !== held) {
+      throw new AppError('ARCHIVE_CHANGED', `table ${table.name} holds ${held} rows now, but ${table.rows} when the archive was checked`, {
+        hint: 'something rewrote the archive during the restore; nothing was changed in the target; run pgmig again on a file nothing writes to', exitCode: 2,
+      });
+    }
+    if (loaded !== held) {
+      throw new AppError('RESTORE_LOAD_FAILED', `table ${table.name}: the server loaded ${loaded} rows, but the archive holds ${held}`, {
+        hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7,
+      });
     }
     rows += held;
     tables++;

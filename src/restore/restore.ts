@@ -5,11 +5,12 @@
  * when the restore fails.
  *
  * The archive's bulk data is verified as it loads, not in a pass of its own before: the target's
- * data changes only at the swap, which happens only after every block has been decompressed and
- * every table's rows counted, so a damaged archive leaves the data exactly as it was either way —
- * and decompressing once instead of twice is what lets pgmig keep up with pg_restore. What a
- * separate pass would add is only that writes are not refused while the bad block is found;
- * `verifyFirst` (--verify-first) buys that for the time of a full read.
+ * data changes only at the swap, which happens only after every block of the store's tables has
+ * been decompressed and its rows counted, so a damaged archive leaves the data exactly as it was
+ * either way — and decompressing once instead of twice is what lets pgmig keep up with
+ * pg_restore. What a separate pass would add is only that writes are not refused while the bad
+ * block is found; `verifyFirst` (--verify-first) buys that for the time of a full read. The
+ * preflight reports no progress: it reads only the TOC and a few small tables.
  */
 import { readSecretFile, SECRET_FILE_NAME } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
@@ -21,7 +22,7 @@ import { dropStaleStaging, loadStaging, swapIn } from './load.ts';
 import { clearMaintenance, setMaintenance } from './maintenance.ts';
 import { resolveMapping } from './mapping.ts';
 import { listTargetInstances } from './resource-controller.ts';
-import { preflightArchive, scanArchive, type ProgressFn } from './scan.ts';
+import { preflightArchive, requireRegularFile, scanArchive, type ProgressFn } from './scan.ts';
 
 /** Only one restore per database at a time (any int64 unique to this purpose). */
 const RESTORE_LOCK = 0x70_67_6d_69_67; // "pgmig"
@@ -78,8 +79,10 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
     stepStart = now;
   };
 
-  log(`verifying ${o.source}${o.verifyFirst ? '' : ' (TOC and instances; the data is verified as it loads)'}`);
+  await requireRegularFile(o.source);
+  log(`verifying ${o.source}`);
   const summary = o.verifyFirst ? await scanArchive(o.source, o.progress) : await preflightArchive(o.source, o.progress);
+  if (!summary.verified) log('read the TOC and the instance, key and schema tables; the bulk data is verified as it loads');
   stepDone('verify');
   checkUpgradePath(summary.release, CURRENT_RELEASE);
 

@@ -6,6 +6,7 @@
  * preflight that reads only the TOC and those small tables (preflightArchive), after which the
  * load verifies the bulk data as it streams it.
  */
+import { stat } from 'node:fs/promises';
 import { OFFSET_SET, openArchive, type ArchiveReader, type CopyValue, type DataBlock, type TocEntry } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
 import { MIGRATIONS, STORE_SCHEMA } from '../store/index.ts';
@@ -68,8 +69,13 @@ export class RowCounter {
 
   private isEndMarker(): boolean { return this.length === 2 && this.first === 0x5c && this.second === 0x2e; }
 
-  feed(chunk: Buffer): void {
-    if (this.ended) return; // what follows the end marker is ignored, as COPY ignores it
+  /**
+   * Counts the rows in `chunk` and returns how many of its bytes are COPY data: all of them, up to
+   * and including the end-marker line, or none once the marker has passed (what follows it is
+   * ignored, as COPY ignores it).
+   */
+  feed(chunk: Buffer): number {
+    if (this.ended) return 0;
     let pos = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, pos);
@@ -77,8 +83,8 @@ export class RowCounter {
       if (this.length === 0 && end > pos) this.first = chunk[pos]!;
       if (this.length <= 1 && end > pos + 1 - this.length) this.second = chunk[pos + 1 - this.length]!;
       this.length += end - pos;
-      if (nl < 0) return;
-      if (this.isEndMarker()) { this.ended = true; return; }
+      if (nl < 0) return chunk.length;
+      if (this.isEndMarker()) { this.ended = true; return nl + 1; }
       this.rows++;
       this.length = 0;
       pos = nl + 1;
@@ -94,11 +100,15 @@ export class RowCounter {
   }
 }
 
-/** Passes a payload through unchanged, counting its rows on the way. */
+/**
+ * Passes a payload's COPY data through, counting its rows on the way. What follows the end
+ * marker (pg_dump writes a blank line after it) is read but not passed on: the load splits the
+ * data over several COPYs, and a stray newline on a connection that saw no marker would be a row.
+ */
 export async function* counted(chunks: AsyncIterable<Buffer>, counter: RowCounter): AsyncGenerator<Buffer> {
   for await (const chunk of chunks) {
-    counter.feed(chunk);
-    yield chunk;
+    const data = counter.feed(chunk);
+    if (data > 0) yield data === chunk.length ? chunk : chunk.subarray(0, data);
   }
 }
 
@@ -160,9 +170,22 @@ class Collector {
   }
 }
 
-/** Size and TOC of an open archive: equal for two reads of the same file, unequal once it was replaced or rewritten. */
+/** Which file (device, inode, size, mtime) and TOC an open archive is: unequal once it was replaced or rewritten. */
 export function archiveIdentity(reader: ArchiveReader): string {
-  return `${reader.size ?? 'stream'}|${reader.entries.map((e) => `${e.dumpId}:${e.offsetFlag}:${e.dataOffset}`).join(',')}`;
+  return `${reader.fileIdentity ?? 'stream'}|${reader.entries.map((e) => `${e.dumpId}:${e.offsetFlag}:${e.dataOffset}`).join(',')}`;
+}
+
+/** pgmig reads its source more than once (a check, then the load): it must be a regular file. */
+export async function requireRegularFile(file: string): Promise<void> {
+  const st = file === '-' ? undefined : await stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new AppError('ARCHIVE_NOT_FOUND', `cannot open archive ${file}: no such file`, { exitCode: 2, cause: err });
+    throw new AppError('ARCHIVE_UNREADABLE', `cannot open archive ${file}: ${err.message}`, { exitCode: 2, cause: err });
+  });
+  if (!st?.isFile()) {
+    throw new AppError('ARCHIVE_NOT_A_FILE', `${file === '-' ? 'standard input' : file} is not a regular file: pgmig reads the archive more than once (a check before it touches the target, then the load)`, {
+      hint: 'save the archive to a file first and pass that file with -s', exitCode: 2,
+    });
+  }
 }
 
 /** The store tables an archive holds data for; refuses an archive that is not of a store. */

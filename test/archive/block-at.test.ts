@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -106,6 +108,47 @@ test('no file, no offset, a cut file or an offset at another block: each refused
     await assert.rejects(reader.readBlockAt({ ...a, dataOffset: b.dataOffset }, async () => 0),
       (err: { code?: string; message?: string }) => err.code === 'ARCHIVE_CORRUPT' && /dumpId 5/.test(err.message!));
     await reader.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file replaced or rewritten after its TOC was read is refused (ARCHIVE_CHANGED); a FIFO is not a file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'block-at-'));
+  try {
+    const file = join(dir, 'a.dump');
+    await write(file);
+    const original = readFileSync(file);
+    const copy = join(dir, 'copy.dump');
+    writeFileSync(copy, original);
+    const entryOf = (r: { entries: Array<{ dumpId: number }> }) => r.entries.find((e) => e.dumpId === 4)! as never;
+
+    const replaced = await openArchive(file);
+    renameSync(copy, file); // the same bytes, another file
+    await assert.rejects(replaced.readBlockAt(entryOf(replaced), async () => 0), (err: { code?: string; message?: string }) => err.code === 'ARCHIVE_CHANGED' && /another file/.test(err.message!));
+    await replaced.close();
+
+    const rewritten = await openArchive(file);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+    await new Promise((r) => setTimeout(r, 20)); // a later modification time
+    writeFileSync(file, bytes); // same inode, same size
+    await assert.rejects(rewritten.readBlockAt(entryOf(rewritten), async () => 0), { code: 'ARCHIVE_CHANGED' });
+    await rewritten.close();
+
+    const removed = await openArchive(file);
+    rmSync(file);
+    await assert.rejects(removed.readBlockAt(entryOf(removed), async () => 0), (err: { code?: string; message?: string }) => err.code === 'ARCHIVE_CHANGED' && /cannot be opened again/.test(err.message!));
+    await removed.close();
+
+    const fifo = join(dir, 'a.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = (async () => { const fh = await open(fifo, 'w'); await fh.write(original); await fh.close(); })();
+    const piped = await openArchive(fifo);
+    assert.equal(piped.size, undefined, 'a FIFO has no size to check offsets against');
+    await assert.rejects(piped.readBlockAt(entryOf(piped), async () => 0), { code: 'ARCHIVE_NOT_SEEKABLE' });
+    for await (const block of piped.blocks()) void block; // let the writer finish
+    await writer;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,13 +7,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openArchive } from '../../src/archive/index.ts';
+import { OFFSET_SET, openArchive } from '../../src/archive/index.ts';
 import { encryptWebhooks, instanceCrn, readSecretFile, SECRET_FILE_NAME, type EncryptionKey } from '../../src/auth/index.ts';
 import { maintenanceMessage, restore, setMaintenance, type RestoreOptions } from '../../src/restore/index.ts';
 import { migrate, recordFingerprint } from '../../src/store/index.ts';
@@ -22,7 +22,7 @@ import { startTestStore, type TestStore } from '../support/store.ts';
 import { checksum, pgDump, writeMapping, writeRc } from './helpers.ts';
 
 /** A one-instance store database at the current release, damaged by `damage`, dumped with pg_dump. */
-async function damagedArchive(file: string, key: EncryptionKey, damage: (c: pg.Client, intent: number) => Promise<void>): Promise<string> {
+async function damagedArchive(file: string, key: EncryptionKey, damage: (c: pg.Client, intent: number) => Promise<void>, dump = pgDump): Promise<string> {
   const db = await createTestDatabase('damaged');
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
@@ -40,9 +40,14 @@ async function damagedArchive(file: string, key: EncryptionKey, damage: (c: pg.C
   } finally {
     await c.end();
   }
-  pgDump(db.url, file);
+  dump(db.url, file);
   await db.drop();
   return instance;
+}
+
+/** Stock pg_dump writing to a pipe, as `pg_dump -Fc | ...` does: the archive's TOC has no data offsets. */
+function pgDumpToPipe(url: string, file: string): void {
+  writeFileSync(file, execFileSync('/usr/bin/pg_dump', ['-Fc', '-d', url], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] }));
 }
 
 describe('pgmig: failures during the load leave the target as it was', () => {
@@ -116,21 +121,23 @@ describe('pgmig: failures during the load leave the target as it was', () => {
 
   /** Flips bytes in the middle of the compressed data of `table`'s block (past its block and chunk headers). */
   async function damageBlock(file: string, table: string): Promise<void> {
-    const reader = await openArchive(file);
-    const entry = reader.entries.find((e) => e.desc === 'TABLE DATA' && e.tag === table)!;
-    await reader.close();
-    const next = Math.min(...reader.entries.filter((e) => e.hadDumper && e.dataOffset > entry.dataOffset).map((e) => e.dataOffset), readFileSync(file).length);
+    // Located by walking the blocks, so that archives without data offsets can be damaged too.
+    const starts: Array<[string | null, number]> = [];
+    for await (const block of (await openArchive(file)).blocks()) starts.push([block.entry.tag, block.offset]);
     const bytes = readFileSync(file);
-    const at = Math.floor((entry.dataOffset + 16 + next) / 2);
+    const i = starts.findIndex(([tag]) => tag === table);
+    const start = starts[i]![1];
+    const next = starts[i + 1]?.[1] ?? bytes.length;
+    const at = Math.floor((start + 16 + next) / 2);
     for (let i = at; i < at + 8; i++) bytes[i] = bytes[i]! ^ 0x5a;
     writeFileSync(file, bytes);
   }
 
   /** An archive with enough rows in `examples` that its block is many kilobytes of compressed data. */
-  const bulky = (file: string): Promise<string> => damagedArchive(file, key, async (c, intent) => {
+  const bulky = (file: string, dump?: (url: string, file: string) => void): Promise<string> => damagedArchive(file, key, async (c, intent) => {
     await c.query(`insert into astore.examples (intent_id, text) select $1, 'example ' || g || ' ' || md5(g::text) from generate_series(1, 30000) g`, [intent]);
     await c.query(`insert into astore.backup_jobs (trigger, started_at, status, log) select 'job', now(), 'succeeded', repeat(md5(g::text), 40) from generate_series(1, 200) g`);
-  });
+  }, dump);
 
   test('damage in the bulk data is found by the load itself: ARCHIVE_CORRUPT, the target untouched', async () => {
     const file = join(dir, 'flipped.dump');
@@ -206,6 +213,67 @@ describe('pgmig: failures during the load leave the target as it was', () => {
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 7));
     await assertFailsUntouched(file, instance, 'ARCHIVE_TRUNCATED', /archive ends at offset/);
+  });
+
+  /** Restores `file` expecting `code`; returns the log lines (to tell where it stopped). */
+  async function failingLog(file: string, instance: string, code: string): Promise<string[]> {
+    const lines: string[] = [];
+    base.log = (line) => lines.push(line);
+    try {
+      await assertFailsUntouched(file, instance, code, /./);
+    } finally {
+      delete base.log;
+    }
+    return lines;
+  }
+  const onlyVerifying = (lines: string[]) => assert.deepEqual(lines.filter((l) => !/^verifying/.test(l)), [], `stopped while verifying: ${lines.join(' | ')}`);
+
+  test('damage in a table the preflight reads (workspaces) is refused before the store is quiesced', async () => {
+    const file = join(dir, 'flipped-ws.dump');
+    const instance = await damagedArchive(file, key, async (c) => {
+      await c.query(`insert into astore.workspaces (id, instance_id, name, language, description)
+        select gen_random_uuid(), (select id from astore.instances), 'w' || g, 'en', repeat(md5(g::text), 20) from generate_series(1, 300) g`);
+    });
+    await damageBlock(file, 'workspaces');
+    onlyVerifying(await failingLog(file, instance, 'ARCHIVE_CORRUPT'));
+  });
+
+  test('a file cut at a block boundary is refused by the preflight', async () => {
+    const file = join(dir, 'cut-boundary.dump');
+    const instance = await bulky(file);
+    const reader = await openArchive(file);
+    const last = Math.max(...reader.entries.filter((e) => e.hadDumper).map((e) => e.dataOffset));
+    await reader.close();
+    writeFileSync(file, readFileSync(file).subarray(0, last));
+    onlyVerifying(await failingLog(file, instance, 'ARCHIVE_TRUNCATED'));
+  });
+
+  test('a source that is not a regular file is refused before anything is read', async () => {
+    const fifo = join(dir, 'archive.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const source of [fifo, '-']) {
+      await assert.rejects(restore({ ...base, source, mapping: writeMapping(dir, {}, 'none.yaml') }),
+        (err: { code?: string; message?: string; hint?: string }) => err.code === 'ARCHIVE_NOT_A_FILE' && /regular file/.test(err.message!) && /save the archive to a file/.test(err.hint!));
+    }
+  });
+
+  test('an archive written to a pipe (no data offsets) is verified whole first: damage refused before the quiesce, an intact one restores', async () => {
+    const damaged = join(dir, 'piped-flipped.dump');
+    const damagedInstance = await bulky(damaged, pgDumpToPipe);
+    await damageBlock(damaged, 'examples');
+    onlyVerifying(await failingLog(damaged, damagedInstance, 'ARCHIVE_CORRUPT'));
+
+    const intact = join(dir, 'piped.dump');
+    const instance = await bulky(intact, pgDumpToPipe);
+    const reader = await openArchive(intact);
+    assert.ok(reader.entries.filter((e) => e.hadDumper).every((e) => e.offsetFlag !== OFFSET_SET), 'pg_dump left the offsets unset');
+    await reader.close();
+    const lines: string[] = [];
+    const summary = await restore({ ...base, source: intact, mapping: writeMapping(dir, { [instance]: targetInstance }, 'piped.yaml'), log: (l) => lines.push(l) });
+    assert.equal(summary.workspaces, 1);
+    assert.ok(!lines.some((l) => /verified as it loads/.test(l)), 'the whole archive was read first');
+    const n = await b.store.pool.query(`select count(*)::int as n from astore.examples`);
+    assert.equal(n.rows[0].n, 30000);
   });
 
   test('a dead restore\'s flag blocks nothing, also when another backend now has its pid', async () => {
