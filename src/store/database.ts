@@ -12,7 +12,7 @@ import {
   type PgConnection, type PostgresYaml, type TargetOptions,
 } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
-import { otherSessions, startCluster, type RunningCluster } from './embedded.ts';
+import { othersStayConnected, startCluster, type RunningCluster } from './embedded.ts';
 
 export const STORE_SCHEMA = 'astore';
 const EMBEDDED_DATABASE = 'store';
@@ -115,9 +115,10 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number } =
     async close() {
       await pool.end();
       if (embedded?.cluster.owned) {
-        // Leave the server up when another process (e.g. a concurrent CLI command) still uses it.
-        const others = await otherSessions(embedded.cluster.url('postgres')).catch(() => 0);
-        if (others === 0) await embedded.cluster.stop();
+        // Leave the server up when another process (e.g. a concurrent CLI command) still uses it,
+        // and exit all the same: this process must not wait for the other to finish.
+        if (await othersStayConnected(embedded.cluster.url('postgres'))) embedded.cluster.detach();
+        else await embedded.cluster.stop();
       }
     },
   };

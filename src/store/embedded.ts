@@ -40,6 +40,11 @@ export interface RunningCluster {
   /** Connection URL for the given database. */
   url(database?: string): string;
   stop(): Promise<void>;
+  /**
+   * Leaves a server this process started running for others and lets this process exit without
+   * stopping it (a running child process otherwise keeps node alive).
+   */
+  detach(): void;
 }
 
 const SUPERUSER = 'postgres';
@@ -143,12 +148,12 @@ function run(cmd: string, args: string[], user: { uid: number; gid: number } | u
   });
 }
 
-function clusterHandle(port: number, password: string, owned: boolean, stop: () => Promise<void>): RunningCluster {
+function clusterHandle(port: number, password: string, owned: boolean, stop: () => Promise<void>, detach: () => void = () => {}): RunningCluster {
   return {
     port, host: '127.0.0.1', user: SUPERUSER, password, owned,
     url: (database = 'postgres') =>
       `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
-    stop,
+    stop, detach,
   };
 }
 
@@ -211,11 +216,25 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     child.kill('SIGINT'); // PostgreSQL's "fast" shutdown: abort transactions, checkpoint, exit.
     await done;
   };
-  return clusterHandle(port, opts.password, true, stop);
+  return clusterHandle(port, opts.password, true, stop, () => child.unref());
+}
+
+/**
+ * Whether other client sessions stay connected for `graceMs`: the backends of connections this
+ * process has just closed linger for a moment after the client side is gone (longer on a busy
+ * machine), and must not be mistaken for another process still using the server.
+ */
+export async function othersStayConnected(url: string, graceMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    if (await otherSessions(url).catch(() => 0) === 0) return false;
+    if (Date.now() >= deadline) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** How many client sessions other than our own are connected; used before stopping a shared server. */
-export async function otherSessions(url: string): Promise<number> {
+async function otherSessions(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

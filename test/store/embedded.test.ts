@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase } from '../support/pg.ts';
 
@@ -11,4 +15,61 @@ test('the test harness gives a real PostgreSQL database', async () => {
   await client.end();
   await db.drop();
   assert.match(r.rows[0]!.v, /^15\./);
+});
+
+/** Runs close-child.ts; returns its admin URL and a function that closes it and waits for its exit. */
+async function childUsingServer(home: string): Promise<{ url: string; owned: boolean; close(): Promise<{ code: number | null; out: string }> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/close-child.ts'], { env: { ...process.env, ASTORE_HOME: home }, stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const [url, owned] = await new Promise<[string, boolean]>((resolve, reject) => {
+    child.stdout.on('data', () => { const m = /^ready (\S+) (true|false)$/m.exec(out); if (m) resolve([m[1]!, m[2] === 'true']); });
+    void exited.then((code) => reject(new Error(`close-child exited ${code}: ${out}`)));
+  });
+  return {
+    url, owned,
+    async close() {
+      child.stdin.end('go\n');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return { code, out };
+    },
+  };
+}
+
+test('a process that started the embedded server stops it when done, or leaves it to another process still connected — and exits either way', { timeout: 120_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'astore-close-'));
+  const pidFile = join(home, 'pg', 'postmaster.pid');
+  try {
+    const alone = await childUsingServer(home);
+    assert.equal(alone.owned, true, 'it started the server');
+    const r1 = await alone.close();
+    assert.equal(r1.code, 0, r1.out);
+    assert.match(r1.out, /closed/);
+    assert.ok(!existsSync(pidFile), 'nobody else was connected: the server is stopped');
+
+    const shared = await childUsingServer(home);
+    assert.equal(shared.owned, true);
+    const other = new pg.Client({ connectionString: shared.url });
+    await other.connect();
+    try {
+      const started = Date.now();
+      const r2 = await shared.close();
+      assert.equal(r2.code, 0, `it exited (${r2.out})`);
+      assert.ok(Date.now() - started < 25_000, 'without waiting for the other session');
+      assert.ok(existsSync(pidFile), 'the server is left running for the other session');
+      assert.equal((await other.query('select 1 as one')).rows[0].one, 1);
+    } finally {
+      await other.end();
+    }
+  } finally {
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGINT');
+      for (let i = 0; i < 200 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    rmSync(home, { recursive: true, force: true });
+  }
 });
