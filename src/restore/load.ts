@@ -221,7 +221,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   const reader = await openArchive(summary.file);
   if (archiveIdentity(reader) !== summary.identity) {
     await reader.close();
-    throw new AppError('ARCHIVE_CHANGED', `${summary.file} changed after it was checked (its size or table of contents differs)`, {
+    throw new AppError('ARCHIVE_CHANGED', `${summary.file} changed after it was checked (it is another file, was modified, or its table of contents differs)`, {
       hint: 'something replaced or rewrote the archive during the restore; nothing was changed in the target; run pgmig again on a file nothing writes to', exitCode: 2,
     });
   }

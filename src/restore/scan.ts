@@ -29,7 +29,7 @@ export interface ArchiveSummary {
   instances: SourceInstance[];
   /** True when every store table's data was read (scanArchive); false after a preflight, whose load verifies the rest. */
   verified: boolean;
-  /** The archive's size and TOC (entries and data offsets), for the load to check it reads the same file. */
+  /** Which file the archive is (device, inode, size, mtime) and its TOC, for the load to check it reads the same one. */
   identity: string;
 }
 
