@@ -36,6 +36,12 @@ async function exists(client: pg.ClientBase, schema: string, table: string): Pro
 
 const ident = (s: string): string => '"' + s.replace(/"/g, '""') + '"';
 
+/** The tables of `schema`, as quoted qualified names. */
+async function tablesOf(client: pg.ClientBase, schema: string): Promise<string[]> {
+  const r = await client.query<{ t: string }>(`select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = $1`, [schema]);
+  return r.rows.map((x) => x.t);
+}
+
 /** Staging schemas of earlier runs that died; the caller holds the restore lock, so none is live. */
 export async function dropStaleStaging(client: pg.ClientBase): Promise<string[]> {
   const r = await client.query<{ nspname: string }>(`select nspname from pg_namespace where nspname like $1`, [`${STAGING_PREFIX}%`]);
@@ -209,10 +215,9 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   const context = { encryptWebhooks: (w: unknown) => encryptWebhooks(w, o.key) };
   await migrate(client, { schema: staging, untilRelease: summary.release, context });
   const stripped = await stripTables(client, staging);
-  const stagingTables = (await client.query<{ t: string }>(`select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = $1`, [staging])).rows.map((r) => r.t);
   // Autovacuum would analyze (and vacuum) the tables while they fill, and an index build then
   // waits for it to be cancelled (deadlock_timeout, 1 s each time); the load analyzes them itself.
-  for (const t of stagingTables) await client.query(`alter table ${t} set (autovacuum_enabled = false, toast.autovacuum_enabled = false)`);
+  for (const t of await tablesOf(client, staging)) await client.query(`alter table ${t} set (autovacuum_enabled = false, toast.autovacuum_enabled = false)`);
   for (const t of TARGET_TABLES) {
     await client.query(`insert into ${s}.${ident(t)} select * from ${STORE_SCHEMA}.${ident(t)}`);
   }
@@ -290,9 +295,10 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   }
   await recordFingerprint(client, staging, o.key);
   // Planner statistics for the restored tables (only those: the rest of the database is not ours to scan).
-  const tablesToAnalyze = (await client.query<{ t: string }>(`select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = $1`, [staging])).rows;
-  await inParallel(clients, staging, tablesToAnalyze.map(({ t }) => ({ table: t, name: t, sql: `analyze ${t}` })), (_, err) => err as Error);
-  for (const { t } of tablesToAnalyze) await client.query(`alter table ${t} reset (autovacuum_enabled, toast.autovacuum_enabled)`);
+  // (Listed again: the upgrade may have added tables.)
+  const tablesToAnalyze = await tablesOf(client, staging);
+  await inParallel(clients, staging, tablesToAnalyze.map((t) => ({ table: t, name: t, sql: `analyze ${t}` })), (_, err) => err as Error);
+  for (const t of tablesToAnalyze) await client.query(`alter table ${t} reset (autovacuum_enabled, toast.autovacuum_enabled)`);
   o.stepDone?.('finish');
   return { staging, rows, tables, workspaces: ws.rowCount ?? 0 };
 }

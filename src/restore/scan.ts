@@ -175,17 +175,18 @@ export function archiveIdentity(reader: ArchiveReader): string {
   return `${reader.fileIdentity ?? 'stream'}|${reader.entries.map((e) => `${e.dumpId}:${e.offsetFlag}:${e.dataOffset}`).join(',')}`;
 }
 
-/** pgmig reads its source more than once (a check, then the load): it must be a regular file. */
+/**
+ * pgmig reads its source more than once (a check, then the load): it must be a regular file. A
+ * path that cannot be stat'ed passes here and gets openArchive's own not-found/unreadable error.
+ */
 export async function requireRegularFile(file: string): Promise<void> {
-  const st = file === '-' ? undefined : await stat(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new AppError('ARCHIVE_NOT_FOUND', `cannot open archive ${file}: no such file`, { exitCode: 2, cause: err });
-    throw new AppError('ARCHIVE_UNREADABLE', `cannot open archive ${file}: ${err.message}`, { exitCode: 2, cause: err });
-  });
-  if (!st?.isFile()) {
-    throw new AppError('ARCHIVE_NOT_A_FILE', `${file === '-' ? 'standard input' : file} is not a regular file: pgmig reads the archive more than once (a check before it touches the target, then the load)`, {
-      hint: 'save the archive to a file first and pass that file with -s', exitCode: 2,
-    });
+  if (file !== '-') {
+    const st = await stat(file).catch(() => undefined);
+    if (!st || st.isFile()) return;
   }
+  throw new AppError('ARCHIVE_NOT_A_FILE', `${file === '-' ? 'standard input' : file} is not a regular file: pgmig reads the archive more than once (a check before it touches the target, then the load)`, {
+    hint: 'save the archive to a file first and pass that file with -s', exitCode: 2,
+  });
 }
 
 /** The store tables an archive holds data for; refuses an archive that is not of a store. */
