@@ -71,10 +71,11 @@ test('a duplicated intent name is refused; an empty workspace classifies to noth
   assert.deepEqual(empty.classify('hello'), []);
 });
 
-test('English workspaces use word knowledge (GloVe classes and vectors); other languages do not', () => {
-  assert.ok(banking.state.vectorizer.denseDims > 0 && banking.state.vectorizer.classColumns > 0);
+test('English workspaces use word knowledge (GloVe classes and vectors, sentence vectors); other languages do not', () => {
+  assert.ok(banking.state.vectorizer.denseDims > 0 && banking.state.vectorizer.sentenceDims > 0 && banking.state.vectorizer.classColumns > 0);
   const pt = trainIntentModel(portugueseData);
   assert.equal(pt.state.vectorizer.denseDims, 0);
+  assert.equal(pt.state.vectorizer.sentenceDims, 0);
   assert.equal(pt.state.vectorizer.classColumns, 0);
   // Words never seen in training, related only through the word vectors.
   const data = {

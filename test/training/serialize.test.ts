@@ -19,8 +19,8 @@ test('a serialized model predicts exactly what the original predicts', () => {
 
 test('the format is compact: int16 weights plus one hash and IDF per feature', () => {
   const buf = serializeModel(model);
-  const { hashes, denseDims } = model.state.vectorizer;
-  const expectedArrays = hashes.length * 8 + model.intents.length * 8 + (hashes.length + denseDims) * model.intents.length * 2;
+  const { hashes, denseDims, sentenceDims } = model.state.vectorizer;
+  const expectedArrays = hashes.length * 8 + model.intents.length * 8 + (hashes.length + denseDims + sentenceDims) * model.intents.length * 2;
   assert.ok(buf.length < expectedArrays + 1024, `${buf.length} bytes for ${hashes.length} features`);
 });
 

@@ -2,9 +2,9 @@
  * Binary model format, little-endian:
  *
  *   "AIM" + format byte | u32 header length | JSON header | zero padding to a multiple of 4 |
- *   hashes u32[F] | idf f32[F] | scales f32[C] | biases f32[C] | weights i16[(F+D)*C]
+ *   hashes u32[F] | idf f32[F] | scales f32[C] | biases f32[C] | weights i16[(F+D+S)*C]
  *
- * (D = dense word-vector columns, 0 for languages without word vectors.)
+ * (D and S = dense word-vector and sentence-vector columns, 0 for languages without them.)
  *
  * The arrays load with one copy each (no parsing), so a worker can load a model per request
  * if it has to. The header carries ALGORITHM_VERSION: a model made by another algorithm
@@ -25,6 +25,7 @@ interface Header {
   wordColumns: number;
   classColumns: number;
   denseDims: number;
+  sentenceDims: number;
   calibration: Calibration;
 }
 
@@ -34,7 +35,7 @@ export function serializeModel(model: IntentModel): Buffer {
   const s = model.state;
   const header: Header = {
     algorithm: ALGORITHM_VERSION, language: s.language, intents: s.intents,
-    features: s.vectorizer.hashes.length, wordColumns: s.vectorizer.wordColumns, classColumns: s.vectorizer.classColumns, denseDims: s.vectorizer.denseDims, calibration: s.calibration,
+    features: s.vectorizer.hashes.length, wordColumns: s.vectorizer.wordColumns, classColumns: s.vectorizer.classColumns, denseDims: s.vectorizer.denseDims, sentenceDims: s.vectorizer.sentenceDims, calibration: s.calibration,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headEnd = align4(8 + json.length);
@@ -76,10 +77,10 @@ export function deserializeModel(buf: Buffer): IntentModel {
   const idf = new Float32Array(take(4 * f));
   const scales = new Float32Array(take(4 * c));
   const biases = new Float32Array(take(4 * c));
-  const quantized = new Int16Array(take(2 * (f + header.denseDims) * c));
+  const quantized = new Int16Array(take(2 * (f + header.denseDims + header.sentenceDims) * c));
   return new IntentModel({
     language: header.language, intents: header.intents,
-    vectorizer: { hashes, idf, wordColumns: header.wordColumns, classColumns: header.classColumns, denseDims: header.denseDims },
+    vectorizer: { hashes, idf, wordColumns: header.wordColumns, classColumns: header.classColumns, denseDims: header.denseDims, sentenceDims: header.sentenceDims },
     quantized, scales, biases, calibration: header.calibration,
   });
 }

@@ -5,11 +5,12 @@
  * comparable and no block dominates.
  *
  * Blocks: words and chars (any language, see features.ts); for English workspaces also word
- * classes (the k-means clusters of each word's GloVe vector, hashed like words) and a dense block
- * (the IDF-weighted mean of the words' unit GloVe vectors). Those two carry word knowledge: a
- * model trained on "play a song" also knows something about "put on a track".
+ * classes (the k-means clusters of each word's GloVe vector, hashed like words) and two dense
+ * blocks: the IDF-weighted mean of the words' unit GloVe vectors, and the sum of the words'
+ * sentence vectors (distilled from a sentence encoder, see embeddings/distil.ts). Those carry
+ * word knowledge: a model trained on "play a song" also knows something about "put on a track".
  */
-import { englishClusters, englishVectors, type WordClusters, type WordVectors } from './embeddings/index.ts';
+import { englishClusters, englishSentenceVectors, englishVectors, type WordClusters, type WordVectors } from './embeddings/index.ts';
 import { extractFeatures, wordHash } from './features.ts';
 
 export interface SparseVector {
@@ -34,8 +35,10 @@ export interface VectorizerState {
   wordColumns: number;
   /** The last `classColumns` hashed columns are word-class features. */
   classColumns: number;
-  /** Dense columns after the hashed ones (0 when the workspace's language has no word vectors). */
+  /** Dense GloVe columns after the hashed ones (0 when the workspace's language has no word vectors). */
   denseDims: number;
+  /** Dense sentence-vector columns after those (0 likewise). */
+  sentenceDims: number;
 }
 
 // Block weights (relative lengths before the final rescaling to unit length), chosen on HWU64
@@ -44,6 +47,8 @@ const WEIGHT_WORD = 1;
 const WEIGHT_CHAR = 1;
 const WEIGHT_CLASS = 0.7;
 const WEIGHT_DENSE = 1.4;
+// Chosen likewise (1.1 to 2.4 scored within noise; 128 dims as well as 512).
+const WEIGHT_SENTENCE = 1.8;
 // The dense block is scaled by the vocabulary's coverage of the text: a text made only of words
 // the workspace never saw gets no mean-vector evidence (its mean vector would otherwise give
 // it a sizeable margin for some intent, and out-of-domain inputs must score low).
@@ -56,11 +61,12 @@ const LETTERS = [...'abcdefghijklmnopqrstuvwxyz'];
 
 interface Knowledge {
   vectors: WordVectors;
+  sentence: WordVectors;
   clusters: WordClusters;
 }
 
 function knowledge(): Knowledge {
-  return { vectors: englishVectors(), clusters: englishClusters() };
+  return { vectors: englishVectors(), sentence: englishSentenceVectors(), clusters: englishClusters() };
 }
 
 interface Raw {
@@ -102,17 +108,20 @@ export class Vectorizer {
     state.hashes.forEach((h, i) => this.column.set(h, i));
     this.unseenIdf = state.idf.reduce((m, v) => Math.max(m, v), 1);
     this.classStart = state.hashes.length - state.classColumns;
-    if (state.denseDims > 0 || state.classColumns > 0) {
+    if (state.denseDims > 0 || state.sentenceDims > 0 || state.classColumns > 0) {
       this.knowledge = knowledge();
       if (state.denseDims > 0 && this.knowledge.vectors.dims !== state.denseDims) {
         throw new Error(`the model expects ${state.denseDims}-dimensional word vectors`);
       }
+      if (state.sentenceDims > 0 && this.knowledge.sentence.dims !== state.sentenceDims) {
+        throw new Error(`the model expects ${state.sentenceDims}-dimensional sentence vectors`);
+      }
     }
   }
 
-  /** Number of columns: hashed features, then dense ones. */
+  /** Number of columns: hashed features, then the dense blocks. */
   get size(): number {
-    return this.state.hashes.length + this.state.denseDims;
+    return this.state.hashes.length + this.state.denseDims + this.state.sentenceDims;
   }
 
   /** Vocabulary and IDF from the training texts; `english` adds the word-knowledge blocks. */
@@ -141,6 +150,7 @@ export class Vectorizer {
     return new Vectorizer({
       hashes, idf, wordColumns: words.length, classColumns: classes.length,
       denseDims: k && WEIGHT_DENSE > 0 ? k.vectors.dims : 0,
+      sentenceDims: k && WEIGHT_SENTENCE > 0 ? k.sentence.dims : 0,
     });
   }
 
@@ -149,8 +159,10 @@ export class Vectorizer {
     const f = raw(text, k, (t) => this.correct(t));
     let known = 0;
     let total = 0;
-    const denseDims = this.state.denseDims;
+    const { denseDims, sentenceDims } = this.state;
     const dense = new Float64Array(denseDims);
+    // Plain sum, as the vectors were distilled (a text's embedding ≈ its words' vectors summed).
+    const sentence = new Float64Array(sentenceDims);
     for (let t = 0; t < f.unigrams.length; t++) {
       const col = this.column.get(f.unigrams[t]!);
       const idf = col === undefined ? this.unseenIdf : this.state.idf[col]!;
@@ -163,6 +175,12 @@ export class Vectorizer {
         const base = row * denseDims;
         for (let d = 0; d < denseDims; d++) dense[d]! += weight * vectors[base + d]!;
       }
+      if (sentenceDims > 0 && row >= 0) {
+        const { vectors, scales } = k!.sentence;
+        const weight = scales[row]!;
+        const base = row * sentenceDims;
+        for (let d = 0; d < sentenceDims; d++) sentence[d]! += weight * vectors[base + d]!;
+      }
     }
     const counts = new Map<number, number>();
     for (const h of f.words) this.count(counts, h);
@@ -170,8 +188,12 @@ export class Vectorizer {
     for (const h of f.classes) this.count(counts, h);
     let denseNorm = 0;
     for (let d = 0; d < denseDims; d++) denseNorm += dense[d]! * dense[d]!;
+    let sentenceNorm = 0;
+    for (let d = 0; d < sentenceDims; d++) sentenceNorm += sentence[d]! * sentence[d]!;
     const sparse = counts.size;
-    const idx = new Int32Array(sparse + (denseNorm > 0 ? denseDims : 0));
+    const denseAt = sparse;
+    const sentenceAt = denseAt + (denseNorm > 0 ? denseDims : 0);
+    const idx = new Int32Array(sentenceAt + (sentenceNorm > 0 ? sentenceDims : 0));
     idx.set([...counts.keys()].sort((a, b) => a - b));
     const val = new Float32Array(idx.length);
     // Squared norms of the blocks: words, chars, classes.
@@ -184,16 +206,23 @@ export class Vectorizer {
     }
     const weights = [WEIGHT_WORD, WEIGHT_CHAR, WEIGHT_CLASS];
     const coverage = total > 0 ? known / total : 0;
-    const denseWeight = WEIGHT_DENSE * (DENSE_GATE > 0 ? coverage ** DENSE_GATE : 1);
+    const gate = DENSE_GATE > 0 ? coverage ** DENSE_GATE : 1;
+    const denseWeight = WEIGHT_DENSE * gate;
+    const sentenceWeight = WEIGHT_SENTENCE * gate;
     let sum = denseNorm > 0 ? denseWeight * denseWeight : 0;
+    if (sentenceNorm > 0) sum += sentenceWeight * sentenceWeight;
     for (let b = 0; b < 3; b++) if (norms[b]! > 0) sum += weights[b]! * weights[b]!;
     const all = sum > 0 ? 1 / Math.sqrt(sum) : 0;
     const scale = norms.map((s, b) => (s > 0 ? (all * weights[b]!) / Math.sqrt(s) : 0));
     for (let k2 = 0; k2 < sparse; k2++) val[k2]! *= scale[this.block(idx[k2]!)]!;
+    const first = this.state.hashes.length;
     if (denseNorm > 0) {
-      const first = this.state.hashes.length;
       const ds = (all * denseWeight) / Math.sqrt(denseNorm);
-      for (let d = 0; d < denseDims; d++) { idx[sparse + d] = first + d; val[sparse + d] = dense[d]! * ds; }
+      for (let d = 0; d < denseDims; d++) { idx[denseAt + d] = first + d; val[denseAt + d] = dense[d]! * ds; }
+    }
+    if (sentenceNorm > 0) {
+      const ss = (all * sentenceWeight) / Math.sqrt(sentenceNorm);
+      for (let d = 0; d < sentenceDims; d++) { idx[sentenceAt + d] = first + denseDims + d; val[sentenceAt + d] = sentence[d]! * ss; }
     }
     return { idx, val, coverage };
   }

@@ -40,6 +40,22 @@ export function load(buf: Buffer): WordVectors {
   return { dims, index, scales, vectors };
 }
 
+let cachedSentence: WordVectors | undefined;
+
+/**
+ * Word vectors distilled from a sentence encoder (see distil.ts): 128 dims, 5 MB, the same words
+ * in the same rows as `englishVectors()`, so a word's row there indexes both.
+ */
+export function englishSentenceVectors(): WordVectors {
+  if (cachedSentence) return cachedSentence;
+  const v = load(readFileSync(join(import.meta.dirname, 'sentence-en.bin')));
+  const glove = englishVectors();
+  if (v.index.size !== glove.index.size || [...v.index.keys()].some((w, i) => glove.index.get(w) !== i)) {
+    throw new Error('sentence-en.bin and glove-en.bin list different words; rebuild sentence-en.bin with distil.ts');
+  }
+  return (cachedSentence = v);
+}
+
 /** Whether models for this workspace language use the English word vectors. */
 export function usesEnglishVectors(language: string): boolean {
   return /^en(\b|[-_])/i.test(language) || language.toLowerCase() === 'en';
