@@ -1,7 +1,8 @@
 /**
  * Development-time tool (run once, output committed): distils a sentence encoder into word
- * vectors, written to `sentence-en.bin`. The vectors are fitted so that the mean of a text's
- * word vectors reproduces the encoder's embedding of the whole text: a static stand-in for the
+ * vectors, written to `sentence-en.bin`. The vectors are fitted so that the sum of a text's
+ * word vectors (scaled by 1/√n for n words; the model uses only its direction) reproduces the
+ * encoder's embedding of the whole text: a static stand-in for the
  * encoder that costs one vector addition per word, where the encoder itself costs tens of
  * milliseconds per text (far over the message budget). Same idea as Model2Vec/Tokenlearn.
  *
@@ -198,7 +199,7 @@ function jacobi(m: Float64Array, n: number): Float64Array[] {
   return order.map((j) => Float64Array.from({ length: n }, (_, k) => v[k * n + j]!));
 }
 
-// Project (not centred: a text's mean vector keeps its direction), quantise, write.
+// Project (not centred: a text's summed vector keeps its direction), quantise, write.
 const scales = new Float32Array(W);
 const quantised = new Int8Array(W * DIMS);
 const row = new Float64Array(DIMS);
