@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { isAppError } from '../../src/errors/index.ts';
 import { normalizeText, serializeModel, tokenize, trainIntentModel } from '../../src/training/index.ts';
 import { Vectorizer } from '../../src/training/model/vectorizer.ts';
+import { englishSentenceVectors, englishVectors } from '../../src/training/model/embeddings/index.ts';
 import { bankingData, bankingHeldOut, portugueseData } from './fixtures.ts';
 
 const banking = trainIntentModel(bankingData);
@@ -92,6 +93,38 @@ test('English workspaces use word knowledge (GloVe classes and vectors, sentence
   const without = trainIntentModel({ ...data, language: 'xx' });
   const rightWithout = probes.filter(([text, intent]) => without.classify(text)[0]!.intent === intent).length;
   assert.ok(rightWithout <= 2, `the probes need word knowledge (${rightWithout} right without it)`);
+});
+
+test('the distilled sentence vectors: rows of the GloVe words, and texts with one meaning point one way', () => {
+  const sentence = englishSentenceVectors();
+  assert.equal(sentence.dims, 128);
+  assert.equal(sentence.index.size, englishVectors().index.size);
+  const embed = (text: string) => {
+    const v = new Float64Array(sentence.dims);
+    for (const t of tokenize(text)) {
+      const row = sentence.index.get(t);
+      if (row === undefined) continue;
+      for (let d = 0; d < sentence.dims; d++) v[d]! += sentence.scales[row]! * sentence.vectors[row * sentence.dims + d]!;
+    }
+    return v;
+  };
+  const cosine = (a: Float64Array, b: Float64Array) => {
+    let dot = 0, na = 0, nb = 0;
+    for (let d = 0; d < a.length; d++) { dot += a[d]! * b[d]!; na += a[d]! ** 2; nb += b[d]! ** 2; }
+    return dot / Math.sqrt(na * nb);
+  };
+  // Pairs that share no content word, each closer to its paraphrase than to the other topics.
+  const pairs: Array<[string, string]> = [
+    ['will it rain tomorrow', 'what is the weather forecast'],
+    ['wake me up early', 'set an alarm for the morning'],
+    ['send money to my brother', 'transfer funds to a relative'],
+  ];
+  for (const [i, [a, b]] of pairs.entries()) {
+    const same = cosine(embed(a), embed(b));
+    for (const [j, [, other]] of pairs.entries()) {
+      if (j !== i) assert.ok(same > cosine(embed(a), embed(other)), `"${a}" is closer to "${b}" (${same.toFixed(3)}) than to "${other}"`);
+    }
+  }
 });
 
 test('a misspelt word counts as the training word one edit away; short tokens and real English words stay as written', () => {
