@@ -49,9 +49,9 @@ const WEIGHT_CLASS = 0.7;
 const WEIGHT_DENSE = 1.4;
 // Chosen likewise (1.1 to 2.4 scored within noise; 128 dims as well as 512).
 const WEIGHT_SENTENCE = 1.8;
-// The dense block is scaled by the vocabulary's coverage of the text: a text made only of words
-// the workspace never saw gets no mean-vector evidence (its mean vector would otherwise give
-// it a sizeable margin for some intent, and out-of-domain inputs must score low).
+// The dense blocks are scaled by the vocabulary's coverage of the text: a text made only of words
+// the workspace never saw gets no word-vector evidence (its vectors would otherwise give it a
+// sizeable margin for some intent, and out-of-domain inputs must score low).
 const DENSE_GATE = 1;
 /** Bit l set: use the clusters of level l (64, 512 and 2048 clusters). */
 const CLASS_LEVELS = 0b111;

@@ -53,7 +53,8 @@ export function englishSentenceVectors(): WordVectors {
   if (v.index.size !== glove.index.size || [...v.index.keys()].some((w, i) => glove.index.get(w) !== i)) {
     throw new Error('sentence-en.bin and glove-en.bin list different words; rebuild sentence-en.bin with distil.ts');
   }
-  return (cachedSentence = v);
+  // One word → row map serves both files (the copy load() built is dropped).
+  return (cachedSentence = { ...v, index: glove.index });
 }
 
 /** Whether models for this workspace language use the English word vectors. */
