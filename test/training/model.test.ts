@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { isAppError } from '../../src/errors/index.ts';
 import { normalizeText, serializeModel, tokenize, trainIntentModel } from '../../src/training/index.ts';
 import { Vectorizer } from '../../src/training/model/vectorizer.ts';
-import { englishSentenceVectors, englishVectors } from '../../src/training/model/embeddings/index.ts';
+import { encode, englishSentenceVectors, englishVectors, load } from '../../src/training/model/embeddings/index.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { bankingData, bankingHeldOut, portugueseData } from './fixtures.ts';
 
 const banking = trainIntentModel(bankingData);
@@ -124,6 +126,14 @@ test('the distilled sentence vectors: rows of the GloVe words, and texts with on
     for (const [j, [, other]] of pairs.entries()) {
       if (j !== i) assert.ok(same > cosine(embed(a), embed(other)), `"${a}" is closer to "${b}" (${same.toFixed(3)}) than to "${other}"`);
     }
+  }
+});
+
+test('the word-vector files decode and re-encode byte for byte (the build tools write what load reads)', () => {
+  for (const file of ['glove-en.bin', 'sentence-en.bin']) {
+    const buf = readFileSync(join(import.meta.dirname, '../../src/training/model/embeddings', file));
+    const v = load(buf);
+    assert.ok(encode([...v.index.keys()], v.dims, v.scales, v.vectors).equals(buf), file);
   }
 });
 

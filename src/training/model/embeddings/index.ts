@@ -21,6 +21,18 @@ export function englishVectors(): WordVectors {
   return (cached ??= load(readFileSync(join(import.meta.dirname, 'glove-en.bin'))));
 }
 
+/** The file format `load` reads (see build.ts): words, per-word scales, int8 vectors. */
+export function encode(words: string[], dims: number, scales: Float32Array, vectors: Int8Array): Buffer {
+  const text = Buffer.from(words.join('\n'), 'utf8');
+  const head = Buffer.alloc(16);
+  head.write('AWE1', 0, 'latin1');
+  head.writeUInt32LE(words.length, 4);
+  head.writeUInt32LE(dims, 8);
+  head.writeUInt32LE(text.length, 12);
+  const pad = Buffer.alloc((4 - ((16 + text.length) % 4)) % 4);
+  return Buffer.concat([head, text, pad, Buffer.from(scales.buffer, scales.byteOffset, scales.byteLength), Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength)]);
+}
+
 export function load(buf: Buffer): WordVectors {
   if (buf.toString('latin1', 0, 4) !== 'AWE1') throw new Error('not a word-vector file');
   const count = buf.readUInt32LE(4);
