@@ -44,12 +44,14 @@ export interface Calibration {
   offset: number;
 }
 
-const SVM: SvmOptions = { c: 1, offset: -1, maxPasses: 60, epsilon: 0.1 };
+// C = 2 scored at least as well as 1 on every held-out figure (HWU64 few-shot on folds 2/3, HINT3
+// CV on the train files); 0.5 was worse, 4 no better and slower.
+const SVM: SvmOptions = { c: 2, offset: -1, maxPasses: 60, epsilon: 0.1 };
 // Fitted by calibrate.ts (weighted maximum likelihood of "top intent is right") on held-out data
 // that never touches a benchmark's test split: HWU64 folds 2 and 3 (trained without fold 1) at
 // 10, 30 and all examples per intent with 12 intents left out of training, whose texts then
 // count as out of scope (weight 3), and CLINC150's validation split with oos_val.
-const CALIBRATION: Calibration = { margin: 3.213, uncovered: -0.480, offset: -0.148 };
+const CALIBRATION: Calibration = { margin: 3.039, uncovered: -0.758, offset: -0.293 };
 
 export class IntentModel {
   readonly state: ModelState;
