@@ -13,7 +13,7 @@ import { trainOneVsRest, type SvmOptions } from './svm.ts';
 import { Vectorizer, type VectorizerState } from './vectorizer.ts';
 
 /** Bumped whenever features, solver or calibration change, so stored models can be found stale. */
-export const ALGORITHM_VERSION = 'wc-tfidf+glove+sentence-ovr-l2svm/5';
+export const ALGORITHM_VERSION = 'wc-tfidf+glove+sentence-ovr-l2svm/6';
 
 export interface TrainingData {
   language: string;

@@ -31,7 +31,7 @@
  * flipped or rotated, which changes every model's features, so a rebuilt file needs a new
  * ALGORITHM_VERSION like any other change.
  */
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { tokenize } from '../features.ts';
@@ -72,7 +72,12 @@ function corpus(): string[] {
 
 /** The teacher's embeddings of `texts`, cached in `file` (appended batch by batch, so a stopped run resumes). */
 async function embed(texts: string[], file: string): Promise<Float32Array> {
-  const done = existsSync(file) ? statSync(file).size / (4 * TEACHER_DIMS) : 0;
+  const rowBytes = 4 * TEACHER_DIMS;
+  const size = existsSync(file) ? statSync(file).size : 0;
+  const done = Math.floor(size / rowBytes);
+  if (done > texts.length) throw new Error(`${file} holds ${done} rows for ${texts.length} texts: it caches another list; delete it`);
+  // A run stopped mid-write leaves part of a row; appending after it would shift every later row.
+  if (size % rowBytes !== 0) truncateSync(file, done * rowBytes);
   if (done < texts.length) {
     const require = createRequire(join(work!, 'package.json'));
     const { initModel } = await import(require.resolve('@energetic-ai/embeddings'));

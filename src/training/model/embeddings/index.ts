@@ -1,7 +1,9 @@
 /**
- * English word vectors distilled at development time from GloVe 6B 100d (see build.ts): 40k
- * words, int8 with a per-word scale, 4.5 MB. Loaded lazily, once per thread (worker threads each
- * load their own copy: about 10 ms), and shared by every model of that thread.
+ * English word knowledge, built at development time: word vectors distilled from GloVe 6B 100d
+ * (see build.ts; 40k words, int8 with a per-word scale, 4.5 MB), their word classes
+ * (clusters.ts) and sentence vectors for the same words (distil.ts, 5.6 MB). Each file is loaded
+ * lazily, once per thread (worker threads each load their own copy), and shared by every model
+ * of that thread.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,7 +57,7 @@ export function load(buf: Buffer): WordVectors {
 let cachedSentence: WordVectors | undefined;
 
 /**
- * Word vectors distilled from a sentence encoder (see distil.ts): 128 dims, 5 MB, the same words
+ * Word vectors distilled from a sentence encoder (see distil.ts): 128 dims, 5.6 MB, the same words
  * in the same rows as `englishVectors()`, so a word's row there indexes both.
  */
 export function englishSentenceVectors(): WordVectors {
