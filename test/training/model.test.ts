@@ -135,6 +135,13 @@ test('the word-vector files decode and re-encode byte for byte (the build tools 
     const v = load(buf);
     assert.ok(encode([...v.index.keys()], v.dims, v.scales, v.vectors).equals(buf), file);
   }
+  // A file that shares another's rows is refused when its words are not those rows.
+  const glove = englishVectors();
+  const [first, second] = [...glove.index.keys()];
+  const swapped = new Map(glove.index).set(first!, 1).set(second!, 0);
+  const sentenceFile = readFileSync(join(import.meta.dirname, '../../src/training/model/embeddings/sentence-en.bin'));
+  assert.throws(() => load(sentenceFile, swapped), /other words/);
+  assert.equal(load(sentenceFile, glove.index).index, glove.index);
 });
 
 test('a misspelt word counts as the training word one edit away; short tokens and real English words stay as written', () => {

@@ -31,7 +31,7 @@
  * flipped or rotated, which changes every model's features, so a rebuilt file needs a new
  * ALGORITHM_VERSION like any other change.
  */
-import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { tokenize } from '../features.ts';
@@ -101,7 +101,7 @@ const texts = corpus();
 const start = await embed(words, join(work, 'words.f32'));
 const teacher = await embed(texts, join(work, 'corpus.f32'));
 
-// Each usable text: its known words' rows and its weight.
+// Each usable text (one with a known word): its words' rows and its row in `teacher`.
 const rows: Int32Array[] = [];
 const targets: number[] = [];
 texts.forEach((t, i) => {
@@ -225,5 +225,7 @@ for (let w = 0; w < W; w++) {
 }
 const out = encode(words, DIMS, scales, quantised);
 const target = join(import.meta.dirname, 'sentence-en.bin');
-writeFileSync(target, out);
+// Through a temporary file: a run stopped mid-write must not leave a truncated committed file.
+writeFileSync(`${target}.tmp`, out);
+renameSync(`${target}.tmp`, target);
 console.log(`${W} words × ${DIMS} dims → ${target} (${out.length} bytes)`);

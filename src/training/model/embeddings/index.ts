@@ -35,7 +35,11 @@ export function encode(words: string[], dims: number, scales: Float32Array, vect
   return Buffer.concat([head, text, pad, Buffer.from(scales.buffer, scales.byteOffset, scales.byteLength), Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength)]);
 }
 
-export function load(buf: Buffer): WordVectors {
+/**
+ * Decodes a word-vector file. With `rows`, the file must list exactly those words in those rows,
+ * and the returned vectors share that map instead of building another.
+ */
+export function load(buf: Buffer, rows?: Map<string, number>): WordVectors {
   if (buf.toString('latin1', 0, 4) !== 'AWE1') throw new Error('not a word-vector file');
   const count = buf.readUInt32LE(4);
   const dims = buf.readUInt32LE(8);
@@ -49,8 +53,10 @@ export function load(buf: Buffer): WordVectors {
   at += 4 * count;
   const vectors = new Int8Array(count * dims);
   Buffer.from(vectors.buffer).set(buf.subarray(at, at + count * dims));
-  const index = new Map<string, number>();
-  words.forEach((w, i) => index.set(w, i));
+  if (rows && (rows.size !== count || words.some((w, i) => rows.get(w) !== i))) {
+    throw new Error('word-vector file lists other words than the file whose rows it shares');
+  }
+  const index = rows ?? new Map(words.map((w, i) => [w, i]));
   return { dims, index, scales, vectors };
 }
 
@@ -61,14 +67,7 @@ let cachedSentence: WordVectors | undefined;
  * in the same rows as `englishVectors()`, so a word's row there indexes both.
  */
 export function englishSentenceVectors(): WordVectors {
-  if (cachedSentence) return cachedSentence;
-  const v = load(readFileSync(join(import.meta.dirname, 'sentence-en.bin')));
-  const glove = englishVectors();
-  if (v.index.size !== glove.index.size || [...v.index.keys()].some((w, i) => glove.index.get(w) !== i)) {
-    throw new Error('sentence-en.bin and glove-en.bin list different words; rebuild sentence-en.bin with distil.ts');
-  }
-  // One word → row map serves both files (the copy load() built is dropped).
-  return (cachedSentence = { ...v, index: glove.index });
+  return (cachedSentence ??= load(readFileSync(join(import.meta.dirname, 'sentence-en.bin')), englishVectors().index));
 }
 
 /** Whether models for this workspace language use the English word vectors. */
