@@ -122,8 +122,17 @@ describe('training service', () => {
   });
 
   test('a worker killed with SIGKILL mid-job: another worker retries the job and completes it', { timeout: 120_000 }, async () => {
-    // A workspace big enough that training takes a while, so the kill lands mid-job.
-    const intents = Array.from({ length: 150 }, (_, i) => ({ intent: `topic_${i}`, examples: Array.from({ length: 40 }, (_, j) => ({ text: `question ${j} about subject number ${i} with detail ${(i * 7 + j) % 13}` })) }));
+    // A workspace that takes a couple of seconds to train, so the kill lands mid-job: 60 intents
+    // × 30 examples of made-up words (no digits: they all normalise to "0", and a workspace of
+    // identical examples would train for minutes, not seconds).
+    let seed = 42;
+    const next = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return Math.floor((seed / 2 ** 32) * n); };
+    const syllables = ['ka', 'lo', 'mi', 'ren', 'tu', 'sa', 'vo', 'pel', 'dri', 'nax', 'qua', 'fe', 'zu', 'bor', 'gli', 'hem'];
+    const vocabulary = Array.from({ length: 3000 }, () => Array.from({ length: 2 + next(3) }, () => syllables[next(syllables.length)]).join(''));
+    const intents = Array.from({ length: 60 }, (_, i) => ({
+      intent: `topic_${i}`,
+      examples: Array.from({ length: 30 }, () => ({ text: Array.from({ length: 10 }, () => vocabulary[next(vocabulary.length)]).join(' ') })),
+    }));
     await quiet();
     const { workspace_id: id } = await api('POST', '/v1/workspaces', { name: 'big', intents });
     await s.store.pool.query('delete from training_jobs');
