@@ -10,8 +10,13 @@ import type { Store } from '../store/index.ts';
 import { modelIsCurrent } from '../workspaces/index.ts';
 import { ALGORITHM_VERSION, Trainer, enqueue, type TrainerOptions } from '../training/index.ts';
 import { scheduleRetrainAll, type Scheduled } from './auto-retrain.ts';
+import { readServiceSettings, type ServiceSettings } from './settings.ts';
+
+export { readServiceSettings, type ServiceSettings } from './settings.ts';
 
 export interface ServiceOptions {
+  /** Settings already read (serve reads them before opening the store); default: read from `env`. */
+  settings?: ServiceSettings;
   env?: NodeJS.ProcessEnv;
   logger?: boolean | { level: string };
   trainer?: TrainerOptions | false;
@@ -27,11 +32,14 @@ export interface Service {
   close(): Promise<void>;
 }
 
-const truthy = (v: string | undefined, fallback: boolean): boolean => (v === undefined || v === '' ? fallback : /^(true|1|yes)$/i.test(v));
-
+/**
+ * Builds the service; its background work (training loops, the retrain-all schedule) starts once
+ * `app.listen` succeeds, so a failed start leaves nothing running and `close()` releases the rest.
+ */
 export function createService(store: Store, opts: ServiceOptions = {}): Service {
-  const env = opts.env ?? process.env;
-  const autoRetrain = truthy(env.AUTO_RETRAIN, true);
+  // First, before worker threads exist: a bad setting throws here with nothing to clean up.
+  const settings = opts.settings ?? readServiceSettings(opts.env ?? process.env);
+  const autoRetrain = settings.autoRetrain;
   const debounceMs = opts.debounceMs ?? 300;
   const trainer = opts.trainer === false ? undefined : new Trainer(store.pool, { sweepMs: autoRetrain ? 30_000 : 0, ...opts.trainer });
   const log = (err: unknown): void => { app.log.warn({ err }, 'enqueueing training failed'); };
@@ -45,7 +53,7 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
   const app = createServer({
     pool: store.pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, release: store.release,
     logger: opts.logger ?? false,
-    maxBodyBytes: env.ASTORE_MAX_BODY_BYTES ? Number(env.ASTORE_MAX_BODY_BYTES) : undefined,
+    maxBodyBytes: settings.maxBodyBytes,
     hooks: {
       routes: (r) => messages.register(r),
       trainingChanged: (id) => requestTraining(id, debounceMs, true),
@@ -60,13 +68,13 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
       writesBlocked: opts.writesBlocked ?? (() => maintenanceMessage(store.pool)),
     },
   });
-  trainer?.start();
+  for (const w of settings.warnings) app.log.warn(w);
   let retrainSchedule: Scheduled | undefined;
-  if (truthy(env.AUTO_RETRAIN_ALL_ENABLED, false)) {
-    const expr = env.AUTO_RETRAIN_ALL_CRON_SCHEDULE;
-    if (!expr) app.log.warn('AUTO_RETRAIN_ALL_ENABLED is true but AUTO_RETRAIN_ALL_CRON_SCHEDULE is empty; auto-retrain-all not scheduled');
-    else retrainSchedule = scheduleRetrainAll(store.pool, expr, (line) => app.log.info(line));
-  }
+  app.addHook('onListen', async () => {
+    trainer?.start();
+    const expr = settings.retrainAllSchedule;
+    if (expr !== undefined) retrainSchedule = scheduleRetrainAll(store.pool, expr, (line) => app.log.info(line));
+  });
   return {
     app, trainer,
     async close() {

@@ -1,8 +1,9 @@
 /** `astore serve`: migrate, then serve the API and train until SIGINT/SIGTERM, then shut down cleanly. */
 import type { Command } from 'commander';
-import { loadBackupSettings, startBackupScheduler } from '../../backup/index.ts';
-import { createService } from '../../service/index.ts';
-import { openStore } from '../../store/index.ts';
+import { loadBackupSettings, startBackupScheduler, type BackupSettings } from '../../backup/index.ts';
+import { AppError } from '../../errors/index.ts';
+import { createService, readServiceSettings, type Service, type ServiceOptions } from '../../service/index.ts';
+import { openStore, type Store } from '../../store/index.ts';
 
 export function register(program: Command): void {
   program.command('serve')
@@ -13,15 +14,21 @@ export function register(program: Command): void {
     .option('--training-threads <n>', 'training worker threads (default: cores - 1, at least 1; 0 disables training here)')
     .option('--config <file>', 'settings file with store.backup.* (default: ASTORE_HOME/config.yaml when present)')
     .action(async (o: { host: string; port: string; postgres?: string; trainingThreads?: string; config?: string }) => {
+      // Every setting is checked before the store (maybe an embedded PostgreSQL) is opened.
       const backupSettings = loadBackupSettings({ config: o.config });
-      const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20 });
+      const settings = readServiceSettings(process.env);
       const threads = o.trainingThreads === undefined ? undefined : Number(o.trainingThreads);
-      const service = createService(store, {
+      const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20 });
+      const { service, url, backups } = await start(store, {
+        settings,
         logger: { level: process.env.LOG_LEVEL ?? 'info' },
         trainer: threads === 0 ? false : { concurrency: threads },
+      }, o.host, Number(o.port), backupSettings).catch(async (err: unknown) => {
+        // Without this the pool and the embedded PostgreSQL keep the process alive with the error
+        // printed; exiting lets a supervisor (Kubernetes) see the failure and restart.
+        await store.close();
+        throw err;
       });
-      const url = await service.app.listen({ host: o.host, port: Number(o.port) });
-      const backups = startBackupScheduler(store, { settings: backupSettings, log: (m) => service.app.log.info(`backup scheduler: ${m}`) });
       const where = store.embedded ? `embedded PostgreSQL in ${store.embedded.home} (port ${store.connection.port})` : `${store.connection.host}:${store.connection.port}/${store.connection.database}`;
       process.stdout.write([
         `Assistant Store ${store.release} listening on ${url}`,
@@ -42,4 +49,31 @@ export function register(program: Command): void {
       await service.close();
       await store.close();
     });
+}
+
+/** Service, listener and backup scheduler; on a failure, whatever was started is closed again. */
+async function start(store: Store, opts: ServiceOptions, host: string, port: number, backupSettings: BackupSettings) {
+  const service = createService(store, opts);
+  try {
+    const url = await listen(service, host, port);
+    const backups = startBackupScheduler(store, { settings: backupSettings, log: (m) => service.app.log.info(`backup scheduler: ${m}`) });
+    return { service, url, backups };
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
+}
+
+async function listen(service: Service, host: string, port: number): Promise<string> {
+  try {
+    return await service.app.listen({ host, port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      throw new AppError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'the address is already in use' : (err as Error).message}`, {
+        hint: 'stop the process using that port, or choose another with --port / PORT (and --host / HOST)', exitCode: 3, cause: err,
+      });
+    }
+    throw err;
+  }
 }
