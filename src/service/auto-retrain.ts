@@ -4,12 +4,13 @@
  * date in the past) just logs that and does nothing.
  */
 import { nextQuartzTime, parseQuartz } from '../schedule/index.ts';
-import { retrainAll, retrainOptionsFromEnv } from '../training/index.ts';
+import { retrainAll, type RetrainAllOptions } from '../training/index.ts';
 import type pg from 'pg';
 
 export interface Scheduled { stop(): void }
 
-export function scheduleRetrainAll(pool: pg.Pool, expression: string, log: (line: string) => void, now: () => Date = () => new Date()): Scheduled {
+/** `options` are read from the environment when the service starts, so a bad value fails then, not at fire time. */
+export function scheduleRetrainAll(pool: pg.Pool, expression: string, options: RetrainAllOptions, log: (line: string) => void, now: () => Date = () => new Date()): Scheduled {
   parseQuartz(expression); // fail at start on a bad expression, not at fire time
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -22,7 +23,7 @@ export function scheduleRetrainAll(pool: pg.Pool, expression: string, log: (line
     const delay = Math.min(next.getTime() - now().getTime(), 2 ** 31 - 1);
     timer = setTimeout(() => {
       if (now() < next) { arm(); return; }
-      retrainAll(pool, { ...retrainOptionsFromEnv(), log })
+      retrainAll(pool, { ...options, log })
         .catch((err: Error) => log(`[RETRAIN-ALL] run failed: ${err.message}`))
         .finally(arm);
     }, Math.max(0, delay));

@@ -72,8 +72,8 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
   let retrainSchedule: Scheduled | undefined;
   app.addHook('onListen', async () => {
     trainer?.start();
-    const expr = settings.retrainAllSchedule;
-    if (expr !== undefined) retrainSchedule = scheduleRetrainAll(store.pool, expr, (line) => app.log.info(line));
+    const all = settings.retrainAll;
+    if (all) retrainSchedule = scheduleRetrainAll(store.pool, all.schedule, all.options, (line) => app.log.info(line));
   });
   return {
     app, trainer,

@@ -5,33 +5,65 @@
  */
 import { AppError, isAppError } from '../errors/index.ts';
 import { parseQuartz } from '../schedule/index.ts';
+import { retrainOptionsFromEnv, type RetrainAllOptions } from '../training/index.ts';
 
 export interface ServiceSettings {
   /** AUTO_RETRAIN: train stale workspaces in the background and when they are opened or messaged. */
   autoRetrain: boolean;
-  /** AUTO_RETRAIN_ALL_CRON_SCHEDULE when AUTO_RETRAIN_ALL_ENABLED; checked to parse. */
-  retrainAllSchedule: string | undefined;
+  /**
+   * When AUTO_RETRAIN_ALL_ENABLED: AUTO_RETRAIN_ALL_CRON_SCHEDULE (checked to parse) and the
+   * BATCH_RETRAIN_ALL_SIZE / WAIT_TIME_* options each run uses.
+   */
+  retrainAll: { schedule: string; options: RetrainAllOptions } | undefined;
+  /** ASTORE_MAX_BODY_BYTES */
   maxBodyBytes: number | undefined;
   /** Settings that are valid but probably not what was meant; the service logs them. */
   warnings: string[];
 }
 
-const truthy = (v: string | undefined, fallback: boolean): boolean => (v === undefined || v === '' ? fallback : /^(true|1|yes)$/i.test(v));
-
 export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): ServiceSettings {
   const warnings: string[] = [];
-  let retrainAllSchedule: string | undefined;
-  if (truthy(env.AUTO_RETRAIN_ALL_ENABLED, false)) {
-    retrainAllSchedule = env.AUTO_RETRAIN_ALL_CRON_SCHEDULE || undefined;
-    if (retrainAllSchedule === undefined) warnings.push('AUTO_RETRAIN_ALL_ENABLED is true but AUTO_RETRAIN_ALL_CRON_SCHEDULE is empty; auto-retrain-all not scheduled');
-    else checkSchedule(retrainAllSchedule);
+  let retrainAll: ServiceSettings['retrainAll'];
+  if (envBoolean(env, 'AUTO_RETRAIN_ALL_ENABLED', false)) {
+    const schedule = env.AUTO_RETRAIN_ALL_CRON_SCHEDULE?.trim();
+    if (!schedule) warnings.push('AUTO_RETRAIN_ALL_ENABLED is true but AUTO_RETRAIN_ALL_CRON_SCHEDULE is empty; auto-retrain-all not scheduled');
+    else {
+      checkSchedule(schedule);
+      retrainAll = { schedule, options: retrainOptionsFromEnv(env) };
+    }
   }
   return {
-    autoRetrain: truthy(env.AUTO_RETRAIN, true),
-    retrainAllSchedule,
-    maxBodyBytes: env.ASTORE_MAX_BODY_BYTES ? Number(env.ASTORE_MAX_BODY_BYTES) : undefined,
+    autoRetrain: envBoolean(env, 'AUTO_RETRAIN', true),
+    retrainAll,
+    maxBodyBytes: envBytes(env, 'ASTORE_MAX_BODY_BYTES'),
     warnings,
   };
+}
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, 1: true, 0: false, yes: true, no: false };
+
+/** Unset or blank: the default. A typo (`ture`, `on`) is refused rather than read as false. */
+function envBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  const b = BOOLEAN_WORDS[v.toLowerCase()];
+  if (b === undefined) {
+    throw new AppError('CONFIG_INVALID', `${name}=${JSON.stringify(env[name])} is not a boolean`, {
+      hint: `set ${name} to true, false, 1, 0, yes or no (any case), or leave it unset for ${fallback}`, exitCode: 2,
+    });
+  }
+  return b;
+}
+
+function envBytes(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name]?.trim();
+  if (!v) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) {
+    throw new AppError('CONFIG_INVALID', `${name}=${JSON.stringify(env[name])} is not a whole number of bytes >= 1`, {
+      hint: `set ${name} to a byte count such as 1572864 (1.5 MB), or leave it unset for that default`, exitCode: 2,
+    });
+  }
+  return Number(v);
 }
 
 /** The parser's error names the field; this names the variable the operator has to fix. */

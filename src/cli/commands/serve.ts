@@ -4,6 +4,7 @@ import { loadBackupSettings, startBackupScheduler, type BackupSettings } from '.
 import { AppError } from '../../errors/index.ts';
 import { createService, readServiceSettings, type Service, type ServiceOptions } from '../../service/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
+import { nonNegativeInt, port } from '../args.ts';
 
 export function register(program: Command): void {
   program.command('serve')
@@ -17,13 +18,14 @@ export function register(program: Command): void {
       // Every setting is checked before the store (maybe an embedded PostgreSQL) is opened.
       const backupSettings = loadBackupSettings({ config: o.config });
       const settings = readServiceSettings(process.env);
-      const threads = o.trainingThreads === undefined ? undefined : Number(o.trainingThreads);
+      const threads = o.trainingThreads === undefined ? undefined : nonNegativeInt(o.trainingThreads, '--training-threads');
+      const listenPort = port(o.port, '--port (PORT)');
       const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20 });
       const { service, url, backups } = await start(store, {
         settings,
         logger: { level: process.env.LOG_LEVEL ?? 'info' },
         trainer: threads === 0 ? false : { concurrency: threads },
-      }, o.host, Number(o.port), backupSettings).catch(async (err: unknown) => {
+      }, o.host, listenPort, backupSettings).catch(async (err: unknown) => {
         // Without this the pool and the embedded PostgreSQL keep the process alive with the error
         // printed; exiting lets a supervisor (Kubernetes) see the failure and restart.
         await store.close();

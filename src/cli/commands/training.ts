@@ -1,19 +1,13 @@
 /** Training: `train-worker`, `retrain-all`, `retrain status`, `retrain estimate`. */
 import type { Command } from 'commander';
-import { AppError } from '../../errors/index.ts';
 import {
   defaultConcurrency, measuredEstimateSeconds, retrainAll, retrainOptionsFromEnv, retrainStatus, seedsEstimateSeconds, Trainer,
 } from '../../training/index.ts';
+import { nonNegativeInt, positiveInt, positiveNumber } from '../args.ts';
 import { printJson, printTable, withStore } from '../output.ts';
 import { Progress } from '../progress.ts';
 
 const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)'] as const;
-
-function positiveInt(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new AppError('ARGUMENT_INVALID', `${name} must be a whole number >= 1, got "${v}"`, { exitCode: 2 });
-  return n;
-}
 
 export function register(program: Command): void {
   program.command('train-worker')
@@ -21,8 +15,9 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'parallel trainings (worker threads)', String(defaultConcurrency()))
     .option(...pgOption)
     .action(async (o: { concurrency: string; postgres?: string }) => {
+      const concurrency = positiveInt(o.concurrency, '--concurrency');
       await withStore({ postgres: o.postgres }, async (s) => {
-        const trainer = new Trainer(s.pool, { concurrency: positiveInt(o.concurrency, '--concurrency'),
+        const trainer = new Trainer(s.pool, { concurrency,
           onTrained: (id, ok) => process.stderr.write(`${ok ? 'trained' : 'failed '} ${id}\n`) });
         trainer.start();
         process.stderr.write(`training worker ${trainer.workerId} with ${o.concurrency} thread(s); Ctrl-C to stop\n`);
@@ -38,14 +33,16 @@ export function register(program: Command): void {
     .option(...pgOption)
     .option('--json', 'print the summary as JSON')
     .action(async (o: { workers: string; timeout: string; postgres?: string; json?: boolean }) => {
+      // Checked before the store is opened, so a typo fails at once.
+      const workers = nonNegativeInt(o.workers, '--workers');
+      const options = { ...retrainOptionsFromEnv(), timeoutS: positiveNumber(o.timeout, '--timeout') };
       await withStore({ postgres: o.postgres }, async (s) => {
-        const workers = Number(o.workers);
         const trainer = workers > 0 ? new Trainer(s.pool, { concurrency: workers, sweepMs: 0, pollMs: 100 }) : undefined;
         trainer?.start();
         const bar = new Progress();
         try {
           const summary = await retrainAll(s.pool, {
-            ...retrainOptionsFromEnv(), timeoutS: Number(o.timeout),
+            ...options,
             log: (line) => process.stderr.write((process.stderr.isTTY ? '\r\x1b[K' : '') + line + '\n'),
             progress: (p) => bar.update(p.done + p.failed, p.affected, `retrained (${p.submitted} submitted, ${p.failed} failed)`),
           });
@@ -79,9 +76,10 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (o: { replicas: string; workspaces?: string; postgres?: string; json?: boolean }) => {
       const replicas = o.replicas.split(',').map((r) => positiveInt(r.trim(), '--replicas'));
+      const workspaces = o.workspaces === undefined ? undefined : nonNegativeInt(o.workspaces, '--workspaces');
       await withStore({ postgres: o.postgres }, async (s) => {
         const st = await retrainStatus(s.pool);
-        const n = o.workspaces === undefined ? st.affected : Number(o.workspaces);
+        const n = workspaces ?? st.affected;
         const rows = replicas.map((r) => ({
           replicas: r, workspaces: n, seedsSeconds: seedsEstimateSeconds(n, r),
           measuredSeconds: st.avgTrainMs === null ? null : measuredEstimateSeconds(n, r, st.avgTrainMs),
