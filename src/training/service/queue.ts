@@ -23,6 +23,8 @@ export async function enqueue(db: Db, workspaceIds: readonly string[], opts: { d
     insert into training_jobs (workspace_id, requested_at, run_after)
     select w.id, clock_timestamp(), clock_timestamp() + $2 * interval '1 millisecond'
       from workspaces w where w.id = any($1::uuid[])
+      -- A workspace deleted meanwhile is skipped instead of failing the insert's foreign key.
+      for key share
     on conflict (workspace_id) do ${opts.changed
     ? 'update set requested_at = excluded.requested_at, run_after = excluded.run_after, attempts = 0, last_error = null'
     : 'nothing'}`,
@@ -30,7 +32,23 @@ export async function enqueue(db: Db, workspaceIds: readonly string[], opts: { d
   return r.rowCount ?? 0;
 }
 
-export async function claim(db: Db, workerId: string, leaseMs: number): Promise<Job | undefined> {
+/**
+ * Takes the next due job. A job whose lease ran out `maxAttempts` times never reached `fail`:
+ * its worker died each time (killed, out of memory). It is recorded as failed instead of being
+ * handed to the next worker, which it would likely take down too.
+ */
+export async function claim(db: Db, workerId: string, leaseMs: number, maxAttempts: number): Promise<Job | undefined> {
+  await db.query(`
+    with dead as (
+      delete from training_jobs
+       where attempts >= $1 and locked_until < clock_timestamp()
+      returning workspace_id)
+    insert into training_failures (workspace_id, failed_version, message)
+    select w.id, w.training_version, 'training stopped ' || $1 || ' times without finishing: the training worker ' ||
+           'died each time (killed or out of memory?); change the workspace or retrain it to try again'
+      from dead d join workspaces w on w.id = d.workspace_id
+    on conflict (workspace_id) do update set failed_version = excluded.failed_version, message = excluded.message, failed_at = now()`,
+  [maxAttempts]);
   const r = await db.query<{ workspace_id: string; requested_at: string; attempts: number }>(`
     update training_jobs set locked_by = $1, locked_until = clock_timestamp() + $2 * interval '1 millisecond', attempts = attempts + 1
      where workspace_id = (
@@ -48,6 +66,15 @@ export async function renew(db: Db, workerId: string, job: Job, leaseMs: number)
   return r.rowCount === 1;
 }
 
+/**
+ * Locks the job for the rest of the caller's transaction if this worker still holds it. False
+ * when its lease ran out and another worker claimed it: that worker's result is the one to keep.
+ */
+export async function stillHeld(db: Db, workerId: string, job: Job): Promise<boolean> {
+  const r = await db.query('select 1 from training_jobs where workspace_id = $1 and locked_by = $2 for update', [job.workspaceId, workerId]);
+  return r.rowCount === 1;
+}
+
 /** Done: remove the job unless the workspace was changed again meanwhile, then just unlock it. */
 export async function finish(db: Db, workerId: string, job: Job): Promise<void> {
   const r = await db.query(`delete from training_jobs where workspace_id = $1 and locked_by = $2 and requested_at = $3::timestamptz`,
@@ -58,11 +85,19 @@ export async function finish(db: Db, workerId: string, job: Job): Promise<void> 
   }
 }
 
-/** A failed attempt: retry later with back-off, or give up after `maxAttempts`. Returns true when given up. */
+/**
+ * A failed attempt: retry later with back-off, or give up after `maxAttempts`. Returns true when
+ * given up. A job re-requested meanwhile (the data changed) is not given up: the new data gets
+ * its own attempts.
+ */
 export async function fail(db: Db, workerId: string, job: Job, message: string, maxAttempts: number): Promise<boolean> {
   if (job.attempts >= maxAttempts) {
-    await db.query('delete from training_jobs where workspace_id = $1 and locked_by = $2', [job.workspaceId, workerId]);
-    return true;
+    const r = await db.query('delete from training_jobs where workspace_id = $1 and locked_by = $2 and requested_at = $3::timestamptz',
+      [job.workspaceId, workerId, job.requestedAt]);
+    if (r.rowCount === 1) return true;
+    await db.query(`update training_jobs set locked_by = null, locked_until = null, attempts = 0
+      where workspace_id = $1 and locked_by = $2`, [job.workspaceId, workerId]);
+    return false;
   }
   await db.query(`update training_jobs set locked_by = null, locked_until = null, last_error = $3,
       run_after = clock_timestamp() + $4 * interval '1 second' where workspace_id = $1 and locked_by = $2`,

@@ -18,30 +18,54 @@ export interface RetrainAllOptions {
   waitBetweenBatchesS: number;
   /** WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL: seconds between submissions inside a batch. */
   waitBetweenTrainingsS: number;
-  /** Give up waiting for the submitted trainings after this long (the rest finish in the background). */
+  /**
+   * Give up when no submitted training has finished for this long (no worker running, or all
+   * stuck); the jobs already queued stay queued. Default 3600.
+   */
   timeoutS?: number;
   log?(line: string): void;
   progress?(p: { affected: number; submitted: number; done: number; failed: number }): void;
   sleep?(ms: number): Promise<void>;
 }
 
-export interface RetrainAllSummary { affected: number; retrained: number; failed: number; durationS: number }
+export interface RetrainAllSummary {
+  affected: number;
+  retrained: number;
+  failed: number;
+  /** Affected workspaces deleted during the run. */
+  deleted: number;
+  /** False when the run gave up waiting (see `timeoutS`). */
+  complete: boolean;
+  durationS: number;
+}
 
 const RETRAIN_ALL_LOCK = 0x72_65_74_72_61_69; // "retrai"
 
+/**
+ * The seeds' variables. Unset or blank means the default. A negative wait counts as no wait:
+ * the seeds set the batch wait to 60 − BATCH_RETRAIN_ALL_SIZE, which is negative past 30 replicas.
+ */
 export function retrainOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RetrainAllOptions {
-  const num = (name: string, fallback: number): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return fallback;
+  const read = (name: string): number | undefined => {
+    const v = env[name]?.trim();
+    if (!v) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new AppError('CONFIG_INVALID', `${name}=${v} is not a non-negative number`, { exitCode: 2 });
+    if (!Number.isFinite(n)) throw invalid(name, env[name]!, 'a number of seconds');
     return n;
   };
+  const batchSize = read('BATCH_RETRAIN_ALL_SIZE') ?? 100;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalid('BATCH_RETRAIN_ALL_SIZE', env.BATCH_RETRAIN_ALL_SIZE!, 'a whole number of workspaces, at least 1');
   return {
-    batchSize: Math.max(1, num('BATCH_RETRAIN_ALL_SIZE', 100)),
-    waitBetweenBatchesS: num('WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL', 0),
-    waitBetweenTrainingsS: num('WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL', 0),
+    batchSize,
+    waitBetweenBatchesS: Math.max(0, read('WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL') ?? 0),
+    waitBetweenTrainingsS: Math.max(0, read('WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL') ?? 0),
   };
+}
+
+function invalid(name: string, value: string, want: string): AppError {
+  return new AppError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not ${want}`, {
+    hint: `set ${name} to ${want}, or unset it for the default`, exitCode: 2,
+  });
 }
 
 /** Workspaces whose model is missing, or stale by version, algorithm or training-data hash. */
@@ -64,13 +88,21 @@ export async function findAffected(pool: pg.Pool): Promise<string[]> {
   return affected;
 }
 
-async function countDone(pool: pg.Pool, ids: string[]): Promise<{ done: number; failed: number }> {
-  const r = await pool.query<{ done: string; failed: string }>(`
-    select count(*) filter (where ${modelIsCurrent('$2')}) as done,
-           count(*) filter (where f.failed_version = w.training_version) as failed
+interface Progress { done: number; failed: number; deleted: number }
+
+/**
+ * Done: a current model trained since the run started (a model that only looked current, with a
+ * data hash that did not match, is not done until retrained). Deleted workspaces are settled too.
+ */
+async function countDone(pool: pg.Pool, ids: string[], since: string): Promise<Progress> {
+  const r = await pool.query<{ done: string; failed: string; found: string }>(`
+    select count(*) filter (where ${modelIsCurrent('$2')} and m.trained_at >= $3::timestamptz) as done,
+           count(*) filter (where f.failed_version = w.training_version) as failed,
+           count(*) as found
       from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
-     where w.id = any($1::uuid[])`, [ids, ALGORITHM_VERSION]);
-  return { done: Number(r.rows[0]!.done), failed: Number(r.rows[0]!.failed) };
+     where w.id = any($1::uuid[])`, [ids, ALGORITHM_VERSION, since]);
+  const row = r.rows[0]!;
+  return { done: Number(row.done), failed: Number(row.failed), deleted: ids.length - Number(row.found) };
 }
 
 export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promise<RetrainAllSummary> {
@@ -83,17 +115,30 @@ export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promis
       throw new AppError('RETRAIN_ALL_RUNNING', 'another retrain-all run is in progress', { hint: 'wait for it to finish; `astore retrain status` shows its progress', exitCode: 6 });
     }
     const start = Date.now();
+    // The database's clock, as models.trained_at is written with it.
+    const since = (await pool.query<{ t: string }>('select now()::text as t')).rows[0]!.t;
     const affected = await findAffected(pool);
     log(`[RETRAIN-ALL] Affected workspaces found: ${affected.length}`);
     let submitted = 0;
-    const report = async (): Promise<{ done: number; failed: number }> => {
-      const c = affected.length ? await countDone(pool, affected) : { done: 0, failed: 0 };
-      opts.progress?.({ affected: affected.length, submitted, ...c });
-      return c;
+    const stallMs = (opts.timeoutS ?? 3600) * 1000;
+    let settled = 0;
+    let lastProgressAt = Date.now();
+    let c: Progress = { done: 0, failed: 0, deleted: 0 };
+    const report = async (): Promise<void> => {
+      if (affected.length) c = await countDone(pool, affected, since);
+      const now = c.done + c.failed + c.deleted;
+      if (now > settled) { settled = now; lastProgressAt = Date.now(); }
+      opts.progress?.({ affected: affected.length, submitted, done: c.done, failed: c.failed });
     };
-    for (let i = 0; i < affected.length; i += opts.batchSize) {
+    const stalled = (): boolean => Date.now() - lastProgressAt > stallMs;
+    let gaveUp = false;
+    submit: for (let i = 0; i < affected.length; i += opts.batchSize) {
       // Do not flood the queue: a batch goes in once the previous ones are mostly taken.
-      while ((await queueCounts(pool)).queued > opts.batchSize) { await report(); await sleep(200); }
+      while ((await queueCounts(pool)).queued > opts.batchSize) {
+        await report();
+        if (stalled()) { gaveUp = true; break submit; }
+        await sleep(200);
+      }
       const batch = affected.slice(i, i + opts.batchSize);
       if (opts.waitBetweenTrainingsS > 0) {
         for (const id of batch) { await enqueue(pool, [id]); submitted++; await sleep(opts.waitBetweenTrainingsS * 1000); }
@@ -104,14 +149,22 @@ export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promis
       await report();
       if (i + opts.batchSize < affected.length && opts.waitBetweenBatchesS > 0) await sleep(opts.waitBetweenBatchesS * 1000);
     }
-    const deadline = Date.now() + (opts.timeoutS ?? 3600) * 1000;
-    let c = await report();
-    while (c.done + c.failed < affected.length && Date.now() < deadline) {
+    await report();
+    while (!gaveUp && settled < affected.length) {
+      if (stalled()) { gaveUp = true; break; }
       await sleep(250);
-      c = await report();
+      await report();
     }
-    const summary = { affected: affected.length, retrained: c.done, failed: c.failed, durationS: Math.round((Date.now() - start) / 100) / 10 };
-    log(`[RETRAIN-ALL-SUMMARY] Affected workspaces found: ${summary.affected}, Retrained Total: ${summary.retrained}, Failed: ${summary.failed}, Duration: ${summary.durationS}s`);
+    if (gaveUp) {
+      log(`[RETRAIN-ALL] no training finished in ${opts.timeoutS ?? 3600} s; stopped waiting with ${affected.length - submitted} not yet submitted` +
+        ' (are training workers running? `astore retrain status` shows the queue)');
+    }
+    const summary: RetrainAllSummary = {
+      affected: affected.length, retrained: c.done, failed: c.failed, deleted: c.deleted, complete: !gaveUp,
+      durationS: Math.round((Date.now() - start) / 100) / 10,
+    };
+    log(`[RETRAIN-ALL-SUMMARY] Affected workspaces found: ${summary.affected}, Retrained Total: ${summary.retrained}, Failed: ${summary.failed}` +
+      `${summary.deleted ? `, Deleted meanwhile: ${summary.deleted}` : ''}, Duration: ${summary.durationS}s`);
     return summary;
   } finally {
     await lock.query('select pg_advisory_unlock($1)', [RETRAIN_ALL_LOCK]).catch(() => {});

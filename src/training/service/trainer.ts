@@ -7,8 +7,8 @@ import { availableParallelism, hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ALGORITHM_VERSION } from '../model/index.ts';
-import { readTrainingData, saveFailure, saveModel } from './data.ts';
-import { claim, fail, finish, renew, sweep, type Job } from './queue.ts';
+import { readTrainingData, saveFailure, saveModel, type TrainedModel } from './data.ts';
+import { claim, fail, finish, renew, stillHeld, sweep, type Job } from './queue.ts';
 import { TrainingThreads } from './threads.ts';
 
 export interface TrainerOptions {
@@ -80,7 +80,7 @@ export class Trainer {
     while (this.#running) {
       let job: Job | undefined;
       try {
-        job = await claim(this.#pool, this.workerId, this.#opts.leaseMs);
+        job = await claim(this.#pool, this.workerId, this.#opts.leaseMs, this.#opts.maxAttempts);
       } catch (err) {
         this.#opts.logger?.warn({ err }, 'claiming a training job failed');
       }
@@ -96,7 +96,15 @@ export class Trainer {
   }
 
   async #run(job: Job): Promise<void> {
-    const lease = setInterval(() => { renew(this.#pool, this.workerId, job, this.#opts.leaseMs).catch(() => {}); }, this.#opts.leaseMs / 3);
+    let leaseLost = false;
+    const lease = setInterval(() => {
+      renew(this.#pool, this.workerId, job, this.#opts.leaseMs).then((held) => {
+        if (!held && !leaseLost) {
+          leaseLost = true;
+          this.#opts.logger?.warn({ workspace: job.workspaceId }, 'training lease lost (renewals failed for longer than the lease); another worker may retrain this workspace');
+        }
+      }).catch(() => {});
+    }, this.#opts.leaseMs / 3);
     let snapshotVersion: string | undefined;
     try {
       const client = await this.#pool.connect();
@@ -105,8 +113,10 @@ export class Trainer {
       if (!snap) { await finish(this.#pool, this.workerId, job); return; } // workspace deleted meanwhile
       snapshotVersion = snap.version;
       const trained = await this.#threads.train(snap.data);
-      await saveModel(this.#pool, job.workspaceId, snap.version, trained);
-      await finish(this.#pool, this.workerId, job);
+      if (!(await this.#save(job, snap.version, trained))) {
+        this.#opts.logger?.warn({ workspace: job.workspaceId }, 'trained, but another worker has taken the job over meanwhile; its model is kept');
+        return;
+      }
       this.#opts.logger?.info({ workspace: job.workspaceId, ms: trained.trainMs }, 'trained');
       this.#opts.onTrained?.(job.workspaceId, true);
     } catch (err) {
@@ -117,6 +127,24 @@ export class Trainer {
       this.#opts.onTrained?.(job.workspaceId, false);
     } finally {
       clearInterval(lease);
+    }
+  }
+
+  /** Model and job completion in one transaction, and only while this worker still holds the job. */
+  async #save(job: Job, version: string, trained: TrainedModel): Promise<boolean> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('begin');
+      if (!(await stillHeld(client, this.workerId, job))) { await client.query('rollback'); return false; }
+      await saveModel(client, job.workspaceId, version, trained);
+      await finish(client, this.workerId, job);
+      await client.query('commit');
+      return true;
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
     }
   }
 }

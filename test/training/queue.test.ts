@@ -1,0 +1,158 @@
+/**
+ * The training queue and retrain-all at their edges, on a real store: workspaces deleted or
+ * changed while work on them is under way, workers that die or lose their lease, and a
+ * retrain-all with no worker to do the training.
+ */
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { enqueue, retrainAll, retrainOptionsFromEnv, Trainer } from '../../src/training/index.ts';
+import { saveModel } from '../../src/training/service/data.ts';
+import { claim, fail, finish, stillHeld } from '../../src/training/service/queue.ts';
+import { startTestStore, type TestStore } from '../support/store.ts';
+
+const quick = { batchSize: 1, waitBetweenBatchesS: 0, waitBetweenTrainingsS: 0 };
+
+describe('training queue and retrain-all edges', () => {
+  let s: TestStore;
+  let base: string;
+  let auth: Record<string, string>;
+
+  const createWorkspace = async (name: string): Promise<string> => {
+    const res = await fetch(`${base}/v1/workspaces?version=2021-11-27`, {
+      method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, intents: [{ intent: 'hello', examples: [{ text: 'hi there' }, { text: 'good morning' }] }, { intent: 'bye', examples: [{ text: 'see you later' }] }] }),
+    });
+    assert.equal(res.status, 201);
+    return ((await res.json()) as { workspace_id: string }).workspace_id;
+  };
+  const status = async (id: string): Promise<string> => {
+    const res = await fetch(`${base}/v1/workspaces/${id}?version=2021-11-27`, { headers: auth });
+    return ((await res.json()) as { status: string }).status;
+  };
+  const jobs = async (id: string) => (await s.store.pool.query<{ attempts: number; locked_by: string | null }>(
+    'select attempts, locked_by from training_jobs where workspace_id = $1', [id])).rows;
+
+  before(async () => {
+    s = await startTestStore(); // the API alone: no trainer runs unless a test starts one
+    const t = await s.tenant('queue');
+    base = `${t.serviceUrl}`;
+    auth = { authorization: `Bearer ${t.token}` };
+  });
+  after(async () => { await s.close(); });
+  beforeEach(async () => {
+    await s.store.pool.query('delete from workspaces');
+  });
+
+  test('retrain-all settles when an affected workspace is deleted during the run', async () => {
+    const keep = await createWorkspace('keep');
+    const gone = await createWorkspace('gone');
+    const lines: string[] = [];
+    const run = retrainAll(s.store.pool, { ...quick, timeoutS: 60, log: (l) => lines.push(l) });
+    await new Promise((r) => setTimeout(r, 300));
+    await s.store.pool.query('delete from workspaces where id = $1', [gone]);
+    const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 50, sweepMs: 0 });
+    worker.start();
+    const summary = await run;
+    await worker.stop();
+    assert.deepEqual({ ...summary, durationS: 0 }, { affected: 2, retrained: 1, failed: 0, deleted: 1, complete: true, durationS: 0 });
+    assert.ok(summary.durationS < 30, `took ${summary.durationS} s`);
+    assert.match(lines.at(-1)!, /Retrained Total: 1, Failed: 0, Deleted meanwhile: 1/);
+    assert.equal(await status(keep), 'Available');
+  });
+
+  test('with no worker running, retrain-all gives up after the timeout instead of waiting forever', async () => {
+    for (let i = 0; i < 4; i++) await createWorkspace(`w${i}`);
+    const lines: string[] = [];
+    const summary = await retrainAll(s.store.pool, { ...quick, timeoutS: 1, log: (l) => lines.push(l) });
+    assert.equal(summary.complete, false);
+    assert.equal(summary.retrained, 0);
+    assert.ok(lines.some((l) => l.includes('no training finished in 1 s') && l.includes('are training workers running?')), lines.join('\n'));
+  });
+
+  test('a model current by version but with a stale data hash counts as retrained only once retrained', async () => {
+    const id = await createWorkspace('hash');
+    const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 50, sweepMs: 0 });
+    worker.start();
+    assert.equal((await retrainAll(s.store.pool, { ...quick, timeoutS: 60, log: () => {} })).retrained, 1);
+    await worker.stop();
+    await s.store.pool.query(`update models set data_hash = 'not-this-data' where workspace_id = $1`, [id]);
+    const stale = await retrainAll(s.store.pool, { ...quick, timeoutS: 1, log: () => {} });
+    assert.deepEqual([stale.affected, stale.retrained, stale.complete], [1, 0, false]);
+  });
+
+  test('a job whose worker died on every attempt is recorded as failed, not handed out again', async () => {
+    const id = await createWorkspace('crasher');
+    await s.store.pool.query(`insert into training_jobs (workspace_id, attempts, locked_by, locked_until)
+      values ($1, 3, 'dead-worker', clock_timestamp() - interval '1 second')`, [id]);
+    assert.equal(await claim(s.store.pool, 'next-worker', 1000, 3), undefined);
+    assert.deepEqual(await jobs(id), []);
+    assert.equal(await status(id), 'Failed');
+    const f = await s.store.pool.query<{ message: string }>('select message from training_failures where workspace_id = $1', [id]);
+    assert.match(f.rows[0]!.message, /worker died each time/);
+    // Below the limit the job is retried.
+    await s.store.pool.query(`insert into training_jobs (workspace_id, attempts, locked_by, locked_until)
+      values ($1, 1, 'dead-worker', clock_timestamp() - interval '1 second')`, [id]);
+    assert.equal((await claim(s.store.pool, 'next-worker', 1000, 3))?.attempts, 2);
+  });
+
+  test('a last failed attempt does not drop a job re-requested by a change meanwhile', async () => {
+    const id = await createWorkspace('changed');
+    await enqueue(s.store.pool, [id]);
+    await s.store.pool.query('update training_jobs set attempts = 2');
+    const job = (await claim(s.store.pool, 'w1', 60_000, 3))!;
+    assert.equal(job.attempts, 3);
+    await enqueue(s.store.pool, [id], { changed: true });
+    assert.equal(await fail(s.store.pool, 'w1', job, 'boom', 3), false, 'not given up: the new data gets its own attempts');
+    assert.deepEqual(await jobs(id), [{ attempts: 0, locked_by: null }]);
+    // Without a change, the last attempt gives up.
+    const again = (await claim(s.store.pool, 'w1', 60_000, 3))!;
+    await s.store.pool.query('update training_jobs set attempts = 3');
+    assert.equal(await fail(s.store.pool, 'w1', { ...again, attempts: 3 }, 'boom', 3), true);
+    assert.deepEqual(await jobs(id), []);
+  });
+
+  test('a worker whose lease ran out and was taken over does not overwrite the newer model', async () => {
+    const id = await createWorkspace('lease');
+    await enqueue(s.store.pool, [id]);
+    const a = (await claim(s.store.pool, 'worker-a', 1, 3))!;
+    await new Promise((r) => setTimeout(r, 20)); // a's lease runs out (its renewals failed)
+    await s.store.pool.query(`update workspaces set training_version = training_version + 1 where id = $1`, [id]);
+    const b = (await claim(s.store.pool, 'worker-b', 60_000, 3))!;
+    assert.ok(b, 'b takes the expired job over');
+    const version = (await s.store.pool.query<{ v: string }>('select training_version::text as v from workspaces where id = $1', [id])).rows[0]!.v;
+    const model = (v: string) => ({ model: Buffer.from(`model ${v}`), dataHash: `hash ${v}`, algorithmVersion: 'test', trainMs: 1 });
+    assert.equal(await stillHeld(s.store.pool, 'worker-b', b), true);
+    assert.equal(await stillHeld(s.store.pool, 'worker-a', a), false, 'a no longer holds the job, so it saves nothing');
+    await saveModel(s.store.pool, id, version, model(version));
+    await finish(s.store.pool, 'worker-b', b);
+    // Even saved directly, an older version does not replace a newer model.
+    await saveModel(s.store.pool, id, String(Number(version) - 1), model('old'));
+    const m = await s.store.pool.query<{ data_hash: string }>('select data_hash from models where workspace_id = $1', [id]);
+    assert.equal(m.rows[0]!.data_hash, `hash ${version}`);
+  });
+
+  test('enqueueing a workspace that a concurrent transaction deletes skips it instead of failing', async () => {
+    const id = await createWorkspace('racing');
+    const deleter = await s.store.pool.connect();
+    try {
+      await deleter.query('begin');
+      await deleter.query('delete from workspaces where id = $1', [id]);
+      const queued = enqueue(s.store.pool, [id]); // waits for the deleter's row lock
+      await new Promise((r) => setTimeout(r, 200));
+      await deleter.query('commit');
+      assert.equal(await queued, 0);
+    } finally {
+      deleter.release();
+    }
+  });
+
+  test('the seeds\' retrain variables: blank means default, bad values are refused with the variable named', () => {
+    assert.deepEqual(retrainOptionsFromEnv({ BATCH_RETRAIN_ALL_SIZE: ' ', WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL: '1' }),
+      { batchSize: 100, waitBetweenBatchesS: 0, waitBetweenTrainingsS: 1 });
+    // The seeds' 60 − BATCH_RETRAIN_ALL_SIZE goes negative with many replicas: no wait.
+    assert.equal(retrainOptionsFromEnv({ BATCH_RETRAIN_ALL_SIZE: '80', WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL: '-20' }).waitBetweenBatchesS, 0);
+    for (const [name, value] of [['BATCH_RETRAIN_ALL_SIZE', '0'], ['BATCH_RETRAIN_ALL_SIZE', '2.5'], ['BATCH_RETRAIN_ALL_SIZE', 'ten'], ['WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL', '1s']] as const) {
+      assert.throws(() => retrainOptionsFromEnv({ [name]: value }), (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID' && e.message.includes(name), `${name}=${value}`);
+    }
+  });
+});
