@@ -8,9 +8,10 @@ import type pg from 'pg';
 import type { Router, V1Handler } from '../api/index.ts';
 import { compileDialog, respond, type CompiledDialog, type MessageRequest, type Workspace } from '../runtime/index.ts';
 import { deserializeModel, type IntentModel } from '../training/index.ts';
-import { exportElements, modelIsCurrent, notFound, parseBody } from '../workspaces/index.ts';
+import { exportElements, notFound, parseBody, trainingWanted } from '../workspaces/index.ts';
 import { Lru } from './lru.ts';
 
+/** `stale`: the model is not current and training the current data has not already failed. */
 interface Meta { id: string; language: string; updated: Date; model_key: string | null; stale: boolean }
 interface DialogEntry { updated: number; dialog: CompiledDialog }
 interface ModelEntry { key: string; model: IntentModel }
@@ -29,7 +30,10 @@ const messageBody = z.object({
 });
 
 export interface MessageServiceOptions {
-  /** Called when a workspace without a current model is messaged (AUTO_RETRAIN's "open the skill"). */
+  /**
+   * Called when a workspace without a current model is messaged (AUTO_RETRAIN's "open the skill"),
+   * unless training its current data already failed.
+   */
   stale?(workspaceId: string): void;
   algorithmVersion: string;
   /** Workspaces whose compiled dialog and model stay cached (least recently used go first). */
@@ -50,8 +54,8 @@ export class MessageService {
   async #meta(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Meta> {
     const r = await pool.query<Meta>(`
       select w.id, w.language, w.updated, m.trained_version || ':' || extract(epoch from m.trained_at) as model_key,
-             not ${modelIsCurrent('$3')} as stale
-        from workspaces w left join models m on m.workspace_id = w.id
+             ${trainingWanted('$3')} as stale
+        from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
        where w.id::text = $1 and w.instance_id = $2`, [workspaceId, instanceId, this.#opts.algorithmVersion]);
     const row = r.rows[0];
     if (!row) throw notFound();

@@ -7,7 +7,7 @@ import { createServer } from '../api/index.ts';
 import { MessageService } from '../message/index.ts';
 import { maintenanceMessage } from '../restore/index.ts';
 import type { Store } from '../store/index.ts';
-import { modelIsCurrent } from '../workspaces/index.ts';
+import { trainingWanted } from '../workspaces/index.ts';
 import { ALGORITHM_VERSION, Trainer, enqueue, type TrainerOptions } from '../training/index.ts';
 import { scheduleRetrainAll, type Scheduled } from './auto-retrain.ts';
 import { readServiceSettings, type ServiceSettings } from './settings.ts';
@@ -61,7 +61,8 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
       workspaceOpened: (id) => {
         if (!autoRetrain) return;
         store.pool.query(`select 1 from workspaces w left join models m on m.workspace_id = w.id
-          where w.id = $1 and not ${modelIsCurrent('$2')}
+            left join training_failures f on f.workspace_id = w.id
+          where w.id = $1 and ${trainingWanted('$2')}
             and not exists (select 1 from training_jobs j where j.workspace_id = w.id)`, [id, ALGORITHM_VERSION])
           .then((r) => { if (r.rowCount) requestTraining(id, 0, false); }).catch(log);
       },

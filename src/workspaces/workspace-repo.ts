@@ -38,6 +38,16 @@ export function modelIsCurrent(algo: string): string {
   return `coalesce(m.trained_version = w.training_version and m.algorithm_version = ${algo}, false)`;
 }
 
+/**
+ * SQL over `w`, `m` and `f` (its training_failures row, left-joined): the model is stale and
+ * training the latest data has not already failed. A failure is final for that training_version
+ * (the trainer gave up after its attempts; a data change bumps the version and tries again), so
+ * reading or messaging a failed workspace must not queue it again, as the queue's sweep does not.
+ */
+export function trainingWanted(algo: string): string {
+  return `(not ${modelIsCurrent(algo)} and f.failed_version is distinct from w.training_version)`;
+}
+
 /** Training status: Available with a current model; Failed when training the current data failed; else Training. */
 const statusSql = (algo: string): string => `
   case
