@@ -11,9 +11,15 @@ import { deserializeModel, type IntentModel } from '../training/index.ts';
 import { exportElements, notFound, parseBody, trainingWanted } from '../workspaces/index.ts';
 import { Lru } from './lru.ts';
 
-/** `stale`: the model is not current and training the current data has not already failed. */
-interface Meta { id: string; language: string; updated: Date; model_key: string | null; stale: boolean }
-interface DialogEntry { updated: number; dialog: CompiledDialog }
+/**
+ * `dialog_key` changes with every committed write to the workspaces row, which every change to
+ * the workspace or its elements makes: xmin is the writing transaction, so two edits differ even
+ * when their `updated` (the transaction's start time) agree. `updated` is there, exact to the
+ * microsecond, only against xmin wraparound.
+ * `stale`: the model is not current and training the current data has not already failed.
+ */
+interface Meta { id: string; language: string; dialog_key: string; model_key: string | null; stale: boolean }
+interface DialogEntry { key: string; dialog: CompiledDialog }
 interface ModelEntry { key: string; model: IntentModel }
 
 
@@ -53,7 +59,7 @@ export class MessageService {
 
   async #meta(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Meta> {
     const r = await pool.query<Meta>(`
-      select w.id, w.language, w.updated, m.trained_version || ':' || extract(epoch from m.trained_at) as model_key,
+      select w.id, w.language, w.xmin::text || ' ' || w.updated::text as dialog_key, m.trained_version || ':' || extract(epoch from m.trained_at) as model_key,
              ${trainingWanted('$3')} as stale
         from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
        where w.id::text = $1 and w.instance_id = $2`, [workspaceId, instanceId, this.#opts.algorithmVersion]);
@@ -64,10 +70,10 @@ export class MessageService {
 
   async #dialog(pool: pg.Pool, meta: Meta): Promise<CompiledDialog> {
     const hit = this.#dialogs.get(meta.id);
-    if (hit && hit.updated === meta.updated.getTime()) return hit.dialog;
+    if (hit && hit.key === meta.dialog_key) return hit.dialog;
     const elements = await exportElements(pool, meta.id, { audit: false, stable: false });
     const dialog = compileDialog({ language: meta.language, ...elements } as Workspace);
-    this.#dialogs.set(meta.id, { updated: meta.updated.getTime(), dialog });
+    this.#dialogs.set(meta.id, { key: meta.dialog_key, dialog });
     return dialog;
   }
 
