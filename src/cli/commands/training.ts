@@ -29,7 +29,7 @@ export function register(program: Command): void {
   program.command('retrain-all')
     .description('retrain every workspace whose model is missing or stale, in batches (BATCH_RETRAIN_ALL_SIZE, WAIT_TIME_* env)')
     .option('--workers <n>', 'training threads this command runs itself (0: rely on serve / train-worker)', String(defaultConcurrency()))
-    .option('--timeout <seconds>', 'stop waiting for trainings after this long', '3600')
+    .option('--timeout <seconds>', 'give up when no training finishes for this long (queued jobs stay queued)', '3600')
     .option(...pgOption)
     .option('--json', 'print the summary as JSON')
     .action(async (o: { workers: string; timeout: string; postgres?: string; json?: boolean }) => {
@@ -48,7 +48,7 @@ export function register(program: Command): void {
           });
           bar.done();
           if (o.json) printJson(summary);
-          if (summary.retrained + summary.failed < summary.affected) process.exitCode = 7;
+          if (!summary.complete || summary.retrained + summary.failed + summary.deleted < summary.affected) process.exitCode = 7;
           else if (summary.failed > 0) process.exitCode = 8;
         } finally {
           await trainer?.stop();
