@@ -87,9 +87,13 @@ export async function insertSynonyms(db: Db, valueId: string, synonyms: string[]
     select $1, s from unnest($2::text[]) with ordinality t(s, ord) order by ord`, [valueId, synonyms]);
 }
 
-/** Node documents are stored without their id and audit fields, which live in columns. */
+/**
+ * Node documents are stored without their id and audit fields, which live in columns. `disabled`
+ * stays: the spec calls it internal, but Watson's exports carry it, and a disabled node must stay
+ * switched off after an import (the dialog runtime skips it).
+ */
 export function nodeDocument(n: DialogNodeInput): Record<string, unknown> {
-  const { dialog_node: _id, created: _c, updated: _u, disabled: _d, ...rest } = n as DialogNodeInput & Record<string, unknown>;
+  const { dialog_node: _id, created: _c, updated: _u, ...rest } = n as DialogNodeInput & Record<string, unknown>;
   return rest;
 }
 

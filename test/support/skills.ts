@@ -47,7 +47,7 @@ export function normaliseSkill(s: Skill): Skill {
         return type === 'patterns' ? { ...base, patterns: [...(v.patterns ?? [])] } : { ...base, synonyms: [...(v.synonyms ?? [])] };
       }),
     })),
-    dialog_nodes: (s.dialog_nodes ?? []).map((n: Skill) => clean(n, [...AUDIT, 'disabled'])),
+    dialog_nodes: (s.dialog_nodes ?? []).map((n: Skill) => clean(n, AUDIT)),
     counterexamples: (s.counterexamples ?? []).map((c: Skill) => clean(c, AUDIT)),
   };
 }

@@ -1,0 +1,52 @@
+/**
+ * Nodes exported with `disabled: true` stay switched off through an import: the flag is kept and
+ * exported again, and /message skips the node. The import used to drop the flag, so a disabled
+ * node answered in place of the live one (the banking fixture lost its welcome text that way).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageService } from '../../src/message/index.ts';
+import { ALGORITHM_VERSION } from '../../src/training/index.ts';
+import { startTestStore, type TestStore } from '../support/store.ts';
+
+let s: TestStore;
+let base: string;
+let auth: Record<string, string>;
+
+before(async () => {
+  const messages = new MessageService({ algorithmVersion: ALGORITHM_VERSION });
+  s = await startTestStore({ hooks: { routes: (r) => messages.register(r) } });
+  const t = await s.tenant('disabled');
+  base = t.serviceUrl;
+  auth = { authorization: `Bearer ${t.token}` };
+});
+after(async () => { await s.close(); });
+
+const api = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const res = await fetch(`${base}${path}${path.includes('?') ? '&' : '?'}version=2021-11-27`, {
+    method, headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+};
+
+const output = (text: string): unknown => ({ generic: [{ response_type: 'text', values: [{ text }] }] });
+
+test('a disabled node is kept, exported and skipped by /message', async () => {
+  const { workspace_id: id } = await api('POST', '/v1/workspaces', {
+    name: 'disabled',
+    dialog_nodes: [
+      // First in the tree and matching every first turn: it would answer if it were live.
+      { dialog_node: 'old-welcome', conditions: 'welcome', output: output('retired greeting'), disabled: true },
+      { dialog_node: 'welcome', conditions: 'welcome', output: output('current greeting'), previous_sibling: 'old-welcome' },
+    ],
+  });
+  const exported = await api('GET', `/v1/workspaces/${id}?export=true`);
+  assert.deepEqual(exported.dialog_nodes.map((n: any) => [n.dialog_node, n.disabled]), [['old-welcome', true], ['welcome', undefined]]);
+  const node = await api('GET', `/v1/workspaces/${id}/dialog_nodes/old-welcome`);
+  assert.equal(node.disabled, true);
+  const reply = await api('POST', `/v1/workspaces/${id}/message`, { input: { text: '' } });
+  assert.deepEqual(reply.output.generic.map((g: any) => g.text), ['current greeting']);
+  assert.deepEqual(reply.output.nodes_visited, ['welcome']);
+});
