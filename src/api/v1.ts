@@ -173,7 +173,7 @@ export function v1Routes(): Router<V1Handler> {
   r.add('POST', 'v1/workspaces/:ws/entities/:entity/values', write((db, w, c) => E.createValue(db, w, c.params.entity!, parseBody(S.value, c.body)),
     (db, w, k, c) => E.getValue(db, w, c.params.entity!, k!, withExport(c)), 201));
   r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value', async (c) => ({ body: await E.getValue(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, shape(c)) }));
-  r.add('POST', 'v1/workspaces/:ws/entities/:entity/values/:value', write((db, w, c) => E.updateValue(db, w, c.params.entity!, c.params.value!, parseBody(S.value.partial(), c.body), bool(c.query, 'append')),
+  r.add('POST', 'v1/workspaces/:ws/entities/:entity/values/:value', write((db, w, c) => E.updateValue(db, w, c.params.entity!, c.params.value!, parseBody(S.valueUpdate, c.body), bool(c.query, 'append')),
     (db, w, k, c) => E.getValue(db, w, c.params.entity!, k!, withExport(c))));
   r.add('DELETE', 'v1/workspaces/:ws/entities/:entity/values/:value', write((db, w, c) => E.deleteValue(db, w, c.params.entity!, c.params.value!), deleted));
   r.add('GET', 'v1/workspaces/:ws/entities/:entity/values/:value/synonyms', list('synonyms', async (c, p) => E.listSynonyms(c.pool, await ws(c.pool, c), c.params.entity!, c.params.value!, p, audit(c))));

@@ -12,7 +12,7 @@ import {
   counterexampleJson, entityJson, exampleJson, groupBy, intentJson, nodeJson, synonymJson, valueJson,
   type EntityRow, type ExampleRow, type IntentRow, type Json, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
 } from './serialize.ts';
-import { checkDialogTree, checkUnique, invalidBody, type DialogNodeInput, type EntityInput, type ExampleInput, type IntentInput, type ValueInput } from './validate.ts';
+import { checkDialogTree, checkUnique, invalidBody, valueKindError, type DialogNodeInput, type EntityInput, type ExampleInput, type IntentInput, type ValueInput } from './validate.ts';
 import { conflict, notFound, touch } from './workspace-repo.ts';
 
 type Db = Pick<pg.ClientBase, 'query'>;
@@ -269,6 +269,8 @@ export async function updateValue(db: Db, ws: string, entity: string, value: str
   const v = await valueRow(db, e.id, value);
   const name = input.value ?? v.value;
   const type = input.type ?? v.type;
+  const kind = valueKindError(type, input);
+  if (kind) throw invalidBody([{ message: `${kind.field} ${kind.message}`, path: `/${kind.field}` }]);
   const patterns = type === 'patterns' ? (input.patterns !== undefined ? [...(append ? v.patterns ?? [] : []), ...input.patterns] : v.patterns ?? []) : null;
   if (patterns && patterns.length > 5) {
     throw invalidBody([{ message: 'a value may have at most 5 patterns', path: '/patterns' }]);

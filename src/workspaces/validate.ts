@@ -44,21 +44,37 @@ export const intent = z.object({
 export const valueName = text(64);
 export const synonym = text(64);
 export const pattern = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters');
-export const value = z.object({
+/**
+ * A value holds synonyms or patterns, never both; its type (default synonyms) says which.
+ * Returns the offending field and what is wrong with it, worded to follow the field's name.
+ */
+export function valueKindError(type: string | undefined, v: { synonyms?: string[] | undefined; patterns?: string[] | undefined }): { field: 'synonyms' | 'patterns'; message: string } | undefined {
+  if ((type ?? 'synonyms') === 'synonyms' && v.patterns && v.patterns.length > 0) {
+    return { field: 'patterns', message: 'are not allowed on a value of type synonyms: send type "patterns" with them, or send synonyms instead' };
+  }
+  if (type === 'patterns' && v.synonyms && v.synonyms.length > 0) {
+    return { field: 'synonyms', message: 'are not allowed on a value of type patterns: send type "synonyms" with them, or send patterns instead' };
+  }
+  return undefined;
+}
+
+const valueFields = z.object({
   value: valueName,
   type: z.enum(['synonyms', 'patterns']).optional(),
   metadata: jsonObject.optional(),
   synonyms: z.array(synonym).optional(),
   patterns: z.array(pattern).max(5, 'a value may have at most 5 patterns').optional(),
-}).superRefine((v, ctx) => {
-  const type = v.type ?? 'synonyms';
-  if (type === 'synonyms' && v.patterns && v.patterns.length > 0) {
-    ctx.addIssue({ code: 'custom', path: ['patterns'], message: 'a value of type synonyms cannot have patterns' });
-  }
-  if (type === 'patterns' && v.synonyms && v.synonyms.length > 0) {
-    ctx.addIssue({ code: 'custom', path: ['synonyms'], message: 'a value of type patterns cannot have synonyms' });
-  }
 });
+export const value = valueFields.superRefine((v, ctx) => {
+  const err = valueKindError(v.type, v);
+  if (err) ctx.addIssue({ code: 'custom', path: [err.field], message: err.message });
+});
+/**
+ * An update body: every field optional and no type check here, because a body without `type`
+ * takes the stored value's type; updateValue applies valueKindError after merging. (zod 4 also
+ * refuses .partial() on a refined object.)
+ */
+export const valueUpdate = valueFields.partial();
 export const entity = z.object({
   entity: entityName,
   description: description.optional(),
