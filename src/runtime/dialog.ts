@@ -3,6 +3,7 @@
  * context value parsed into closures, and the entity tables built. The result is immutable and is
  * what the message endpoint caches per workspace version.
  */
+import { SYSTEM_ENTITIES } from './system-entities.ts';
 import { compileEntities, type EntityMatcher } from './entities.ts';
 import { compileExpression, ExpressionSyntaxError, type Evaluate } from './expression.ts';
 import { compileTemplate, compileValue } from './template.ts';
@@ -89,6 +90,15 @@ export function compileDialog(workspace: Workspace): CompiledDialog {
 
   const entities = compileEntities(workspace.entities ?? []);
   warnings.push(...entities.warnings);
+  // Old workspaces enable every system entity; only those the dialog uses are worth a warning.
+  const used = JSON.stringify(raw);
+  for (const name of entities.unsupported) {
+    if (!new RegExp(`@${name}(?![\\w-])`).test(used)) continue;
+    warnings.push({
+      level: 'warn', code: 'entity.system_unsupported',
+      msg: `System entity @${name} is not recognised by this store (it recognises @${SYSTEM_ENTITIES.join(', @')}); dialog conditions on it never match.`,
+    });
+  }
   return { roots, nodes, entities, warnings };
 }
 

@@ -44,6 +44,8 @@ export interface EntityMatcher {
   extract(text: string, options?: ExtractOptions): RuntimeEntity[];
   /** Problems found while compiling (e.g. a pattern JavaScript cannot read), for log_messages. */
   warnings: LogMessage[];
+  /** Enabled system entities this store does not recognise (sys-person, sys-location, …): never found. */
+  unsupported: string[];
 }
 
 export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMatcher {
@@ -52,11 +54,16 @@ export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMat
   const patterns: PatternValue[] = [];
   const system: SystemEntityName[] = [];
   const warnings: LogMessage[] = [];
+  const unsupported: string[] = [];
   let maxWords = 1;
 
   for (const e of entities) {
     if ((SYSTEM_ENTITIES as readonly string[]).includes(e.entity)) {
       system.push(e.entity as SystemEntityName);
+      continue;
+    }
+    if (e.entity.startsWith('sys-')) {
+      unsupported.push(e.entity);
       continue;
     }
     for (const v of e.values ?? []) {
@@ -84,6 +91,7 @@ export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMat
 
   return {
     warnings,
+    unsupported,
     extract(text, options = {}) {
       const found = matchDictionary(text, dictionary, fuzzy, maxWords);
       for (const p of patterns) found.push(...matchPattern(text, p));

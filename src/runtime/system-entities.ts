@@ -1,11 +1,13 @@
 /**
- * The system entities the runtime recognises: sys-number, sys-date and sys-time. Rule-based and
- * English-only; each finder returns matches on the original text, so locations need no mapping.
- * Dates are calendar dates in the process's local time zone, relative to an injected `now`.
+ * The system entities the runtime recognises: sys-number, sys-date, sys-time, sys-percentage and
+ * sys-currency. Rule-based and English-only; each finder returns matches on the original text, so
+ * locations need no mapping. Dates are calendar dates in the process's local time zone, relative
+ * to an injected `now`. The others the API accepts (sys-person, sys-location, …) need a named-entity
+ * model; the entity compiler reports them in log_messages instead of silently never matching.
  */
 import type { RuntimeEntity } from './types.ts';
 
-export const SYSTEM_ENTITIES = ['sys-number', 'sys-date', 'sys-time'] as const;
+export const SYSTEM_ENTITIES = ['sys-number', 'sys-date', 'sys-time', 'sys-percentage', 'sys-currency'] as const;
 export type SystemEntityName = (typeof SYSTEM_ENTITIES)[number];
 
 const UNITS: Record<string, number> = {
@@ -46,6 +48,56 @@ function numbers(text: string): RuntimeEntity[] {
     out.push(entity('sys-number', m.index, m[0].length, String(n), { numeric_value: n }));
   }
   return out;
+}
+
+// A number as sys-number reads it, digits or words, for the finders that need one in context.
+const NUMBER_TEXT = `(?:(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?|${NUMBER_WORD}(?:(?:\\s+and\\s+|[\\s-]+)${NUMBER_WORD})*)`;
+
+function numberValue(text: string): number {
+  return /\d/.test(text) ? Number(text.replace(/,/g, '')) : wordsValue(text);
+}
+
+const PERCENT_RE = new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s*(?:%|per\\s?cent\\b|pct\\b)`, 'giu');
+
+/** "15%", "15 percent", "fifteen per cent": the number as written (Watson's value for 15% is 15). */
+function percentages(text: string): RuntimeEntity[] {
+  const out: RuntimeEntity[] = [];
+  for (const m of text.matchAll(PERCENT_RE)) {
+    const n = numberValue(m[1]!);
+    out.push(entity('sys-percentage', m.index, m[0].length, String(n), { numeric_value: n }));
+  }
+  return out;
+}
+
+const SYMBOLS: Record<string, string> = { '$': 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY', '₹': 'INR' };
+const CODES = ['USD', 'EUR', 'GBP', 'JPY', 'INR', 'CAD', 'AUD', 'CHF', 'CNY', 'BRL', 'MXN'];
+// Units in words, with the factor to the currency's base unit ("20 cents" is 0.2 USD).
+const UNIT_WORDS: Record<string, [string, number]> = {
+  dollar: ['USD', 1], dollars: ['USD', 1], bucks: ['USD', 1], cent: ['USD', 0.01], cents: ['USD', 0.01],
+  euro: ['EUR', 1], euros: ['EUR', 1], pound: ['GBP', 1], pounds: ['GBP', 1], yen: ['JPY', 1], rupees: ['INR', 1], rupee: ['INR', 1],
+};
+const SYMBOL = `[${Object.keys(SYMBOLS).join('')}]`;
+const CURRENCY_RULES: Array<{ re: RegExp; read(m: RegExpMatchArray): [number, string] }> = [
+  { re: new RegExp(`(${SYMBOL})\\s?(${NUMBER_TEXT})`, 'giu'), read: (m) => [numberValue(m[2]!), SYMBOLS[m[1]!]!] },
+  { re: new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s?(${SYMBOL})`, 'giu'), read: (m) => [numberValue(m[1]!), SYMBOLS[m[2]!]!] },
+  { re: new RegExp(`\\b(${CODES.join('|')})\\s?(${NUMBER_TEXT})`, 'gu'), read: (m) => [numberValue(m[2]!), m[1]!] },
+  { re: new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s?(${CODES.join('|')})\\b`, 'gu'), read: (m) => [numberValue(m[1]!), m[2]!] },
+  {
+    re: new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s+(${Object.keys(UNIT_WORDS).join('|')})\\b`, 'giu'),
+    read: (m) => { const [unit, factor] = UNIT_WORDS[m[2]!.toLowerCase()]!; return [Number((numberValue(m[1]!) * factor).toFixed(10)), unit]; },
+  },
+];
+
+/** "$10", "1,234.56 EUR", "twenty dollars", "20 cents": value in the currency's base unit, ISO code as unit. */
+function currencies(text: string): RuntimeEntity[] {
+  const found: RuntimeEntity[] = [];
+  for (const rule of CURRENCY_RULES) {
+    for (const m of text.matchAll(rule.re)) {
+      const [n, unit] = rule.read(m);
+      if (Number.isFinite(n)) found.push(entity('sys-currency', m.index, m[0].length, String(n), { numeric_value: n, unit }));
+    }
+  }
+  return longestFirst(found);
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -172,5 +224,9 @@ export function systemEntities(name: SystemEntityName, text: string, now: Date):
       return dates(text, now);
     case 'sys-time':
       return times(text);
+    case 'sys-percentage':
+      return percentages(text);
+    case 'sys-currency':
+      return currencies(text);
   }
 }

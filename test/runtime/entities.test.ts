@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractEntities, type RuntimeEntity, type WorkspaceEntity } from '../../src/runtime/index.ts';
+import { compileDialog, compileEntities, extractEntities, type RuntimeEntity, type Workspace, type WorkspaceEntity } from '../../src/runtime/index.ts';
 
 const now = new Date(2024, 2, 13, 10, 0, 0); // Wednesday 13 March 2024, local time
 
@@ -112,4 +112,28 @@ test('sys-time: clock times, am/pm and noon', () => {
   assert.deepEqual(times('at 3pm or 10:30 or 7:05 p.m.'), ['15:00:00', '10:30:00', '19:05:00']);
   assert.deepEqual(times('12am, noon and 13:00:15'), ['00:00:00', '12:00:00', '13:00:15']);
   assert.deepEqual(times('at 25:00 or 13pm'), []);
+});
+
+test('sys-percentage and sys-currency: symbols, codes and words, values in base units', () => {
+  const money: WorkspaceEntity[] = [{ entity: 'sys-percentage' }, { entity: 'sys-currency' }];
+  const read = (text: string) => extractEntities(money, text, { now }).map((e) => [e.entity, e.value, text.slice(e.location[0], e.location[1]), e.interpretation?.unit]);
+  assert.deepEqual(read('a 15% discount or fifteen per cent'), [['sys-percentage', '15', '15%', undefined], ['sys-percentage', '15', 'fifteen per cent', undefined]]);
+  assert.deepEqual(read('twenty dollars'), [['sys-currency', '20', 'twenty dollars', 'USD']]);
+  assert.deepEqual(read('it was $1,234.56'), [['sys-currency', '1234.56', '$1,234.56', 'USD']]);
+  assert.deepEqual(read('20 cents, 30 EUR, £4 and 5€'), [
+    ['sys-currency', '0.2', '20 cents', 'USD'], ['sys-currency', '30', '30 EUR', 'EUR'], ['sys-currency', '4', '£4', 'GBP'], ['sys-currency', '5', '5€', 'EUR'],
+  ]);
+  assert.deepEqual(read('version 2.5 of 3 apps'), []);
+});
+
+test('a system entity the store cannot recognise is reported when the dialog uses it, not silently dead', () => {
+  const matcher = compileEntities([{ entity: 'sys-person' }, { entity: 'sys-location' }, { entity: 'sys-number' }]);
+  assert.deepEqual(matcher.unsupported, ['sys-person', 'sys-location']);
+  assert.deepEqual(matcher.extract('call John 3 times').map((e) => e.entity), ['sys-number']);
+  const dialog = compileDialog({
+    entities: [{ entity: 'sys-person' }, { entity: 'sys-location' }],
+    dialog_nodes: [{ dialog_node: 'who', conditions: '@sys-person', output: { text: 'Hi @sys-person' } }],
+  } as Workspace);
+  assert.deepEqual(dialog.warnings.map((w) => w.code), ['entity.system_unsupported']);
+  assert.match(dialog.warnings[0]!.msg, /@sys-person is not recognised by this store/);
 });
