@@ -4,6 +4,7 @@
  * function here is scoped by workspace id and answers 404/409 as the v1 API does.
  */
 import type pg from 'pg';
+import type { AppError } from '../errors/index.ts';
 import {
   insertExamples, insertSynonyms, insertValues, nodeDocument,
 } from './insert.ts';
@@ -206,12 +207,34 @@ function checkValues(values: ValueInput[] | undefined): void {
   values?.forEach((v, i) => checkUnique(v.synonyms, (s: string) => s, 'synonym', `/values/${i}/synonyms`));
 }
 
+const isSystem = (entity: string): boolean => entity.startsWith('sys-');
+
+/** Enabling a system entity is all there is to it: the service recognises its values itself. */
+function noSystemValues(entity: string, path: string): AppError {
+  return invalidBody([{
+    message: `entity "${entity}" is a system entity and cannot have values; put the values on an entity of your own (a name not starting with sys-)`,
+    path,
+  }]);
+}
+
+/** A rename must not turn an entity with values into a system entity, or a system entity into an ordinary one. */
+function checkRename(from: string, to: string): void {
+  if (from === to) return;
+  if (isSystem(from)) {
+    throw invalidBody([{ message: `the system entity "${from}" cannot be renamed; delete it and create the entity you want instead`, path: '/entity' }]);
+  }
+  if (isSystem(to)) {
+    throw invalidBody([{ message: `entity "${from}" cannot be renamed to the system entity "${to}"; create "${to}" to enable it, or choose a name not starting with sys-`, path: '/entity' }]);
+  }
+}
+
 export async function createEntity(db: Db, ws: string, input: EntityInput): Promise<string> {
   checkValues(input.values);
   const r = await unique(`entity "${input.entity}"`, () => db.query<{ id: string }>(
     'insert into entities (workspace_id, entity, description, fuzzy_match, metadata) values ($1, $2, $3, $4, $5) returning id',
     [ws, input.entity, input.description ?? null, input.fuzzy_match ?? null, input.metadata ?? null]));
-  if (!input.entity.startsWith('sys-')) await insertValues(db, r.rows[0]!.id, input.values ?? []);
+  // Values sent when enabling a system entity are ignored (spec §2.2), as on workspace import.
+  if (!isSystem(input.entity)) await insertValues(db, r.rows[0]!.id, input.values ?? []);
   await touch(db, ws, true);
   return input.entity;
 }
@@ -219,6 +242,8 @@ export async function createEntity(db: Db, ws: string, input: EntityInput): Prom
 export async function updateEntity(db: Db, ws: string, entity: string, input: Partial<EntityInput>, append: boolean): Promise<string> {
   const e = await entityRow(db, ws, entity);
   const name = input.entity ?? e.entity;
+  checkRename(e.entity, name);
+  if (isSystem(e.entity) && input.values && input.values.length > 0) throw noSystemValues(e.entity, '/values');
   await unique(`entity "${name}"`, () => db.query(
     `update entities set entity = $2,
         description = case when $4 then $3 else description end,
@@ -258,6 +283,7 @@ export async function getValue(db: Db, ws: string, entity: string, value: string
 
 export async function createValue(db: Db, ws: string, entity: string, input: ValueInput): Promise<string> {
   const e = await entityRow(db, ws, entity);
+  if (isSystem(e.entity)) throw noSystemValues(e.entity, '/value');
   checkUnique(input.synonyms, (s: string) => s, 'synonym', '/synonyms');
   await unique(`value "${input.value}"`, () => insertValues(db, e.id, [input]));
   await touch(db, ws, true);

@@ -70,4 +70,26 @@ describe('entity values and system entities through the SDK', () => {
     await rejects(a.createValue({ workspaceId: id, entity: 'drink', value: 'mixed', type: 'patterns', synonyms: ['a'] }), 400);
     assert.deepEqual(await value('code'), before);
   });
+
+  test('a system entity never holds values and the sys- namespace cannot be entered or left by a rename', async () => {
+    const sys = await rejects(a.updateEntity({ workspaceId: id, entity: 'sys-number', newValues: [{ value: 'one' }] }), 400);
+    assert.match(sys.message, /"sys-number" is a system entity and cannot have values/);
+    await rejects(a.updateEntity({ workspaceId: id, entity: 'sys-number', newValues: [{ value: 'one' }], append: true }), 400);
+    const created = await rejects(a.createValue({ workspaceId: id, entity: 'sys-number', value: 'one' }), 400);
+    assert.match(created.message, /"sys-number" is a system entity and cannot have values/);
+    const into = await rejects(a.updateEntity({ workspaceId: id, entity: 'drink', newEntity: 'sys-date' }), 400);
+    assert.match(into.message, /cannot be renamed to the system entity "sys-date"/);
+    const outOf = await rejects(a.updateEntity({ workspaceId: id, entity: 'sys-number', newEntity: 'number' }), 400);
+    assert.match(outOf.message, /system entity "sys-number" cannot be renamed/);
+    await rejects(a.updateEntity({ workspaceId: id, entity: 'sys-number', newEntity: 'sys-date' }), 400);
+
+    // What stays allowed: other changes to a system entity, an empty values list, and values
+    // sent when enabling one (ignored, spec §2.2).
+    await a.updateEntity({ workspaceId: id, entity: 'sys-number', newDescription: 'numbers', newValues: [] });
+    await a.createEntity({ workspaceId: id, entity: 'sys-date', values: [{ value: 'ignored' }] });
+    const entities = (await a.listEntities({ workspaceId: id, _export: true })).result.entities;
+    assert.deepEqual(entities.filter((e) => e.entity.startsWith('sys-')).map((e) => [e.entity, e.description, e.values]),
+      [['sys-number', 'numbers', []], ['sys-date', undefined, []]]);
+    assert.ok(entities.some((e) => e.entity === 'drink'));
+  });
 });
