@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { EncryptionKey } from '../auth/index.ts';
 import {
-  createWorkspace, deleteWorkspace, elements, encodeCursor, findWorkspace, getWorkspace, listWorkspaces, parseBody,
+  createWorkspace, deleteWorkspace, elements, encodeCursor, findWorkspace, getWorkspace, listWorkspaces, nullKeys, parseBody,
   schemas, updateWorkspace, type Json, type Page, type PageResult, type ReadContext,
 } from '../workspaces/index.ts';
 import { z } from 'zod';
@@ -189,7 +189,7 @@ export function v1Routes(): Router<V1Handler> {
   r.add('POST', 'v1/workspaces/:ws/dialog_nodes', write((db, w, c) => E.createNode(db, w, parseBody(S.dialogNode, c.body)),
     (db, w, k, c) => E.getNode(db, w, k!, audit(c)), 201, false));
   r.add('GET', 'v1/workspaces/:ws/dialog_nodes/:node', async (c) => ({ body: await E.getNode(c.pool, await ws(c.pool, c), c.params.node!, audit(c)) }));
-  r.add('POST', 'v1/workspaces/:ws/dialog_nodes/:node', write((db, w, c) => E.updateNode(db, w, c.params.node!, parseBody(S.dialogNode.partial(), c.body)),
+  r.add('POST', 'v1/workspaces/:ws/dialog_nodes/:node', write((db, w, c) => E.updateNode(db, w, c.params.node!, parseBody(S.dialogNode.partial(), c.body), nullKeys(c.body)),
     (db, w, k, c) => E.getNode(db, w, k!, audit(c)), 200, false));
   r.add('DELETE', 'v1/workspaces/:ws/dialog_nodes/:node', write((db, w, c) => E.deleteNode(db, w, c.params.node!), deleted, 200, false));
   return r;

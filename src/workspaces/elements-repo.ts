@@ -378,24 +378,60 @@ export async function getNode(db: Db, ws: string, id: string, shape: Shape): Pro
   return nodeJson(await nodeRow(db, ws, id), shape);
 }
 
-async function checkTree(db: Db, ws: string): Promise<void> {
+/** Checks the workspace's whole tree after a change; jump targets only of the `written` nodes. */
+async function checkTree(db: Db, ws: string, written: string): Promise<void> {
   const all = await db.query<{ dialog_node: string; node: Json }>('select dialog_node, node from dialog_nodes where workspace_id = $1 order by id', [ws]);
-  checkDialogTree(all.rows.map((r) => ({ ...r.node, dialog_node: r.dialog_node }) as DialogNodeInput));
+  checkDialogTree(all.rows.map((r) => ({ ...r.node, dialog_node: r.dialog_node }) as DialogNodeInput), new Set([written]));
+}
+
+interface Position { parent: string | null; previous: string | null }
+const positionOf = (node: Json): Position => ({
+  parent: (node.parent as string | undefined) ?? null,
+  previous: (node.previous_sibling as string | undefined) ?? null,
+});
+
+/**
+ * Node `id` takes `at`: the sibling that held that place (the one after `at.previous`, or the
+ * first child when there is none) now follows `id`, as WA re-links it, instead of two nodes
+ * sharing a previous_sibling.
+ */
+async function takePlace(db: Db, ws: string, id: string, at: Position): Promise<void> {
+  await db.query(`update dialog_nodes set node = jsonb_set(node, '{previous_sibling}', to_jsonb($2::text))
+    where workspace_id = $1 and dialog_node <> $2
+      and node->>'parent' is not distinct from $3::text and node->>'previous_sibling' is not distinct from $4::text`,
+  [ws, id, at.parent, at.previous]);
+}
+
+/** Node `id` leaves its place: the sibling that followed it follows `previous` (its own previous sibling) instead. */
+async function leavePlace(db: Db, ws: string, id: string, previous: string | null): Promise<void> {
+  await db.query(`update dialog_nodes set node = case when $3::text is null then node - 'previous_sibling'
+      else jsonb_set(node, '{previous_sibling}', to_jsonb($3::text)) end
+    where workspace_id = $1 and dialog_node <> $2 and node->>'previous_sibling' = $2`, [ws, id, previous]);
 }
 
 export async function createNode(db: Db, ws: string, input: DialogNodeInput): Promise<string> {
   await unique(`dialog node "${input.dialog_node}"`, () => db.query(
     'insert into dialog_nodes (workspace_id, dialog_node, node) values ($1, $2, $3)', [ws, input.dialog_node, nodeDocument(input)]));
-  await checkTree(db, ws);
+  await takePlace(db, ws, input.dialog_node, positionOf(input));
+  await checkTree(db, ws, input.dialog_node);
   await touch(db, ws, false);
   return input.dialog_node;
 }
 
-/** Fields present in the body replace the node's; a rename also re-points references to the node. */
-export async function updateNode(db: Db, ws: string, id: string, input: Partial<DialogNodeInput>): Promise<string> {
+/**
+ * Fields present in the body replace the node's and fields in `cleared` (sent as null) are
+ * removed; a rename also re-points references to the node. A node that moves (new parent or
+ * previous_sibling) closes the gap it leaves and takes its new place as createNode does.
+ */
+export async function updateNode(db: Db, ws: string, id: string, input: Partial<DialogNodeInput>, cleared: string[]): Promise<string> {
   const n = await nodeRow(db, ws, id);
   const name = input.dialog_node ?? n.dialog_node;
-  const doc = { ...n.node, ...nodeDocument({ ...input, dialog_node: name } as DialogNodeInput) };
+  const doc: Json = { ...n.node, ...nodeDocument({ ...input, dialog_node: name } as DialogNodeInput) };
+  for (const key of cleared) delete doc[key];
+  const from = positionOf(n.node);
+  const to = positionOf(doc);
+  const moved = from.parent !== to.parent || from.previous !== to.previous;
+  if (moved) await leavePlace(db, ws, n.dialog_node, from.previous);
   await unique(`dialog node "${name}"`, () => db.query(
     'update dialog_nodes set dialog_node = $2, node = $3, updated = now() where id = $1', [n.id, name, doc]));
   if (name !== n.dialog_node) {
@@ -406,7 +442,8 @@ export async function updateNode(db: Db, ws: string, id: string, input: Partial<
     await db.query(`update dialog_nodes set node = jsonb_set(node, '{next_step,dialog_node}', to_jsonb($3::text))
       where workspace_id = $1 and node#>>'{next_step,dialog_node}' = $2`, [ws, n.dialog_node, name]);
   }
-  await checkTree(db, ws);
+  if (moved) await takePlace(db, ws, name, to);
+  await checkTree(db, ws, name);
   await touch(db, ws, false);
   return name;
 }
@@ -421,8 +458,6 @@ export async function deleteNode(db: Db, ws: string, id: string): Promise<void> 
       union
       select d.dialog_node from dialog_nodes d join doomed on d.node->>'parent' = doomed.dialog_node where d.workspace_id = $1)
     delete from dialog_nodes where workspace_id = $1 and dialog_node in (select dialog_node from doomed)`, [ws, id]);
-  await db.query(`update dialog_nodes set node = case when $3::text is null then node - 'previous_sibling'
-      else jsonb_set(node, '{previous_sibling}', to_jsonb($3::text)) end
-    where workspace_id = $1 and node->>'previous_sibling' = $2`, [ws, id, prev]);
+  await leavePlace(db, ws, id, prev);
   await touch(db, ws, false);
 }

@@ -5,5 +5,5 @@ export {
 } from './workspace-repo.ts';
 export { decodeCursor, encodeCursor, type Page, type PageResult } from './page.ts';
 export * as schemas from './validate.ts';
-export { parseBody, invalidBody, type FieldError, type WorkspaceInput } from './validate.ts';
+export { nullKeys, parseBody, invalidBody, type FieldError, type WorkspaceInput } from './validate.ts';
 export type { Json, Shape } from './serialize.ts';

@@ -159,7 +159,8 @@ const STRUCTURE = new Set(['intents', 'examples', 'entities', 'values', 'dialog_
 /**
  * Exports written before API version 2018-02-16 spell "absent" as null (e.g. `"parent": null`).
  * Null-valued properties of the skill's elements are dropped, so they mean what they meant;
- * values inside free-form properties (output, context, go_to …) are not touched.
+ * values inside free-form properties (output, context, go_to …) are not touched. In a node
+ * update, null means "remove this field": the route reads those with nullKeys first.
  */
 export function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls);
@@ -170,6 +171,12 @@ export function dropNulls(value: unknown): unknown {
     out[k] = STRUCTURE.has(k) && Array.isArray(v) ? v.map(dropNulls) : v;
   }
   return out;
+}
+
+/** The top-level properties a body sets to null. */
+export function nullKeys(body: unknown): string[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
+  return Object.entries(body).filter(([, v]) => v === null).map(([k]) => k);
 }
 
 /** Parses `body` with `schema`, or throws a 400 whose errors name each field by JSON Pointer. */
@@ -208,18 +215,77 @@ export function checkWorkspaceUnique(ws: WorkspaceInput): void {
   checkUnique(ws.counterexamples, (c: { text: string }) => c.text, 'counterexample', '/counterexamples');
 }
 
-/** A node whose parent, previous_sibling or jump target is missing makes the tree invalid (as in WA). */
-export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>): void {
-  const ids = new Set(nodes.map((n) => n.dialog_node));
-  nodes.forEach((n, i) => {
+/**
+ * The first node found on a loop when following `next` (parent or previous_sibling) from every
+ * node, or undefined. Each node is walked once, so this is linear in the number of nodes.
+ */
+function findLoop(ids: ReadonlyArray<string>, next: (id: string) => string | undefined): string | undefined {
+  const state = new Map<string, 'walking' | 'done'>();
+  for (const start of ids) {
+    const path: string[] = [];
+    let cur: string | undefined = start;
+    while (cur !== undefined && !state.has(cur)) {
+      state.set(cur, 'walking');
+      path.push(cur);
+      cur = next(cur);
+    }
+    if (cur !== undefined && state.get(cur) === 'walking') return cur;
+    for (const id of path) state.set(id, 'done');
+  }
+  return undefined;
+}
+
+/**
+ * WA's rules for a valid dialog tree: parents and previous siblings exist; no node is its own
+ * parent or previous sibling, and neither chain loops; a previous sibling has the node's parent;
+ * each parent (and the root) has one first child and each node at most one follower; a jump_to
+ * target exists. Jump targets are checked for the nodes in `written` (default: all), so a node
+ * left jumping to one deleted earlier does not block changes to other nodes.
+ */
+export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>, written?: ReadonlySet<string>): void {
+  const index = new Map(nodes.map((n, i) => [n.dialog_node, i]));
+  const node = (id: string): DialogNodeInput | undefined => {
+    const i = index.get(id);
+    return i === undefined ? undefined : nodes[i];
+  };
+  const poorly = (id: string, field: 'parent' | 'previous_sibling', why: string): AppError => invalidBody([{
+    message: `Invalid tree detected. Dialog node '${id}' is poorly defined: ${why}. Check its parent or previous_sibling value.`,
+    path: `/dialog_nodes/${index.get(id)}/${field}`,
+  }]);
+
+  const positions = new Map<string, string>();
+  for (const n of nodes) {
+    const id = n.dialog_node;
     for (const ref of ['parent', 'previous_sibling'] as const) {
       const target = n[ref];
-      if (target !== undefined && !ids.has(target)) {
-        throw invalidBody([{
-          message: `Invalid tree detected. Dialog node '${n.dialog_node}' is poorly defined. Check its parent or previous_sibling value.`,
-          path: `/dialog_nodes/${i}/${ref}`,
-        }]);
-      }
+      if (target === undefined) continue;
+      if (target === id) throw poorly(id, ref, `it is its own ${ref === 'parent' ? 'parent' : 'previous sibling'}`);
+      if (!index.has(target)) throw poorly(id, ref, `its ${ref} '${target}' does not exist`);
     }
-  });
+    if (n.previous_sibling !== undefined && node(n.previous_sibling)!.parent !== n.parent) {
+      throw poorly(id, 'previous_sibling', `its previous_sibling '${n.previous_sibling}' has another parent; a previous sibling must share the node's parent`);
+    }
+    const position = JSON.stringify([n.parent ?? null, n.previous_sibling ?? null]);
+    const taken = positions.get(position);
+    if (taken !== undefined) {
+      const where = n.previous_sibling !== undefined ? `'${taken}' already follows '${n.previous_sibling}'`
+        : `'${taken}' is already the first ${n.parent !== undefined ? `child of '${n.parent}'` : 'node at the root'}`;
+      throw poorly(id, 'previous_sibling', `${where}, and two nodes cannot share a place`);
+    }
+    positions.set(position, id);
+  }
+  const ids = nodes.map((n) => n.dialog_node);
+  for (const ref of ['parent', 'previous_sibling'] as const) {
+    const looped = findLoop(ids, (id) => node(id)![ref]);
+    if (looped !== undefined) throw poorly(looped, ref, `its ${ref} chain loops back to it`);
+  }
+
+  for (const n of nodes) {
+    const target = n.next_step?.behavior === 'jump_to' ? n.next_step.dialog_node : undefined;
+    if (target === undefined || index.has(target) || (written && !written.has(n.dialog_node))) continue;
+    throw invalidBody([{
+      message: `Dialog node '${n.dialog_node}' jumps to '${target}', which does not exist. Point next_step.dialog_node at an existing node, or remove next_step.`,
+      path: `/dialog_nodes/${index.get(n.dialog_node)}/next_step/dialog_node`,
+    }]);
+  }
 }
