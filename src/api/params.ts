@@ -7,6 +7,19 @@ export type Query = Record<string, string | undefined>;
 const bad = (name: string, message: string): AppError =>
   new AppError('INVALID_PARAMETER', `Invalid value for ${name}`, { status: 400, details: { errors: [{ message: `${name} ${message}`, path: `/${name}` }] } });
 
+/**
+ * The request's query as one string per name. A repeated name (`?sort=a&sort=b`) arrives as an
+ * array, which no parameter accepts; say so rather than guess which one was meant.
+ */
+export function queryOf(raw: unknown): Query {
+  const out: Query = {};
+  for (const [name, v] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    if (Array.isArray(v)) throw bad(name, `was sent ${v.length} times; send it once`);
+    out[name] = v === undefined ? undefined : String(v);
+  }
+  return out;
+}
+
 export function bool(q: Query, name: string, fallback = false): boolean {
   const v = q[name];
   if (v === undefined || v === '') return fallback;

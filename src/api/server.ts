@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { authenticate, authorize, listInstances, type EncryptionKey, type TokenInfo } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
 import { errorBody, toErrorResponse } from './errors.ts';
-import { version, type Query } from './params.ts';
+import { queryOf, version } from './params.ts';
 import { decodeSegments, Router } from './router.ts';
 import { v1Routes, type V1Context, type V1Handler } from './v1.ts';
 
@@ -112,7 +112,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     const match = router.match(req.method, parsed.rest);
     if (!match) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
     if ('methodNotAllowed' in match) throw new AppError('METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed here`, { status: 405 });
-    const query = req.query as Query;
+    const query = queryOf(req.query);
     const ver = version(query);
     const isWrite = req.method !== 'GET' && !(parsed.rest[parsed.rest.length - 1] === 'message');
     if (isWrite) {

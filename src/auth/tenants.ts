@@ -11,6 +11,9 @@ export interface TokenInfo { id: string; userId: string; user: string }
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
+/** Ids are UUIDs; anything else would fail PostgreSQL's uuid cast, so it is turned away first. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
@@ -63,7 +66,7 @@ export async function createToken(db: Queryable, user: string): Promise<{ id: st
 }
 
 export async function revokeToken(db: Queryable, tokenId: string): Promise<void> {
-  if (!/^[0-9a-f-]{36}$/i.test(tokenId)) {
+  if (!UUID.test(tokenId)) {
     throw new AppError('TOKEN_NOT_FOUND', `"${tokenId}" is not a token id`, { hint: 'token ids are the UUIDs printed by `astore tokens create`', exitCode: 2 });
   }
   const r = await db.query('update tokens set revoked_at = now() where id = $1 and revoked_at is null', [tokenId]);
@@ -86,7 +89,7 @@ export async function authenticate(db: Queryable, token: string): Promise<TokenI
  * `instance` is undefined both for unknown instances and for other users' instances.
  */
 export async function authorize(db: Queryable, token: string, instanceId: string): Promise<{ user: TokenInfo; instance: string | undefined } | undefined> {
-  const id = /^[0-9a-f-]{36}$/i.test(instanceId) ? instanceId : null;
+  const id = UUID.test(instanceId) ? instanceId : null;
   const r = await db.query<{ id: string; user_id: string; name: string; instance_id: string | null }>(
     `select t.id, t.user_id, u.name, i.id as instance_id
        from tokens t join users u on u.id = t.user_id

@@ -53,6 +53,7 @@ describe('bad input gets a 4xx error body and changes nothing', () => {
     { name: 'non-GUID workspace id', status: 404, error: /Resource not found/, req: () => ({ path: '/v1/workspaces/not-a-guid' }) },
     { name: 'unknown intent', status: 404, error: /Resource not found/, req: () => ({ path: `/v1/workspaces/${ws}/intents/nope/examples`, method: 'POST', body: JSON.stringify({ text: 'x' }) }) },
     { name: 'unknown sort field', status: 400, error: /Invalid value for sort/, req: () => ({ path: '/v1/workspaces?sort=colour' }) },
+    { name: 'repeated query parameter', status: 400, error: /Invalid value for sort/, message: /sort was sent 2 times/, req: () => ({ path: '/v1/workspaces?sort=name&sort=updated' }) },
     { name: 'bad cursor', status: 400, error: /Invalid cursor/, req: () => ({ path: '/v1/workspaces?cursor=garbage' }) },
     { name: 'bad boolean', status: 400, error: /Invalid value for append/, req: () => ({ path: `/v1/workspaces/${ws}?append=yes`, method: 'POST', body: '{}' }) },
     { name: 'missing token', status: 401, error: /Unauthorized/, req: () => ({ path: '/v1/workspaces', method: 'POST', body: '{}', token: null }) },
@@ -83,10 +84,16 @@ describe('bad input gets a 4xx error body and changes nothing', () => {
 
   test('unknown instance and another user\'s instance are both 404', async () => {
     const other = await s.tenant('dave');
-    for (const instance of ['00000000-0000-4000-8000-000000000000', other.instanceId]) {
+    // The last two have the length and characters of a UUID but are not one.
+    for (const instance of ['00000000-0000-4000-8000-000000000000', other.instanceId, '-'.repeat(36), 'f'.repeat(36)]) {
       const res = await fetch(`${s.url}/instances/${instance}/api/v1/workspaces?version=2021-11-27`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(res.status, 404);
       assert.deepEqual(await res.json(), { error: 'Resource not found', code: 404 });
     }
+  });
+
+  test('revoking a token id that is not a UUID says so instead of failing in SQL', async () => {
+    const { revokeToken } = await import('../../src/auth/index.ts');
+    await assert.rejects(revokeToken(s.store.pool, '-'.repeat(36)), { code: 'TOKEN_NOT_FOUND', message: `"${'-'.repeat(36)}" is not a token id` });
   });
 });
