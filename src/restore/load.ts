@@ -190,6 +190,23 @@ async function fixSequences(client: pg.ClientBase, schema: string): Promise<void
   }
 }
 
+/**
+ * The archive must hold data for every table of its release's schema. The preflight already
+ * refuses tables the archive defines without their data; this catches tables it does not define
+ * at all (`pg_dump -t`), which only the schema built for that release can name. Nothing has been
+ * loaded yet, and the target's data changes only at the swap.
+ */
+async function requireEveryTable(client: pg.ClientBase, staging: string, summary: ArchiveSummary): Promise<void> {
+  const r = await client.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = $1 order by 1`, [staging]);
+  const missing = r.rows.map((x) => x.t).filter((t) => !summary.tables.has(t));
+  if (missing.length > 0) {
+    throw new AppError('ARCHIVE_INCOMPLETE', `${summary.file} has no data for store table(s) ${missing.map((t) => `${STORE_SCHEMA}.${t}`).join(', ')} of its schema release ${summary.release}: restoring it would leave them empty`, {
+      hint: 'nothing was changed in the target; restore from a full backup (`astore backup`, or plain `pg_dump -Fc` of the store database without --exclude-table-data, -t or -T)',
+      exitCode: 2, details: { tables: missing },
+    });
+  }
+}
+
 export interface LoadOptions {
   /** The first holds the restore lock and the maintenance flag; the load runs on all of them. */
   clients: pg.ClientBase[];
@@ -214,6 +231,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   const s = ident(staging);
   const context = { encryptWebhooks: (w: unknown) => encryptWebhooks(w, o.key) };
   await migrate(client, { schema: staging, untilRelease: summary.release, context });
+  await requireEveryTable(client, staging, summary);
   const stripped = await stripTables(client, staging);
   // Autovacuum would analyze (and vacuum) the tables while they fill, and an index build then
   // waits for it to be cancelled (deadlock_timeout, 1 s each time); the load analyzes them itself.

@@ -93,6 +93,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
       hint: `apply the backed-up store's ${SECRET_FILE_NAME} first: \`astore secret apply -f ${SECRET_FILE_NAME}\``, exitCode: 5,
     });
   }
+  // No fingerprint only in archives from before encrypted secrets (the scan refuses a later one
+  // without it): their plaintext secrets are encrypted with the target's key by the upgrade.
   if (summary.fingerprint && summary.fingerprint !== key.fingerprint) {
     throw new AppError('KEY_MISMATCH', `the backup was written with encryption key ${summary.fingerprint}, but the target's key (${keyFile}) is ${key.fingerprint}`, {
       hint: `apply the backed-up store's ${SECRET_FILE_NAME} first (\`astore secret apply -f ${SECRET_FILE_NAME}\`), restart the store, then run pgmig again`,

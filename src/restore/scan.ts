@@ -35,6 +35,13 @@ export interface ArchiveSummary {
 
 export type ProgressFn = (p: { bytes: number; totalBytes: number; rows: number; phase: string }) => void;
 
+/**
+ * From this migration on (release 1.2.0, encrypted secrets) a store's data holds ciphertext and
+ * its store_meta says under which key; an archive of such a schema without the fingerprint has
+ * lost that row, and the key check would pass anything.
+ */
+const ENCRYPTED_SECRETS_MIGRATION = 3;
+
 /** Tables decoded row by row for the summary; all others are only counted. */
 const DECODED = new Set(['schema_migrations', 'store_meta', 'instances', 'workspaces']);
 
@@ -166,6 +173,12 @@ class Collector {
         hint: 'restore it with the store release that made the backup, or a newer one', exitCode: 4,
       });
     }
+    if (this.fingerprint === undefined && this.migrationIds.includes(ENCRYPTED_SECRETS_MIGRATION)) {
+      throw new AppError('ARCHIVE_INCOMPLETE', `${file} is of schema release ${release}, which records its encryption-key fingerprint, but holds none in ${STORE_SCHEMA}.store_meta`, {
+        hint: 'without it pgmig cannot check that the target has the key the backup\'s secrets are encrypted with; nothing was changed in the target; restore from a full backup (`astore backup` or plain `pg_dump -Fc`)',
+        exitCode: 2,
+      });
+    }
     return { file, bytes, release, fingerprint: this.fingerprint, tables, instances: [...this.instances.values()], verified, identity: archiveIdentity(reader) };
   }
 }
@@ -189,7 +202,13 @@ export async function requireRegularFile(file: string): Promise<void> {
   });
 }
 
-/** The store tables an archive holds data for; refuses an archive that is not of a store. */
+/**
+ * The store tables an archive holds data for; refuses an archive that is not of a store, and one
+ * that lacks the data of any store table it defines (`pg_dump --exclude-table-data`, `-t`): the
+ * swap replaces the whole store schema, so a table without data would be restored empty, erasing
+ * the target's rows. pg_dump and the store's dumper write a TABLE DATA entry for every table they
+ * dump, empty ones included, so a missing entry is always data left out, never an empty table.
+ */
 function storeTables(reader: ArchiveReader, file: string): Map<string, ArchiveTable> {
   const tables = new Map<string, ArchiveTable>();
   for (const e of reader.entries) {
@@ -198,6 +217,15 @@ function storeTables(reader: ArchiveReader, file: string): Map<string, ArchiveTa
   if (!tables.has('schema_migrations')) {
     throw new AppError('ARCHIVE_NOT_A_STORE', `${file} holds no table data of ${STORE_SCHEMA}.schema_migrations: it is not a backup of a store database`, {
       hint: 'back up the store with `astore backup` or `pg_dump -Fc` of the whole store database', exitCode: 2,
+    });
+  }
+  const withoutData = reader.entries
+    .filter((e) => e.desc === 'TABLE' && e.namespace === STORE_SCHEMA && e.tag !== null && !tables.has(e.tag))
+    .map((e) => e.tag!);
+  if (withoutData.length > 0) {
+    throw new AppError('ARCHIVE_INCOMPLETE', `${file} lacks the data of store table(s) ${withoutData.map((t) => `${STORE_SCHEMA}.${t}`).join(', ')}: restoring it would leave them empty`, {
+      hint: 'nothing was changed in the target; restore from a full backup (`astore backup`, or plain `pg_dump -Fc` of the store database without --exclude-table-data, -t or -T)',
+      exitCode: 2, details: { tables: withoutData },
     });
   }
   return tables;
