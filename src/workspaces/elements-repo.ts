@@ -8,7 +8,7 @@ import type { AppError } from '../errors/index.ts';
 import {
   insertExamples, insertSynonyms, insertValues, nodeDocument,
 } from './insert.ts';
-import { pageClause, type Page, type PageResult } from './page.ts';
+import { pageClause, pageTotal, type Page, type PageResult } from './page.ts';
 import {
   counterexampleJson, entityJson, exampleJson, groupBy, intentJson, nodeJson, synonymJson, valueJson,
   type EntityRow, type ExampleRow, type IntentRow, type Json, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
@@ -35,10 +35,6 @@ async function one<T extends pg.QueryResultRow>(db: Db, sql: string, args: unkno
   return row;
 }
 
-function withTotal<T>(rows: Array<T & { total?: string }>): number {
-  return rows[0]?.total ? Number(rows[0].total) : 0;
-}
-
 // ---- intents & examples ----
 
 const intentRow = (db: Db, ws: string, intent: string): Promise<IntentRow> =>
@@ -51,9 +47,10 @@ async function examplesOf(db: Db, intentIds: string[]): Promise<Map<string, Exam
 
 export async function listIntents(db: Db, ws: string, page: Page, shape: Shape & { export: boolean }): Promise<PageResult<Json>> {
   const { sql, total } = pageClause(page, { intent: 'intent', updated: 'updated' }, 'id');
-  const r = await db.query<IntentRow & { total: string }>(`select id, intent, description, created, updated, ${total} from intents where workspace_id = $1 ${sql}`, [ws]);
+  const from = 'intents where workspace_id = $1';
+  const r = await db.query<IntentRow & { total: string }>(`select id, intent, description, created, updated, ${total} from ${from} ${sql}`, [ws]);
   const ex = shape.export ? await examplesOf(db, r.rows.map((i) => i.id)) : undefined;
-  return { items: r.rows.map((i) => intentJson(i, ex ? ex.get(i.id) ?? [] : undefined, shape)), total: withTotal(r.rows) };
+  return { items: r.rows.map((i) => intentJson(i, ex ? ex.get(i.id) ?? [] : undefined, shape)), total: await pageTotal(db, page, r.rows, from, [ws]) };
 }
 
 export async function getIntent(db: Db, ws: string, intent: string, shape: Shape & { export: boolean }): Promise<Json> {
@@ -98,8 +95,9 @@ const exampleRow = (db: Db, intentId: string, text: string): Promise<ExampleRow 
 export async function listExamples(db: Db, ws: string, intent: string, page: Page, shape: Shape): Promise<PageResult<Json>> {
   const i = await intentRow(db, ws, intent);
   const { sql, total } = pageClause(page, { text: 'text', updated: 'updated' }, 'id');
-  const r = await db.query<ExampleRow & { total: string }>(`select intent_id, text, mentions, created, updated, ${total} from examples where intent_id = $1 ${sql}`, [i.id]);
-  return { items: r.rows.map((e) => exampleJson(e, shape)), total: withTotal(r.rows) };
+  const from = 'examples where intent_id = $1';
+  const r = await db.query<ExampleRow & { total: string }>(`select intent_id, text, mentions, created, updated, ${total} from ${from} ${sql}`, [i.id]);
+  return { items: r.rows.map((e) => exampleJson(e, shape)), total: await pageTotal(db, page, r.rows, from, [i.id]) };
 }
 
 export async function getExample(db: Db, ws: string, intent: string, text: string, shape: Shape): Promise<Json> {
@@ -136,8 +134,9 @@ export async function deleteExample(db: Db, ws: string, intent: string, text: st
 
 export async function listCounterexamples(db: Db, ws: string, page: Page, shape: Shape): Promise<PageResult<Json>> {
   const { sql, total } = pageClause(page, { text: 'text', updated: 'updated' }, 'id');
-  const r = await db.query<TextRow & { total: string }>(`select text, created, updated, ${total} from counterexamples where workspace_id = $1 ${sql}`, [ws]);
-  return { items: r.rows.map((c) => counterexampleJson(c, shape)), total: withTotal(r.rows) };
+  const from = 'counterexamples where workspace_id = $1';
+  const r = await db.query<TextRow & { total: string }>(`select text, created, updated, ${total} from ${from} ${sql}`, [ws]);
+  return { items: r.rows.map((c) => counterexampleJson(c, shape)), total: await pageTotal(db, page, r.rows, from, [ws]) };
 }
 
 const cxRow = (db: Db, ws: string, text: string): Promise<TextRow & { id: string }> =>
@@ -191,9 +190,10 @@ async function synonymsOf(db: Db, valueIds: string[]): Promise<Map<string, Synon
 
 export async function listEntities(db: Db, ws: string, page: Page, shape: Shape & { export: boolean }): Promise<PageResult<Json>> {
   const { sql, total } = pageClause(page, { entity: 'entity', updated: 'updated' }, 'id');
-  const r = await db.query<EntityRow & { total: string }>(`select id, entity, description, fuzzy_match, metadata, extra, created, updated, ${total} from entities where workspace_id = $1 ${sql}`, [ws]);
+  const from = 'entities where workspace_id = $1';
+  const r = await db.query<EntityRow & { total: string }>(`select id, entity, description, fuzzy_match, metadata, extra, created, updated, ${total} from ${from} ${sql}`, [ws]);
   const values = shape.export ? await valuesOf(db, r.rows.map((e) => e.id), shape, true) : undefined;
-  return { items: r.rows.map((e) => entityJson(e, values ? values.get(e.id) ?? [] : undefined, shape)), total: withTotal(r.rows) };
+  return { items: r.rows.map((e) => entityJson(e, values ? values.get(e.id) ?? [] : undefined, shape)), total: await pageTotal(db, page, r.rows, from, [ws]) };
 }
 
 export async function getEntity(db: Db, ws: string, entity: string, shape: Shape & { export: boolean }): Promise<Json> {
@@ -270,9 +270,10 @@ export async function deleteEntity(db: Db, ws: string, entity: string): Promise<
 export async function listValues(db: Db, ws: string, entity: string, page: Page, shape: Shape & { export: boolean }): Promise<PageResult<Json>> {
   const e = await entityRow(db, ws, entity);
   const { sql, total } = pageClause(page, { value: 'value', updated: 'updated' }, 'id');
-  const r = await db.query<ValueRow & { total: string }>(`select id, entity_id, value, type, metadata, patterns, created, updated, ${total} from entity_values where entity_id = $1 ${sql}`, [e.id]);
+  const from = 'entity_values where entity_id = $1';
+  const r = await db.query<ValueRow & { total: string }>(`select id, entity_id, value, type, metadata, patterns, created, updated, ${total} from ${from} ${sql}`, [e.id]);
   const syn = shape.export ? await synonymsOf(db, r.rows.map((v) => v.id)) : undefined;
-  return { items: r.rows.map((v) => valueJson(v, syn ? syn.get(v.id) ?? [] : undefined, shape)), total: withTotal(r.rows) };
+  return { items: r.rows.map((v) => valueJson(v, syn ? syn.get(v.id) ?? [] : undefined, shape)), total: await pageTotal(db, page, r.rows, from, [e.id]) };
 }
 
 export async function getValue(db: Db, ws: string, entity: string, value: string, shape: Shape & { export: boolean }): Promise<Json> {
@@ -328,8 +329,9 @@ const synonymRow = (db: Db, valueId: string, synonym: string): Promise<SynonymRo
 export async function listSynonyms(db: Db, ws: string, entity: string, value: string, page: Page, shape: Shape): Promise<PageResult<Json>> {
   const v = await valueRow(db, (await entityRow(db, ws, entity)).id, value);
   const { sql, total } = pageClause(page, { synonym: 'synonym', updated: 'updated' }, 'id');
-  const r = await db.query<SynonymRow & { total: string }>(`select value_id, synonym, created, updated, ${total} from synonyms where value_id = $1 ${sql}`, [v.id]);
-  return { items: r.rows.map((s) => synonymJson(s, shape)), total: withTotal(r.rows) };
+  const from = 'synonyms where value_id = $1';
+  const r = await db.query<SynonymRow & { total: string }>(`select value_id, synonym, created, updated, ${total} from ${from} ${sql}`, [v.id]);
+  return { items: r.rows.map((s) => synonymJson(s, shape)), total: await pageTotal(db, page, r.rows, from, [v.id]) };
 }
 
 export async function getSynonym(db: Db, ws: string, entity: string, value: string, synonym: string, shape: Shape): Promise<Json> {
@@ -370,8 +372,9 @@ const nodeRow = (db: Db, ws: string, id: string): Promise<NodeRow & { id: string
 
 export async function listNodes(db: Db, ws: string, page: Page, shape: Shape): Promise<PageResult<Json>> {
   const { sql, total } = pageClause(page, { dialog_node: 'dialog_node', updated: 'updated' }, 'id');
-  const r = await db.query<NodeRow & { total: string }>(`select dialog_node, node, created, updated, ${total} from dialog_nodes where workspace_id = $1 ${sql}`, [ws]);
-  return { items: r.rows.map((n) => nodeJson(n, shape)), total: withTotal(r.rows) };
+  const from = 'dialog_nodes where workspace_id = $1';
+  const r = await db.query<NodeRow & { total: string }>(`select dialog_node, node, created, updated, ${total} from ${from} ${sql}`, [ws]);
+  return { items: r.rows.map((n) => nodeJson(n, shape)), total: await pageTotal(db, page, r.rows, from, [ws]) };
 }
 
 export async function getNode(db: Db, ws: string, id: string, shape: Shape): Promise<Json> {

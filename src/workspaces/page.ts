@@ -2,6 +2,7 @@
  * Pagination: `page_limit`, `sort` (a field, `-` for descending), `cursor` (opaque; an offset
  * here) and `include_count`. Sorting always ends on the insertion order so pages are stable.
  */
+import type pg from 'pg';
 import { AppError } from '../errors/index.ts';
 
 export interface Page { limit: number; offset: number; sort?: string | undefined; count: boolean }
@@ -36,4 +37,16 @@ export function pageClause(page: Page, columns: Record<string, string>, tiebreak
     sql: `order by ${order} limit ${page.limit + 1} offset ${page.offset}`,
     total: page.count ? 'count(*) over () as total' : '0 as total',
   };
+}
+
+/**
+ * include_count's total. The window count rides on the page's rows, so a cursor past the last
+ * page (no rows) counts again over `from` (the list's table and where clause, with `args`).
+ */
+export async function pageTotal(db: Pick<pg.ClientBase, 'query'>, page: Page, rows: ReadonlyArray<{ total?: string }>, from: string, args: unknown[]): Promise<number> {
+  if (!page.count) return 0;
+  if (rows[0]) return Number(rows[0].total);
+  if (page.offset === 0) return 0;
+  const r = await db.query<{ total: string }>(`select count(*) as total from ${from}`, args);
+  return Number(r.rows[0]!.total);
 }

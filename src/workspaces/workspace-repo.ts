@@ -15,7 +15,7 @@ import {
   type EntityRow, type ExampleRow, type IntentRow, type Json, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
 } from './serialize.ts';
 import { checkDialogTree, checkWorkspaceUnique, type WorkspaceInput } from './validate.ts';
-import { pageClause, type Page, type PageResult } from './page.ts';
+import { pageClause, pageTotal, type Page, type PageResult } from './page.ts';
 
 type Db = Pick<pg.ClientBase, 'query'>;
 
@@ -95,7 +95,7 @@ export async function listWorkspaces(db: Db, instanceId: string, page: Page, sha
   const r = await db.query<WorkspaceRow & { total: string }>(
     `select ${WORKSPACE_COLUMNS('$2')}, ${total} from ${WORKSPACE_FROM} where w.instance_id = $1 ${sql}`,
     [instanceId, ctx.algorithmVersion]);
-  return { items: r.rows.map((w) => workspaceJson(w, shape, ctx.key)), total: r.rows[0] ? Number(r.rows[0].total) : 0 };
+  return { items: r.rows.map((w) => workspaceJson(w, shape, ctx.key)), total: await pageTotal(db, page, r.rows, 'workspaces w where w.instance_id = $1', [instanceId]) };
 }
 
 /** Every element of a workspace, as the export (`export=true`) shows them. */
