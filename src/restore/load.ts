@@ -16,6 +16,7 @@ import { encryptWebhooks, type EncryptionKey } from '../auth/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
 import { migrate, recordFingerprint, STORE_SCHEMA } from '../store/index.ts';
+import { adoptOwnerAndGrants } from './ownership.ts';
 import { rewriteIds } from './remap.ts';
 import { archiveIdentity, countRows, counted, isStoreTableData, RowCounter, type ArchiveSummary, type ProgressFn } from './scan.ts';
 
@@ -321,17 +322,23 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   return { staging, rows, tables, workspaces: ws.rowCount ?? 0 };
 }
 
-/** The one moment the target changes: the store schema is replaced atomically. */
+/** The one moment the target changes: the store schema is replaced atomically, keeping its owner and grants. */
 export async function swapIn(client: pg.ClientBase, staging: string): Promise<void> {
   await client.query('begin');
   try {
+    await adoptOwnerAndGrants(client, STORE_SCHEMA, staging);
     await client.query(`drop schema ${STORE_SCHEMA} cascade`);
     await client.query(`alter schema ${ident(staging)} rename to ${STORE_SCHEMA}`);
     await client.query('commit');
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
+    // insufficient_privilege: the restoring role may not give the schema to the store's owner.
+    const denied = (err as { code?: string }).code === '42501';
     throw new AppError('RESTORE_SWAP_FAILED', `replacing the store schema failed: ${(err as Error).message}`, {
-      hint: 'nothing was changed in the target; run pgmig again', exitCode: 7, cause: err,
+      hint: denied
+        ? `nothing was changed in the target; the restored schema must belong to the owner of ${STORE_SCHEMA}: run pgmig as a superuser (postgres.yaml su_username) or as a member of that role`
+        : 'nothing was changed in the target; run pgmig again',
+      exitCode: 7, cause: err,
     });
   }
 }
