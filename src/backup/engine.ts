@@ -1,9 +1,9 @@
 /**
  * What produces the archive bytes. The default engine is the store's own dumper (src/dump): one
  * REPEATABLE READ snapshot, parallel compression, and the store facts recorded as archive
- * metadata. `pgDumpEngine` (stock `pg_dump -Fc`) stays as the reference the benchmark compares
- * against and as a fallback for databases the dumper refuses. The engine is a parameter so the
- * scheduler and retention do not depend on how an archive is made.
+ * metadata. `pgDumpEngine` (stock `pg_dump -Fc`) is the reference the benchmark compares against
+ * and the fallback for databases the dumper refuses (store.backup.engine: pg_dump). The engine is a
+ * parameter so the scheduler and retention do not depend on how an archive is made.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,7 +12,8 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { connectionUrl, type PgConnection } from '../config/index.ts';
 import { dumpDatabase, type ArchiveMetadata } from '../dump/index.ts';
-import { AppError } from '../errors/index.ts';
+import { AppError, isAppError } from '../errors/index.ts';
+import type { BackupEngineName } from './settings.ts';
 
 export interface DumpStats { tables: number | undefined; rows: number | undefined }
 
@@ -35,12 +36,24 @@ export type DumpEngine = (req: DumpRequest) => Promise<DumpStats>;
 const BACKUP_LEVEL = 5;
 
 export const storeDumpEngine: DumpEngine = async ({ connection, output, metadata, onProgress }) => {
-  const s = await dumpDatabase({
-    connectionString: connectionUrl(connection), ssl: connection.ssl, output, metadata,
-    compressionLevel: BACKUP_LEVEL, zlibStrategy: 'filtered',
-    onProgress: onProgress ? (p) => onProgress(p.archiveBytes) : undefined,
-  });
-  return { tables: s.tables.length, rows: s.rows };
+  try {
+    const s = await dumpDatabase({
+      connectionString: connectionUrl(connection), ssl: connection.ssl, output, metadata,
+      compressionLevel: BACKUP_LEVEL, zlibStrategy: 'filtered',
+      onProgress: onProgress ? (p) => onProgress(p.archiveBytes) : undefined,
+    });
+    return { tables: s.tables.length, rows: s.rows };
+  } catch (err) {
+    // The dumper only knows what it refused; the backup knows the way round it.
+    if (isAppError(err) && err.code === 'DUMP_UNSUPPORTED_OBJECT') {
+      throw new AppError(err.code, err.message, {
+        hint: 'remove or move these objects out of the store database, or back it up with stock pg_dump, which dumps them too: '
+          + 'set store.backup.engine: pg_dump in config.yaml (or STORE_BACKUP_ENGINE=pg_dump); nothing was written as a complete backup',
+        exitCode: err.exitCode, details: err.details, cause: err,
+      });
+    }
+    throw err;
+  }
 };
 
 function libpqEnv(c: PgConnection): NodeJS.ProcessEnv {
@@ -71,3 +84,7 @@ export const pgDumpEngine: DumpEngine = async ({ connection: c, output }) => {
   }
   return { tables: undefined, rows: undefined };
 };
+
+export function engineFor(name: BackupEngineName): DumpEngine {
+  return name === 'pg_dump' ? pgDumpEngine : storeDumpEngine;
+}

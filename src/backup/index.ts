@@ -3,10 +3,12 @@
  * retention (`astore backup-job`, and the scheduler inside `astore serve`), the backup directory
  * catalog (`astore backups list`) and the connection from a Kubernetes store secret.
  */
-export { loadBackupSettings, defaultSettings, envName, type BackupSettings, type LoadSettingsOptions } from './settings.ts';
+export {
+  loadBackupSettings, defaultSettings, envName, BACKUP_ENGINES, type BackupEngineName, type BackupSettings, type LoadSettingsOptions,
+} from './settings.ts';
 export { connectionFromSecretYaml, readSecretConnection } from './secret-connection.ts';
 export { takeBackup, readStoreFacts, type BackupSummary, type StoreFacts, type TakeBackupOptions } from './take.ts';
-export { storeDumpEngine, pgDumpEngine, type DumpEngine, type DumpRequest, type DumpStats } from './engine.ts';
+export { storeDumpEngine, pgDumpEngine, engineFor, type DumpEngine, type DumpRequest, type DumpStats } from './engine.ts';
 export {
   listBackups, backupName, parseBackupName, isWeekly, sidecarPath, sha256File,
   type BackupEntry, type BackupStatus, type Sidecar,

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { backupName, sidecarPath, type Sidecar } from './catalog.ts';
-import type { DumpEngine } from './engine.ts';
+import { engineFor, type DumpEngine } from './engine.ts';
 import { failInterruptedJobs, finishJob, pruneJobs, slotTaken, startJob } from './jobs.ts';
 import { applyRetention, type RetentionResult } from './retention.ts';
 import type { BackupSettings } from './settings.ts';
@@ -25,6 +25,7 @@ export interface RunOptions {
   /** The cron slot this run serves (scheduler); absent for `astore backup-job`. */
   slot?: Date | undefined;
   now?: () => Date;
+  /** Default: the one settings.engine names. */
   engine?: DumpEngine | undefined;
 }
 
@@ -66,7 +67,7 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
       log(`backup to ${file}`);
       const facts = await readStoreFacts(opts.pool);
       backup = await takeBackup({
-        connection: opts.connection, facts, output: file, engine: opts.engine, checksum: true,
+        connection: opts.connection, facts, output: file, engine: opts.engine ?? engineFor(opts.settings.engine), checksum: true,
         // The sidecar is the completion marker: written (and flushed) before the rename, checked by
         // name and size by every reader, so no other file state can pass for a good backup.
         beforeRename: async (s) => {

@@ -17,6 +17,7 @@ import type { BackupSettings } from './settings.ts';
 export interface SchedulerOptions {
   settings: BackupSettings;
   now?: () => Date;
+  /** Default: the one settings.engine names. */
   engine?: DumpEngine | undefined;
   log?: (message: string) => void;
   /** Called after every run (tests, metrics). */

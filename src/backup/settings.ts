@@ -12,6 +12,10 @@
  *   store.backup.history.files.keep_daily         STORE_BACKUP_HISTORY_FILES_KEEP_DAILY      6
  *   store.backup.dir                              STORE_BACKUP_DIR                           ASTORE_HOME/store-backups
  *   store.backup.starting_deadline_seconds        STORE_BACKUP_STARTING_DEADLINE_SECONDS     (none)
+ *   store.backup.engine                           STORE_BACKUP_ENGINE                        builtin
+ *
+ * The engine is what writes the archive: `builtin` (the store's dumper) or `pg_dump` (stock
+ * `pg_dump -Fc`), for databases holding objects the dumper refuses.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,9 +35,13 @@ export interface BackupSettings {
   dir: string;
   /** A missed slot older than this is skipped rather than caught up; undefined = no deadline. */
   startingDeadlineSeconds: number | undefined;
+  engine: BackupEngineName;
 }
 
-type Kind = 'boolean' | 'cron' | 'count' | 'weekday' | 'path' | 'seconds';
+export const BACKUP_ENGINES = ['builtin', 'pg_dump'] as const;
+export type BackupEngineName = typeof BACKUP_ENGINES[number];
+
+type Kind = 'boolean' | 'cron' | 'count' | 'weekday' | 'path' | 'seconds' | 'engine';
 const SETTINGS: ReadonlyArray<{ key: string; field: keyof BackupSettings; kind: Kind }> = [
   { key: 'store.backup.suspend', field: 'suspend', kind: 'boolean' },
   { key: 'store.backup.schedule', field: 'schedule', kind: 'cron' },
@@ -44,6 +52,7 @@ const SETTINGS: ReadonlyArray<{ key: string; field: keyof BackupSettings; kind: 
   { key: 'store.backup.history.files.keep_daily', field: 'keepDaily', kind: 'count' },
   { key: 'store.backup.dir', field: 'dir', kind: 'path' },
   { key: 'store.backup.starting_deadline_seconds', field: 'startingDeadlineSeconds', kind: 'seconds' },
+  { key: 'store.backup.engine', field: 'engine', kind: 'engine' },
 ];
 
 export function envName(key: string): string {
@@ -54,7 +63,7 @@ export function defaultSettings(env: NodeJS.ProcessEnv = process.env): BackupSet
   return {
     suspend: false, schedule: '0 23 * * *', jobsSuccess: 30, jobsFailed: 10,
     weeklyBackupDay: 0, keepWeekly: 4, keepDaily: 6,
-    dir: join(astoreHome(env), 'store-backups'), startingDeadlineSeconds: undefined,
+    dir: join(astoreHome(env), 'store-backups'), startingDeadlineSeconds: undefined, engine: 'builtin',
   };
 }
 
@@ -79,6 +88,9 @@ function coerce(key: string, kind: Kind, raw: unknown, source: string): unknown 
       }
       return text;
     }
+    case 'engine':
+      if (typeof text !== 'string' || !(BACKUP_ENGINES as readonly string[]).includes(text)) throw invalid(key, source, raw, BACKUP_ENGINES.join(' or '));
+      return text;
     case 'path':
       if (typeof text !== 'string' || text === '') throw invalid(key, source, raw, 'a directory path');
       return text;

@@ -19,7 +19,7 @@ describe('backup settings', () => {
     const s = loadBackupSettings({ env: { ASTORE_HOME: dir } });
     assert.deepEqual({ ...s, dir: undefined }, {
       suspend: false, schedule: '0 23 * * *', jobsSuccess: 30, jobsFailed: 10, weeklyBackupDay: 0, keepWeekly: 4, keepDaily: 6,
-      dir: undefined, startingDeadlineSeconds: undefined,
+      dir: undefined, startingDeadlineSeconds: undefined, engine: 'builtin',
     });
     assert.equal(s.dir, join(dir, 'store-backups'));
   });

@@ -1,10 +1,10 @@
 /** Backups: `astore backup`, `astore backup-job` (the CronJob command), `astore backups list|jobs`. */
 import type { Command } from 'commander';
 import {
-  isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob, takeBackup,
+  engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob, takeBackup,
 } from '../../backup/index.ts';
 import { connectionUrl } from '../../config/index.ts';
-import { AppError } from '../../errors/index.ts';
+import { AppError, isAppError } from '../../errors/index.ts';
 import { CURRENT_RELEASE, openDatabase, type Database } from '../../store/index.ts';
 import { printJson, printTable } from '../output.ts';
 
@@ -40,18 +40,20 @@ export function register(program: Command): void {
     .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
     .option('--secret <file>', 'PostgreSQL connection from the store secret YAML (oc get secret NAME -o yaml)')
     .option('--instance <name>', 'deployment name, recorded in the summary (one store is one deployment)')
+    .option('--config <file>', 'config file whose store.backup.engine chooses the dumper (default ASTORE_HOME/config.yaml)')
     .option('--json', 'print a JSON summary (to stderr when the archive goes to stdout)')
-    .action(async (o: TargetFlags & { output?: string; instance?: string; json?: boolean }) => {
+    .action(async (o: TargetFlags & { output?: string; instance?: string; config?: string; json?: boolean }) => {
       if (!o.output && process.stdout.isTTY) {
         throw new AppError('BACKUP_TO_TERMINAL', 'refusing to write a binary archive to a terminal', {
           hint: 'redirect stdout to a file (astore backup > backup.dump) or use -o FILE', exitCode: 2,
         });
       }
+      const engine = engineFor(loadBackupSettings({ config: o.config }).engine);
       const db = await openTarget(o);
       try {
         const facts = await readStoreFacts(db.pool);
         const onProgress = progress(Boolean(process.stderr.isTTY));
-        const s = await takeBackup({ connection: db.connection, facts, output: o.output ?? process.stdout, instance: o.instance, onProgress });
+        const s = await takeBackup({ connection: db.connection, facts, output: o.output ?? process.stdout, instance: o.instance, onProgress, engine });
         if (onProgress) process.stderr.write('\n');
         const summary = {
           file: s.file, bytes: s.bytes, sha256: s.sha256 ?? null, tables: s.tables ?? null, rows: s.rows ?? null,
@@ -93,7 +95,11 @@ export function register(program: Command): void {
           process.stderr.write(r.log + '\n');
         }
         if (r.error) {
-          throw new AppError('BACKUP_JOB_FAILED', `backup job ${r.jobId} failed: ${r.error.message}`, { exitCode: 1, cause: r.error });
+          // The run's own error says what to do about it (e.g. which setting to change).
+          throw new AppError('BACKUP_JOB_FAILED', `backup job ${r.jobId} failed: ${r.error.message}`, {
+            hint: isAppError(r.error) ? r.error.hint : undefined, exitCode: 1, cause: r.error,
+            details: isAppError(r.error) ? { cause: r.error.code } : undefined,
+          });
         }
       } finally {
         await db.close();
