@@ -45,6 +45,28 @@ test('webhook header values are encrypted at rest; wrong or missing key files st
   await s.close();
 });
 
+test('a header value that merely looks encrypted is stored encrypted and read back as sent', async () => {
+  const s = await startTestStore();
+  try {
+    const t = await s.tenant('lookalike');
+    // It used to be taken as already encrypted: stored in plain text, the workspace then unreadable.
+    const lookalike = `enc:v1:${Buffer.alloc(40, 7).toString('base64')}`;
+    const res = await fetch(`${t.serviceUrl}/v1/workspaces?version=2021-11-27`, {
+      method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'lookalike', webhooks: [{ name: 'main_webhook', url: 'https://x.test', headers: [{ name: 'X-Token', value: lookalike }] }] }),
+    });
+    assert.equal(res.status, 201);
+    const { workspace_id: id } = (await res.json()) as { workspace_id: string };
+    const raw = await s.store.pool.query<{ w: string }>('select webhooks::text as w from workspaces');
+    assert.ok(!raw.rows[0]!.w.includes(lookalike), 'stored as sent, not encrypted');
+    const read = await fetch(`${t.serviceUrl}/v1/workspaces/${id}?version=2021-11-27&export=true`, { headers: { authorization: `Bearer ${t.token}` } });
+    assert.equal(read.status, 200);
+    assert.equal(((await read.json()) as { webhooks: Array<{ headers: Array<{ value: string }> }> }).webhooks[0]!.headers[0]!.value, lookalike);
+  } finally {
+    await s.close();
+  }
+});
+
 test('secret apply installs a key and keeps the previous one beside it; export prints the installed key', async () => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
