@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { connectionUrl, type PgConnection } from '../config/index.ts';
 import { dumpDatabase, type ArchiveMetadata } from '../dump/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
+import { STAGING_PREFIX } from '../restore/staging.ts';
 import type { BackupEngineName } from './settings.ts';
 
 export interface DumpStats { tables: number | undefined; rows: number | undefined }
@@ -35,11 +36,16 @@ export type DumpEngine = (req: DumpRequest) => Promise<DumpStats>;
  */
 const BACKUP_LEVEL = 5;
 
+/*
+ * Both engines leave out pgmig's staging schemas: a restore in progress, or one a killed pgmig left
+ * behind, is a full copy of some backup's data and never part of the store.
+ */
+
 export const storeDumpEngine: DumpEngine = async ({ connection, output, metadata, onProgress }) => {
   try {
     const s = await dumpDatabase({
       connectionString: connectionUrl(connection), ssl: connection.ssl, output, metadata,
-      compressionLevel: BACKUP_LEVEL, zlibStrategy: 'filtered',
+      compressionLevel: BACKUP_LEVEL, zlibStrategy: 'filtered', skipSchemaPrefixes: [STAGING_PREFIX],
       onProgress: onProgress ? (p) => onProgress(p.archiveBytes) : undefined,
     });
     return { tables: s.tables.length, rows: s.rows };
@@ -66,7 +72,8 @@ function libpqEnv(c: PgConnection): NodeJS.ProcessEnv {
 }
 
 export const pgDumpEngine: DumpEngine = async ({ connection: c, output }) => {
-  const child = spawn('pg_dump', ['-Fc', '-h', c.host, '-p', String(c.port), '-U', c.user, '-d', c.database, '--no-password'], {
+  const child = spawn('pg_dump', ['-Fc', '-h', c.host, '-p', String(c.port), '-U', c.user, '-d', c.database, '--no-password',
+    `--exclude-schema=${STAGING_PREFIX}*`], {
     env: libpqEnv(c), stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
+import { dropStaleStagingIfIdle } from '../restore/staging.ts';
 import { backupName, sidecarPath, type Sidecar } from './catalog.ts';
 import { engineFor, type DumpEngine } from './engine.ts';
 import { failInterruptedJobs, finishJob, pruneJobs, slotTaken, startJob } from './jobs.ts';
@@ -63,6 +64,14 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
     const file = join(opts.settings.dir, backupName(opts.slot ?? startedAt));
     let backup: BackupSummary | undefined;
     let error: Error | undefined;
+    // A killed pgmig's staging schema holds a full copy of the data until the next pgmig; backups
+    // skip it either way, so a failure here (it belongs to the role pgmig ran as) is only logged.
+    try {
+      const dropped = await dropStaleStagingIfIdle(client);
+      if (dropped.length) log(`dropped staging schema(s) of a killed restore: ${dropped.join(', ')}`);
+    } catch (err) {
+      log(`could not drop the staging schema(s) of a killed restore (the next pgmig drops them): ${(err as Error).message}`);
+    }
     try {
       log(`backup to ${file}`);
       const facts = await readStoreFacts(opts.pool);

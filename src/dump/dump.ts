@@ -17,7 +17,7 @@ import { ArchiveWriter, BufferPool, type ArchiveMetadata } from '../archive/inde
 import { copyTextFromBinary } from './binary-copy.ts';
 import { CopyOut } from './copy-out.ts';
 import { planDump } from './schema.ts';
-import { refuseUnsupported } from './unsupported.ts';
+import { refuseUnsupported, userNamespace } from './unsupported.ts';
 
 export interface DumpProgress {
   /** Table being copied (`schema.name`). */
@@ -48,6 +48,8 @@ export interface DumpOptions {
   fsync?: boolean;
   /** Pieces compressed concurrently (default 3). */
   parallelism?: number;
+  /** Schemas whose names start with one of these are neither dumped nor checked. */
+  skipSchemaPrefixes?: readonly string[];
 }
 
 export interface DumpSummary {
@@ -92,8 +94,9 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpSummary> {
       pg_catalog.set_config('statement_timeout', '0', true), pg_catalog.set_config('idle_in_transaction_session_timeout', '0', true)`);
     const info = (await client.query<{ db: string; version: string; snapshot: string }>(
       `SELECT current_database() AS db, current_setting('server_version') AS version, pg_export_snapshot() AS snapshot`)).rows[0]!;
-    await refuseUnsupported(client);
-    const plan = await planDump(client, options.metadata);
+    const namespace = userNamespace(options.skipSchemaPrefixes);
+    await refuseUnsupported(client, namespace);
+    const plan = await planDump(client, options.metadata, namespace);
 
     // COPY output is read into 1 MiB pieces that go round this pool through the compressor.
     const pool = new BufferPool(1024 * 1024);

@@ -16,7 +16,6 @@ import { AppError } from '../errors/index.ts';
 import {
   SECTION_DATA, SECTION_POST_DATA, SECTION_PRE_DATA, metadataEntry, type ArchiveMetadata, type WriterEntry,
 } from '../archive/index.ts';
-import { USER_NAMESPACE } from './unsupported.ts';
 
 export interface TablePlan {
   dumpId: number;
@@ -55,16 +54,17 @@ const PG_NAMESPACE = '2615';
 const PG_TYPE = '1247';
 const PG_CONSTRAINT = '2606';
 
-export async function planDump(client: pg.Client, metadata: ArchiveMetadata | undefined): Promise<DumpPlan> {
+/** `namespace`: the userNamespace() condition choosing the schemas to dump. */
+export async function planDump(client: pg.Client, metadata: ArchiveMetadata | undefined, namespace: string): Promise<DumpPlan> {
   const schemas = await rows<{ oid: number; nspname: string; q: string; owner: string }>(client, `
     SELECT n.oid::int8::float8 AS oid, n.nspname, quote_ident(n.nspname) AS q, pg_get_userbyid(n.nspowner) AS owner
-      FROM pg_namespace n WHERE ${USER_NAMESPACE} ORDER BY n.nspname`);
+      FROM pg_namespace n WHERE ${namespace} ORDER BY n.nspname`);
 
   const tables = await rows<TableRow>(client, `
     SELECT c.oid::int8::float8 AS oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) AS qname,
            pg_get_userbyid(c.relowner) AS owner, c.relpersistence, c.reloptions, am.amname
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_am am ON am.oid = c.relam
-     WHERE c.relkind = 'r' AND ${USER_NAMESPACE} ORDER BY n.nspname, c.relname`);
+     WHERE c.relkind = 'r' AND ${namespace} ORDER BY n.nspname, c.relname`);
   if (tables.length > 0) {
     // Like pg_dump: hold ACCESS SHARE locks so no table can be dropped or altered under the dump.
     await client.query(`LOCK TABLE ${tables.map((t) => `ONLY ${t.qname}`).join(', ')} IN ACCESS SHARE MODE`);
@@ -81,7 +81,7 @@ export async function planDump(client: pg.Client, metadata: ArchiveMetadata | un
               FROM pg_constraint c WHERE c.contypid = t.oid) AS checks,
            t.typrelid::int8::float8 AS typrelid
       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-     WHERE ${USER_NAMESPACE}
+     WHERE ${namespace}
        AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
      ORDER BY n.nspname, t.typname`);
   const compositeOids = types.filter((t) => t.typtype === 'c').map((t) => t.typrelid);
@@ -112,7 +112,7 @@ export async function planDump(client: pg.Client, metadata: ArchiveMetadata | un
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
       LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
             AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-     WHERE c.relkind = 'S' AND ${USER_NAMESPACE} ORDER BY n.nspname, c.relname`);
+     WHERE c.relkind = 'S' AND ${namespace} ORDER BY n.nspname, c.relname`);
 
   const defaultSeqs = await rows<{ rel: number; seq: number }>(client, `
     SELECT DISTINCT ad.adrelid::int8::float8 AS rel, d.refobjid::int8::float8 AS seq

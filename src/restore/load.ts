@@ -18,9 +18,8 @@ import { AppError, isAppError } from '../errors/index.ts';
 import { migrate, recordFingerprint, STORE_SCHEMA } from '../store/index.ts';
 import { adoptOwnerAndGrants } from './ownership.ts';
 import { rewriteIds } from './remap.ts';
+import { STAGING_PREFIX } from './staging.ts';
 import { archiveIdentity, countRows, counted, isStoreTableData, RowCounter, type ArchiveSummary, type ProgressFn } from './scan.ts';
-
-export const STAGING_PREFIX = 'astore_restore_';
 
 /** The target's tenants are authoritative: these tables come from the target, not the archive. */
 const TARGET_TABLES = ['users', 'tokens', 'instances'];
@@ -41,13 +40,6 @@ const ident = (s: string): string => '"' + s.replace(/"/g, '""') + '"';
 async function tablesOf(client: pg.ClientBase, schema: string): Promise<string[]> {
   const r = await client.query<{ t: string }>(`select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = $1`, [schema]);
   return r.rows.map((x) => x.t);
-}
-
-/** Staging schemas of earlier runs that died; the caller holds the restore lock, so none is live. */
-export async function dropStaleStaging(client: pg.ClientBase): Promise<string[]> {
-  const r = await client.query<{ nspname: string }>(`select nspname from pg_namespace where nspname like $1`, [`${STAGING_PREFIX}%`]);
-  for (const { nspname } of r.rows) await client.query(`drop schema ${ident(nspname)} cascade`);
-  return r.rows.map((x) => x.nspname);
 }
 
 /** A statement that recreates a dropped constraint or index, and the table it belongs to. */

@@ -18,14 +18,12 @@ import {
   checkUpgradePath, CURRENT_RELEASE, openDatabase, schemaRelease, secretFilePath, STORE_SCHEMA, type Database,
 } from '../store/index.ts';
 import { readResourceControllerYaml } from './config.ts';
-import { dropStaleStaging, loadStaging, swapIn } from './load.ts';
+import { loadStaging, swapIn } from './load.ts';
 import { clearMaintenance, setMaintenance } from './maintenance.ts';
 import { resolveMapping } from './mapping.ts';
 import { listTargetInstances } from './resource-controller.ts';
 import { preflightArchive, requireRegularFile, scanArchive, type ProgressFn } from './scan.ts';
-
-/** Only one restore per database at a time (any int64 unique to this purpose). */
-const RESTORE_LOCK = 0x70_67_6d_69_67; // "pgmig"
+import { dropStaleStaging, RESTORE_LOCK } from './staging.ts';
 
 export interface RestoreOptions {
   source: string;

@@ -108,7 +108,7 @@ export function register(program: Command): void {
 
   const backups = program.command('backups').description('the scheduled-backup directory and job history');
   backups.command('list')
-    .description('backups in the backup directory: name, time, size, daily/weekly, verified')
+    .description('backups in the backup directory: name, time, size, daily/weekly, state (complete: the sidecar records its name and size; verified: --verify matched its checksum too)')
     .option('--dir <dir>', 'backup directory (default store.backup.dir, ASTORE_HOME/store-backups)')
     .option('--config <file>', 'config file with store.backup.* settings')
     .option('--verify', 'recompute every archive checksum against its sidecar')
@@ -119,10 +119,15 @@ export function register(program: Command): void {
       const rows = entries.map((e) => ({
         name: e.name, time: e.takenAt?.toISOString() ?? null, bytes: e.bytes,
         kind: e.takenAt ? (isWeekly(e.takenAt, settings.weeklyBackupDay) ? 'weekly' : 'daily') : null,
-        verified: e.status === 'good', status: e.status, release: e.sidecar?.release ?? null, key_fingerprint: e.sidecar?.keyFingerprint ?? null,
+        // Without --verify a good backup has only passed the size check: complete, not verified.
+        complete: e.status === 'good', verified: e.status === 'good' && o.verify === true,
+        status: e.status, release: e.sidecar?.release ?? null, key_fingerprint: e.sidecar?.keyFingerprint ?? null,
       }));
       if (o.json) printJson(rows);
-      else printTable(rows.map((r) => ({ ...r, size: mb(r.bytes), verified: r.verified ? 'yes' : `no (${r.status})` })), ['name', 'time', 'size', 'kind', 'verified']);
+      else {
+        const state = (r: typeof rows[number]): string => (r.verified ? 'verified' : r.complete ? 'complete' : `not a backup (${r.status})`);
+        printTable(rows.map((r) => ({ ...r, size: mb(r.bytes), state: state(r) })), ['name', 'time', 'size', 'kind', 'state']);
+      }
     });
   backups.command('jobs')
     .description('the backup job history (start, end, status, bytes)')
