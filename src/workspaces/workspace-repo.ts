@@ -144,6 +144,24 @@ async function insertElements(db: Db, id: string, ws: WorkspaceInput): Promise<v
   await insertCounterexamples(db, id, (ws.counterexamples ?? []).map((c) => c.text));
 }
 
+/**
+ * Encrypts webhook headers for storage, after checking that the key this process loaded at start
+ * is still the one the database is written with. A restore (pgmig) or `secret apply` while the
+ * store runs changes the database's key under it; writing with the old key would leave data that
+ * neither key reads in full.
+ */
+async function sealWebhooks(db: Db, webhooks: unknown, key: EncryptionKey): Promise<string> {
+  const r = await db.query<{ value: string }>(`select value #>> '{}' as value from store_meta where key = 'encryption_key_fingerprint'`);
+  const recorded = r.rows[0]?.value;
+  if (recorded !== undefined && recorded !== key.fingerprint) {
+    // The v1 error body carries only the message, so the remedy is in it.
+    throw new AppError('KEY_CHANGED', `The database is now encrypted with key ${recorded}, but this running store loaded key ${key.fingerprint} when it started (data restored or key applied since): restart astore serve so it loads the installed key.`, {
+      hint: 'restart astore serve (and any train-worker) so it loads the installed key', status: 503,
+    });
+  }
+  return JSON.stringify(encryptWebhooks(webhooks, key));
+}
+
 export async function createWorkspace(db: Db, instanceId: string, ws: WorkspaceInput, key: EncryptionKey): Promise<string> {
   checkWorkspaceUnique(ws);
   checkDialogTree(ws.dialog_nodes ?? []);
@@ -151,7 +169,7 @@ export async function createWorkspace(db: Db, instanceId: string, ws: WorkspaceI
   await db.query(`insert into workspaces (id, instance_id, name, description, language, learning_opt_out, metadata,
       system_settings, webhooks) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
     id, instanceId, ws.name ?? 'Workspace', ws.description ?? null, ws.language ?? 'en', ws.learning_opt_out ?? false,
-    ws.metadata ?? null, ws.system_settings ?? null, ws.webhooks ? JSON.stringify(encryptWebhooks(ws.webhooks, key)) : null,
+    ws.metadata ?? null, ws.system_settings ?? null, ws.webhooks ? await sealWebhooks(db, ws.webhooks, key) : null,
   ]);
   await insertElements(db, id, ws);
   return id;
@@ -174,7 +192,7 @@ export async function updateWorkspace(db: Db, instanceId: string, workspaceId: s
   if (ws.learning_opt_out !== undefined) field('learning_opt_out', ws.learning_opt_out);
   if (ws.metadata !== undefined) field('metadata', ws.metadata);
   if (ws.system_settings !== undefined) field('system_settings', ws.system_settings);
-  if (ws.webhooks !== undefined) field('webhooks', JSON.stringify(encryptWebhooks(ws.webhooks, ctx.key)));
+  if (ws.webhooks !== undefined) field('webhooks', await sealWebhooks(db, ws.webhooks, ctx.key));
   if (set.length > 0) await db.query(`update workspaces set ${set.join(', ')} where id = $1`, args);
 
   if (!append) {

@@ -67,6 +67,30 @@ test('a header value that merely looks encrypted is stored encrypted and read ba
   }
 });
 
+test('a store still running with the key it started with refuses to write secrets once the database has another key', async () => {
+  const s = await startTestStore();
+  try {
+    const t = await s.tenant('rotated');
+    const create = (name: string, webhooks?: unknown) => fetch(`${t.serviceUrl}/v1/workspaces?version=2021-11-27`, {
+      method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, ...(webhooks ? { webhooks } : {}) }),
+    });
+    const hooks = [{ name: 'main_webhook', url: 'https://x.test', headers: [{ name: 'Authorization', value: 'Bearer s3cret' }] }];
+    assert.equal((await create('before', hooks)).status, 201);
+    // What pgmig does when it restores data written under another key (after `secret apply`).
+    const other = EncryptionKey.generate();
+    await s.store.pool.query(`update store_meta set value = to_jsonb($1::text) where key = 'encryption_key_fingerprint'`, [other.fingerprint]);
+    const refused = await create('after', hooks);
+    assert.equal(refused.status, 503);
+    const body = await refused.text();
+    assert.match(body, /this running store loaded key .* restart astore serve/);
+    assert.equal((await s.store.pool.query(`select 1 from workspaces where name = 'after'`)).rowCount, 0, 'nothing written with the old key');
+    assert.equal((await create('no-secrets')).status, 201, 'workspaces without secrets are unaffected');
+  } finally {
+    await s.close();
+  }
+});
+
 test('secret apply installs a key and keeps the previous one beside it; export prints the installed key', async () => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
