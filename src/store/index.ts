@@ -1,5 +1,5 @@
 export { openDatabase, createPool, describeConnectionError, writeAtomic, STORE_SCHEMA, type Database } from './database.ts';
-export { openStore, resolveKey, recordFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
+export { openStore, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
 export {
   MIGRATIONS, CURRENT_RELEASE, UPGRADE_PATHS, migrate, schemaRelease, appliedMigrations, checkUpgradePath, releaseLine,
   type Migration, type MigrationContext,

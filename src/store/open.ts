@@ -29,7 +29,8 @@ export function secretFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return env.ASTORE_ENCRYPTION_SECRET ?? join(astoreHome(env), SECRET_FILE_NAME);
 }
 
-async function recordedFingerprint(client: pg.ClientBase, schema: string): Promise<string | undefined> {
+/** The fingerprint of the key the store's data is encrypted with, if the schema records one. */
+export async function recordedFingerprint(client: Pick<pg.ClientBase, 'query'>, schema: string): Promise<string | undefined> {
   const t = await client.query(`select 1 from pg_tables where schemaname = $1 and tablename = 'store_meta'`, [schema]);
   if (t.rowCount === 0) return undefined;
   const r = await client.query<{ value: string }>(`select value #>> '{}' as value from "${schema}".store_meta where key = 'encryption_key_fingerprint'`);

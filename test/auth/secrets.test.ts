@@ -4,6 +4,8 @@ import { rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EncryptionKey, formatSecretYaml, parseSecretYaml, SECRET_FILE_NAME } from '../../src/auth/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import pg from 'pg';
+import { createTestDatabase } from '../support/pg.ts';
 import { startTestStore } from '../support/store.ts';
 
 test('AES-256-GCM round trip; a wrong key is reported, never garbage', () => {
@@ -91,7 +93,7 @@ test('a store still running with the key it started with refuses to write secret
   }
 });
 
-test('secret apply installs a key and keeps the previous one beside it; export prints the installed key', async () => {
+test('secret apply installs a key and keeps the previous one beside it; export prints the installed key, refusing one the data is not encrypted with', async () => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const { mkdtempSync, readdirSync } = await import('node:fs');
@@ -99,7 +101,8 @@ test('secret apply installs a key and keeps the previous one beside it; export p
   const run = promisify(execFile);
   const bin = join(import.meta.dirname, '..', '..', 'bin', 'astore');
   const home = mkdtempSync(join(tmpdir(), 'astore-secret-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: home };
+  const db = await createTestDatabase('secret');
+  const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: home, DATABASE_URL: db.url };
   delete env.ASTORE_ENCRYPTION_SECRET;
   const first = EncryptionKey.generate();
   const second = EncryptionKey.generate();
@@ -115,5 +118,14 @@ test('secret apply installs a key and keeps the previous one beside it; export p
   assert.ok(!readdirSync(home).some((f) => f.includes('.tmp-')), 'no temporary file is left');
   const exported = (await run(bin, ['secret', 'export'], { env })).stdout;
   assert.equal(parseSecretYaml(exported, 'export').fingerprint, second.fingerprint);
+  // A key that is not the one the data is encrypted with is refused: it would not restore this data.
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  await admin.query(`create schema astore; create table astore.store_meta (key text primary key, value jsonb not null);
+    insert into astore.store_meta values ('encryption_key_fingerprint', to_jsonb('${first.fingerprint}'::text))`);
+  await admin.end();
+  await assert.rejects(run(bin, ['secret', 'export'], { env }), (e: any) => e.code === 5 && /KEY_MISMATCH/.test(e.stderr) && e.stdout === '');
+  assert.equal(parseSecretYaml((await run(bin, ['secret', 'export', '--no-verify'], { env })).stdout, 'unchecked').fingerprint, second.fingerprint);
+  await db.drop();
   rmSync(home, { recursive: true, force: true });
 });

@@ -6,7 +6,7 @@ import {
 } from '../../auth/index.ts';
 import { formatPostgresYaml } from '../../config/index.ts';
 import { AppError } from '../../errors/index.ts';
-import { openDatabase, secretFilePath, writeAtomic } from '../../store/index.ts';
+import { openDatabase, recordedFingerprint, secretFilePath, STORE_SCHEMA, writeAtomic } from '../../store/index.ts';
 import { printJson, printTable, withStore } from '../output.ts';
 
 const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)'] as const;
@@ -92,10 +92,26 @@ export function register(program: Command): void {
   secret.command('export')
     .description('write the encryption-key Secret YAML (back it up beside the data)')
     .option('-o, --output <file>', 'file to write (default: stdout)')
-    .action(async (o: { output?: string }) => {
+    .option(...pgOption)
+    .option('--no-verify', 'skip checking the key against the database (when it cannot be reached)')
+    .action(async (o: { output?: string; postgres?: string; verify: boolean }) => {
       const file = secretFilePath();
       const key = readSecretFile(file);
       if (!key) throw new AppError('KEY_MISSING', `no encryption key at ${file}`, { hint: 'start the store once (astore serve / astore migrate) to create it, or set ASTORE_ENCRYPTION_SECRET', exitCode: 5 });
+      // A backed-up key that is not the data's key is only found out at restore time, too late.
+      if (o.verify) {
+        const db = await openDatabase({ postgres: o.postgres });
+        try {
+          const recorded = await recordedFingerprint(db.pool, STORE_SCHEMA);
+          if (recorded && recorded !== key.fingerprint) {
+            throw new AppError('KEY_MISMATCH', `the key in ${file} (${key.fingerprint}) is not the key the database's data is encrypted with (${recorded}); it would not restore this data`, {
+              hint: 'point ASTORE_ENCRYPTION_SECRET (or ASTORE_HOME) at the store\'s key file, or run this where the store runs', exitCode: 5,
+            });
+          }
+        } finally {
+          await db.close();
+        }
+      }
       const yaml = formatSecretYaml(key);
       if (o.output) await writeAtomic(o.output, yaml, 0o600), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
       else process.stdout.write(yaml);
