@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageService } from '../../src/message/index.ts';
 import { ALGORITHM_VERSION } from '../../src/training/index.ts';
+import { v1Request } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
 let s: TestStore;
@@ -22,14 +23,7 @@ before(async () => {
 });
 after(async () => { await s.close(); });
 
-const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-  const res = await fetch(`${base}${path}${path.includes('?') ? '&' : '?'}version=2021-11-27`, {
-    method, headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-};
+const api = (method: string, path: string, body?: unknown): Promise<any> => v1Request(base, auth, method, path, body);
 
 const output = (text: string): unknown => ({ generic: [{ response_type: 'text', values: [{ text }] }] });
 

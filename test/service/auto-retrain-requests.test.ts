@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createService, type Service } from '../../src/service/index.ts';
+import { v1Request } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
 let s: TestStore;
@@ -25,14 +26,7 @@ before(async () => {
 });
 after(async () => { await svc.close(); await s.close(); });
 
-const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-  const res = await fetch(`${base}${path}?version=2021-11-27`, {
-    method, headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-};
+const api = (method: string, path: string, body?: unknown): Promise<any> => v1Request(base, auth, method, path, body);
 
 const queued = async (id: string): Promise<boolean> =>
   (await s.store.pool.query('select 1 from training_jobs where workspace_id = $1', [id])).rowCount === 1;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createService, type Service } from '../../src/service/index.ts';
 import { enqueue, retrainAll, retrainStatus, Trainer } from '../../src/training/index.ts';
 import { ownSkills, sharedSkills, type Skill } from '../support/skills.ts';
+import { v1Request } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
 async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -27,14 +28,7 @@ describe('training service', () => {
   let auth: Record<string, string>;
   const skills: Array<{ name: string; id: string; skill: Skill }> = [];
 
-  const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${base}${path}${path.includes('?') ? '&' : '?'}version=2021-11-27`, {
-      method, headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await res.json();
-    if (res.status >= 300) assert.fail(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const api = (method: string, path: string, body?: unknown): Promise<any> => v1Request(base, auth, method, path, body);
   const statuses = async (): Promise<string[]> => (await api('GET', '/v1/workspaces?page_limit=1000')).workspaces.map((w: any) => w.status);
 
   before(async () => {
