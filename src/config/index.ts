@@ -3,3 +3,4 @@ export {
   resolveTarget, astoreHome, tlsFromEnv, connectionFromYaml, connectionFromUrl, connectionUrl,
   type DatabaseTarget, type PgConnection, type TargetOptions,
 } from './connection.ts';
+export { parseSwitch } from './switch.ts';

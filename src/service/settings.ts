@@ -3,6 +3,7 @@
  * opens the store, so a bad value stops it at once instead of after the database, worker threads
  * and timers exist (or, for the retrain-all schedule, hours later when it fires).
  */
+import { parseSwitch } from '../config/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
 import { parseQuartz } from '../schedule/index.ts';
 import { retrainOptionsFromEnv, type RetrainAllOptions } from '../training/index.ts';
@@ -40,19 +41,9 @@ export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): Servi
   };
 }
 
-const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, 1: true, 0: false, yes: true, no: false };
-
-/** Unset or blank: the default. A typo (`ture`, `on`) is refused rather than read as false. */
+/** Unset or blank: the default. */
 function envBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const v = env[name]?.trim();
-  if (!v) return fallback;
-  const b = BOOLEAN_WORDS[v.toLowerCase()];
-  if (b === undefined) {
-    throw new AppError('CONFIG_INVALID', `${name}=${JSON.stringify(env[name])} is not a boolean`, {
-      hint: `set ${name} to true, false, 1, 0, yes or no (any case), or leave it unset for ${fallback}`, exitCode: 2,
-    });
-  }
-  return b;
+  return parseSwitch(name, env[name]) ?? fallback;
 }
 
 function envBytes(env: NodeJS.ProcessEnv, name: string): number | undefined {
