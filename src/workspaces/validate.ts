@@ -239,8 +239,9 @@ function findLoop(ids: ReadonlyArray<string>, next: (id: string) => string | und
  * WA's rules for a valid dialog tree: parents and previous siblings exist; no node is its own
  * parent or previous sibling, and neither chain loops; a previous sibling has the node's parent;
  * each parent (and the root) has one first child and each node at most one follower; a jump_to
- * target exists. Jump targets are checked for the nodes in `written` (default: all), so a node
- * left jumping to one deleted earlier does not block changes to other nodes.
+ * target exists. With `written`, only problems that involve a written node are refused: a tree
+ * stored before these rules were enforced (two nodes sharing a place, say), or a node left jumping
+ * to one deleted earlier, does not block changes to other nodes.
  */
 export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>, written?: ReadonlySet<string>): void {
   const index = new Map(nodes.map((n, i) => [n.dialog_node, i]));
@@ -253,9 +254,14 @@ export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>, written?:
     path: `/dialog_nodes/${index.get(id)}/${field}`,
   }]);
 
+  const involved = (...ids: string[]): boolean => !written || ids.some((id) => written.has(id));
   const positions = new Map<string, string>();
   for (const n of nodes) {
     const id = n.dialog_node;
+    const position = JSON.stringify([n.parent ?? null, n.previous_sibling ?? null]);
+    const taken = positions.get(position);
+    if (taken === undefined) positions.set(position, id);
+    if (!involved(id) && (taken === undefined || !involved(taken))) continue;
     for (const ref of ['parent', 'previous_sibling'] as const) {
       const target = n[ref];
       if (target === undefined) continue;
@@ -265,24 +271,22 @@ export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>, written?:
     if (n.previous_sibling !== undefined && node(n.previous_sibling)!.parent !== n.parent) {
       throw poorly(id, 'previous_sibling', `its previous_sibling '${n.previous_sibling}' has another parent; a previous sibling must share the node's parent`);
     }
-    const position = JSON.stringify([n.parent ?? null, n.previous_sibling ?? null]);
-    const taken = positions.get(position);
     if (taken !== undefined) {
       const where = n.previous_sibling !== undefined ? `'${taken}' already follows '${n.previous_sibling}'`
         : `'${taken}' is already the first ${n.parent !== undefined ? `child of '${n.parent}'` : 'node at the root'}`;
       throw poorly(id, 'previous_sibling', `${where}, and two nodes cannot share a place`);
     }
-    positions.set(position, id);
   }
-  const ids = nodes.map((n) => n.dialog_node);
+  const ids = (written ? [...written].filter((id) => index.has(id)) : nodes.map((n) => n.dialog_node));
   for (const ref of ['parent', 'previous_sibling'] as const) {
-    const looped = findLoop(ids, (id) => node(id)![ref]);
+    // A loop that involves a written node is reached by walking from it.
+    const looped = findLoop(ids, (id) => node(id)?.[ref]);
     if (looped !== undefined) throw poorly(looped, ref, `its ${ref} chain loops back to it`);
   }
 
   for (const n of nodes) {
     const target = n.next_step?.behavior === 'jump_to' ? n.next_step.dialog_node : undefined;
-    if (target === undefined || index.has(target) || (written && !written.has(n.dialog_node))) continue;
+    if (target === undefined || index.has(target) || !involved(n.dialog_node)) continue;
     throw invalidBody([{
       message: `Dialog node '${n.dialog_node}' jumps to '${target}', which does not exist. Point next_step.dialog_node at an existing node, or remove next_step.`,
       path: `/dialog_nodes/${index.get(n.dialog_node)}/next_step/dialog_node`,

@@ -121,6 +121,16 @@ describe('dialog node tree through the SDK', () => {
     assert.equal((await a.updateDialogNode({ workspaceId: id, dialogNode: 'top', newTitle: 'still editable' })).status, 200);
   });
 
+  test('a tree stored before the rules (two nodes in one place) stays editable; writing into the clash is refused', async () => {
+    const id = await workspace([{ dialog_node: 'a' }, { dialog_node: 'b', previous_sibling: 'a' }, { dialog_node: 'x', previous_sibling: 'b' }]);
+    // What single-node creates left behind before they re-linked siblings: c also follows a.
+    await s.store.pool.query(`insert into dialog_nodes (workspace_id, dialog_node, node) values ($1, 'c', '{"previous_sibling": "a"}')`, [id]);
+    assert.equal((await a.updateDialogNode({ workspaceId: id, dialogNode: 'x', newTitle: 'still editable' })).status, 200);
+    assert.equal((await a.createDialogNode({ workspaceId: id, dialogNode: 'y', previousSibling: 'x' })).status, 201);
+    const clash = await rejects(a.updateDialogNode({ workspaceId: id, dialogNode: 'c', newTitle: 'touch' }), 400);
+    assert.match(clash.message, /Dialog node 'c' is poorly defined: 'b' already follows 'a'/);
+  });
+
   test('a workspace body is refused when two nodes share a position, siblings loop or a jump target is missing', async () => {
     const cases: Array<[Node[], RegExp]> = [
       [[{ dialog_node: 'a' }, { dialog_node: 'b' }], /Dialog node 'b' is poorly defined: 'a' is already the first node at the root/],
