@@ -5,7 +5,7 @@
  * again, which is how the job of a worker that died is retried by another.
  */
 import type pg from 'pg';
-import { modelIsCurrent } from '../../workspaces/index.ts';
+import { trainingWanted } from '../../workspaces/index.ts';
 
 type Db = Pick<pg.ClientBase, 'query'>;
 
@@ -33,31 +33,32 @@ export async function enqueue(db: Db, workspaceIds: readonly string[], opts: { d
 }
 
 /**
- * Takes the next due job. A job whose lease ran out `maxAttempts` times never reached `fail`:
- * its worker died each time (killed, out of memory). It is recorded as failed instead of being
- * handed to the next worker, which it would likely take down too.
+ * Takes the next due job. Each claim counts an attempt, and a failing attempt reaches `fail`,
+ * which gives up at `maxAttempts`; a job claimed once more than that was therefore left by a
+ * worker that died (killed, out of memory). It is recorded as failed instead of being handed to
+ * this worker, which it would likely take down too.
  */
 export async function claim(db: Db, workerId: string, leaseMs: number, maxAttempts: number): Promise<Job | undefined> {
-  await db.query(`
-    with dead as (
-      delete from training_jobs
-       where attempts >= $1 and locked_until < clock_timestamp()
-      returning workspace_id)
-    insert into training_failures (workspace_id, failed_version, message)
-    select w.id, w.training_version, 'training stopped ' || $1 || ' times without finishing: the training worker ' ||
-           'died each time (killed or out of memory?); change the workspace or retrain it to try again'
-      from dead d join workspaces w on w.id = d.workspace_id
-    on conflict (workspace_id) do update set failed_version = excluded.failed_version, message = excluded.message, failed_at = now()`,
-  [maxAttempts]);
-  const r = await db.query<{ workspace_id: string; requested_at: string; attempts: number }>(`
-    update training_jobs set locked_by = $1, locked_until = clock_timestamp() + $2 * interval '1 millisecond', attempts = attempts + 1
-     where workspace_id = (
-       select workspace_id from training_jobs
-        where run_after <= clock_timestamp() and (locked_until is null or locked_until < clock_timestamp())
-        order by run_after limit 1 for update skip locked)
-    returning workspace_id, requested_at::text, attempts`, [workerId, leaseMs]);
-  const row = r.rows[0];
-  return row ? { workspaceId: row.workspace_id, requestedAt: row.requested_at, attempts: row.attempts } : undefined;
+  for (;;) {
+    const r = await db.query<{ workspace_id: string; requested_at: string; attempts: number }>(`
+      update training_jobs set locked_by = $1, locked_until = clock_timestamp() + $2 * interval '1 millisecond', attempts = attempts + 1
+       where workspace_id = (
+         select workspace_id from training_jobs
+          where run_after <= clock_timestamp() and (locked_until is null or locked_until < clock_timestamp())
+          order by run_after limit 1 for update skip locked)
+      returning workspace_id, requested_at::text, attempts`, [workerId, leaseMs]);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    if (row.attempts <= maxAttempts) return { workspaceId: row.workspace_id, requestedAt: row.requested_at, attempts: row.attempts };
+    await db.query(`
+      with dead as (delete from training_jobs where workspace_id = $1 and locked_by = $2 returning workspace_id)
+      insert into training_failures (workspace_id, failed_version, message)
+      select w.id, w.training_version, 'training did not finish in ' || $3 || ' attempts, and the worker of the last one stopped ' ||
+             'without reporting (killed or out of memory?); change the workspace or retrain it to try again'
+        from dead d join workspaces w on w.id = d.workspace_id
+      on conflict (workspace_id) do update set failed_version = excluded.failed_version, message = excluded.message, failed_at = now()`,
+    [row.workspace_id, workerId, maxAttempts]);
+  }
 }
 
 export async function renew(db: Db, workerId: string, job: Job, leaseMs: number): Promise<boolean> {
@@ -114,9 +115,8 @@ export async function sweep(db: Db, algorithmVersion: string): Promise<number> {
     insert into training_jobs (workspace_id)
     select w.id from workspaces w
       left join models m on m.workspace_id = w.id
-      left join training_failures f on f.workspace_id = w.id and f.failed_version = w.training_version
-     where not ${modelIsCurrent('$1')}
-       and f.workspace_id is null
+      left join training_failures f on f.workspace_id = w.id
+     where ${trainingWanted('$1')}
     on conflict (workspace_id) do nothing`, [algorithmVersion]);
   return r.rowCount ?? 0;
 }
