@@ -51,7 +51,7 @@ export class EncryptionKey {
       return Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]).toString('utf8');
     } catch (err) {
       throw new AppError('KEY_MISMATCH', `a stored secret cannot be decrypted with the encryption key (fingerprint ${this.fingerprint})`, {
-        hint: `the data was encrypted with another key: apply that store's ${SECRET_FILE_NAME} (astore secret apply -f FILE); if it was applied, or the data restored, while astore serve was running, restart astore serve`,
+        hint: `the data was encrypted with another key: apply that store's ${SECRET_FILE_NAME} (astore secret apply -f FILE); if this data was restored while astore serve was running, restart astore serve`,
         status: 500, cause: err,
       });
     }

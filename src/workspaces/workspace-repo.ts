@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { decryptWebhooks, encryptWebhooks, type EncryptionKey } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
+import { recordedFingerprint, STORE_SCHEMA } from '../store/index.ts';
 import {
   insertCounterexamples, insertEntities, insertIntents, insertNodes,
 } from './insert.ts';
@@ -146,16 +147,15 @@ async function insertElements(db: Db, id: string, ws: WorkspaceInput): Promise<v
 
 /**
  * Encrypts webhook headers for storage, after checking that the key this process loaded at start
- * is still the one the database is written with. A restore (pgmig) or `secret apply` while the
- * store runs changes the database's key under it; writing with the old key would leave data that
- * neither key reads in full.
+ * is still the one the database is written with. A restore (pgmig) of data under another key
+ * while the store runs changes the database's key under it; writing with the old key would leave
+ * data that neither key reads in full.
  */
 async function sealWebhooks(db: Db, webhooks: unknown, key: EncryptionKey): Promise<string> {
-  const r = await db.query<{ value: string }>(`select value #>> '{}' as value from store_meta where key = 'encryption_key_fingerprint'`);
-  const recorded = r.rows[0]?.value;
+  const recorded = await recordedFingerprint(db, STORE_SCHEMA);
   if (recorded !== undefined && recorded !== key.fingerprint) {
     // The v1 error body carries only the message, so the remedy is in it.
-    throw new AppError('KEY_CHANGED', `The database is now encrypted with key ${recorded}, but this running store loaded key ${key.fingerprint} when it started (data restored or key applied since): restart astore serve so it loads the installed key.`, {
+    throw new AppError('KEY_CHANGED', `The database is now encrypted with key ${recorded}, but this running store loaded key ${key.fingerprint} when it started (data restored since): restart astore serve so it loads the installed key.`, {
       hint: 'restart astore serve (and any train-worker) so it loads the installed key', status: 503,
     });
   }
