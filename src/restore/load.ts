@@ -20,14 +20,7 @@ import { adoptOwnerAndGrants } from './ownership.ts';
 import { rewriteIds } from './remap.ts';
 import { STAGING_PREFIX } from './staging.ts';
 import { archiveIdentity, countRows, counted, isStoreTableData, RowCounter, type ArchiveSummary, type ProgressFn } from './scan.ts';
-
-/** The target's tenants are authoritative: these tables come from the target, not the archive. */
-const TARGET_TABLES = ['users', 'tokens', 'instances'];
-/** The target's own history, copied once the staging schema is at the current release. */
-const TARGET_HISTORY = ['backup_jobs'];
-const SKIPPED_TABLES = new Set([...TARGET_TABLES, ...TARGET_HISTORY, 'schema_migrations',
-  // Every restored workspace is retrained (queued below); old models and queue rows are stale.
-  'models', 'training_failures', 'training_jobs']);
+import { requireStoreData, SKIPPED_TABLES, TARGET_HISTORY, TARGET_TABLES } from './tables.ts';
 
 async function exists(client: pg.ClientBase, schema: string, table: string): Promise<boolean> {
   const r = await client.query<{ t: string | null }>('select to_regclass($1) as t', [`${ident(schema)}.${ident(table)}`]);
@@ -183,23 +176,6 @@ async function fixSequences(client: pg.ClientBase, schema: string): Promise<void
   }
 }
 
-/**
- * The archive must hold data for every table of its release's schema. The preflight already
- * refuses tables the archive defines without their data; this catches tables it does not define
- * at all (`pg_dump -t`), which only the schema built for that release can name. Nothing has been
- * loaded yet, and the target's data changes only at the swap.
- */
-async function requireEveryTable(client: pg.ClientBase, staging: string, summary: ArchiveSummary): Promise<void> {
-  const r = await client.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = $1 order by 1`, [staging]);
-  const missing = r.rows.map((x) => x.t).filter((t) => !summary.tables.has(t));
-  if (missing.length > 0) {
-    throw new AppError('ARCHIVE_INCOMPLETE', `${summary.file} has no data for store table(s) ${missing.map((t) => `${STORE_SCHEMA}.${t}`).join(', ')} of its schema release ${summary.release}: restoring it would leave them empty`, {
-      hint: 'nothing was changed in the target; restore from a full backup (`astore backup`, or plain `pg_dump -Fc` of the store database without --exclude-table-data, -t or -T)',
-      exitCode: 2, details: { tables: missing },
-    });
-  }
-}
-
 export interface LoadOptions {
   /** The first holds the restore lock and the maintenance flag; the load runs on all of them. */
   clients: pg.ClientBase[];
@@ -224,7 +200,10 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   const s = ident(staging);
   const context = { encryptWebhooks: (w: unknown) => encryptWebhooks(w, o.key) };
   await migrate(client, { schema: staging, untilRelease: summary.release, context });
-  await requireEveryTable(client, staging, summary);
+  // Here the schema of the archive's release names every table it should hold, also those a
+  // `pg_dump -t` archive does not define; nothing has been loaded, and the target changes only at the swap.
+  const stagingTables = await client.query<{ t: string }>('select tablename as t from pg_tables where schemaname = $1', [staging]);
+  requireStoreData(summary.file, stagingTables.rows.map((x) => x.t), summary.tables);
   const stripped = await stripTables(client, staging);
   // Autovacuum would analyze (and vacuum) the tables while they fill, and an index build then
   // waits for it to be cancelled (deadlock_timeout, 1 s each time); the load analyzes them itself.

@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { OFFSET_SET, openArchive, type ArchiveReader, type CopyValue, type DataBlock, type TocEntry } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
 import { MIGRATIONS, STORE_SCHEMA } from '../store/index.ts';
+import { requireStoreData } from './tables.ts';
 
 export interface ArchiveTable {
   name: string;
@@ -204,10 +205,9 @@ export async function requireRegularFile(file: string): Promise<void> {
 
 /**
  * The store tables an archive holds data for; refuses an archive that is not of a store, and one
- * that lacks the data of any store table it defines (`pg_dump --exclude-table-data`, `-t`): the
- * swap replaces the whole store schema, so a table without data would be restored empty, erasing
- * the target's rows. pg_dump and the store's dumper write a TABLE DATA entry for every table they
- * dump, empty ones included, so a missing entry is always data left out, never an empty table.
+ * that defines a store table the restore takes from it without that table's data
+ * (`pg_dump --exclude-table-data`). Tables it does not define at all (`pg_dump -t`, `-T`) are
+ * found by the load, with the same check, once it has built the schema of the archive's release.
  */
 function storeTables(reader: ArchiveReader, file: string): Map<string, ArchiveTable> {
   const tables = new Map<string, ArchiveTable>();
@@ -219,15 +219,8 @@ function storeTables(reader: ArchiveReader, file: string): Map<string, ArchiveTa
       hint: 'back up the store with `astore backup` or `pg_dump -Fc` of the whole store database', exitCode: 2,
     });
   }
-  const withoutData = reader.entries
-    .filter((e) => e.desc === 'TABLE' && e.namespace === STORE_SCHEMA && e.tag !== null && !tables.has(e.tag))
-    .map((e) => e.tag!);
-  if (withoutData.length > 0) {
-    throw new AppError('ARCHIVE_INCOMPLETE', `${file} lacks the data of store table(s) ${withoutData.map((t) => `${STORE_SCHEMA}.${t}`).join(', ')}: restoring it would leave them empty`, {
-      hint: 'nothing was changed in the target; restore from a full backup (`astore backup`, or plain `pg_dump -Fc` of the store database without --exclude-table-data, -t or -T)',
-      exitCode: 2, details: { tables: withoutData },
-    });
-  }
+  const defined = reader.entries.filter((e) => e.desc === 'TABLE' && e.namespace === STORE_SCHEMA && e.tag !== null).map((e) => e.tag!);
+  requireStoreData(file, defined, tables);
   return tables;
 }
 
