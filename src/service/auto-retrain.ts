@@ -3,15 +3,17 @@
  * each fire time while the service is up. A schedule with no future fire time (e.g. a one-off
  * date in the past) just logs that and does nothing.
  */
-import { nextQuartzTime, parseQuartz } from '../schedule/index.ts';
+import { nextQuartzTime } from '../schedule/index.ts';
 import { retrainAll, type RetrainAllOptions } from '../training/index.ts';
 import type pg from 'pg';
 
 export interface Scheduled { stop(): void }
 
-/** `options` are read from the environment when the service starts, so a bad value fails then, not at fire time. */
+/**
+ * `expression` and `options` are checked when the service starts (service/settings.ts), so a bad
+ * value fails then, not at fire time.
+ */
 export function scheduleRetrainAll(pool: pg.Pool, expression: string, options: RetrainAllOptions, log: (line: string) => void, now: () => Date = () => new Date()): Scheduled {
-  parseQuartz(expression); // fail at start on a bad expression, not at fire time
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const arm = (): void => {

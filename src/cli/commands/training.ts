@@ -48,7 +48,7 @@ export function register(program: Command): void {
           });
           bar.done();
           if (o.json) printJson(summary);
-          if (!summary.complete || summary.retrained + summary.failed + summary.deleted < summary.affected) process.exitCode = 7;
+          if (!summary.complete) process.exitCode = 7;
           else if (summary.failed > 0) process.exitCode = 8;
         } finally {
           await trainer?.stop();
