@@ -37,11 +37,12 @@ export interface ArchiveSummary {
 export type ProgressFn = (p: { bytes: number; totalBytes: number; rows: number; phase: string }) => void;
 
 /**
- * From this migration on (release 1.2.0, encrypted secrets) a store's data holds ciphertext and
- * its store_meta says under which key; an archive of such a schema without the fingerprint has
- * lost that row, and the key check would pass anything.
+ * From the encrypted-secrets migration on a store's data holds ciphertext and its store_meta says
+ * under which key; an archive of such a schema without the fingerprint has lost that row, and the
+ * key check would pass anything. (An archive without store_meta's data at all is refused by the
+ * completeness check; this is the one whose store_meta lacks the row.)
  */
-const ENCRYPTED_SECRETS_MIGRATION = 3;
+const ENCRYPTED_SECRETS_MIGRATION = MIGRATIONS.find((m) => m.name === 'encrypted-secrets')!.id;
 
 /** Tables decoded row by row for the summary; all others are only counted. */
 const DECODED = new Set(['schema_migrations', 'store_meta', 'instances', 'workspaces']);
