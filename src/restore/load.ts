@@ -15,7 +15,7 @@ import copyStreams from 'pg-copy-streams';
 import { encryptWebhooks, type EncryptionKey } from '../auth/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
-import { migrate, recordFingerprint, STORE_SCHEMA } from '../store/index.ts';
+import { ident, migrate, recordFingerprint, STORE_SCHEMA } from '../store/index.ts';
 import { adoptOwnerAndGrants } from './ownership.ts';
 import { rewriteIds } from './remap.ts';
 import { STAGING_PREFIX } from './staging.ts';
@@ -26,8 +26,6 @@ async function exists(client: pg.ClientBase, schema: string, table: string): Pro
   const r = await client.query<{ t: string | null }>('select to_regclass($1) as t', [`${ident(schema)}.${ident(table)}`]);
   return r.rows[0]!.t !== null;
 }
-
-const ident = (s: string): string => '"' + s.replace(/"/g, '""') + '"';
 
 /** The tables of `schema`, as quoted qualified names. */
 async function tablesOf(client: pg.ClientBase, schema: string): Promise<string[]> {

@@ -4,13 +4,12 @@
  * is dropped by whoever next holds the restore lock, which a live restore holds for its whole run.
  */
 import type pg from 'pg';
+import { ident } from '../store/index.ts';
 
 export const STAGING_PREFIX = 'astore_restore_';
 
 /** Only one restore per database at a time (any int64 unique to this purpose). */
 export const RESTORE_LOCK = 0x70_67_6d_69_67; // "pgmig"
-
-const ident = (s: string): string => '"' + s.replace(/"/g, '""') + '"';
 
 /** Staging schemas of earlier runs that died; the caller holds the restore lock, so none is live. */
 export async function dropStaleStaging(client: pg.ClientBase): Promise<string[]> {

@@ -1,7 +1,7 @@
 export { openDatabase, createPool, describeConnectionError, writeAtomic, STORE_SCHEMA, type Database } from './database.ts';
 export { openStore, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
 export {
-  MIGRATIONS, CURRENT_RELEASE, UPGRADE_PATHS, migrate, schemaRelease, appliedMigrations, checkUpgradePath, releaseLine,
+  MIGRATIONS, CURRENT_RELEASE, UPGRADE_PATHS, ident, migrate, schemaRelease, appliedMigrations, checkUpgradePath, releaseLine,
   type Migration, type MigrationContext,
 } from './migrations/index.ts';
 export { startCluster, findRunningCluster, freePort, type RunningCluster, type ClusterOptions } from './embedded.ts';

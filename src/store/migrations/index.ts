@@ -22,7 +22,13 @@ export const CURRENT_RELEASE = MIGRATIONS[MIGRATIONS.length - 1]!.release;
 /** Serialises migrators across processes (any int64 unique to this purpose). */
 const MIGRATION_LOCK = 0x61_73_74_6f_72_65; // "astore"
 
-function quoteIdent(name: string): string {
+/**
+ * An identifier for a statement, always quoted: names read from the catalog or made up (staging
+ * schemas) go into SQL this way, and a bare name that is a keyword would break the statement.
+ * (The archive's quoteIdent leaves lower-case names bare, as script output like pg_restore's does,
+ * and does not know the keywords.)
+ */
+export function ident(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
 }
 
@@ -39,7 +45,7 @@ export async function appliedMigrations(client: pg.ClientBase, schema: string): 
   const exists = await client.query(
     `select 1 from pg_tables where schemaname = $1 and tablename = 'schema_migrations'`, [schema]);
   if (exists.rowCount === 0) return [];
-  const r = await client.query<{ id: number }>(`select id from ${quoteIdent(schema)}.schema_migrations order by id`);
+  const r = await client.query<{ id: number }>(`select id from ${ident(schema)}.schema_migrations order by id`);
   return r.rows.map((row) => row.id);
 }
 
@@ -50,7 +56,7 @@ export async function schemaRelease(client: pg.ClientBase, schema: string): Prom
 }
 
 export async function migrate(client: pg.ClientBase, opts: MigrateOptions): Promise<MigrateResult> {
-  const schema = quoteIdent(opts.schema);
+  const schema = ident(opts.schema);
   if (opts.untilRelease && !MIGRATIONS.some((m) => m.release === opts.untilRelease)) {
     throw new AppError('UNKNOWN_RELEASE', `no schema release ${opts.untilRelease} is known to this store`);
   }
