@@ -42,7 +42,9 @@ export const BACKUP_ENGINES = ['builtin', 'pg_dump'] as const;
 export type BackupEngineName = typeof BACKUP_ENGINES[number];
 
 type Kind = 'boolean' | 'cron' | 'count' | 'weekday' | 'path' | 'seconds' | 'engine';
-const SETTINGS: ReadonlyArray<{ key: string; field: keyof BackupSettings; kind: Kind }> = [
+interface Setting { key: string; field: keyof BackupSettings; kind: Kind }
+const ENGINE: Setting = { key: 'store.backup.engine', field: 'engine', kind: 'engine' };
+const SETTINGS: readonly Setting[] = [
   { key: 'store.backup.suspend', field: 'suspend', kind: 'boolean' },
   { key: 'store.backup.schedule', field: 'schedule', kind: 'cron' },
   { key: 'store.backup.history.jobs.success', field: 'jobsSuccess', kind: 'count' },
@@ -52,7 +54,7 @@ const SETTINGS: ReadonlyArray<{ key: string; field: keyof BackupSettings; kind: 
   { key: 'store.backup.history.files.keep_daily', field: 'keepDaily', kind: 'count' },
   { key: 'store.backup.dir', field: 'dir', kind: 'path' },
   { key: 'store.backup.starting_deadline_seconds', field: 'startingDeadlineSeconds', kind: 'seconds' },
-  { key: 'store.backup.engine', field: 'engine', kind: 'engine' },
+  ENGINE,
 ];
 
 export function envName(key: string): string {
@@ -123,30 +125,52 @@ export interface LoadSettingsOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function loadBackupSettings(opts: LoadSettingsOptions = {}): BackupSettings {
+/** The config file's document (undefined without one) and the environment that overrides it. */
+interface Sources { doc: unknown; file: string; env: NodeJS.ProcessEnv }
+
+function readSources(opts: LoadSettingsOptions): Sources {
   const env = opts.env ?? process.env;
-  const settings = defaultSettings(env);
   const file = opts.config ?? join(astoreHome(env), 'config.yaml');
-  let doc: unknown;
-  if (opts.config || existsSync(file)) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new AppError('BACKUP_CONFIG_UNREADABLE', `config file ${file} cannot be read: ${(err as Error).message}`, { exitCode: 2 });
-    }
-    try {
-      doc = parseYaml(text);
-    } catch (err) {
-      throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not valid YAML: ${(err as Error).message}`, { exitCode: 2 });
-    }
+  if (!opts.config && !existsSync(file)) return { doc: undefined, file, env };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AppError('BACKUP_CONFIG_UNREADABLE', `config file ${file} cannot be read: ${(err as Error).message}`, { exitCode: 2 });
   }
+  try {
+    return { doc: parseYaml(text), file, env };
+  } catch (err) {
+    throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not valid YAML: ${(err as Error).message}`, { exitCode: 2 });
+  }
+}
+
+/** One setting, checked: the file's value, overridden by the environment's; undefined when neither sets it. */
+function readSetting(s: Setting, { doc, file, env }: Sources): unknown {
+  let value: unknown;
+  const fromFile = lookup(doc, s.key);
+  if (fromFile !== undefined && fromFile !== null) value = coerce(s.key, s.kind, fromFile, file);
+  const fromEnv = env[envName(s.key)];
+  if (fromEnv !== undefined && fromEnv !== '') value = coerce(s.key, s.kind, fromEnv, envName(s.key));
+  return value;
+}
+
+export function loadBackupSettings(opts: LoadSettingsOptions = {}): BackupSettings {
+  const sources = readSources(opts);
+  const settings = defaultSettings(sources.env);
   const out = settings as unknown as Record<string, unknown>;
   for (const s of SETTINGS) {
-    const fromFile = lookup(doc, s.key);
-    if (fromFile !== undefined && fromFile !== null) out[s.field] = coerce(s.key, s.kind, fromFile, file);
-    const fromEnv = env[envName(s.key)];
-    if (fromEnv !== undefined && fromEnv !== '') out[s.field] = coerce(s.key, s.kind, fromEnv, envName(s.key));
+    const value = readSetting(s, sources);
+    if (value !== undefined) out[s.field] = value;
   }
   return settings;
+}
+
+/**
+ * Only store.backup.engine, for `astore backup`: an on-demand backup needs nothing else, and a
+ * mistake in another setting (the schedule, say) must not stop it.
+ */
+export function loadBackupEngine(opts: LoadSettingsOptions = {}): BackupEngineName {
+  const sources = readSources(opts);
+  return (readSetting(ENGINE, sources) as BackupEngineName | undefined) ?? defaultSettings(sources.env).engine;
 }

@@ -45,6 +45,18 @@ describe('store.backup.engine', () => {
       (e: { code?: string; message?: string }) => e.code === 'BACKUP_CONFIG_INVALID' && /store\.backup\.engine.*builtin or pg_dump/.test(e.message!));
   });
 
+  it('astore backup reads only the engine: a bad value of another setting does not stop it, a bad engine does', () => {
+    const typos = { STORE_BACKUP_ENGINE: 'pg_dump', STORE_BACKUP_SCHEDULE: '61 * * * *', STORE_BACKUP_HISTORY_FILES_KEEP_DAILY: 'six' };
+    const r = astore(['backup', '-o', join(dir, 'typos.dump')], typos);
+    assert.equal(r.status, 0, r.stderr);
+    const job = astore(['backup-job'], typos);
+    assert.equal(job.status, 2, 'backup-job still needs every setting');
+    assert.match(job.stderr, /BACKUP_CONFIG_INVALID.*store\.backup\.schedule/);
+    const bad = astore(['backup', '-o', join(dir, 'bad-engine.dump')], { STORE_BACKUP_ENGINE: 'pgdump' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /BACKUP_CONFIG_INVALID.*store\.backup\.engine/);
+  });
+
   it('builtin: the refusal names the object and its hint the setting, in backup and in backup-job', () => {
     const r = astore(['backup', '-o', join(dir, 'x.dump')]);
     assert.equal(r.status, 1, r.stderr);
