@@ -20,7 +20,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { astoreHome } from '../config/index.ts';
+import { astoreHome, parseSwitch } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { parseCron } from '../schedule/index.ts';
 
@@ -80,8 +80,14 @@ function coerce(key: string, kind: Kind, raw: unknown, source: string): unknown 
   switch (kind) {
     case 'boolean': {
       if (typeof text === 'boolean') return text;
-      if (typeof text === 'string' && /^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
-      throw invalid(key, source, raw, 'true or false');
+      // The words every switch takes (AUTO_RETRAIN too); parseSwitch's own error is replaced by
+      // this file's, which names the config key and the environment variable alike.
+      let on: boolean | undefined;
+      try {
+        if (typeof text === 'string' || typeof text === 'number') on = parseSwitch(key, String(text));
+      } catch { /* not one of the words */ }
+      if (on === undefined) throw invalid(key, source, raw, 'true, false, 1, 0, yes or no');
+      return on;
     }
     case 'cron': {
       if (typeof text !== 'string') throw invalid(key, source, raw, 'a 5-field cron expression');

@@ -38,6 +38,22 @@ describe('backup settings', () => {
     assert.equal(s.suspend, false);
   });
 
+  it('store.backup.suspend takes true/false, 1/0 or yes/no in any case, like the other switches; anything else is refused', () => {
+    const cases: Array<[string, boolean]> = [['yes', true], [' No ', false], ['1', true], ['0', false], ['TRUE', true], ['false', false]];
+    for (const [value, on] of cases) {
+      assert.equal(loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_SUSPEND: value } }).suspend, on, JSON.stringify(value));
+    }
+    const file = join(dir, 'switch.yaml');
+    for (const [value, on] of [['yes', true], [1, true], ['No', false], [false, false]] as const) {
+      writeFileSync(file, stringify({ store: { backup: { suspend: value } } }));
+      assert.equal(loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }).suspend, on, JSON.stringify(value));
+    }
+    for (const value of ['on', 'ture', '2']) {
+      assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_SUSPEND: value } }),
+        (e: { code?: string; message?: string }) => e.code === 'BACKUP_CONFIG_INVALID' && /store\.backup\.suspend.*yes or no/.test(e.message!), value);
+    }
+  });
+
   it('rejects bad values naming the setting', () => {
     assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_SCHEDULE: '61 * * * *' } }), /store\.backup\.schedule/);
     assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_HISTORY_FILES_WEEKLY_BACKUP_DAY: '7' } }), /weekly_backup_day.*0-6/);
