@@ -12,7 +12,7 @@ export interface TokenInfo { id: string; userId: string; user: string }
 type Queryable = Pick<pg.Pool, 'query'>;
 
 /** Ids are UUIDs; anything else would fail PostgreSQL's uuid cast, so it is turned away first. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();

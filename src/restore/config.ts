@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { UUID } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
 
 const rcSchema = z.object({
@@ -40,7 +41,6 @@ export function readResourceControllerYaml(file: string): ResourceControllerYaml
   return parsed.data;
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads a mapping file; ids are lower-cased, the form PostgreSQL prints uuids in. */
 export function readMappingFile(file: string): Map<string, string> {
