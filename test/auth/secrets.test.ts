@@ -126,6 +126,12 @@ test('secret apply installs a key and keeps the previous one beside it; export p
   await admin.end();
   await assert.rejects(run(bin, ['secret', 'export'], { env }), (e: any) => e.code === 5 && /KEY_MISMATCH/.test(e.stderr) && e.stdout === '');
   assert.equal(parseSecretYaml((await run(bin, ['secret', 'export', '--no-verify'], { env })).stdout, 'unchecked').fingerprint, second.fingerprint);
+  // Applying a key ahead of its data is allowed (the restore order), but says what it means and how to undo it.
+  const applied = await run(bin, ['secret', 'apply', '-f', join(home, 'first.yaml')], { env });
+  assert.doesNotMatch(applied.stderr, /note:/, 'the key matches the data: nothing to say');
+  const ahead = await run(bin, ['secret', 'apply', '-f', join(home, 'second.yaml')], { env });
+  assert.match(ahead.stderr, new RegExp(`note: the database's data is still encrypted with key ${first.fingerprint}`));
+  assert.match(ahead.stderr, /refuses to start until then[\s\S]*To undo: astore secret apply -f \S+\.bak/);
   await db.drop();
   rmSync(home, { recursive: true, force: true });
 });

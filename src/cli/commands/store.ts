@@ -99,18 +99,11 @@ export function register(program: Command): void {
       const key = readSecretFile(file);
       if (!key) throw new AppError('KEY_MISSING', `no encryption key at ${file}`, { hint: 'start the store once (astore serve / astore migrate) to create it, or set ASTORE_ENCRYPTION_SECRET', exitCode: 5 });
       // A backed-up key that is not the data's key is only found out at restore time, too late.
-      if (o.verify) {
-        const db = await openDatabase({ postgres: o.postgres });
-        try {
-          const recorded = await recordedFingerprint(db.pool, STORE_SCHEMA);
-          if (recorded && recorded !== key.fingerprint) {
-            throw new AppError('KEY_MISMATCH', `the key in ${file} (${key.fingerprint}) is not the key the database's data is encrypted with (${recorded}); it would not restore this data`, {
-              hint: 'point ASTORE_ENCRYPTION_SECRET (or ASTORE_HOME) at the store\'s key file, or run this where the store runs', exitCode: 5,
-            });
-          }
-        } finally {
-          await db.close();
-        }
+      const recorded = o.verify ? await databaseFingerprint(o.postgres) : undefined;
+      if (recorded && recorded !== key.fingerprint) {
+        throw new AppError('KEY_MISMATCH', `the key in ${file} (${key.fingerprint}) is not the key the database's data is encrypted with (${recorded}); it would not restore this data`, {
+          hint: 'point ASTORE_ENCRYPTION_SECRET (or ASTORE_HOME) at the store\'s key file, or run this where the store runs', exitCode: 5,
+        });
       }
       const yaml = formatSecretYaml(key);
       if (o.output) await writeAtomic(o.output, yaml, 0o600), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
@@ -119,7 +112,9 @@ export function register(program: Command): void {
   secret.command('apply')
     .description("install another store's encryption-key Secret (before restoring its backup)")
     .requiredOption('-f, --file <file>', 'the Secret YAML')
-    .action(async (o: { file: string }) => {
+    .option(...pgOption)
+    .option('--no-verify', 'do not compare the key with the database (when it cannot be reached)')
+    .action(async (o: { file: string; postgres?: string; verify: boolean }) => {
       const key = parseSecretYaml(readFileSync(o.file, 'utf8'), o.file);
       const target = secretFilePath();
       const current = readSecretFile(target);
@@ -129,12 +124,33 @@ export function register(program: Command): void {
       }
       // The previous key is kept, never overwritten: data encrypted with it stays recoverable. It is
       // copied aside first and then replaced in one rename, so there is never a moment without a key file.
+      let kept: string | undefined;
       if (current) {
-        const kept = `${target}.${new Date().toISOString().replace(/[:.]/g, '')}.bak`;
+        kept = `${target}.${new Date().toISOString().replace(/[:.]/g, '')}.bak`;
         await writeAtomic(kept, readFileSync(target), 0o600);
         process.stderr.write(`previous key ${current.fingerprint} kept as ${kept}\n`);
       }
       await writeAtomic(target, formatSecretYaml(key), 0o600);
       process.stderr.write(`installed key ${key.fingerprint} at ${target}\n`);
+      // Installing a key ahead of its data is the normal restore order, so a mismatch is not refused;
+      // but the operator must know the store will not start until that data is restored.
+      const recorded = o.verify ? await databaseFingerprint(o.postgres) : undefined;
+      if (recorded && recorded !== key.fingerprint) {
+        process.stderr.write([
+          `note: the database's data is still encrypted with key ${recorded}. Restore a backup written under the installed key`,
+          '(pgmig) before starting astore serve, which refuses to start until then; a running astore serve keeps its old key',
+          `until restarted.${kept ? ` To undo: astore secret apply -f ${kept}` : ''}`,
+        ].join('\n') + '\n');
+      }
     });
+}
+
+/** The key fingerprint the store's database records, if it has one. */
+async function databaseFingerprint(postgres: string | undefined): Promise<string | undefined> {
+  const db = await openDatabase({ postgres });
+  try {
+    return await recordedFingerprint(db.pool, STORE_SCHEMA);
+  } finally {
+    await db.close();
+  }
 }
