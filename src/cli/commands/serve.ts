@@ -31,13 +31,17 @@ export function register(program: Command): void {
         await store.close();
         throw err;
       });
+      // The commands must reach this store: run as printed from another shell, without its
+      // ASTORE_HOME or --postgres they would open (and create) another one.
+      const sameStore = store.embedded && process.env.ASTORE_HOME ? `ASTORE_HOME=${store.embedded.home} ` : '';
+      const sameDb = o.postgres ? ` --postgres ${o.postgres}` : '';
       const where = store.embedded ? `embedded PostgreSQL in ${store.embedded.home} (port ${store.connection.port})` : `${store.connection.host}:${store.connection.port}/${store.connection.database}`;
       process.stdout.write([
         `Assistant Store ${store.release} listening on ${url}`,
         `database: ${where}`,
         'create an instance and a token:',
-        '  bin/astore instances create --name my-instance --owner admin',
-        '  bin/astore tokens create --user admin',
+        `  ${sameStore}bin/astore instances create --name my-instance --owner admin${sameDb}`,
+        `  ${sameStore}bin/astore tokens create --user admin${sameDb}`,
         `then use serviceUrl ${url}/instances/<INSTANCE_ID>/api with a BearerTokenAuthenticator`,
         backupSettings.suspend ? 'scheduled backups: suspended (store.backup.suspend)' : `scheduled backups: "${backupSettings.schedule}" into ${backupSettings.dir}`,
         '',
