@@ -185,6 +185,8 @@ export interface LoadOptions {
   afterTable?: ((table: string) => void | Promise<void>) | undefined;
   /** Called as each step of the load ends, with the step's name (for the summary's timings). */
   stepDone?: ((step: LoadStep) => void) | undefined;
+  /** Called with the staging schema's name before it is created. */
+  onStaging?: ((staging: string) => void) | undefined;
 }
 
 export type LoadStep = 'prepare' | 'copy' | 'indexes' | 'constraints' | 'upgrade' | 'finish';
@@ -195,6 +197,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   const { clients, summary } = o;
   const client = clients[0]!;
   const staging = STAGING_PREFIX + randomBytes(6).toString('hex');
+  o.onStaging?.(staging);
   const s = ident(staging);
   const context = { encryptWebhooks: (w: unknown) => encryptWebhooks(w, o.key) };
   await migrate(client, { schema: staging, untilRelease: summary.release, context });

@@ -18,6 +18,8 @@ export interface MappingOptions {
   /** A terminal to ask on; without one, a missing mapping is an error. */
   interactive: boolean;
   cwd: string;
+  /** Where the answers come from (tests); default stdin. */
+  input?: NodeJS.ReadableStream | undefined;
 }
 
 export function checkInstanceCount(sources: SourceInstance[], targets: TargetInstance[]): void {
@@ -49,8 +51,20 @@ export function validateMapping(mapping: Map<string, string>, sources: SourceIns
   }
 }
 
-async function ask(sources: SourceInstance[], targets: TargetInstance[]): Promise<Map<string, string>> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+function aborted(cause?: unknown): AppError {
+  return new AppError('RESTORE_ABORTED', 'aborted at the mapping prompt; nothing was changed', {
+    hint: `run pgmig again to answer the prompt, or pass the mapping with -m FILE (the format of ${ENTERED_MAPPING_FILE})`,
+    exitCode: 8, cause,
+  });
+}
+
+async function ask(sources: SourceInstance[], targets: TargetInstance[], input: NodeJS.ReadableStream): Promise<Map<string, string>> {
+  const rl = createInterface({ input, output: process.stderr });
+  // Ctrl-C and Ctrl-D on a terminal reject the pending question with an AbortError, but input that
+  // ends otherwise (a closed pipe) only closes the interface and would leave the question pending.
+  // (The interface is closed once the answers are in too; that rejection goes nowhere.)
+  const closed = new Promise<never>((_, reject) => rl.once('close', () => reject(aborted())));
+  closed.catch(() => undefined);
   const mapping = new Map<string, string>();
   try {
     for (const s of sources) {
@@ -58,12 +72,16 @@ async function ask(sources: SourceInstance[], targets: TargetInstance[]): Promis
       process.stderr.write(`\nBacked-up instance ${s.id} "${s.name}" (${s.workspaces} workspace(s)) goes to:\n`);
       free.forEach((t, i) => process.stderr.write(`  ${i + 1}) ${t.id} "${t.name}" (${t.workspaces} workspace(s), replaced)\n`));
       for (;;) {
-        const answer = (await rl.question(`choice [1-${free.length}] or target id: `)).trim().toLowerCase();
+        const answer = (await Promise.race([rl.question(`choice [1-${free.length}] or target id: `), closed])).trim().toLowerCase();
         const chosen = free[Number(answer) - 1] ?? free.find((t) => t.id === answer);
         if (chosen) { mapping.set(s.id, chosen.id); break; }
         process.stderr.write(`"${answer}" is not one of the choices\n`);
       }
     }
+  } catch (err) {
+    // Input that ended while no question was pending leaves the next one asked of a closed interface.
+    if ((err as Error).name === 'AbortError' || (err as NodeJS.ErrnoException).code === 'ERR_USE_AFTER_CLOSE') throw aborted(err);
+    throw err;
   } finally {
     rl.close();
   }
@@ -83,7 +101,7 @@ export async function resolveMapping(sources: SourceInstance[], targets: TargetI
       exitCode: 2,
     });
   }
-  const mapping = await ask(sources, targets);
+  const mapping = await ask(sources, targets, o.input ?? process.stdin);
   validateMapping(mapping, sources, targets, 'entered mapping');
   const savedTo = join(o.cwd, ENTERED_MAPPING_FILE);
   await writeAtomic(savedTo, formatMapping(mapping));

@@ -12,16 +12,19 @@ const PATH = '/api/ibmcloud/resource-controller/v2/resource_instances';
 function describeFetchError(err: unknown, url: string): AppError {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? '';
-  const table: Array<[boolean, string, string]> = [
-    [code === 'ENOTFOUND' || code === 'EAI_AGAIN', 'RC_DNS', `cannot resolve the resource controller host of ${url}`],
-    [code === 'ECONNREFUSED', 'RC_REFUSED', `connection to the resource controller ${url} was refused`],
-    [/CERT|SSL|TLS/i.test(code + (cause?.message ?? '')), 'RC_TLS', `TLS handshake with the resource controller ${url} failed: ${cause?.message ?? code}`],
+  const check = 'check host, port and protocol in resourceController.yaml';
+  const table: Array<[boolean, string, string, string]> = [
+    [code === 'ENOTFOUND' || code === 'EAI_AGAIN', 'RC_DNS', `cannot resolve the resource controller host of ${url}`, check],
+    // The resource controller is the target's own API: nothing listening usually means it is not started.
+    [code === 'ECONNREFUSED', 'RC_REFUSED', `connection to the resource controller ${url} was refused`,
+      `start \`astore serve\` on the target (pgmig lists the target's instances through its API), or ${check}`],
+    [/CERT|SSL|TLS/i.test(code + (cause?.message ?? '')), 'RC_TLS', `TLS handshake with the resource controller ${url} failed: ${cause?.message ?? code}`, check],
   ];
-  for (const [match, c, message] of table) {
-    if (match) return new AppError(c, message, { hint: 'check host, port and protocol in resourceController.yaml', exitCode: 3, cause: err });
+  for (const [match, c, message, hint] of table) {
+    if (match) return new AppError(c, message, { hint, exitCode: 3, cause: err });
   }
   return new AppError('RC_CONNECT', `cannot reach the resource controller ${url}: ${cause?.message ?? (err as Error).message}`, {
-    hint: 'check host, port and protocol in resourceController.yaml', exitCode: 3, cause: err,
+    hint: check, exitCode: 3, cause: err,
   });
 }
 

@@ -15,7 +15,7 @@
 import { readSecretFile, SECRET_FILE_NAME } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
 import {
-  checkUpgradePath, CURRENT_RELEASE, openDatabase, schemaRelease, secretFilePath, STORE_SCHEMA, type Database,
+  checkUpgradePath, CURRENT_RELEASE, openDatabase, recordedFingerprint, schemaRelease, secretFilePath, STORE_SCHEMA, type Database,
 } from '../store/index.ts';
 import { readResourceControllerYaml } from './config.ts';
 import { loadStaging, swapIn } from './load.ts';
@@ -40,10 +40,17 @@ export interface RestoreOptions {
   progress?: ProgressFn | undefined;
   /** Announces each phase (text output on a terminal). */
   log?: ((line: string) => void) | undefined;
+  /**
+   * Told where the restore stands, so an interrupted run can say what it left behind: 'load' once
+   * the staging schema exists (the target still unchanged), 'swap' while its one transaction runs.
+   */
+  onPhase?: ((phase: RestorePhase) => void) | undefined;
   /** Test hooks: after each table is loaded, and once everything is staged, just before the swap. */
   afterTable?: ((table: string) => void | Promise<void>) | undefined;
   beforeSwap?: (() => void | Promise<void>) | undefined;
 }
+
+export type RestorePhase = { step: 'load'; staging: string } | { step: 'swap'; staging: string };
 
 export interface RestoreSummary {
   source: string;
@@ -57,11 +64,31 @@ export interface RestoreSummary {
   /** Milliseconds spent in each step, in order: verify, prepare, copy, indexes, constraints, upgrade, finish, swap. */
   steps: Record<string, number>;
   mappingFile?: string | undefined;
+  /** The key fingerprint the target recorded before the restore (null: none) and the restored data's. */
+  key: { before: string | null; restored: string };
+  /** A running `astore serve` or `astore train-worker` still holds the key it loaded at start, which no longer opens the data. */
+  restartRequired: boolean;
   next: string;
 }
 
-export const NEXT_STEP = 'every restored workspace is marked for training and queued: a running `astore serve` retrains them '
+const RETRAIN_STEP = 'every restored workspace is marked for training and queued: a running `astore serve` retrains them '
   + '(AUTO_RETRAIN), or run `astore retrain-all`';
+
+/**
+ * What to do after the restore. A server loads the key file once, at start, and checks it against
+ * the fingerprint the database records; when the restore brought data under another key (the key
+ * file was applied since the server started), that server can neither decrypt nor write webhook
+ * secrets until it is restarted.
+ */
+export function nextSteps(keyBefore: string | null, keyRestored: string): { restartRequired: boolean; next: string } {
+  if (keyBefore === keyRestored) return { restartRequired: false, next: RETRAIN_STEP };
+  return {
+    restartRequired: true,
+    next: `restart the target's \`astore serve\` (and any \`astore train-worker\`) now: the restored data is encrypted with key ${keyRestored}, `
+      + `a process started before it was applied holds key ${keyBefore ?? '(none recorded)'} and fails reads and writes of webhook secrets until restarted; `
+      + `then ${RETRAIN_STEP}`,
+  };
+}
 
 export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   const started = Date.now();
@@ -113,6 +140,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
         throw new AppError('RESTORE_RUNNING', 'another restore into this database is running', { hint: 'wait for it to finish', exitCode: 6 });
       }
       await checkTarget(client, mapping, o.force === true);
+      const keyBefore = (await recordedFingerprint(client, STORE_SCHEMA)) ?? null;
       await dropStaleStaging(client);
       await setMaintenance(client, 'the store is being restored from a backup (pgmig); writes are refused until the restore ends');
       let swapped = false;
@@ -123,11 +151,15 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
         let loaded: Awaited<ReturnType<typeof loadStaging>>;
         try {
           stepStart = Date.now(); // instance listing and mapping prompts are not the restore's work
-          loaded = await loadStaging({ clients: [client, helper], summary, mapping, key, progress: o.progress, afterTable: o.afterTable, stepDone });
+          loaded = await loadStaging({
+            clients: [client, helper], summary, mapping, key, progress: o.progress, afterTable: o.afterTable, stepDone,
+            onStaging: (staging) => o.onPhase?.({ step: 'load', staging }),
+          });
         } finally {
           helper.release();
         }
         await o.beforeSwap?.();
+        o.onPhase?.({ step: 'swap', staging: loaded.staging });
         await swapIn(client, loaded.staging);
         swapped = true;
         stepDone('swap');
@@ -136,7 +168,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
           release: { backup: summary.release, restored: CURRENT_RELEASE },
           instances: summary.instances.map((s) => ({ source: s.id, target: mapping.get(s.id)!, name: s.name, workspaces: s.workspaces })),
           workspaces: loaded.workspaces, tables: loaded.tables, rows: loaded.rows, bytes: summary.bytes,
-          durationMs: Date.now() - started, steps, mappingFile: savedTo, next: NEXT_STEP,
+          durationMs: Date.now() - started, steps, mappingFile: savedTo,
+          key: { before: keyBefore, restored: key.fingerprint }, ...nextSteps(keyBefore, key.fingerprint),
         };
       } finally {
         // Also when the load failed half way: its staging schema is of no use to anyone.

@@ -70,6 +70,9 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
     assert.deepEqual(shape, await schemaShape(a.db.url));
     assert.ok(shape.some((d) => d.includes('examples_intent_id_fkey FOREIGN KEY')), 'the shape lists the constraints');
     assert.equal(summary.instances.length, 3);
+    // Both stores share one key file: a running server's key still opens the data.
+    assert.equal(summary.restartRequired, false);
+    assert.equal(summary.key.before, summary.key.restored);
     for (const [s, t] of plan()) {
       const c = sdk(t.serviceUrl, t.token);
       const want = exported.get(s.instanceId)!;

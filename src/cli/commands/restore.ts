@@ -1,8 +1,10 @@
 /** `astore restore`, which `pgmig` runs: the seeds' restore tool, with the seeds' flags. */
-import type { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { basename } from 'node:path';
+import { Help, type Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
-import { listTargetInstances, readResourceControllerYaml, restore, type ProgressFn } from '../../restore/index.ts';
-import { openDatabase } from '../../store/index.ts';
+import { listTargetInstances, readResourceControllerYaml, restore, type ProgressFn, type RestorePhase } from '../../restore/index.ts';
+import { CURRENT_RELEASE, openDatabase } from '../../store/index.ts';
 import { printJson } from '../output.ts';
 
 interface Options {
@@ -20,7 +22,33 @@ Exit codes:
   5  encryption key: missing, or not the key the backup was written with
   6  target refused: it holds data (use -f), or another restore is running
   7  the load failed; the target was left unchanged
+  8  aborted at the mapping prompt (Ctrl-C, Ctrl-D); nothing was changed
+  130, 143  interrupted by SIGINT, SIGTERM; the target was left unchanged unless the swap had begun (the message says)
 `;
+
+/** bin/pgmig runs this command; its help and version then name pgmig, as the seeds' tool. */
+const AS_PGMIG = basename(process.argv[1] ?? '') === 'pgmig';
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+/**
+ * Ends the process on SIGINT/SIGTERM with one line saying what the interruption left. Nothing is
+ * cleaned up here: exiting closes the connections, so PostgreSQL rolls back whatever was under
+ * way and the maintenance flag, which names the restoring backend, stops blocking writes; only
+ * the staging schema outlives the process, and the next pgmig run or backup drops it.
+ */
+function exitOnSignal(): (phase: RestorePhase) => void {
+  let phase: RestorePhase | undefined;
+  const onSignal = (signal: NodeJS.Signals, code: number): void => {
+    const what = phase === undefined ? 'the target is unchanged'
+      : phase.step === 'load' ? `the target is unchanged; the staging schema ${phase.staging} is dropped by the next pgmig run or backup`
+        : `the swap (one transaction) had begun: the target holds either its previous data or all of the restored data; run pgmig again to be sure of the latter`;
+    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}interrupted (${signal}): ${what}\n`);
+    process.exit(code);
+  };
+  process.once('SIGINT', () => onSignal('SIGINT', 130));
+  process.once('SIGTERM', () => onSignal('SIGTERM', 143));
+  return (p) => { phase = p; };
+}
 
 function progressBar(): ProgressFn | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -43,9 +71,11 @@ function required(value: string | undefined, flag: string): string {
 }
 
 export function register(program: Command): void {
+  const defaultHelp = new Help();
   program.command('restore')
     .description('restore a backup into this store, mapping backed-up instances to target instances (the seeds\' pgmig)')
-    .version(process.env.npm_package_version ?? '0.1.0', '-v, --version', 'Get build version')
+    .version(`${AS_PGMIG ? 'pgmig' : 'astore restore'} ${CURRENT_RELEASE} (assistant-store ${PACKAGE_VERSION})`, '-v, --version', 'Get build version')
+    .configureHelp({ commandUsage: (cmd) => (AS_PGMIG ? `pgmig ${cmd.usage()}` : defaultHelp.commandUsage(cmd)) })
     .option('-f, --force', 'Erase data if present in the target Store')
     .option('-s, --source <file>', 'Backup file name (astore backup or pg_dump -Fc archive)')
     .option('-r, --resourceController <file>', 'Resource Controller configuration file name (accessTokens, host, port)')
@@ -82,12 +112,13 @@ export function register(program: Command): void {
         return;
       }
       const text = (line: string): void => { if (!o.json) process.stderr.write(`${line}\n`); };
+      const onPhase = exitOnSignal();
       const s = await restore({
         source: required(o.source, '-s/--source'),
         resourceController: required(o.resourceController, '-r/--resourceController'),
         target: o.target, mapping: o.mapping, force: o.force, verifyFirst: o.verifyFirst,
         interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
-        cwd: process.cwd(), progress: o.json ? undefined : progressBar(), log: text,
+        cwd: process.cwd(), progress: o.json ? undefined : progressBar(), log: text, onPhase,
       });
       if (o.json) { printJson(s); return; }
       const out = process.stdout;
@@ -96,6 +127,7 @@ export function register(program: Command): void {
       out.write(`${s.workspaces} workspaces, ${s.rows} rows in ${s.tables} tables, ${(s.bytes / 1048576).toFixed(1)} MB read\n`);
       out.write(`steps: ${Object.entries(s.steps).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
       if (s.mappingFile) out.write(`mapping saved to ${s.mappingFile}\n`);
+      if (s.restartRequired) out.write(`RESTART REQUIRED: the target's encryption key changed (${s.key.before ?? 'none recorded'} → ${s.key.restored})\n`);
       out.write(`next: ${s.next}\n`);
     });
 }
