@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
+import { makeDir } from './atomic-file.ts';
 import { dropStaleStagingIfIdle } from '../restore/staging.ts';
 import { backupName, sidecarPath, type Sidecar } from './catalog.ts';
 import { engineFor, type DumpEngine } from './engine.ts';
@@ -74,6 +75,12 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
     }
     try {
       log(`backup to ${file}`);
+      // Created here rather than left to takeBackup so the failure names the setting to change.
+      await makeDir(opts.settings.dir).catch((err: Error) => {
+        throw new AppError('BACKUP_DIR_UNUSABLE', `cannot create backup directory ${opts.settings.dir}: ${err.message}`, {
+          hint: 'set store.backup.dir (or STORE_BACKUP_DIR) to a directory this process can create and write', exitCode: 1, cause: err,
+        });
+      });
       const facts = await readStoreFacts(opts.pool);
       backup = await takeBackup({
         connection: opts.connection, facts, output: file, engine: opts.engine ?? engineFor(opts.settings.engine), checksum: true,

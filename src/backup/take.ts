@@ -4,7 +4,7 @@
  * them — in the archive's metadata.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,7 +13,7 @@ import type { PgConnection } from '../config/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
 import { schemaRelease, STORE_SCHEMA } from '../store/index.ts';
-import { AtomicFile } from './atomic-file.ts';
+import { AtomicFile, makeDir } from './atomic-file.ts';
 import { sha256File } from './catalog.ts';
 import { storeDumpEngine, type DumpEngine } from './engine.ts';
 
@@ -104,7 +104,11 @@ export async function takeBackup(opts: TakeBackupOptions): Promise<BackupSummary
     return summarize(stats, meter.bytes, meter.digest());
   }
 
-  await mkdir(dirname(opts.output), { recursive: true });
+  await makeDir(dirname(opts.output)).catch((err: Error) => {
+    throw new AppError('BACKUP_DIR_UNUSABLE', `cannot create directory ${dirname(opts.output as string)} for the backup: ${err.message}`, {
+      hint: 'write the backup (-o FILE) into a directory you can create and write', exitCode: 1, cause: err,
+    });
+  });
   const file = new AtomicFile(opts.output);
   try {
     const stats = await engine({ connection: opts.connection, output: file.tempPath, metadata, onProgress: opts.onProgress });
