@@ -67,7 +67,13 @@ async function toIterable(input: ArchiveInput): Promise<Input> {
       return { source: fh.createReadStream({ highWaterMark: READ_BUFFER }), name: input, ...(file ? { file } : {}) };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new AppError(code === 'ENOENT' ? 'ARCHIVE_NOT_FOUND' : 'ARCHIVE_UNREADABLE', `cannot open archive ${input}: ${(err as Error).message}`, { exitCode: 2, cause: err });
+      if (code === 'ENOENT') {
+        throw new AppError('ARCHIVE_NOT_FOUND', `cannot open archive ${input}: ${(err as Error).message}`, {
+          hint: 'check the path (relative paths start at the current directory); astore backups list shows the backups in the backup directory',
+          exitCode: 2, cause: err,
+        });
+      }
+      throw new AppError('ARCHIVE_UNREADABLE', `cannot open archive ${input}: ${(err as Error).message}`, { exitCode: 2, cause: err });
     }
   }
   return { source: input, name: 'stream' };

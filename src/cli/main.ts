@@ -22,6 +22,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 
 /** Runs the CLI; every failure becomes a message on stderr and a non-zero exit code. */
 export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', onStdoutError);
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
@@ -32,6 +33,19 @@ export async function main(argv: string[]): Promise<void> {
     }
     reportError(err);
   }
+}
+
+/**
+ * A reader that goes away (`astore backups jobs | head -1`) has all it wanted: end quietly, as
+ * other Unix tools do, instead of crashing with an unhandled EPIPE. A command that streams to
+ * stdout itself (`astore backup`) has its own error listener and reports the broken pipe as the
+ * failure it is for an archive.
+ */
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (process.stdout.listenerCount('error') > 1) return;
+  if (err.code === 'EPIPE') process.exit(0);
+  reportError(err);
+  process.exit();
 }
 
 export function reportError(err: unknown): void {

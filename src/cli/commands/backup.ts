@@ -95,9 +95,12 @@ export function register(program: Command): void {
           process.stderr.write(r.log + '\n');
         }
         if (r.error) {
-          // The run's own error says what to do about it (e.g. which setting to change).
+          // The run's own error says what to do about it (e.g. which setting to change) where it can;
+          // otherwise the job's log is the place to look.
           throw new AppError('BACKUP_JOB_FAILED', `backup job ${r.jobId} failed: ${r.error.message}`, {
-            hint: isAppError(r.error) ? r.error.hint : undefined, exitCode: 1, cause: r.error,
+            hint: (isAppError(r.error) ? r.error.hint : undefined)
+              ?? `see job ${r.jobId}'s log (astore backups jobs --json), fix the cause and run astore backup-job again`,
+            exitCode: 1, cause: r.error,
             details: isAppError(r.error) ? { cause: r.error.code } : undefined,
           });
         }
