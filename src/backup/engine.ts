@@ -6,7 +6,6 @@
  * parameter so the scheduler and retention do not depend on how an archive is made.
  */
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -78,7 +77,12 @@ export const pgDumpEngine: DumpEngine = async ({ connection: c, output }) => {
   });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  // A missing pg_dump is an 'error' event, not an exit code; unhandled, it would crash the process.
+  let spawnError: NodeJS.ErrnoException | undefined;
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => { spawnError = err; resolve([null, null]); });
+    child.once('close', (code, signal) => resolve([code, signal]));
+  });
   try {
     await pipeline(child.stdout, typeof output === 'string' ? createWriteStream(output, { flags: 'wx', mode: 0o600 }) : output);
   } catch (err) {
@@ -86,6 +90,14 @@ export const pgDumpEngine: DumpEngine = async ({ connection: c, output }) => {
     throw err;
   }
   const [code, signal] = await exited;
+  if (spawnError) {
+    throw new AppError('BACKUP_DUMP_FAILED', `pg_dump could not be started: ${spawnError.message}`, {
+      hint: spawnError.code === 'ENOENT'
+        ? 'install the PostgreSQL client tools (pg_dump, same major version as the server) on this machine, or set store.backup.engine back to builtin'
+        : 'check that pg_dump can be run by this user',
+      exitCode: 1,
+    });
+  }
   if (code !== 0) {
     throw new AppError('BACKUP_DUMP_FAILED', `pg_dump of ${c.database} on ${c.host}:${c.port} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`, { exitCode: 1 });
   }

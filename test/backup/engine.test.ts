@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -66,6 +66,19 @@ describe('store.backup.engine', () => {
     assert.equal(job.status, 1, job.stderr);
     assert.match(job.stderr, /error \[BACKUP_JOB_FAILED\].*function public\.touch\(\)/);
     assert.match(job.stderr, /hint: .*store\.backup\.engine: pg_dump/, 'backup-job keeps the hint of the failure');
+  });
+
+  it('pg_dump not installed: a clear error saying to install it, not a crash', () => {
+    // A PATH with node alone: pg_dump cannot be found.
+    const bin = mkdtempSync(join(dir, 'path-'));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const r = spawnSync(process.execPath, ['--initial-old-space-size=64', 'bin/astore', 'backup', '-o', join(dir, 'none.dump')], {
+      env: { ...env, PATH: bin, STORE_BACKUP_ENGINE: 'pg_dump' }, encoding: 'utf8',
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /BACKUP_DUMP_FAILED.*pg_dump could not be started/);
+    assert.match(r.stderr, /hint: install the PostgreSQL client tools/);
+    assert.doesNotMatch(r.stderr, /    at /, 'no stack trace');
   });
 
   it('pg_dump, from the environment or the config file: backup-job and backup succeed and the archive holds the function', async () => {
