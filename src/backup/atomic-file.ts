@@ -4,7 +4,7 @@
  * crash. A killed writer leaves only the temporary name, which no reader treats as a backup.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** `.NAME.partial-PID-RAND`: hidden, and never matching a backup name. */
@@ -13,31 +13,6 @@ export function tempNameFor(finalPath: string): string {
 }
 
 export const TEMP_PATTERN = /^\..+\.partial-\d+-[0-9a-f]+$/;
-
-/**
- * `mkdir -p` that fails instead of spinning. Node 20's `mkdir(dir, { recursive: true })` retries
- * for ever when a directory keeps answering ENOENT although its parent exists (anything under
- * /proc, for one); here each level is tried once after its parent, and the OS error is thrown.
- */
-export async function makeDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir);
-    return;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return assertDirectory(dir);
-    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
-  }
-  await makeDir(dirname(dir));
-  // Another process may create it between our two attempts.
-  await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => { if (err.code === 'EEXIST') await assertDirectory(dir); else throw err; });
-}
-
-async function assertDirectory(path: string): Promise<void> {
-  if (!(await stat(path)).isDirectory()) {
-    throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), { code: 'ENOTDIR', path });
-  }
-}
 
 export async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, 'r');

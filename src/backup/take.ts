@@ -12,8 +12,8 @@ import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
-import { schemaRelease, STORE_SCHEMA } from '../store/index.ts';
-import { AtomicFile, makeDir } from './atomic-file.ts';
+import { makeDir, schemaRelease, STORE_SCHEMA } from '../store/index.ts';
+import { AtomicFile } from './atomic-file.ts';
 import { sha256File } from './catalog.ts';
 import { storeDumpEngine, type DumpEngine } from './engine.ts';
 

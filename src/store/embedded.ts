@@ -10,7 +10,8 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, writeFile, rm, readFile } from 'node:fs/promises';
+import { chmod, chown, writeFile, rm, readFile } from 'node:fs/promises';
+import { makeDir } from './files.ts';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -113,7 +114,7 @@ function readPostmasterPid(dataDir: string): { pid: number; port: number; ready:
 
 async function initdb(opts: ClusterOptions, user: { uid: number; gid: number } | undefined): Promise<void> {
   const { initdb: initdbBin } = await binaries();
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  await makeDir(opts.dataDir, 0o700);
   // The server user must be able to reach the data directory through its parents.
   if (user) {
     await chown(opts.dataDir, user.uid, user.gid);
@@ -176,7 +177,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
   const { postgres } = await binaries();
   const port = opts.port && opts.port > 0 ? opts.port : await freePort();
   const logFile = opts.logFile ?? join(dirname(opts.dataDir), 'postgres.log');
-  await mkdir(dirname(logFile), { recursive: true });
+  await makeDir(dirname(logFile));
   const fd = openSync(logFile, 'a');
   if (user) await chown(logFile, user.uid, user.gid);
   const settings: Record<string, string> = {

@@ -1,3 +1,4 @@
+export { makeDir } from './files.ts';
 export { openDatabase, createPool, describeConnectionError, writeAtomic, STORE_SCHEMA, type Database } from './database.ts';
 export { openStore, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
 export {

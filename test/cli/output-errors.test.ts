@@ -40,3 +40,12 @@ it('a missing archive is ARCHIVE_NOT_FOUND with a hint', () => {
   assert.match(r.stderr, /error \[ARCHIVE_NOT_FOUND\]: cannot open archive .*nope\.dump/);
   assert.match(r.stderr, /\nhint: check the path .*astore backups list/);
 });
+
+it('an ASTORE_HOME that cannot be created is a clear error at once (mkdir -p used to spin on /proc paths)', () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: '/proc/astore-nope/home' };
+  delete env.DATABASE_URL;
+  const r = spawnSync(process.execPath, ['bin/astore', 'migrate'], { env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /HOME_UNUSABLE.*\/proc\/astore-nope\/home/);
+  assert.match(r.stderr, /hint: set ASTORE_HOME to a writable directory/);
+});
