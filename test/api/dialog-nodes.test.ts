@@ -8,17 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import AssistantV1 from 'ibm-watson/assistant/v1.js';
 import { BearerTokenAuthenticator } from 'ibm-watson/auth/index.js';
+import { sdkRejects as rejects } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
-async function rejects(p: Promise<unknown>, status: number): Promise<{ message: string; body: string }> {
-  try {
-    await p;
-  } catch (err) {
-    assert.equal((err as { status?: number }).status, status, `expected HTTP ${status}, got ${(err as Error).message}`);
-    return err as { message: string; body: string };
-  }
-  assert.fail(`expected HTTP ${status}, but the call succeeded`);
-}
 
 type Node = AssistantV1.DialogNode;
 

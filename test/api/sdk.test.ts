@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import AssistantV1 from 'ibm-watson/assistant/v1.js';
 import { BearerTokenAuthenticator } from 'ibm-watson/auth/index.js';
+import { sdkRejects as rejects } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { normaliseSkill, ownSkills, sharedSkills, type Skill } from '../support/skills.ts';
 
@@ -21,15 +22,6 @@ function createParams(skill: Skill): AssistantV1.CreateWorkspaceParams {
   };
 }
 
-async function rejects(p: Promise<unknown>, status: number): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    assert.equal((err as { status?: number }).status, status, `expected HTTP ${status}, got ${(err as Error).message}`);
-    return err;
-  }
-  assert.fail(`expected HTTP ${status}, but the call succeeded`);
-}
 
 describe('v1 API through the ibm-watson SDK', () => {
   let s: TestStore;

@@ -14,3 +14,14 @@ export async function v1Request(serviceUrl: string, headers: Record<string, stri
   assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
+
+/** An SDK call that must fail with HTTP `status`; returns the SDK's error (message, body). */
+export async function sdkRejects(call: Promise<unknown>, status: number): Promise<{ message: string; body: string }> {
+  try {
+    await call;
+  } catch (err) {
+    assert.equal((err as { status?: number }).status, status, `expected HTTP ${status}, got ${(err as Error).message}`);
+    return err as { message: string; body: string };
+  }
+  assert.fail(`expected HTTP ${status}, but the call succeeded`);
+}

@@ -1,7 +1,12 @@
 /**
- * Nodes exported with `disabled: true` stay switched off through an import: the flag is kept and
- * exported again, and /message skips the node. The import used to drop the flag, so a disabled
- * node answered in place of the live one (the banking fixture lost its welcome text that way).
+ * The dialog /message runs, as stored:
+ * - The compiled-dialog cache notices every edit. It was keyed on `updated` as a JS Date
+ *   (milliseconds), so an edit whose `updated` fell in the same millisecond as the cached one kept
+ *   the old dialog. Two such commits cannot be timed from a test, so the test writes `updated`
+ *   itself: the same millisecond, then the very same microsecond.
+ * - Nodes exported with `disabled: true` stay switched off through an import: the flag is kept and
+ *   exported again, and /message skips the node. The import used to drop the flag, so a disabled
+ *   node answered in place of the live one (the banking fixture lost its welcome text that way).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +22,7 @@ let auth: Record<string, string>;
 before(async () => {
   const messages = new MessageService({ algorithmVersion: ALGORITHM_VERSION });
   s = await startTestStore({ hooks: { routes: (r) => messages.register(r) } });
-  const t = await s.tenant('disabled');
+  const t = await s.tenant('cache');
   base = t.serviceUrl;
   auth = { authorization: `Bearer ${t.token}` };
 });
@@ -26,6 +31,24 @@ after(async () => { await s.close(); });
 const api = (method: string, path: string, body?: unknown): Promise<any> => v1Request(base, auth, method, path, body);
 
 const output = (text: string): unknown => ({ generic: [{ response_type: 'text', values: [{ text }] }] });
+
+test('an edit in the same millisecond, or microsecond, as the cached dialog is served', async () => {
+  const { workspace_id: id } = await api('POST', '/v1/workspaces', {
+    name: 'cache', dialog_nodes: [{ dialog_node: 'welcome', conditions: 'welcome', output: output('first') }],
+  });
+  const welcome = async (): Promise<string[]> => (await api('POST', `/v1/workspaces/${id}/message`, {})).output.generic.map((g: any) => g.text);
+  const edit = async (text: string, updated: string): Promise<void> => {
+    await api('POST', `/v1/workspaces/${id}/dialog_nodes/welcome`, { output: output(text) });
+    await s.store.pool.query('update workspaces set updated = $2 where id = $1', [id, updated]);
+  };
+
+  await s.store.pool.query(`update workspaces set updated = '2024-05-01 12:00:00.000100+00' where id = $1`, [id]);
+  assert.deepEqual(await welcome(), ['first']);
+  await edit('second', '2024-05-01 12:00:00.000200+00');
+  assert.deepEqual(await welcome(), ['second']);
+  await edit('third', '2024-05-01 12:00:00.000200+00');
+  assert.deepEqual(await welcome(), ['third']);
+});
 
 test('a disabled node is kept, exported and skipped by /message', async () => {
   const { workspace_id: id } = await api('POST', '/v1/workspaces', {
