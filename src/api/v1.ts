@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { EncryptionKey } from '../auth/index.ts';
+import { withTransaction } from '../store/index.ts';
 import {
   createWorkspace, deleteWorkspace, elements, encodeCursor, findWorkspace, getWorkspace, listWorkspaces, nullKeys, parseBody,
   schemas, updateWorkspace, type Json, type Page, type PageResult, type ReadContext,
@@ -33,21 +34,6 @@ const synonymBody = z.object({ synonym: schemas.synonym });
 
 export interface V1Reply { status?: number; body: unknown }
 export type V1Handler = (ctx: V1Context) => Promise<V1Reply>;
-
-async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const out = await fn(client);
-    await client.query('commit');
-    return out;
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 const readCtx = (c: V1Context): ReadContext => ({ key: c.key, algorithmVersion: c.algorithmVersion });
 const shape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: c.query.sort === 'stable', export: bool(c.query, 'export') });
@@ -91,7 +77,7 @@ async function ws(db: pg.ClientBase | pg.Pool, c: V1Context, lock = false): Prom
 function write(fn: (db: pg.PoolClient, wsId: string, c: V1Context) => Promise<string | void>, reread: (db: pg.Pool, wsId: string, key: string | undefined, c: V1Context) => Promise<Json>, status = 200, training = true): V1Handler {
   return async (c) => {
     let wsId = '';
-    const key = await tx(c.pool, async (db) => {
+    const key = await withTransaction(c.pool, async (db) => {
       wsId = await ws(db, c, true);
       return fn(db, wsId, c);
     });
@@ -113,7 +99,7 @@ export function v1Routes(): Router<V1Handler> {
     listWorkspaces(c.pool, c.instanceId, p, { audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c))));
   r.add('POST', 'v1/workspaces', async (c) => {
     const input = parseBody(S.workspace, c.body);
-    const id = await tx(c.pool, (db) => createWorkspace(db, c.instanceId, input, c.key));
+    const id = await withTransaction(c.pool, (db) => createWorkspace(db, c.instanceId, input, c.key));
     c.trainingChanged(id);
     return { status: 201, body: await getWorkspace(c.pool, c.instanceId, id, { export: true, audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c)) };
   });
@@ -125,7 +111,7 @@ export function v1Routes(): Router<V1Handler> {
   r.add('POST', 'v1/workspaces/:ws', async (c) => {
     const input = parseBody(S.workspace, c.body);
     const append = bool(c.query, 'append');
-    await tx(c.pool, (db) => updateWorkspace(db, c.instanceId, c.params.ws!, input, append, readCtx(c)));
+    await withTransaction(c.pool, (db) => updateWorkspace(db, c.instanceId, c.params.ws!, input, append, readCtx(c)));
     const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, { export: true, audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c));
     c.trainingChanged(String(body.workspace_id));
     return { body };

@@ -150,3 +150,19 @@ export function describeConnectionError(err: unknown, c: PgConnection): AppError
 }
 
 export { connectionUrl };
+
+/** `fn` inside BEGIN … COMMIT on one pooled client; any error rolls back and is rethrown. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const out = await fn(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

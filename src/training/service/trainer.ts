@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { withTransaction } from '../../store/index.ts';
 import { ALGORITHM_VERSION } from '../model/index.ts';
 import { readTrainingData, saveFailure, saveModel, type TrainedModel } from './data.ts';
 import { claim, fail, finish, renew, stillHeld, sweep, type Job } from './queue.ts';
@@ -132,19 +133,11 @@ export class Trainer {
 
   /** Model and job completion in one transaction, and only while this worker still holds the job. */
   async #save(job: Job, version: string, trained: TrainedModel): Promise<boolean> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('begin');
-      if (!(await stillHeld(client, this.workerId, job))) { await client.query('rollback'); return false; }
+    return withTransaction(this.#pool, async (client) => {
+      if (!(await stillHeld(client, this.workerId, job))) return false;
       await saveModel(client, job.workspaceId, version, trained);
       await finish(client, this.workerId, job);
-      await client.query('commit');
       return true;
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }
