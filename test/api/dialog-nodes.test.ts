@@ -7,8 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import AssistantV1 from 'ibm-watson/assistant/v1.js';
-import { BearerTokenAuthenticator } from 'ibm-watson/auth/index.js';
-import { sdkRejects as rejects } from '../support/api.ts';
+import { sdkRejects as rejects, sdkClient } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
 
@@ -43,7 +42,7 @@ describe('dialog node tree through the SDK', () => {
   before(async () => {
     s = await startTestStore();
     const t = await s.tenant('frank');
-    a = new AssistantV1({ version: '2021-11-27', serviceUrl: t.serviceUrl, authenticator: new BearerTokenAuthenticator({ bearerToken: t.token }) });
+    a = sdkClient(t.serviceUrl, t.token);
   });
   after(async () => { await s.close(); });
 

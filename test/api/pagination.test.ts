@@ -5,8 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import AssistantV1 from 'ibm-watson/assistant/v1.js';
-import { BearerTokenAuthenticator } from 'ibm-watson/auth/index.js';
 import { encodeCursor } from '../../src/workspaces/index.ts';
+import { sdkClient } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
 describe('include_count past the last page', () => {
@@ -17,7 +17,7 @@ describe('include_count past the last page', () => {
   before(async () => {
     s = await startTestStore();
     const t = await s.tenant('gina');
-    a = new AssistantV1({ version: '2021-11-27', serviceUrl: t.serviceUrl, authenticator: new BearerTokenAuthenticator({ bearerToken: t.token }) });
+    a = sdkClient(t.serviceUrl, t.token);
     id = (await a.createWorkspace({
       name: 'counted',
       intents: [{ intent: 'one', examples: [{ text: 'a' }, { text: 'b' }] }, { intent: 'two' }],

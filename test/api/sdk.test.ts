@@ -5,14 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import AssistantV1 from 'ibm-watson/assistant/v1.js';
-import { BearerTokenAuthenticator } from 'ibm-watson/auth/index.js';
-import { sdkRejects as rejects } from '../support/api.ts';
+import { sdkClient as client, sdkRejects as rejects } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { normaliseSkill, ownSkills, sharedSkills, type Skill } from '../support/skills.ts';
-
-function client(serviceUrl: string, token: string, version = '2021-11-27'): AssistantV1 {
-  return new AssistantV1({ version, serviceUrl, authenticator: new BearerTokenAuthenticator({ bearerToken: token }) });
-}
 
 function createParams(skill: Skill): AssistantV1.CreateWorkspaceParams {
   return {

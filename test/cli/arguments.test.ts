@@ -5,13 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
+import { runAstore } from '../support/cli.ts';
 
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'astore');
 let db: TestDatabase;
 let home: string;
 
@@ -25,16 +24,9 @@ after(async () => {
 });
 
 /** Runs the CLI to its exit; one still running after `ms` (serve accepted the value) is killed. */
-function astore(args: string[], ms = 30_000): Promise<{ code: number | null; out: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: home, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
-  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); out += `\n(still running after ${ms} ms; killed)`; }, ms);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
+async function astore(args: string[], ms = 30_000): Promise<{ code: number | null; out: string }> {
+  const r = await runAstore(args, { ASTORE_HOME: home, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, ms);
+  return { code: r.code, out: r.output + (r.timedOut ? `\n(still running after ${ms} ms; killed)` : '') };
 }
 
 const cases: Array<[string[], RegExp]> = [

@@ -5,20 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { startTestStore, type TestStore } from '../support/store.ts';
+import { runAstore } from '../support/cli.ts';
 
-const bin = new URL('../../bin/astore', import.meta.url).pathname;
 let s: TestStore;
 
-function astore(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(bin, args, { env: { ...process.env, ASTORE_HOME: s.home, DATABASE_URL: s.db.url, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const astore = (args: string[], env: NodeJS.ProcessEnv = {}) => runAstore(args, { ASTORE_HOME: s.home, DATABASE_URL: s.db.url, ...env });
 
 before(async () => {
   s = await startTestStore();

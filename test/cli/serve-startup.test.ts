@@ -5,14 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
+import { runAstore } from '../support/cli.ts';
 
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'astore');
 
 describe('serve startup failures', () => {
   let db: TestDatabase;
@@ -28,16 +27,10 @@ describe('serve startup failures', () => {
   });
 
   /** Runs serve to its exit; a process still running after `ms` is killed and the test fails. */
-  const serve = (args: string[], extraEnv: NodeJS.ProcessEnv, ms = 30_000): Promise<{ code: number | null; stderr: string }> => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: home, DATABASE_URL: db.url, LOG_LEVEL: 'warn', ...extraEnv };
-    const child = spawn(bin, ['serve', '--training-threads', '1', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve still running after ${ms} ms:\n${out}`)); }, ms);
-      child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stderr: out }); });
-    });
+  const serve = async (args: string[], extraEnv: NodeJS.ProcessEnv, ms = 30_000): Promise<{ code: number | null; stderr: string }> => {
+    const r = await runAstore(['serve', '--training-threads', '1', ...args], { ASTORE_HOME: home, DATABASE_URL: db.url, LOG_LEVEL: 'warn', ...extraEnv }, ms);
+    if (r.timedOut) assert.fail(`serve still running after ${ms} ms:\n${r.output}`);
+    return { code: r.code, stderr: r.output };
   };
 
   test('a bad AUTO_RETRAIN_ALL_CRON_SCHEDULE', { timeout: 60_000 }, async () => {

@@ -3,14 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AssistantV1 from 'ibm-watson/assistant/v1.js';
-import { BearerTokenAuthenticator } from 'ibm-watson/auth/index.js';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import type { Skill } from '../support/skills.ts';
 
-export function sdk(serviceUrl: string, token: string): AssistantV1 {
-  return new AssistantV1({ version: '2021-11-27', serviceUrl, authenticator: new BearerTokenAuthenticator({ bearerToken: token }) });
-}
+export { sdkClient as sdk } from '../support/api.ts';
 
 export function createParams(skill: Skill): AssistantV1.CreateWorkspaceParams {
   return {

@@ -1,5 +1,7 @@
-/** v1 API requests as the SDK sends them, for tests that speak HTTP without the SDK. */
+/** v1 API clients for tests: the real ibm-watson SDK, and plain requests as the SDK sends them. */
 import assert from 'node:assert/strict';
+import AssistantV1 from 'ibm-watson/assistant/v1.js';
+import { BearerTokenAuthenticator } from 'ibm-watson/auth/index.js';
 
 /**
  * `method path` against `serviceUrl` with the version parameter and the tenant's headers; a
@@ -24,4 +26,9 @@ export async function sdkRejects(call: Promise<unknown>, status: number): Promis
     return err as { message: string; body: string };
   }
   assert.fail(`expected HTTP ${status}, but the call succeeded`);
+}
+
+/** The official SDK pointed at a tenant of a test store. */
+export function sdkClient(serviceUrl: string, token: string, version = '2021-11-27'): AssistantV1 {
+  return new AssistantV1({ version, serviceUrl, authenticator: new BearerTokenAuthenticator({ bearerToken: token }) });
 }
