@@ -12,7 +12,7 @@ const DAY_NAMES: Readonly<Record<string, number>> = { SUN: 1, MON: 2, TUE: 3, WE
 const FIRST_YEAR = 1970;
 const LAST_YEAR = 2199;
 
-/** How a day is chosen; exactly one of the two day fields restricts it (the other is `?` or `*`). */
+/** How a day is chosen; at most one of the two day fields restricts it (the other is `?`). */
 export type QuartzDayRule =
   | { kind: 'any' }
   | { kind: 'daysOfMonth'; days: number[] }
@@ -44,12 +44,18 @@ export function parseQuartz(expr: string): QuartzExpression {
       'Write "seconds minutes hours day-of-month month day-of-week [year]", e.g. "0 40 19 11 3 ? 2024" (UTC).');
   }
   const [sec, min, hour, dom, month, dow, year] = fields as [string, string, string, string, string, string, string | undefined];
+  // Quartz wants "?" in exactly one day field, even where "*" in both would mean the same; an
+  // expression Quartz itself refuses is refused here too, so one schedule works in both.
+  if (dom === '?' && dow === '?') {
+    throw cronError(expr, 'day-of-week', dow, 'is "?" like day-of-month; "?" belongs in exactly one of them',
+      'Put "*" in the other day field, e.g. "0 0 12 * * ?" for every day at 12:00.');
+  }
+  if (dom !== '?' && dow !== '?') {
+    throw cronError(expr, 'day-of-week', dow, `is given together with day-of-month "${dom}"; Quartz wants "?" in one of them`,
+      'Put "?" in the day field you do not restrict, e.g. "0 0 12 ? * MON", "0 0 12 1 * ?" or "0 0 12 * * ?".');
+  }
   const domRule = parseDayOfMonth(expr, dom.toUpperCase());
   const dowRule = parseDayOfWeek(expr, dow.toUpperCase());
-  if (domRule.kind !== 'any' && dowRule.kind !== 'any') {
-    throw cronError(expr, 'day-of-week', dow, `restricts the day together with day-of-month "${dom}"`,
-      'Quartz does not combine the two day fields: put "?" in one of them, e.g. "0 0 12 ? * MON" or "0 0 12 1 * ?".');
-  }
   const years = year === undefined || year === '*'
     ? undefined
     : parseField(expr, year, { name: 'year', min: FIRST_YEAR, max: LAST_YEAR }).values;

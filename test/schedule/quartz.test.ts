@@ -64,7 +64,10 @@ test('Quartz: invalid expressions name the field and the problem', () => {
     ['0 0 0 ? 13 *', /month field "13" has 13, outside 1-12/],
     ['0 0 0 ? * 0', /day-of-week field "0" has 0, outside 1-7/],
     ['0 0 0 ? * 2#6', /day-of-week field "2#6" asks for occurrence #6, outside 1-5/],
-    ['0 0 0 1 * MON', /day-of-week field "MON" restricts the day together with day-of-month "1"/],
+    ['0 0 0 1 * MON', /day-of-week field "MON" is given together with day-of-month "1"/],
+    // Quartz refuses both, though "*" in both would be unambiguous.
+    ['0 0 12 * * *', /day-of-week field "\*" is given together with day-of-month "\*"; Quartz wants "\?" in one of them/],
+    ['0 0 12 ? * ?', /day-of-week field "\?" is "\?" like day-of-month/],
     ['0 0 0 1 * ? 1969', /year field "1969" has 1969, outside 1970-2199/],
     ['0 0 0 1 * ? twenty', /year field "twenty" has "twenty", which is not a number/],
     ['0 0 0 L-40 * ?', /day-of-month field "L-40" has offset 40, outside 0-30/],
