@@ -63,6 +63,11 @@ async function toIterable(input: ArchiveInput): Promise<Input> {
     try {
       const fh = await open(input, 'r');
       const st = await fh.stat().catch(async (err: unknown) => { await fh.close(); throw err; });
+      // Opening a directory succeeds; only the first read fails, far from here and without a code.
+      if (st.isDirectory()) {
+        await fh.close();
+        throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      }
       const file = st.isFile() ? { path: input, size: st.size, identity: fileIdentity(st) } : undefined;
       return { source: fh.createReadStream({ highWaterMark: READ_BUFFER }), name: input, ...(file ? { file } : {}) };
     } catch (err) {
@@ -73,7 +78,12 @@ async function toIterable(input: ArchiveInput): Promise<Input> {
           exitCode: 2, cause: err,
         });
       }
-      throw new AppError('ARCHIVE_UNREADABLE', `cannot open archive ${input}: ${(err as Error).message}`, { exitCode: 2, cause: err });
+      const hint = code === 'EACCES' || code === 'EPERM'
+        ? 'give the user running this command read permission on the file (and search permission on its directories), or copy the archive somewhere it can read'
+        : code === 'EISDIR'
+          ? 'name the archive file itself, not its directory; astore backups list shows the backups in the backup directory'
+          : 'check that the path names a readable pg_dump -Fc archive file';
+      throw new AppError('ARCHIVE_UNREADABLE', `cannot open archive ${input}: ${(err as Error).message}`, { hint, exitCode: 2, cause: err });
     }
   }
   return { source: input, name: 'stream' };

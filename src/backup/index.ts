@@ -4,7 +4,7 @@
  * catalog (`astore backups list`) and the connection from a Kubernetes store secret.
  */
 export {
-  loadBackupSettings, loadBackupEngine, defaultSettings, envName, BACKUP_ENGINES, type BackupEngineName, type BackupSettings, type LoadSettingsOptions,
+  loadBackupSettings, defaultSettings, envName, BACKUP_ENGINES, type BackupEngineName, type BackupSettings, type LoadSettingsOptions,
 } from './settings.ts';
 export { connectionFromSecretYaml, readSecretConnection } from './secret-connection.ts';
 export { takeBackup, readStoreFacts, type BackupSummary, type StoreFacts, type TakeBackupOptions } from './take.ts';

@@ -43,7 +43,6 @@ export type BackupEngineName = typeof BACKUP_ENGINES[number];
 
 type Kind = 'boolean' | 'cron' | 'count' | 'weekday' | 'path' | 'seconds' | 'engine';
 interface Setting { key: string; field: keyof BackupSettings; kind: Kind }
-const ENGINE: Setting = { key: 'store.backup.engine', field: 'engine', kind: 'engine' };
 const SETTINGS: readonly Setting[] = [
   { key: 'store.backup.suspend', field: 'suspend', kind: 'boolean' },
   { key: 'store.backup.schedule', field: 'schedule', kind: 'cron' },
@@ -54,7 +53,7 @@ const SETTINGS: readonly Setting[] = [
   { key: 'store.backup.history.files.keep_daily', field: 'keepDaily', kind: 'count' },
   { key: 'store.backup.dir', field: 'dir', kind: 'path' },
   { key: 'store.backup.starting_deadline_seconds', field: 'startingDeadlineSeconds', kind: 'seconds' },
-  ENGINE,
+  { key: 'store.backup.engine', field: 'engine', kind: 'engine' },
 ];
 
 export function envName(key: string): string {
@@ -161,22 +160,19 @@ function readSetting(s: Setting, { doc, file, env }: Sources): unknown {
   return value;
 }
 
-export function loadBackupSettings(opts: LoadSettingsOptions = {}): BackupSettings {
+/**
+ * The settings, each checked. With `only`, just those are read and the rest keep their defaults:
+ * a command that needs one or two settings (`astore backup` the engine, `astore backups list` the
+ * directory and the weekly day) must not be stopped by a mistake in another, the schedule say.
+ */
+export function loadBackupSettings(opts: LoadSettingsOptions = {}, only?: ReadonlyArray<keyof BackupSettings>): BackupSettings {
   const sources = readSources(opts);
   const settings = defaultSettings(sources.env);
   const out = settings as unknown as Record<string, unknown>;
   for (const s of SETTINGS) {
+    if (only && !only.includes(s.field)) continue;
     const value = readSetting(s, sources);
     if (value !== undefined) out[s.field] = value;
   }
   return settings;
-}
-
-/**
- * Only store.backup.engine, for `astore backup`: an on-demand backup needs nothing else, and a
- * mistake in another setting (the schedule, say) must not stop it.
- */
-export function loadBackupEngine(opts: LoadSettingsOptions = {}): BackupEngineName {
-  const sources = readSources(opts);
-  return (readSetting(ENGINE, sources) as BackupEngineName | undefined) ?? defaultSettings(sources.env).engine;
 }

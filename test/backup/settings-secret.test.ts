@@ -59,6 +59,17 @@ describe('backup settings', () => {
     assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_HISTORY_FILES_WEEKLY_BACKUP_DAY: '7' } }), /weekly_backup_day.*0-6/);
     assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_HISTORY_FILES_KEEP_WEEKLY: '-1' } }), /keep_weekly/);
   });
+
+  it('with `only`, a mistake in another setting does not stop a command that never uses it', () => {
+    const env = { ASTORE_HOME: dir, STORE_BACKUP_SCHEDULE: 'bad', STORE_BACKUP_DIR: join(dir, 'elsewhere'), STORE_BACKUP_ENGINE: 'pg_dump' };
+    const s = loadBackupSettings({ env }, ['dir', 'weeklyBackupDay']);
+    assert.equal(s.dir, join(dir, 'elsewhere'));
+    assert.equal(s.engine, 'builtin', 'settings not asked for keep their defaults');
+    assert.equal(loadBackupSettings({ env }, ['engine']).engine, 'pg_dump');
+    assert.throws(() => loadBackupSettings({ env }), /store\.backup\.schedule/);
+    // The settings asked for are still checked.
+    assert.throws(() => loadBackupSettings({ env: { ...env, STORE_BACKUP_HISTORY_FILES_WEEKLY_BACKUP_DAY: '7' } }, ['dir', 'weeklyBackupDay']), /weekly_backup_day/);
+  });
 });
 
 function secretYaml(key: string, creds: Record<string, unknown> | undefined): string {

@@ -1,7 +1,7 @@
 /** Backups: `astore backup`, `astore backup-job` (the CronJob command), `astore backups list|jobs`. */
 import type { Command } from 'commander';
 import {
-  engineFor, isWeekly, listBackups, listJobs, loadBackupEngine, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob, takeBackup,
+  engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob, takeBackup,
 } from '../../backup/index.ts';
 import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
@@ -48,7 +48,7 @@ export function register(program: Command): void {
           hint: 'redirect stdout to a file (astore backup > backup.dump) or use -o FILE', exitCode: 2,
         });
       }
-      const engine = engineFor(loadBackupEngine({ config: o.config }));
+      const engine = engineFor(loadBackupSettings({ config: o.config }, ['engine']).engine);
       const db = await openTarget(o);
       try {
         const facts = await readStoreFacts(db.pool);
@@ -117,7 +117,7 @@ export function register(program: Command): void {
     .option('--verify', 'recompute every archive checksum against its sidecar')
     .option('--json', 'machine-readable output')
     .action(async (o: { dir?: string; config?: string; verify?: boolean; json?: boolean }) => {
-      const settings = loadBackupSettings({ config: o.config });
+      const settings = loadBackupSettings({ config: o.config }, ['dir', 'weeklyBackupDay']);
       const entries = await listBackups(o.dir ?? settings.dir, { verify: o.verify });
       const rows = entries.map((e) => ({
         name: e.name, time: e.takenAt?.toISOString() ?? null, bytes: e.bytes,
