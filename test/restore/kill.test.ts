@@ -3,6 +3,7 @@
  * three tables, in the middle of a 150,000-row COPY, and with everything staged just before the
  * swap — leaves every table of the target exactly as it was, and the maintenance flag of the
  * dead process blocks no write. The next run clears the dead runs' staging schemas and succeeds.
+ * And the CLI interrupted by SIGINT says in one line what it left, and exits 130.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,5 +104,38 @@ describe('pgmig killed with SIGKILL during the load', () => {
     assert.equal(left.rows[0].n, 0, 'the staging schemas of the killed runs are gone');
     const r = await b.store.pool.query(`select count(*)::int as n from examples`);
     assert.equal(r.rows[0].n, EXAMPLES, 'the backup replaced the target');
+  });
+
+  test('bin/pgmig interrupted by SIGINT mid-COPY: exit 130, one line naming the staging schema left, the target unchanged', { timeout: 120_000 }, async () => {
+    const before = await checksum(b.db.url);
+    const watch = new pg.Client({ connectionString: b.db.url });
+    await watch.connect();
+    try {
+      // Asynchronously: this process serves the resource controller the child asks.
+      const child = spawn(process.execPath, ['bin/pgmig', '-f', '-s', options.source as string, '-r', options.resourceController, '-m', options.mapping!],
+        { env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const copy = await watch.query(`select 1 from pg_stat_activity where state = 'active' and query ilike 'copy "astore_restore_%"."examples"%'`);
+        if (copy.rowCount! > 0) break;
+        assert.ok(child.exitCode === null, `pgmig ended before the COPY: ${stderr}`);
+        assert.ok(Date.now() < deadline, 'the COPY of examples never started');
+        await sleep(5);
+      }
+      child.kill('SIGINT');
+      assert.equal(await exited, 130, stderr);
+      const staging = (await watch.query(`select nspname from pg_namespace where nspname like 'astore_restore_%'`)).rows.map((r) => r.nspname as string);
+      assert.equal(staging.length, 1, 'the interrupted run left its staging schema');
+      assert.match(stderr, new RegExp(`\\ninterrupted \\(SIGINT\\): the target is unchanged; the staging schema ${staging[0]} is dropped by the next pgmig run or backup\\n$`));
+      assert.deepEqual(await checksum(b.db.url), before, 'every table of the target is as it was');
+    } finally {
+      await watch.end();
+    }
+    await restore(options);
+    const left = await b.store.pool.query(`select count(*)::int as n from pg_namespace where nspname like 'astore_restore_%'`);
+    assert.equal(left.rows[0].n, 0, 'the next run dropped it');
   });
 });
