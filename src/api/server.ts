@@ -35,6 +35,9 @@ export interface ServerOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 1_572_864;
 
+/** `v1/workspaces/{ws}/…` POSTs that only read the store, answered even while writes are refused (a restore). */
+const READ_ONLY_POSTS = new Set(['message', 'bulk_classify']);
+
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
@@ -114,7 +117,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     if ('methodNotAllowed' in match) throw new AppError('METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed here`, { status: 405 });
     const query = queryOf(req.query);
     const ver = version(query);
-    const isWrite = req.method !== 'GET' && !(parsed.rest[parsed.rest.length - 1] === 'message');
+    // By position, not by last segment alone: an intent may be named `message` or `bulk_classify`.
+    const isWrite = req.method !== 'GET' && !(parsed.rest.length === 4 && READ_ONLY_POSTS.has(parsed.rest[3]!));
     if (isWrite) {
       const why = await opts.hooks?.writesBlocked?.();
       if (why) throw new AppError('WRITES_SUSPENDED', why, { status: 503 });

@@ -40,20 +40,22 @@ const shape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable
 /** Sub-resource lists take `sort` as a field name, so `stable` there is not special. */
 const listShape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: false, export: bool(c.query, 'export') });
 
+/** This request's URL from `/v1/` on, with `cursor` set to `cursor` (spec §4: relative, query kept). */
+function pageUrl(c: V1Context, cursor: string | undefined): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(c.query)) if (v !== undefined && k !== 'cursor') q.set(k, v);
+  if (cursor) q.set('cursor', cursor);
+  return `${c.path}?${q.toString()}`;
+}
+
 function collection(c: V1Context, key: string, p: Page, result: PageResult<Json>): V1Reply {
   const hasNext = result.items.length > p.limit;
   const items = hasNext ? result.items.slice(0, p.limit) : result.items;
-  const url = (cursor: string | undefined): string => {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(c.query)) if (v !== undefined && k !== 'cursor') q.set(k, v);
-    if (cursor) q.set('cursor', cursor);
-    return `${c.path}?${q.toString()}`;
-  };
-  const pagination: Json = { refresh_url: url(c.query.cursor) };
+  const pagination: Json = { refresh_url: pageUrl(c, c.query.cursor) };
   if (c.query.cursor) pagination.refresh_cursor = c.query.cursor;
   if (hasNext) {
     const next = encodeCursor(p.offset + p.limit);
-    pagination.next_url = url(next);
+    pagination.next_url = pageUrl(c, next);
     pagination.next_cursor = next;
   }
   if (p.count) pagination.total = result.total;
@@ -155,6 +157,12 @@ export function v1Routes(): Router<V1Handler> {
   r.add('POST', 'v1/workspaces/:ws/entities/:entity', write((db, w, c) => E.updateEntity(db, w, c.params.entity!, parseBody(S.entity.partial(), c.body), bool(c.query, 'append')),
     (db, w, k, c) => E.getEntity(db, w, k!, withExport(c))));
   r.add('DELETE', 'v1/workspaces/:ws/entities/:entity', write((db, w, c) => E.deleteEntity(db, w, c.params.entity!), deleted));
+  // listMentions takes no page_limit or cursor: the whole list is one page. `export` is checked as
+  // on every list, but a mention has no sub-elements for it to add.
+  r.add('GET', 'v1/workspaces/:ws/entities/:entity/mentions', async (c) => {
+    const examples = await E.listMentions(c.pool, await ws(c.pool, c), c.params.entity!, listShape(c));
+    return { body: { examples, pagination: { refresh_url: pageUrl(c, undefined) } } };
+  });
   r.add('GET', 'v1/workspaces/:ws/entities/:entity/values', list('values', async (c, p) => E.listValues(c.pool, await ws(c.pool, c), c.params.entity!, p, listShape(c))));
   r.add('POST', 'v1/workspaces/:ws/entities/:entity/values', write((db, w, c) => E.createValue(db, w, c.params.entity!, parseBody(S.value, c.body)),
     (db, w, k, c) => E.getValue(db, w, c.params.entity!, k!, withExport(c)), 201));

@@ -26,6 +26,13 @@ const NO_OUTPUT_TEXT = '2021-11-27';
 const VISITS_ALL_NODES = '2018-02-16';
 /** Fires per turn before the dialog is judged to loop (jump_to cycles). */
 const MAX_STEPS = 50;
+/** How many intents a response lists with alternate_intents: true (DOC-EXPR: the top 10, whatever their scores). */
+export const ALTERNATE_INTENTS = 10;
+
+/** The intents /message finds in `text` when the request supplies none: blank text has none. */
+export function classifyInput(nlu: Nlu, text: string): RuntimeIntent[] {
+  return text.trim() === '' ? [] : nlu.classify(text);
+}
 
 interface StackEntry {
   dialog_node: string;
@@ -83,7 +90,7 @@ class Turn {
     this.stack = Array.isArray(stack) && stack.length > 0 ? (stack as StackEntry[]) : [{ dialog_node: 'root' }];
     this.allIntents = request.intents
       ? request.intents.map((i) => ({ intent: i.intent, confidence: i.confidence ?? 1 }))
-      : text.trim() === '' ? [] : nlu.classify(text);
+      : classifyInput(nlu, text);
     const now = options.now ?? new Date();
     const entities: RuntimeEntity[] = request.entities
       ? request.entities.map((e) => ({ ...e, confidence: e.confidence ?? 1 }) as RuntimeEntity)
@@ -416,7 +423,7 @@ class Turn {
     const alternate = this.request.alternate_intents === true;
     const response: MessageResponse = {
       input: { ...this.request.input, text: this.scope.input.text },
-      intents: this.allIntents.slice(0, alternate ? 10 : 1),
+      intents: this.allIntents.slice(0, alternate ? ALTERNATE_INTENTS : 1),
       entities: this.scope.entities,
       alternate_intents: alternate,
       context: {

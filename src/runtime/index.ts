@@ -3,7 +3,7 @@
  * workspace export, a request and an injected intent classifier. No I/O; callers cache
  * `compileDialog(workspace)` per workspace version and pass it to `respond`.
  */
-export { respond, type RespondOptions } from './engine.ts';
+export { ALTERNATE_INTENTS, classifyInput, respond, type RespondOptions } from './engine.ts';
 export { compileDialog, type CompiledDialog, type CompiledNode } from './dialog.ts';
 export { compileEntities, extractEntities, type EntityMatcher, type ExtractOptions } from './entities.ts';
 export { compileExpression, INTENT_THRESHOLD, ExpressionSyntaxError, type Scope } from './expression.ts';

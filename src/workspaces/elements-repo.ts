@@ -10,8 +10,8 @@ import {
 } from './insert.ts';
 import { pageClause, pageTotal, type Page, type PageResult } from './page.ts';
 import {
-  counterexampleJson, entityJson, exampleJson, groupBy, intentJson, nodeJson, synonymJson, valueJson,
-  type EntityRow, type ExampleRow, type IntentRow, type Json, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
+  counterexampleJson, entityJson, exampleJson, groupBy, intentJson, mentionJson, nodeJson, synonymJson, valueJson,
+  type EntityRow, type ExampleRow, type IntentRow, type Json, type MentionRow, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
 } from './serialize.ts';
 import { checkDialogTree, checkUnique, invalidBody, valueKindError, type DialogNodeInput, type EntityInput, type ExampleInput, type IntentInput, type ValueInput } from './validate.ts';
 import { conflict, notFound, touch } from './workspace-repo.ts';
@@ -200,6 +200,21 @@ export async function getEntity(db: Db, ws: string, entity: string, shape: Shape
   const e = await entityRow(db, ws, entity);
   const values = shape.export ? (await valuesOf(db, [e.id], shape, true)).get(e.id) ?? [] : undefined;
   return entityJson(e, values, shape);
+}
+
+/**
+ * Every mention of `entity` in the workspace's intent examples, one item per mention (an example
+ * may mention the entity twice), in the order the intents, examples and mentions were stored.
+ */
+export async function listMentions(db: Db, ws: string, entity: string, shape: Shape): Promise<Json[]> {
+  const e = await entityRow(db, ws, entity);
+  const r = await db.query<MentionRow>(`
+    select x.text, i.intent, m.mention->'location' as location, x.created, x.updated
+      from intents i join examples x on x.intent_id = i.id
+     cross join lateral jsonb_array_elements(coalesce(x.mentions, '[]')) with ordinality m(mention, ord)
+     where i.workspace_id = $1 and m.mention->>'entity' = $2
+     order by i.id, x.id, m.ord`, [ws, e.entity]);
+  return r.rows.map((m) => mentionJson(m, shape));
 }
 
 function checkValues(values: ValueInput[] | undefined): void {

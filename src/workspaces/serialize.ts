@@ -31,6 +31,9 @@ export interface NodeRow { dialog_node: string; node: Json; created: Date; updat
 export interface TextRow { text: string; created: Date; updated: Date }
 
 export const exampleJson = (r: ExampleRow, s: Shape): Json => audit(compact({ text: r.text, mentions: r.mentions }), r, s);
+/** One mention of an entity, with the audit times of the example it is part of. */
+export interface MentionRow { text: string; intent: string; location: unknown; created: Date; updated: Date }
+export const mentionJson = (r: MentionRow, s: Shape): Json => audit({ text: r.text, intent: r.intent, location: r.location }, r, s);
 export const counterexampleJson = (r: TextRow, s: Shape): Json => audit({ text: r.text }, r, s);
 export const synonymJson = (r: SynonymRow, s: Shape): Json => audit({ synonym: r.synonym }, r, s);
 

@@ -1,0 +1,104 @@
+/**
+ * What the runtime endpoints (`/message`, `bulk_classify`) know of a workspace: its compiled
+ * dialog (which holds the entity tables) and its latest model, cached per process and revalidated
+ * on every call with one indexed query. Both endpoints load through here, so they classify with
+ * the same model and recognise entities with the same tables.
+ */
+import type pg from 'pg';
+import { z } from 'zod';
+import { classifyInput, compileDialog, type CompiledDialog, type Nlu, type RuntimeEntity, type RuntimeIntent, type Workspace } from '../runtime/index.ts';
+import { deserializeModel, type IntentModel } from '../training/index.ts';
+import { exportElements, notFound, trainingWanted } from '../workspaces/index.ts';
+import { Lru } from './lru.ts';
+
+/** `input.text` as /message takes it (spec §6.1); bulk_classify takes the same texts. */
+export const inputText = z.string().max(2048, 'must be at most 2048 characters')
+  .refine((s) => !/[\r\n\t]/.test(s), 'must not contain carriage return, newline or tab characters');
+
+/**
+ * `dialog_key` changes with every committed write to the workspaces row, which every change to
+ * the workspace or its elements makes: xmin is the writing transaction, so two edits differ even
+ * when their `updated` (the transaction's start time) agree. `updated` is there, exact to the
+ * microsecond, only against xmin wraparound.
+ * `stale`: the model is not current and training the current data has not already failed.
+ */
+interface Meta { id: string; language: string; dialog_key: string; model_key: string | null; stale: boolean }
+interface DialogEntry { key: string; dialog: CompiledDialog }
+interface ModelEntry { key: string; model: IntentModel }
+
+export interface UnderstandingOptions {
+  algorithmVersion: string;
+  /** Workspaces whose compiled dialog and model stay cached (least recently used go first). */
+  cacheSize?: number;
+  /**
+   * Called when a workspace without a current model is messaged or classified (AUTO_RETRAIN's
+   * "open the skill"), unless training its current data already failed.
+   */
+  stale?(workspaceId: string): void;
+}
+
+/** A loaded workspace. `model` is undefined until its first training has finished. */
+export class Understood {
+  /** The injected classifier `respond` takes: no model, no intents. */
+  readonly nlu: Nlu;
+
+  constructor(readonly dialog: CompiledDialog, readonly model: IntentModel | undefined) {
+    this.nlu = { classify: (text) => (model ? model.classify(text) : []) };
+  }
+
+  /** The intents and entities a /message turn without caller-supplied ones finds in `text`, at `now`. */
+  interpret(text: string, now: Date): { intents: RuntimeIntent[]; entities: RuntimeEntity[] } {
+    return { intents: classifyInput(this.nlu, text), entities: this.dialog.entities.extract(text, { now }) };
+  }
+}
+
+export class Understanding {
+  readonly #dialogs: Lru<DialogEntry>;
+  readonly #models: Lru<ModelEntry>;
+  readonly #opts: UnderstandingOptions;
+
+  constructor(opts: UnderstandingOptions) {
+    this.#opts = opts;
+    this.#dialogs = new Lru(opts.cacheSize ?? 256);
+    this.#models = new Lru(opts.cacheSize ?? 256);
+  }
+
+  /** The workspace `workspaceId` of the instance, or 404; a stale one is reported to `stale`. */
+  async load(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Understood> {
+    const meta = await this.#meta(pool, instanceId, workspaceId);
+    const [dialog, model] = await Promise.all([this.#dialog(pool, meta), this.#model(pool, meta)]);
+    if (meta.stale) this.#opts.stale?.(meta.id);
+    return new Understood(dialog, model);
+  }
+
+  async #meta(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Meta> {
+    const r = await pool.query<Meta>(`
+      select w.id, w.language, w.xmin::text || ' ' || w.updated::text as dialog_key, m.trained_version || ':' || extract(epoch from m.trained_at) as model_key,
+             ${trainingWanted('$3')} as stale
+        from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
+       where w.id::text = $1 and w.instance_id = $2`, [workspaceId, instanceId, this.#opts.algorithmVersion]);
+    const row = r.rows[0];
+    if (!row) throw notFound();
+    return row;
+  }
+
+  async #dialog(pool: pg.Pool, meta: Meta): Promise<CompiledDialog> {
+    const hit = this.#dialogs.get(meta.id);
+    if (hit && hit.key === meta.dialog_key) return hit.dialog;
+    const elements = await exportElements(pool, meta.id, { audit: false, stable: false });
+    const dialog = compileDialog({ language: meta.language, ...elements } as Workspace);
+    this.#dialogs.set(meta.id, { key: meta.dialog_key, dialog });
+    return dialog;
+  }
+
+  async #model(pool: pg.Pool, meta: Meta): Promise<IntentModel | undefined> {
+    if (!meta.model_key) return undefined;
+    const hit = this.#models.get(meta.id);
+    if (hit && hit.key === meta.model_key) return hit.model;
+    const r = await pool.query<{ model: Buffer }>('select model from models where workspace_id = $1', [meta.id]);
+    if (!r.rows[0]) return undefined;
+    const model = deserializeModel(r.rows[0].model);
+    this.#models.set(meta.id, { key: meta.model_key, model });
+    return model;
+  }
+}
