@@ -63,7 +63,7 @@ describe('pgmig killed with SIGKILL during the load', () => {
     const watch = new pg.Client({ connectionString: b.db.url });
     await watch.connect();
     const copying = async (): Promise<boolean> => (await watch.query(`select 1 from pg_stat_activity
-      where state = 'active' and query ilike 'copy "astore_restore_%"."examples"%'`)).rowCount! > 0;
+      where datname = current_database() and state = 'active' and query ilike 'copy "astore_restore_%"."examples"%'`)).rowCount! > 0;
     try {
       for (const stopAt of [1, 3, 'never', 'swap'] as const) {
         const child = spawn(process.execPath, ['--import', 'tsx', 'test/restore/restore-child.ts', JSON.stringify({ ...options, stopAt })], {
@@ -119,7 +119,9 @@ describe('pgmig killed with SIGKILL during the load', () => {
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const copy = await watch.query(`select 1 from pg_stat_activity where state = 'active' and query ilike 'copy "astore_restore_%"."examples"%'`);
+        // This database only: the test server's other databases may be restoring too (tests run in parallel).
+        const copy = await watch.query(`select 1 from pg_stat_activity
+          where datname = current_database() and state = 'active' and query ilike 'copy "astore_restore_%"."examples"%'`);
         if (copy.rowCount! > 0) break;
         assert.ok(child.exitCode === null, `pgmig ended before the COPY: ${stderr}`);
         assert.ok(Date.now() < deadline, 'the COPY of examples never started');
