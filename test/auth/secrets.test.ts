@@ -135,3 +135,24 @@ test('secret apply installs a key and keeps the previous one beside it; export p
   await db.drop();
   rmSync(home, { recursive: true, force: true });
 });
+
+test('with DATABASE_URL, a first run creates ASTORE_HOME for the new key; a home that cannot be created is HOME_UNUSABLE', async () => {
+  const { mkdtempSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { spawnSync } = await import('node:child_process');
+  const db = await createTestDatabase('freshhome');
+  const root = mkdtempSync(join(tmpdir(), 'astore-fresh-'));
+  try {
+    const home = join(root, 'not', 'yet');
+    const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['bin/astore', 'migrate'], { env: { ...process.env, DATABASE_URL: db.url, ...env }, encoding: 'utf8' });
+    const bad = run({ ASTORE_HOME: home, ASTORE_ENCRYPTION_SECRET: '/proc/astore-nope/key.yaml' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /error \[HOME_UNUSABLE\]: cannot create \/proc\/astore-nope for the encryption key file/);
+    const ok = run({ ASTORE_HOME: home });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.ok(existsSync(join(home, SECRET_FILE_NAME)), 'the key file is in the new home');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    await db.drop();
+  }
+});
