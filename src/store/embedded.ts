@@ -10,7 +10,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { chmod, chown, writeFile, rm, readFile } from 'node:fs/promises';
+import { chmod, chown, writeFile, rm, readFile, stat } from 'node:fs/promises';
 import { makeDir } from './files.ts';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
@@ -115,11 +115,16 @@ function readPostmasterPid(dataDir: string): { pid: number; port: number; ready:
 async function initdb(opts: ClusterOptions, user: { uid: number; gid: number } | undefined): Promise<void> {
   const { initdb: initdbBin } = await binaries();
   await makeDir(opts.dataDir, 0o700);
-  // The server user must be able to reach the data directory through its parents.
+  // The server user must be able to reach the data directory through its parents: each gets
+  // search permission added, nothing else changed. (Setting 0755 here used to strip /tmp of its
+  // sticky bit and world-writability, and could open up a user's home for reading.)
   if (user) {
     await chown(opts.dataDir, user.uid, user.gid);
     for (let dir = dirname(opts.dataDir); dir !== dirname(dir); dir = dirname(dir)) {
-      try { await chmod(dir, 0o755); } catch { break; }
+      try {
+        const mode = (await stat(dir)).mode & 0o7777;
+        if ((mode & 0o011) !== 0o011) await chmod(dir, mode | 0o011);
+      } catch { break; }
       if (existsSync(join(dir, '.git')) || dir === '/tmp') break;
     }
   }

@@ -73,3 +73,23 @@ test('a process that started the embedded server stops it when done, or leaves i
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('run as root, the embedded server gets search permission on its data directory\'s parents and nothing else changes', { timeout: 120_000, skip: process.getuid?.() !== 0 && 'only root hands the server to another user' }, async () => {
+  const { chmodSync, mkdirSync, statSync } = await import('node:fs');
+  const { startCluster } = await import('../../src/store/index.ts');
+  const root = mkdtempSync(join(tmpdir(), 'astore-perm-'));
+  const tmpMode = statSync(tmpdir()).mode & 0o7777;
+  try {
+    const inner = join(root, 'private');
+    mkdirSync(inner);
+    chmodSync(root, 0o700);
+    chmodSync(inner, 0o750);
+    const cluster = await startCluster({ dataDir: join(inner, 'pg'), password: 'x', port: 0 });
+    await cluster.stop();
+    assert.equal(statSync(inner).mode & 0o7777, 0o751, 'search permission added, read not');
+    assert.equal(statSync(root).mode & 0o7777, 0o711);
+    assert.equal(statSync(tmpdir()).mode & 0o7777, tmpMode, `${tmpdir()} keeps its mode (it used to lose its sticky bit)`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
