@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { classifyInput, compileDialog, type CompiledDialog, type Nlu, type RuntimeEntity, type RuntimeIntent, type Workspace } from '../runtime/index.ts';
 import { deserializeModel, type IntentModel } from '../training/index.ts';
-import { exportElements, notFound, trainingWanted } from '../workspaces/index.ts';
+import { exportElements, notFound, trainingWanted, workspaceKey } from '../workspaces/index.ts';
 import { Lru } from './lru.ts';
 
 /** `input.text` as /message takes it (spec §6.1); bulk_classify takes the same texts. */
@@ -16,12 +16,19 @@ export const inputText = z.string().max(2048, 'must be at most 2048 characters')
   .refine((s) => !/[\r\n\t]/.test(s), 'must not contain carriage return, newline or tab characters');
 
 /**
+ * What a runtime request needs to know of the workspace: a named (prepared) statement, since
+ * every request runs it and each connection then plans it once.
  * `dialog_key` changes with every committed write to the workspaces row, which every change to
  * the workspace or its elements makes: xmin is the writing transaction, so two edits differ even
  * when their `updated` (the transaction's start time) agree. `updated` is there, exact to the
  * microsecond, only against xmin wraparound.
  * `stale`: the model is not current and training the current data has not already failed.
  */
+const META = `
+  select w.id, w.language, w.xmin::text || ' ' || w.updated::text as dialog_key, m.trained_version || ':' || extract(epoch from m.trained_at) as model_key,
+         ${trainingWanted('$3')} as stale
+    from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
+   where w.id = $1::uuid and w.instance_id = $2`;
 interface Meta { id: string; language: string; dialog_key: string; model_key: string | null; stale: boolean }
 interface DialogEntry { key: string; dialog: CompiledDialog }
 interface ModelEntry { key: string; model: IntentModel }
@@ -72,11 +79,7 @@ export class Understanding {
   }
 
   async #meta(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Meta> {
-    const r = await pool.query<Meta>(`
-      select w.id, w.language, w.xmin::text || ' ' || w.updated::text as dialog_key, m.trained_version || ':' || extract(epoch from m.trained_at) as model_key,
-             ${trainingWanted('$3')} as stale
-        from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
-       where w.id::text = $1 and w.instance_id = $2`, [workspaceId, instanceId, this.#opts.algorithmVersion]);
+    const r = await pool.query<Meta>({ name: 'astore.runtime-meta', text: META, values: [workspaceKey(workspaceId), instanceId, this.#opts.algorithmVersion] });
     const row = r.rows[0];
     if (!row) throw notFound();
     return row;
