@@ -95,7 +95,42 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       client.release();
     }
   } catch (err) {
+    const described = isPermissionDenied(err) ? await describePermissionDenied(err, db) : err;
     await db.close();
-    throw err;
+    throw described;
   }
+}
+
+function isPermissionDenied(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e.code === '42501' || e.cause?.code === '42501';
+}
+
+/**
+ * A role the DBA made without CREATE on the database, or one that is not the role that created
+ * the store schema (`astore migrate` run through postgres.yaml's su_username, the store then run
+ * as the application role): says which, and what to change, instead of a bare driver error.
+ */
+async function describePermissionDenied(err: unknown, db: Database): Promise<AppError> {
+  const { user, database } = db.connection;
+  const pgMessage = ((err as { cause?: Error }).cause ?? (err as Error)).message;
+  const owner = await db.pool.query<{ owner: string }>(
+    'select pg_get_userbyid(nspowner) as owner from pg_namespace where nspname = $1', [STORE_SCHEMA],
+  ).then((r) => r.rows[0]?.owner, () => undefined);
+  const options = { exitCode: 3, cause: err };
+  if (owner === undefined) {
+    return new AppError('PG_PERMISSION', `role ${user} may not create the store schema ${STORE_SCHEMA} in database ${database}: ${pgMessage}`, {
+      ...options,
+      hint: `the store's role needs CREATE on its database: make it the owner (ALTER DATABASE "${database}" OWNER TO "${user}") or GRANT CREATE ON DATABASE "${database}" TO "${user}", then run astore migrate again`,
+    });
+  }
+  if (owner !== user) {
+    return new AppError('PG_PERMISSION', `the store schema ${STORE_SCHEMA} in database ${database} belongs to role ${owner}, and role ${user} may not use it: ${pgMessage}`, {
+      ...options,
+      hint: `connect as ${owner} (the role that ran astore migrate), or have the DBA give the schema and everything in it to ${user} (ALTER SCHEMA ${STORE_SCHEMA} OWNER TO "${user}", and the same for its tables and sequences)`,
+    });
+  }
+  return new AppError('PG_PERMISSION', `role ${user} was denied access in database ${database}: ${pgMessage}`, {
+    ...options, hint: `give ${user} the privilege named above (it owns the store schema, so a grant or policy outside it is missing)`,
+  });
 }
