@@ -3,6 +3,7 @@
  * server faults; anything the caller got wrong is a 4xx with a message saying what.
  */
 import { isAppError } from '../errors/index.ts';
+import { isDatabaseUnavailable } from '../store/index.ts';
 
 export interface ErrorBody { error: string; code: number; errors?: Array<{ message: string; path?: string }> }
 
@@ -28,6 +29,10 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, body: errorBody(e.statusCode, e.message ?? 'Bad Request'), fault: false };
+  }
+  if (isDatabaseUnavailable(err)) {
+    // Not the caller's fault and not a bug: the request can be retried once PostgreSQL is back.
+    return { status: 503, body: errorBody(503, 'Service Unavailable', [{ message: 'the store cannot reach its database; retry later' }]), fault: true };
   }
   return { status: 500, body: errorBody(500, 'Internal Server Error'), fault: true };
 }

@@ -84,8 +84,14 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     void reply.code(404).type('application/json').send(errorBody(404, 'Resource not found'));
   });
 
-  app.get('/health', async (_req, reply) => {
-    await opts.pool.query('select 1');
+  app.get('/health', async (req, reply) => {
+    try {
+      await opts.pool.query('select 1');
+    } catch (err) {
+      // A probe must see "down" and why (not a bare 500), and "ok" again once the pool reconnects.
+      req.log.warn({ err }, 'health: the database is unreachable');
+      return reply.code(503).send({ status: 'unavailable', release: opts.release, error: `the database is unreachable: ${(err as Error).message}` });
+    }
     return reply.send({ status: 'ok', release: opts.release });
   });
 

@@ -129,6 +129,19 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number } =
   };
 }
 
+/**
+ * Whether `err` says the database cannot be reached right now (server stopped, restarting, network
+ * gone) rather than that a statement was wrong: the pool reconnects by itself once it is back.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'].includes(code)) return true;
+  // SQLSTATE class 08 (connection exception); 57P01-57P03: admin or crash shutdown, cannot connect now.
+  if (/^08[0-9A-Z]{3}$/.test(code) || code === '57P01' || code === '57P02' || code === '57P03') return true;
+  return typeof e?.message === 'string' && /^Connection terminated/.test(e.message);
+}
+
 /** Turns a driver error into one that says which part of connecting failed. */
 export function describeConnectionError(err: unknown, c: PgConnection): AppError {
   const e = err as { code?: string; message?: string };

@@ -1,0 +1,74 @@
+/**
+ * The store's PostgreSQL stops while the API is serving (an external server restarted by its DBA):
+ * /health says 503 "unavailable" and why, API calls are 503 (retry) rather than a 500 "Internal
+ * Server Error", and both answer as before once the server is back, without restarting the store.
+ * /health used to be a bare 500 like any bug. Runs its own server, since it stops it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createServer } from '../../src/api/index.ts';
+import { createInstance, createToken } from '../../src/auth/index.ts';
+import { openStore, startCluster, type RunningCluster, type Store } from '../../src/store/index.ts';
+import { ALGORITHM_VERSION } from '../../src/training/index.ts';
+
+describe('the database goes away under a running API', () => {
+  let dir: string;
+  let cluster: RunningCluster;
+  let store: Store;
+  let app: FastifyInstance;
+  let url: string;
+  let serviceUrl: string;
+  let token: string;
+  const start = (port = 0): Promise<RunningCluster> =>
+    startCluster({ dataDir: join(dir, 'pg'), password: 'pw', port, logFile: join(dir, 'pg.log') });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'astore-dbdown-'));
+    cluster = await start();
+    process.env.ASTORE_HOME = join(dir, 'home');
+    delete process.env.ASTORE_ENCRYPTION_SECRET;
+    store = await openStore({ env: { DATABASE_URL: cluster.url('postgres') }, migrate: true });
+    app = createServer({ pool: store.pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, release: store.release });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const i = await createInstance(store.pool, 'i', 'ops');
+    token = (await createToken(store.pool, 'ops')).token;
+    serviceUrl = `${url}/instances/${i.id}/api`;
+  });
+  after(async () => {
+    await app?.close();
+    await store?.close();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const listWorkspaces = (): Promise<Response> =>
+    fetch(`${serviceUrl}/v1/workspaces?version=2021-11-27`, { headers: { authorization: `Bearer ${token}` } });
+
+  test('503 while it is down, ok again when it is back', { timeout: 120_000 }, async () => {
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    const port = cluster.port;
+    await cluster.stop();
+
+    const down = await fetch(`${url}/health`);
+    assert.equal(down.status, 503);
+    const body = (await down.json()) as { status: string; error: string };
+    assert.equal(body.status, 'unavailable');
+    assert.match(body.error, /the database is unreachable: /);
+
+    const api = await listWorkspaces();
+    assert.equal(api.status, 503);
+    const apiBody = (await api.json()) as { error: string; code: number; errors: Array<{ message: string }> };
+    assert.equal(apiBody.code, 503);
+    assert.match(apiBody.errors[0]!.message, /cannot reach its database; retry later/);
+
+    cluster = await start(port);
+    const up = await fetch(`${url}/health`);
+    assert.equal(up.status, 200);
+    assert.equal(((await up.json()) as { status: string }).status, 'ok');
+    assert.equal((await listWorkspaces()).status, 200);
+  });
+});
