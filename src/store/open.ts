@@ -45,8 +45,10 @@ export async function resolveKey(client: pg.ClientBase, schema: string, env: Nod
   let key = readSecretFile(file);
   if (!key) {
     if (recorded) {
-      throw new AppError('KEY_MISSING', `the encryption key file ${file} is missing, but the database holds data encrypted with key ${recorded}`, {
-        hint: `apply the store's ${SECRET_FILE_NAME} with \`astore secret apply -f FILE\` (or set ASTORE_ENCRYPTION_SECRET)`, exitCode: 5,
+      // Typically a command run with another ASTORE_HOME than the store's serve (another folder or
+      // machine against the same external PostgreSQL), which must not create a second key.
+      throw new AppError('KEY_MISSING', `the encryption key file ${file} is missing, but this database was set up with key ${recorded}`, {
+        hint: `run it with the store's ASTORE_HOME (the one its astore serve uses) or ASTORE_ENCRYPTION_SECRET set to its key file; on another machine, install the key with \`astore secret apply -f ${SECRET_FILE_NAME}\` (from \`astore secret export\` where the store runs)`, exitCode: 5,
       });
     }
     key = EncryptionKey.generate();

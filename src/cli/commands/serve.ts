@@ -1,4 +1,5 @@
 /** `astore serve`: migrate, then serve the API and train until SIGINT/SIGTERM, then shut down cleanly. */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadBackupSettings, startBackupScheduler, type BackupSettings } from '../../backup/index.ts';
 import { AppError } from '../../errors/index.ts';
@@ -32,14 +33,19 @@ export function register(program: Command): void {
         throw err;
       });
       // The commands must reach this store: run as printed from another shell, without its
-      // ASTORE_HOME or --postgres they would open (and create) another one.
-      const sameStore = store.embedded && process.env.ASTORE_HOME ? `ASTORE_HOME=${store.embedded.home} ` : '';
-      const sameDb = o.postgres ? ` --postgres ${o.postgres}` : '';
+      // ASTORE_HOME or --postgres they would open (and create) another one. On an external
+      // PostgreSQL the home still holds the encryption key: without it they fail with KEY_MISSING.
+      const sameStore = [
+        process.env.ASTORE_HOME ? `ASTORE_HOME=${store.home} ` : '',
+        process.env.ASTORE_ENCRYPTION_SECRET ? `ASTORE_ENCRYPTION_SECRET=${resolve(process.env.ASTORE_ENCRYPTION_SECRET)} ` : '',
+      ].join('');
+      const sameDb = o.postgres ? ` --postgres ${resolve(o.postgres)}` : '';
+      const urlNote = !o.postgres && !store.embedded ? ' (with the same DATABASE_URL)' : '';
       const where = store.embedded ? `embedded PostgreSQL in ${store.embedded.home} (port ${store.connection.port})` : `${store.connection.host}:${store.connection.port}/${store.connection.database}`;
       process.stdout.write([
         `Assistant Store ${store.release} listening on ${url}`,
         `database: ${where}`,
-        'create an instance and a token:',
+        `create an instance and a token${urlNote}:`,
         `  ${sameStore}bin/astore instances create --name my-instance --owner admin${sameDb}`,
         `  ${sameStore}bin/astore tokens create --user admin${sameDb}`,
         `then use serviceUrl ${url}/instances/<INSTANCE_ID>/api with a BearerTokenAuthenticator`,
