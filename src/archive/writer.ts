@@ -10,6 +10,7 @@
  */
 import { once } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { constants as zlibConstants } from 'node:zlib';
 import { AppError } from '../errors/index.ts';
@@ -145,7 +146,7 @@ class FileSink implements Sink {
         parts = afterBytes(parts, bytesWritten);
       }
     } catch (err) {
-      throw new AppError('ARCHIVE_WRITE_FAILED', `cannot write archive ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new AppError('ARCHIVE_WRITE_FAILED', `cannot write archive ${this.path}: ${(err as Error).message}`, { cause: err, hint: writeHint(this.path) });
     }
   }
   async patch(position: number, b: Buffer): Promise<void> {
@@ -279,7 +280,7 @@ export class ArchiveWriter {
       try {
         sink = new FileSink(await open(options.output, 'w'), options.output);
       } catch (err) {
-        throw new AppError('ARCHIVE_WRITE_FAILED', `cannot create archive ${options.output}: ${(err as Error).message}`, { cause: err });
+        throw new AppError('ARCHIVE_WRITE_FAILED', `cannot create archive ${options.output}: ${(err as Error).message}`, { cause: err, hint: writeHint(options.output) });
       }
     } else {
       sink = new StreamSink(options.output);
@@ -451,4 +452,10 @@ export async function* copyTextFromRows(rows: AsyncIterable<readonly CopyValue[]
     if (text.length >= 64 * 1024) { yield Buffer.from(text, 'utf8'); text = ''; }
   }
   if (text.length > 0) yield Buffer.from(text, 'utf8');
+}
+
+/** What to do when the archive file cannot be created or written (a directory the operator chose). */
+function writeHint(path: string): string {
+  return `the directory ${dirname(path)} must exist (or be creatable), be writable by this process and have room: `
+    + 'write the backup elsewhere (astore backup -o FILE), or for scheduled backups set store.backup.dir / STORE_BACKUP_DIR';
 }

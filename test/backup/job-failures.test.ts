@@ -1,8 +1,8 @@
 /**
  * backup-job failures end the run at once and say what to do: a backup directory that cannot be
  * created (which sent Node's recursive mkdir into an endless loop under /proc) fails naming the
- * directory and the setting, and the job is recorded failed; a failure without a hint of its own
- * still gets one.
+ * directory and the setting, and the job is recorded failed; so does one that exists but takes no
+ * files (ARCHIVE_WRITE_FAILED had no hint); a failure without a hint of its own still gets one.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -54,6 +54,19 @@ describe('backup-job failures', () => {
       assert.match(job.log, /cannot create backup directory/);
     });
   }
+
+  it('a backup directory that exists but takes no files: the hint says the directory and the setting', () => {
+    // /proc exists, but no file can be created in it (as a directory without write permission).
+    const job = astore(['backup-job'], { STORE_BACKUP_DIR: '/proc' });
+    assert.equal(job.status, 1, job.stderr);
+    assert.match(job.stderr, /error \[BACKUP_JOB_FAILED\].*cannot create archive \/proc\/\.store\.dump_/);
+    assert.match(job.stderr, /hint: the directory \/proc must exist .*writable by this process.*store\.backup\.dir \/ STORE_BACKUP_DIR/);
+    assert.equal(lastJob().status, 'failed');
+    const once = astore(['backup', '-o', '/proc/store.dump'], {});
+    assert.equal(once.status, 1, once.stderr);
+    assert.match(once.stderr, /error \[ARCHIVE_WRITE_FAILED\]: cannot create archive \/proc\//);
+    assert.match(once.stderr, /hint: the directory \/proc must exist .*astore backup -o FILE/);
+  });
 
   it('a failure without a hint of its own gets one pointing at the job log', () => {
     // A pg_dump that fails: BACKUP_DUMP_FAILED passes on pg_dump's stderr and has no hint.
