@@ -63,7 +63,8 @@ export async function resolveKey(client: pg.ClientBase, schema: string, env: Nod
   }
   if (recorded && recorded !== key.fingerprint) {
     throw new AppError('KEY_MISMATCH', `the encryption key in ${file} (${key.fingerprint}) is not the key this database was written with (${recorded})`, {
-      hint: `apply the matching ${SECRET_FILE_NAME} with \`astore secret apply -f FILE\` (a key that secret apply replaced is kept beside it as ${file}.<time>.bak), or restore a backup written under the installed key`, exitCode: 5,
+      hint: `apply the matching ${SECRET_FILE_NAME} with \`astore secret apply -f FILE\` (a key that secret apply replaced is kept beside it as ${file}.<time>.bak); `
+        + 'to restore a backup written under the installed key into this store, start astore serve and create the instances and tokens under that previous key, then apply this one again, run pgmig and restart astore serve', exitCode: 5,
     });
   }
   return key;

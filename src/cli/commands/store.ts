@@ -136,10 +136,15 @@ export function register(program: Command): void {
       // but the operator must know the store will not start until that data is restored.
       const recorded = o.verify ? await databaseFingerprint(o.postgres) : undefined;
       if (recorded && recorded !== key.fingerprint) {
+        // pgmig needs this store's serve running (its resource controller) and the target instances
+        // and tokens, and with this key installed neither serve nor those commands start: they must
+        // be running / made first, under the key the database has (a running serve keeps it).
         process.stderr.write([
-          `note: the database's data is still encrypted with key ${recorded}. Restore a backup written under the installed key`,
-          '(pgmig) before starting astore serve, which refuses to start until then; a running astore serve keeps its old key',
-          `until restarted.${kept ? ` To undo: astore secret apply -f ${kept}` : ''}`,
+          `note: this database was set up with key ${recorded}; until a backup written under the installed key is restored`,
+          'here (pgmig), astore serve and the instances and tokens commands refuse to start with it. pgmig needs this store\'s',
+          'astore serve running, and its instances and tokens: if they are not there yet, put the previous key back' + (kept ? ` (astore secret apply -f ${kept})` : ''),
+          'first, start astore serve, create them, then apply this key again and run pgmig. A running astore serve keeps its',
+          'old key until restarted: restart it after pgmig.',
         ].join('\n') + '\n');
       }
     });
