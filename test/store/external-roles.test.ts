@@ -3,12 +3,13 @@
  * A role that may not create the store schema, or one that is not the role the schema belongs to
  * (migrated through postgres.yaml's su_username, then run as the application role), gets
  * PG_PERMISSION naming the role, the database (and the schema's owner) and what to change; it used
- * to be a bare "permission denied" stack trace with exit code 1.
+ * to be a bare "permission denied" stack trace with exit code 1. `db info --postgres` prints the
+ * file's application role back as `username` (it printed the superuser there).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -63,6 +64,14 @@ describe('the store as an ordinary role on an external server', () => {
     const su = await runAstore(['migrate'], { ASTORE_HOME: home, DATABASE_URL: withDatabase(admin, database) });
     assert.equal(su.code, 0, su.output);
     const owner = new URL(admin).username;
+    // db info through a postgres.yaml that names the application role beside the superuser keeps it.
+    const yamlFile = join(dir, 'postgres.yaml');
+    const u = new URL(admin);
+    writeFileSync(yamlFile, `host: ${u.hostname}\nport: ${u.port}\ndatabase: ${database}\nusername: ${role}\nsu_username: ${u.username}\nsu_password: ${decodeURIComponent(u.password)}\n`);
+    const info = await runAstore(['db', 'info', '--postgres', yamlFile], { ASTORE_HOME: home, DATABASE_URL: '' });
+    assert.equal(info.code, 0, info.output);
+    assert.match(info.stdout, new RegExp(`^username: ${role}$`, 'm'));
+    assert.match(info.stdout, new RegExp(`^su_username: ${u.username}$`, 'm'));
     for (const args of [['instances', 'list'], ['migrate']]) {
       const r = await runAstore(args, { ASTORE_HOME: home, DATABASE_URL: roleUrl });
       assert.equal(r.code, 3, r.output);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import {
   createInstance, createToken, formatSecretYaml, listInstances, parseSecretYaml, readSecretFile, revokeToken,
 } from '../../auth/index.ts';
-import { formatPostgresYaml } from '../../config/index.ts';
+import { formatPostgresYaml, readPostgresYaml } from '../../config/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { openDatabase, recordedFingerprint, secretFilePath, STORE_SCHEMA, writeAtomic } from '../../store/index.ts';
 import { printJson, printTable, withStore } from '../output.ts';
@@ -32,7 +32,9 @@ export function register(program: Command): void {
       const d = await openDatabase({ postgres: o.postgres });
       try {
         const c = d.connection;
-        const yaml = { host: c.host, port: c.port, database: c.database, username: c.user, su_username: c.user, su_password: c.password };
+        // The store connects as su_username; a postgres.yaml's application role is printed back as given.
+        const username = (o.postgres ? readPostgresYaml(o.postgres).username : undefined) ?? c.user;
+        const yaml = { host: c.host, port: c.port, database: c.database, username, su_username: c.user, su_password: c.password };
         if (o.json) printJson({ ...yaml, embedded: Boolean(d.embedded), home: d.embedded?.home });
         else process.stdout.write(formatPostgresYaml(yaml));
       } finally {
