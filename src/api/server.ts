@@ -29,11 +29,15 @@ export interface ServerOptions {
   release: string;
   /** Largest accepted request body (spec: 1.5 MB for synchronous workspace writes). */
   maxBodyBytes?: number;
+  /** Largest body of the async workspace create and update, which exist for skills over the sync limit. */
+  maxAsyncBodyBytes?: number;
   logger?: boolean | { level: string };
   hooks?: ServerHooks;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1_572_864;
+/** The spec's other figure for workspace updates (its OAS gives both); big skills come through here. */
+export const DEFAULT_MAX_ASYNC_BODY_BYTES = 52_428_800;
 
 /** `v1/workspaces/{ws}/…` POSTs that only read the store, answered even while writes are refused (a restore). */
 const READ_ONLY_POSTS = new Set(['message', 'bulk_classify']);
@@ -141,5 +145,12 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   };
   app.all('/instances/*', v1);
   app.all('/assistant/*', v1);
+  // The async workspace writes take bodies over the sync limit: their own routes, with their own limit
+  // (a parametric route wins over the wildcards above).
+  const asyncLimit = { bodyLimit: Math.max(opts.maxAsyncBodyBytes ?? DEFAULT_MAX_ASYNC_BODY_BYTES, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) };
+  for (const prefix of ['/instances/:instance/api', '/assistant/:region/instances/:instance/api']) {
+    app.post(`${prefix}/v1/workspaces_async`, asyncLimit, v1);
+    app.post(`${prefix}/v1/workspaces_async/:ws`, asyncLimit, v1);
+  }
   return app;
 }

@@ -123,6 +123,31 @@ export function v1Routes(): Router<V1Handler> {
     return { body: {} };
   });
 
+  // ---- async workspace writes and export (spec §2, P1) ----
+  // Done before answering, in one transaction like the sync ones: 202 says "accepted", and a
+  // client that polls the workspace until `Available` (or `Failed`) sees it training at once, so
+  // `Processing` is never observed. What they add is the larger body limit (see server.ts).
+  r.add('POST', 'v1/workspaces_async', async (c) => {
+    const input = parseBody(S.workspace, c.body);
+    const id = await withTransaction(c.pool, (db) => createWorkspace(db, c.instanceId, input, c.key));
+    c.trainingChanged(id);
+    return { status: 202, body: await getWorkspace(c.pool, c.instanceId, id, { export: false, audit: false, stable: false }, readCtx(c)) };
+  });
+  r.add('POST', 'v1/workspaces_async/:ws', async (c) => {
+    const input = parseBody(S.workspace, c.body);
+    await withTransaction(c.pool, (db) => updateWorkspace(db, c.instanceId, c.params.ws!, input, bool(c.query, 'append'), readCtx(c)));
+    const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, { export: false, audit: false, stable: false }, readCtx(c));
+    c.trainingChanged(String(body.workspace_id));
+    return { status: 202, body };
+  });
+  r.add('GET', 'v1/workspaces_async/:ws/export', async (c) => {
+    const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, { ...shape(c), export: true }, readCtx(c));
+    c.workspaceOpened(String(body.workspace_id));
+    if (!bool(c.query, 'verbose')) return { body };
+    const count = (k: string): number => (Array.isArray(body[k]) ? (body[k] as unknown[]).length : 0);
+    return { body: { ...body, counts: { intent: count('intents'), entity: count('entities'), node: count('dialog_nodes') } } };
+  });
+
   // ---- intents & examples ----
   const E = elements;
   r.add('GET', 'v1/workspaces/:ws/intents', list('intents', async (c, p) => E.listIntents(c.pool, await ws(c.pool, c), p, listShape(c))));

@@ -54,6 +54,7 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
     pool: store.pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, release: store.release,
     logger: opts.logger ?? false,
     maxBodyBytes: settings.maxBodyBytes,
+    maxAsyncBodyBytes: settings.maxAsyncBodyBytes,
     hooks: {
       routes: (r) => messages.register(r),
       trainingChanged: (id) => requestTraining(id, debounceMs, true),

@@ -18,6 +18,8 @@ export interface ServiceSettings {
   retrainAll: { schedule: string; options: RetrainAllOptions } | undefined;
   /** ASTORE_MAX_BODY_BYTES */
   maxBodyBytes: number | undefined;
+  /** ASTORE_MAX_ASYNC_BODY_BYTES */
+  maxAsyncBodyBytes: number | undefined;
   /** Settings that are valid but probably not what was meant; the service logs them. */
   warnings: string[];
 }
@@ -37,6 +39,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): Servi
     autoRetrain: envBoolean(env, 'AUTO_RETRAIN', true),
     retrainAll,
     maxBodyBytes: envBytes(env, 'ASTORE_MAX_BODY_BYTES'),
+    maxAsyncBodyBytes: envBytes(env, 'ASTORE_MAX_ASYNC_BODY_BYTES'),
     warnings,
   };
 }
