@@ -50,7 +50,8 @@ export interface CompiledDialog {
 
 export function compileDialog(workspace: Workspace): CompiledDialog {
   const warnings: LogMessage[] = [];
-  const raw = (workspace.dialog_nodes ?? []).filter((n) => !n.disabled);
+  const all = workspace.dialog_nodes ?? [];
+  const raw = all.filter((n) => !n.disabled);
   const nodes = new Map<string, CompiledNode>();
   for (const n of raw) {
     const node = compileNode(n);
@@ -58,9 +59,12 @@ export function compileDialog(workspace: Workspace): CompiledDialog {
     nodes.set(n.dialog_node, node);
   }
 
+  // Disabled nodes still hold their place in the previous_sibling chains: the node after one
+  // names it as its previous sibling, so the order is worked out first and they are left out after.
+  const ids = new Set(all.map((n) => n.dialog_node));
   const byParent = new Map<string | undefined, DialogNode[]>();
-  for (const n of raw) {
-    const parent = n.parent !== undefined && nodes.has(n.parent) ? n.parent : undefined;
+  for (const n of all) {
+    const parent = n.parent !== undefined && ids.has(n.parent) ? n.parent : undefined;
     const list = byParent.get(parent) ?? [];
     list.push(n);
     byParent.set(parent, list);
@@ -68,7 +72,9 @@ export function compileDialog(workspace: Workspace): CompiledDialog {
 
   let roots: CompiledNode[] = [];
   for (const [parentId, group] of byParent) {
-    const ordered = siblingOrder(group).map((n) => nodes.get(n.dialog_node)!);
+    // The children of a disabled node are switched off with it.
+    if (parentId !== undefined && !nodes.has(parentId)) continue;
+    const ordered = siblingOrder(group).filter((n) => !n.disabled).map((n) => nodes.get(n.dialog_node)!);
     const parent = parentId === undefined ? undefined : nodes.get(parentId)!;
     const dialogChildren = ordered.filter((c) => c.type === 'standard' || c.type === 'frame' || c.type === 'folder');
     for (const c of ordered) {
