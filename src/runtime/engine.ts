@@ -8,7 +8,7 @@ import { compileDialog, type CompiledDialog, type CompiledGeneric, type Compiled
 import type { Scope } from './expression.ts';
 import { ExpressionError, toJson, truthy } from './values.ts';
 import type {
-  GenericItem, LogMessage, MessageContext, MessageRequest, MessageResponse, Nlu, RuntimeEntity, RuntimeIntent, Workspace,
+  GenericItem, LogMessage, MessageContext, MessageRequest, MessageResponse, NextStep, Nlu, RuntimeEntity, RuntimeIntent, Workspace,
 } from './types.ts';
 
 export interface RespondOptions {
@@ -171,12 +171,15 @@ class Turn {
       this.processFrame(n, undefined, true);
       return;
     }
-    this.respondWith(n);
-    this.next(n);
+    this.next(n, this.respondWith(n));
   }
 
-  /** Context, then output, of the node or of its first response condition that holds. */
-  private respondWith(n: CompiledNode): void {
+  /**
+   * Context, then output, of the node or of its first response condition that holds. Returns the
+   * next step: a response condition's own next_step replaces the node's (DOC-DLG: the node's
+   * jump is then never processed).
+   */
+  private respondWith(n: CompiledNode): NextStep | undefined {
     this.applyContext(n);
     const rc = n.responseConditions.find((r) => this.holds(r));
     if (rc) {
@@ -187,11 +190,11 @@ class Turn {
       this.emit(n);
     }
     if (n.raw.actions) this.actions.push(...n.raw.actions);
+    return rc?.nextStep ?? n.nextStep;
   }
 
-  /** What happens after a node responded: its next_step, or waiting among its children. */
-  private next(n: CompiledNode): void {
-    const step = n.nextStep;
+  /** What happens after a node responded: the next step, or waiting among its children. */
+  private next(n: CompiledNode, step: NextStep | undefined): void {
     if (step?.behavior === 'jump_to' && step.dialog_node !== undefined) {
       const target = this.dialog.nodes.get(step.dialog_node);
       if (!target) {
@@ -285,8 +288,7 @@ class Turn {
         return;
       }
     }
-    this.respondWith(frame);
-    this.next(frame);
+    this.next(frame, this.respondWith(frame));
   }
 
   private handle(h: CompiledNode): void {

@@ -11,9 +11,9 @@ const options: RespondOptions = { version: '2021-06-14', now: new Date(2024, 2, 
 const say = (text: string): Record<string, unknown> => ({ text });
 
 /** Runs a conversation with no intents; each turn sends the previous response's context. */
-function chat(nodes: DialogNode[], turns: string[]): MessageResponse[] {
+function chat(nodes: DialogNode[], turns: string[], start?: MessageContext): MessageResponse[] {
   const ws = { dialog_nodes: nodes };
-  let context: MessageContext | undefined;
+  let context = start;
   return turns.map((text) => {
     const r = respond(ws, { input: { text }, ...(context ? { context } : {}) }, fixedNlu([]), options);
     context = r.context;
@@ -34,4 +34,22 @@ test('a disabled node keeps its place in the sibling order', () => {
   ], ['hi']);
   assert.deepEqual(texts(r!), ['first']);
   assert.deepEqual(r!.output.nodes_visited, ['first']);
+});
+
+test("a response condition's own next_step replaces the node's", () => {
+  // car-dashboard: "It looks like the music is off! What type of music…" then waits at the genre node.
+  const nodes: DialogNode[] = [
+    { dialog_node: 'volume', conditions: 'true', next_step: { behavior: 'jump_to', dialog_node: 'elsewhere', selector: 'body' } },
+    { dialog_node: 'music_off', type: 'response_condition', parent: 'volume', conditions: '$music == "off"', output: say('The music is off. Which genre?'), next_step: { behavior: 'jump_to', dialog_node: 'genre', selector: 'user_input' } },
+    { dialog_node: 'music_on', type: 'response_condition', parent: 'volume', previous_sibling: 'music_off', output: say('Louder.') },
+    { dialog_node: 'elsewhere', conditions: 'false', previous_sibling: 'volume', output: say('The node jumped here.') },
+    { dialog_node: 'genre', conditions: 'input.text != ""', previous_sibling: 'elsewhere', context: { music: '<? input.text ?>' }, output: say('Playing $music.') },
+  ];
+  const off = chat(nodes, ['up', 'jazz'], { music: 'off' });
+  assert.deepEqual(off.map(texts), [['The music is off. Which genre?'], ['Playing jazz.']]);
+  assert.deepEqual(off[0]!.output.nodes_visited, ['volume', 'music_off']);
+  assert.deepEqual(off[0]!.context.system!.dialog_stack, [{ dialog_node: 'genre', state: 'jumped' }]);
+  // Without a next_step of its own, the response condition leaves the node's jump in force.
+  const [on] = chat(nodes, ['up']);
+  assert.deepEqual(texts(on!), ['Louder.', 'The node jumped here.']);
 });
