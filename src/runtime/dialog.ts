@@ -161,7 +161,7 @@ function compileNode(n: DialogNode): CompiledNode {
     context,
     generic,
     extraOutput,
-    nextStep: n.next_step,
+    nextStep: n.next_step ?? legacyJump(n.go_to),
     problem,
     variable: n.variable?.replace(/^\$/, ''),
     children: [],
@@ -170,6 +170,12 @@ function compileNode(n: DialogNode): CompiledNode {
     handlers: new Map(),
     siblings: [],
   };
+}
+
+/** `go_to` as the next_step that replaced it, with the same selectors. */
+function legacyJump(goTo: DialogNode['go_to']): NextStep | undefined {
+  if (!goTo || typeof goTo.dialog_node !== 'string') return undefined;
+  return { behavior: 'jump_to', dialog_node: goTo.dialog_node, selector: goTo.selector };
 }
 
 function policyOf(p: unknown): SelectionPolicy {

@@ -38,6 +38,8 @@ export interface DialogNode {
   output?: Record<string, unknown>;
   context?: Record<string, unknown>;
   next_step?: NextStep;
+  /** What older exports (food-coach's, from 2016) have instead of next_step: always a jump. */
+  go_to?: { dialog_node: string; selector?: NextStep['selector']; return?: boolean | null } | null;
   variable?: string;
   disabled?: boolean;
   actions?: unknown[];

@@ -7,6 +7,7 @@
  * - Nodes exported with `disabled: true` stay switched off through an import: the flag is kept and
  *   exported again, and /message skips the node. The import used to drop the flag, so a disabled
  *   node answered in place of the live one (the banking fixture lost its welcome text that way).
+ * - A 2016 export's `go_to` (food-coach) is kept through the import and jumps like `next_step`.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,4 +67,22 @@ test('a disabled node is kept, exported and skipped by /message', async () => {
   const reply = await api('POST', `/v1/workspaces/${id}/message`, { input: { text: '' } });
   assert.deepEqual(reply.output.generic.map((g: any) => g.text), ['current greeting']);
   assert.deepEqual(reply.output.nodes_visited, ['welcome']);
+});
+
+test('a 2016 export: go_to jumps like next_step, and its null fields mean absent', async () => {
+  // food-coach's shape: every node has go_to, null where it does not jump.
+  const legacy = (id: string, fields: Record<string, unknown>): Record<string, unknown> => ({
+    dialog_node: id, parent: null, previous_sibling: null, conditions: null, output: null, context: null, metadata: null, go_to: null, description: null, ...fields,
+  });
+  const { workspace_id: id } = await api('POST', '/v1/workspaces', {
+    name: 'legacy go_to',
+    dialog_nodes: [
+      legacy('feel', { conditions: 'true', output: { text: 'Good for you.' }, go_to: { return: null, selector: 'body', dialog_node: 'exit' } }),
+      legacy('exit', { conditions: 'EXIT', previous_sibling: 'feel', output: { text: 'Bye for now!' }, context: { conversationEnd: true } }),
+    ],
+  });
+  const reply = await api('POST', `/v1/workspaces/${id}/message`, { input: { text: 'I feel great' } });
+  assert.deepEqual(reply.output.generic.map((g: any) => g.text), ['Good for you.', 'Bye for now!']);
+  assert.deepEqual(reply.output.nodes_visited, ['feel', 'exit']);
+  assert.equal(reply.context.conversationEnd, true);
 });
