@@ -118,7 +118,7 @@ class Turn {
       this.processFrame(node, top.slot_in_focus, false);
       fired = true;
     } else if (node && top.state === 'jumped') {
-      fired = this.evaluate(node.siblings, node.siblings.indexOf(node));
+      fired = this.evaluateFrom(node);
     } else {
       // Children of the node that waited for input first; when none matches, the root level.
       fired = (node !== undefined && this.evaluate(node.children)) || this.evaluate(this.dialog.roots);
@@ -143,6 +143,17 @@ class Turn {
       return true;
     }
     return false;
+  }
+
+  /**
+   * A jump's target with the condition checked: the target, then its later siblings, then (DOC-DLG's
+   * "basic fallback") the root level. A target at the root level has just been tried with the
+   * roots after it; trying the ones before it again would only re-fire the node that jumped.
+   */
+  private evaluateFrom(target: CompiledNode): boolean {
+    const list = target.siblings;
+    if (this.evaluate(list, Math.max(0, list.indexOf(target)))) return true;
+    return list !== this.dialog.roots && this.evaluate(this.dialog.roots);
   }
 
   /** A node without a condition never fires by itself, but folders, handlers and responses apply. */
@@ -205,7 +216,7 @@ class Turn {
         this.system.branch_exited = false;
       } else if (step.selector === 'body' || step.selector === 'client') {
         this.fire(target);
-      } else if (!this.evaluate(target.siblings, Math.max(0, target.siblings.indexOf(target)))) {
+      } else if (!this.evaluateFrom(target)) {
         this.exitBranch();
       }
       return;

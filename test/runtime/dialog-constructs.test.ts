@@ -53,3 +53,25 @@ test("a response condition's own next_step replaces the node's", () => {
   const [on] = chat(nodes, ['up']);
   assert.deepEqual(texts(on!), ['Louder.', 'The node jumped here.']);
 });
+
+test('a jump whose target and later siblings do not match falls back to the root level', () => {
+  const is = (text: string): string => `input.text == "${text}"`;
+  const nodes: DialogNode[] = [
+    { dialog_node: 'order', conditions: is('order'), output: say('Shall I order?'), next_step: { behavior: 'jump_to', dialog_node: 'yes', selector: 'user_input' } },
+    { dialog_node: 'menu', conditions: is('menu'), previous_sibling: 'order', output: say('Pick one.') },
+    { dialog_node: 'menu_go', parent: 'menu', conditions: is('go'), output: say('Checking.'), next_step: { behavior: 'jump_to', dialog_node: 'yes', selector: 'condition' } },
+    { dialog_node: 'confirm', conditions: 'false', previous_sibling: 'menu' },
+    { dialog_node: 'yes', parent: 'confirm', conditions: is('yes'), output: say('Ordered.') },
+    { dialog_node: 'no', parent: 'confirm', previous_sibling: 'yes', conditions: is('no'), output: say('Cancelled.') },
+    { dialog_node: 'hours', conditions: is('hours?'), previous_sibling: 'confirm', output: say('We open at 8.') },
+    { dialog_node: 'go', conditions: is('go'), previous_sibling: 'hours', output: say('Going.') },
+  ];
+  // Waiting at "yes" after user_input, the user asks something else: the root level answers.
+  const waited = chat(nodes, ['order', 'hours?']);
+  assert.deepEqual(waited.map(texts), [['Shall I order?'], ['We open at 8.']]);
+  assert.deepEqual(waited[1]!.output.log_messages, []);
+  // A condition jump in the same turn: neither "yes" nor "no" holds, so the root level is tried.
+  const jumped = chat(nodes, ['menu', 'go']);
+  assert.deepEqual(jumped.map(texts), [['Pick one.'], ['Checking.', 'Going.']]);
+  assert.deepEqual(jumped[1]!.output.nodes_visited, ['menu_go', 'go']);
+});
