@@ -27,7 +27,10 @@ export interface CompiledNode {
   /** Output keys other than generic/text (e.g. custom `action` objects), passed through. */
   extraOutput: Array<[string, Evaluate]>;
   nextStep: NextStep | undefined;
-  /** Why part of the node could not be compiled; reported when a turn reaches the node. */
+  /**
+   * Why part of the node cannot work here (an unreadable expression, a system entity this store
+   * does not recognise); reported when a turn reaches the node.
+   */
   problem: LogMessage | undefined;
   /** Slot nodes: the context variable the slot fills, without `$`. */
   variable: string | undefined;
@@ -97,13 +100,27 @@ export function compileDialog(workspace: Workspace): CompiledDialog {
   const entities = compileEntities(workspace.entities ?? []);
   warnings.push(...entities.warnings);
   // Old workspaces enable every system entity; only those the dialog uses are worth a warning.
+  const mentions = (json: string, name: string): boolean => new RegExp(`@${name}(?![\\w-])`).test(json);
   const used = JSON.stringify(raw);
-  for (const name of entities.unsupported) {
-    if (!new RegExp(`@${name}(?![\\w-])`).test(used)) continue;
+  const missing = entities.unsupported.filter((name) => mentions(used, name));
+  for (const name of missing) {
     warnings.push({
       level: 'warn', code: 'entity.system_unsupported',
       msg: `System entity @${name} is not recognised by this store (it recognises @${SYSTEM_ENTITIES.join(', @')}); dialog conditions on it never match.`,
     });
+  }
+  // And in the turns that reach a node using one: a slot waiting for @sys-person otherwise asks
+  // for the name again and again with nothing in the response to say why.
+  if (missing.length > 0) {
+    for (const node of nodes.values()) {
+      const json = JSON.stringify(node.raw);
+      const name = missing.find((m) => mentions(json, m));
+      if (name === undefined) continue;
+      node.problem ??= {
+        level: 'warn', code: 'entity.system_unsupported', source: { dialog_node: node.id },
+        msg: `Dialog node "${node.id}" uses @${name}, a system entity this store does not recognise; it is never found in the input.`,
+      };
+    }
   }
   return { roots, nodes, entities, warnings };
 }

@@ -158,7 +158,7 @@ class Turn {
 
   /** A node without a condition never fires by itself, but folders, handlers and responses apply. */
   private holds(n: CompiledNode): boolean {
-    if (n.problem) this.logs.push(n.problem);
+    this.report(n);
     if (!n.condition) return n.type !== 'standard' && n.type !== 'frame' && n.type !== 'slot';
     try {
       return truthy(n.condition(this.scope));
@@ -167,6 +167,11 @@ class Turn {
       this.logs.push({ level: 'warn', code: 'dialog.condition_error', msg: `Condition of dialog node "${n.id}" could not be evaluated: ${err.message}.`, source: { dialog_node: n.id } });
       return false;
     }
+  }
+
+  /** A node's problem, once per turn however often the node is evaluated. */
+  private report(n: CompiledNode): void {
+    if (n.problem && !this.logs.includes(n.problem)) this.logs.push(n.problem);
   }
 
   private fire(n: CompiledNode): void {
@@ -321,6 +326,7 @@ class Turn {
   /** The slot's check: its `input` handler (or the slot's own condition) and the context it sets. */
   private fillSlot(slot: CompiledNode): boolean {
     const check = slot.handlers.get('input')?.[0] ?? slot;
+    this.report(check);
     if (!check.condition) return false;
     let value: unknown;
     try {

@@ -4,15 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { respond, type DialogNode, type MessageContext, type MessageResponse, type RespondOptions } from '../../src/runtime/index.ts';
+import {
+  respond, type DialogNode, type MessageContext, type MessageResponse, type RespondOptions, type WorkspaceEntity,
+} from '../../src/runtime/index.ts';
 import { fixedNlu } from './stub-nlu.ts';
 
 const options: RespondOptions = { version: '2021-06-14', now: new Date(2024, 2, 13, 10), newConversationId: () => 'conv-1' };
 const say = (text: string): Record<string, unknown> => ({ text });
 
 /** Runs a conversation with no intents; each turn sends the previous response's context. */
-function chat(nodes: DialogNode[], turns: string[], start?: MessageContext): MessageResponse[] {
-  const ws = { dialog_nodes: nodes };
+function chat(nodes: DialogNode[], turns: string[], start?: MessageContext, entities: WorkspaceEntity[] = []): MessageResponse[] {
+  const ws = { dialog_nodes: nodes, entities };
   let context = start;
   return turns.map((text) => {
     const r = respond(ws, { input: { text }, ...(context ? { context } : {}) }, fixedNlu([]), options);
@@ -74,4 +76,24 @@ test('a jump whose target and later siblings do not match falls back to the root
   const jumped = chat(nodes, ['menu', 'go']);
   assert.deepEqual(jumped.map(texts), [['Pick one.'], ['Checking.', 'Going.']]);
   assert.deepEqual(jumped[1]!.output.nodes_visited, ['menu_go', 'go']);
+});
+
+test('a slot waiting for a system entity the store does not recognise says so in log_messages', () => {
+  // community-adv-dialog1's welcome asks for @sys-person and, never finding one, asks again forever.
+  const nodes: DialogNode[] = [
+    { dialog_node: 'welcome', type: 'frame', conditions: 'welcome', output: say('Nice to meet you $person!') },
+    { dialog_node: 'slot_person', type: 'slot', parent: 'welcome', variable: '$person' },
+    { dialog_node: 'person_input', type: 'event_handler', event_name: 'input', parent: 'slot_person', conditions: '@sys-person', context: { person: '@sys-person' } },
+    { dialog_node: 'person_focus', type: 'event_handler', event_name: 'focus', parent: 'slot_person', previous_sibling: 'person_input', output: say('Who am I talking to?') },
+  ];
+  const rs = chat(nodes, ['', 'I am John'], undefined, [{ entity: 'sys-person' }]);
+  assert.deepEqual(rs.map(texts), [['Who am I talking to?'], ['Who am I talking to?']]);
+  for (const r of rs) {
+    const warnings = r.output.log_messages.filter((l) => l.code === 'entity.system_unsupported');
+    assert.deepEqual(warnings.map((l) => [l.level, l.source]), [['warn', { dialog_node: 'person_input' }]]);
+    assert.match(warnings[0]!.msg, /uses @sys-person, a system entity this store does not recognise/);
+  }
+  // Not enabled in the workspace, @sys-person is just an entity nobody defined: nothing to report.
+  const [quiet] = chat(nodes, [''], undefined, []);
+  assert.deepEqual(quiet!.output.log_messages, []);
 });
