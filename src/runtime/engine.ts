@@ -355,7 +355,7 @@ class Turn {
         const value = evaluate(this.scope);
         // null deletes: responses leave out null-valued properties (RN 2018-02-16).
         if (value === null || value === undefined) delete this.scope.context[key];
-        else this.scope.context[key] = value;
+        else this.scope.context[key] = merge(this.scope.context[key], value);
       } catch (err) {
         if (!(err instanceof ExpressionError)) throw err;
         this.logs.push({ level: 'warn', code: 'dialog.context_error', msg: `Context variable "${key}" of dialog node "${n.id}" could not be evaluated: ${err.message}.`, source: { dialog_node: n.id } });
@@ -457,6 +457,20 @@ class Turn {
     if (this.actions.length > 0) response.actions = this.actions;
     return response;
   }
+}
+
+/**
+ * A node's value for a context variable: an object is merged into the object already there, its
+ * properties added or overwriting; any other value replaces it (docs: dialog-runtime-context,
+ * "Updating a complex JSON object"). banking-chatbot asks for a start date, then an end date,
+ * each node setting its part of the one `action` object its application reads.
+ */
+function merge(previous: unknown, value: unknown): unknown {
+  return isObject(previous) && isObject(value) ? { ...previous, ...value } : value;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function isEmpty(v: unknown): boolean {

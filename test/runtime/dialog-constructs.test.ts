@@ -97,3 +97,14 @@ test('a slot waiting for a system entity the store does not recognise says so in
   const [quiet] = chat(nodes, [''], undefined, []);
   assert.deepEqual(quiet!.output.log_messages, []);
 });
+
+test('a node setting an object variable merges it into the object already there', () => {
+  // banking-chatbot: the start date, then the end date and the lookup, in one `action` object.
+  const nodes: DialogNode[] = [
+    { dialog_node: 'start', conditions: 'input.text == "transactions"', context: { action: { startdt: '2024-03-01' }, tags: ['a'] }, output: say('End date?') },
+    { dialog_node: 'end', parent: 'start', conditions: 'true', context: { action: { enddt: '<? input.text ?>', lookup: 'transactions' }, tags: ['b'] }, output: say('Here they are.') },
+  ];
+  const rs = chat(nodes, ['transactions', '2024-03-10'], { action: { startdt: 'stale', account: 'checking' } });
+  assert.deepEqual(rs[1]!.context.action, { startdt: '2024-03-01', account: 'checking', enddt: '2024-03-10', lookup: 'transactions' });
+  assert.deepEqual(rs[1]!.context.tags, ['b']); // lists are replaced, not merged
+});
