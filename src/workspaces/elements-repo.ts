@@ -267,6 +267,7 @@ export async function updateEntity(db: Db, ws: string, entity: string, input: Pa
         updated = now() where id = $1`,
     [e.id, name, input.description ?? null, input.description !== undefined, input.fuzzy_match ?? null,
       input.fuzzy_match !== undefined, JSON.stringify(input.metadata ?? null), input.metadata !== undefined]));
+  if (name !== e.entity) await renameMentions(db, ws, e.entity, name);
   if (input.values) {
     checkValues(input.values);
     if (!append) await db.query('delete from entity_values where entity_id = $1', [e.id]);
@@ -274,6 +275,20 @@ export async function updateEntity(db: Db, ws: string, entity: string, input: Pa
   }
   await touch(db, ws, true);
   return name;
+}
+
+/**
+ * Examples annotate their mentions by entity name: a renamed entity takes its mentions along,
+ * or they would name an entity the workspace no longer has (and list under neither name).
+ */
+async function renameMentions(db: Db, ws: string, from: string, to: string): Promise<void> {
+  await db.query(`
+    update examples x set mentions = (
+      select jsonb_agg(case when m->>'entity' = $2 then jsonb_set(m, '{entity}', to_jsonb($3::text)) else m end order by ord)
+        from jsonb_array_elements(x.mentions) with ordinality t(m, ord))
+      from intents i
+     where i.id = x.intent_id and i.workspace_id = $1 and x.mentions @> jsonb_build_array(jsonb_build_object('entity', $2::text))`,
+  [ws, from, to]);
 }
 
 export async function deleteEntity(db: Db, ws: string, entity: string): Promise<void> {

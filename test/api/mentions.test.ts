@@ -1,7 +1,7 @@
 /**
  * listMentions through the ibm-watson SDK: every intent example whose mentions name the entity,
- * one item per mention, with the example's audit times on request; unknown workspaces and
- * entities are the API's usual 404.
+ * one item per mention, with the example's audit times on request; a renamed entity keeps its
+ * mentions; unknown workspaces and entities are the API's usual 404.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,6 +71,21 @@ describe('entity mentions', () => {
     const r = await sdk.listMentions({ workspaceId: id, entity: 'topping' });
     assert.deepEqual(r.result.examples, []);
     assert.ok(r.result.pagination.refresh_url);
+  });
+
+  test('a renamed entity takes its mentions along; other entities\' mentions are untouched', async () => {
+    const ws = (await sdk.createWorkspace({
+      name: 'rename',
+      entities: [{ entity: 'drink' }, { entity: 'size' }],
+      intents: [{ intent: 'order', examples: [
+        { text: 'a large tea and a tea', mentions: [{ entity: 'size', location: [2, 7] }, { entity: 'drink', location: [8, 11] }, { entity: 'drink', location: [18, 21] }] },
+      ] }],
+    })).result.workspace_id!;
+    await sdk.updateEntity({ workspaceId: ws, entity: 'drink', newEntity: 'beverage' });
+    assert.deepEqual((await sdk.listMentions({ workspaceId: ws, entity: 'beverage' })).result.examples,
+      [{ text: 'a large tea and a tea', intent: 'order', location: [8, 11] }, { text: 'a large tea and a tea', intent: 'order', location: [18, 21] }]);
+    const example = (await sdk.getExample({ workspaceId: ws, intent: 'order', text: 'a large tea and a tea' })).result;
+    assert.deepEqual(example.mentions, [{ entity: 'size', location: [2, 7] }, { entity: 'beverage', location: [8, 11] }, { entity: 'beverage', location: [18, 21] }]);
   });
 
   test('an unknown workspace or entity is 404 with the usual body; bad query values are 400', async () => {
