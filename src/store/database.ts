@@ -154,7 +154,9 @@ export function describeConnectionError(err: unknown, c: PgConnection): AppError
     [/certificate|self.signed|SSL|TLS|altnames/i.test(msg), 'PG_TLS', `TLS handshake with ${c.host}:${c.port} failed: ${msg}`, 'check PG_CA_FILE: it must be the CA that signed the server certificate, and the host must match the certificate'],
     [e.code === '28P01' || e.code === '28000', 'PG_AUTH', `authentication failed for ${where}: ${msg}`, 'check su_username / su_password (or the URL credentials)'],
     [e.code === '3D000', 'PG_NO_DATABASE', `database ${c.database} does not exist on ${c.host}:${c.port}`, 'create it or fix the database name'],
-    [e.code === '42501', 'PG_PERMISSION', `permission denied for ${where}: ${msg}`, 'use a role with the needed privileges (su_username)'],
+    // While connecting, 42501 means the role may not connect to this database at all.
+    [e.code === '42501', 'PG_PERMISSION', `permission denied for ${where}: ${msg}`,
+      `have the DBA run GRANT CONNECT ON DATABASE "${c.database}" TO "${c.user}" (PUBLIC's CONNECT was revoked), or connect as a role that may (su_username)`],
   ];
   for (const [match, code, message, hint] of table) {
     if (match) return new AppError(code, message, { hint, exitCode: 3, cause: err });

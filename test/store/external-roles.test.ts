@@ -3,7 +3,8 @@
  * A role that may not create the store schema, or one that is not the role the schema belongs to
  * (migrated through postgres.yaml's su_username, then run as the application role), gets
  * PG_PERMISSION naming the role, the database (and the schema's owner) and what to change; it used
- * to be a bare "permission denied" stack trace with exit code 1. `db info --postgres` prints the
+ * to be a bare "permission denied" stack trace with exit code 1; a role that may not connect is
+ * told which GRANT it lacks. `db info --postgres` prints the
  * file's application role back as `username` (it printed the superuser there).
  */
 import { after, before, describe, test } from 'node:test';
@@ -77,6 +78,18 @@ describe('the store as an ordinary role on an external server', () => {
       assert.equal(r.code, 3, r.output);
       assert.match(r.stderr, new RegExp(`error \\[PG_PERMISSION\\]: the store schema astore in database ${database} belongs to role ${owner}, and role ${role} may not use it`));
       assert.match(r.stderr, new RegExp(`hint: connect as ${owner} .*ALTER SCHEMA astore OWNER TO "${role}"`));
+    }
+  });
+
+  test('a role that may not connect (PUBLIC\'s CONNECT revoked): the hint names the GRANT CONNECT', { timeout: 60_000 }, async () => {
+    await sql(admin, `revoke connect on database ${database} from public`);
+    try {
+      const r = await runAstore(['migrate'], { ASTORE_HOME: join(dir, 'c'), DATABASE_URL: roleUrl });
+      assert.equal(r.code, 3, r.output);
+      assert.match(r.stderr, new RegExp(`error \\[PG_PERMISSION\\]: permission denied for ${role}@`));
+      assert.match(r.stderr, new RegExp(`hint: have the DBA run GRANT CONNECT ON DATABASE "${database}" TO "${role}"`));
+    } finally {
+      await sql(admin, `grant connect on database ${database} to public`);
     }
   });
 });
