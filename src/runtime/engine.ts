@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { compileDialog, type CompiledDialog, type CompiledGeneric, type CompiledNode } from './dialog.ts';
+import { canEnter, childrenMode, digressIn, slotsMode, type DigressMode } from './digression.ts';
 import type { Scope } from './expression.ts';
 import { ExpressionError, toJson, truthy } from './values.ts';
 import type {
@@ -34,6 +35,10 @@ export function classifyInput(nlu: Nlu, text: string): RuntimeIntent[] {
   return text.trim() === '' ? [] : nlu.classify(text);
 }
 
+/**
+ * The top entry is where the dialog waits; any below it are nodes a digression left, each to be
+ * returned to (its question asked again) when the branch above it completes.
+ */
 interface StackEntry {
   dialog_node: string;
   state?: 'in_progress' | 'jumped';
@@ -119,9 +124,11 @@ class Turn {
       fired = true;
     } else if (node && top.state === 'jumped') {
       fired = this.evaluateFrom(node);
-    } else {
+    } else if (node) {
       // Children of the node that waited for input first; when none matches, the root level.
-      fired = (node !== undefined && this.evaluate(node.children)) || this.evaluate(this.dialog.roots);
+      fired = this.evaluate(node.children) || this.digress(childrenMode(node));
+    } else {
+      fired = this.evaluate(this.dialog.roots);
     }
     if (!fired) {
       this.logs.push({ level: 'warn', code: 'dialog.no_match', msg: 'No dialog node matched the input; add a node with the anything_else condition.' });
@@ -130,19 +137,38 @@ class Turn {
     return this.response();
   }
 
-  /** Fires the first node of `list` (from `start`) whose condition holds; folders open in place. */
+  /** Fires the first node of `list` (from `start`) whose condition holds. */
   private evaluate(list: CompiledNode[], start = 0): boolean {
+    const n = this.match(list, start);
+    if (n) this.fire(n);
+    return n !== undefined;
+  }
+
+  /** The first node of `list` (from `start`) that `accept`s and whose condition holds; folders open in place. */
+  private match(list: CompiledNode[], start: number, accept?: (n: CompiledNode) => boolean): CompiledNode | undefined {
     for (let i = start; i < list.length; i++) {
       const n = list[i]!;
+      if (n.type !== 'folder' && accept && !accept(n)) continue;
       if (!this.holds(n)) continue;
-      if (n.type === 'folder') {
-        if (this.evaluate(n.children)) return true;
-        continue;
-      }
-      this.fire(n);
-      return true;
+      if (n.type !== 'folder') return n;
+      const inside = this.match(n.children, 0, accept);
+      if (inside) return inside;
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * Leaves the node waiting for input for a root-level node, as its digression setting allows.
+   * When the target returns, the waiting entry stays on the stack under the target's branch, and
+   * `exitBranch` comes back to it. Without such a target the branch is left, as before digressions.
+   */
+  private digress(mode: DigressMode): boolean {
+    const onlyReturning = mode === 'returning' || this.stack.length > 1;
+    const target = this.match(this.dialog.roots, 0, (n) => canEnter(n, onlyReturning));
+    if (!target) return false;
+    if (mode !== 'never_return' && digressIn(target) === 'returns') this.stack.push({ dialog_node: 'root' });
+    this.fire(target);
+    return true;
   }
 
   /**
@@ -183,7 +209,7 @@ class Turn {
     this.visit(n);
     if (n.type === 'frame') {
       this.applyContext(n);
-      this.stack = [{ dialog_node: n.id, state: 'in_progress' }];
+      this.waitAt({ dialog_node: n.id, state: 'in_progress' });
       this.processFrame(n, undefined, true);
       return;
     }
@@ -217,8 +243,7 @@ class Turn {
         this.logs.push({ level: 'error', code: 'dialog.jump_target_missing', msg: `Dialog node "${n.id}" jumps to "${step.dialog_node}", which does not exist.` });
         this.exitBranch();
       } else if (step.selector === 'user_input') {
-        this.stack = [{ dialog_node: target.id, state: 'jumped' }];
-        this.system.branch_exited = false;
+        this.waitAt({ dialog_node: target.id, state: 'jumped' });
       } else if (step.selector === 'body' || step.selector === 'client') {
         this.fire(target);
       } else if (!this.evaluateFrom(target)) {
@@ -231,17 +256,50 @@ class Turn {
       return;
     }
     if (n.children.length > 0) {
-      this.stack = [{ dialog_node: n.id }];
-      this.system.branch_exited = false;
+      this.waitAt({ dialog_node: n.id });
     } else {
       this.exitBranch();
     }
   }
 
+  /** The node the dialog now waits at, in place of the top of the stack. */
+  private waitAt(entry: StackEntry): void {
+    this.stack[this.stack.length - 1] = entry;
+    this.system.branch_exited = false;
+  }
+
   private exitBranch(): void {
-    this.stack = [{ dialog_node: 'root' }];
     this.system.branch_exited = true;
     this.system.branch_exited_reason = 'completed';
+    if (this.stack.length > 1) this.returnFromDigression();
+    else this.stack = [{ dialog_node: 'root' }];
+  }
+
+  /**
+   * Back at the node a digression left, in the same turn: a frame filling slots asks for its next
+   * empty one (or, all filled meanwhile, answers); a node waiting for its children says its
+   * response again (docs: "the same text response is displayed a second time"). Either way
+   * `returning_from_digression` is true while it is said.
+   */
+  private returnFromDigression(): void {
+    this.stack.pop();
+    const origin = this.stack[this.stack.length - 1]!;
+    const node = this.dialog.nodes.get(origin.dialog_node);
+    if (!node) {
+      this.exitBranch(); // a node deleted since the digression: nothing to return to
+      return;
+    }
+    this.scope.returningFromDigression = true;
+    this.visit(node);
+    if (origin.state === 'in_progress' && node.type === 'frame') {
+      this.promptOrFinish(node);
+    } else {
+      const rc = node.responseConditions.find((r) => this.holds(r));
+      if (rc) this.visit(rc);
+      this.emit(rc ?? node);
+      this.waitAt({ dialog_node: node.id });
+    }
+    this.scope.returningFromDigression = false;
   }
 
   /**
@@ -290,21 +348,31 @@ class Turn {
         if (h.nextStep?.behavior === 'skip_all_slots') done = true;
       }
     }
-    if (!done) {
-      const open = frame.slots.find((s) => isEmpty(this.slotValue(s)) && this.prompt(s) !== undefined);
-      if (open) {
-        // A nomatch handler's answer stands in for asking the same slot again.
-        if (!(open === focus && nomatchAnswered)) {
-          const prompt = this.prompt(open)!;
-          this.visit(prompt);
-          this.emit(prompt);
-        }
-        this.stack = [{ dialog_node: frame.id, state: 'in_progress', slot_in_focus: open.id }];
-        this.system.branch_exited = false;
-        return;
-      }
+    if (done) {
+      this.next(frame, this.respondWith(frame));
+      return;
     }
-    this.next(frame, this.respondWith(frame));
+    // Input the frame did nothing with may digress. The current node has priority (docs), so its
+    // handlers, nomatch ones included, answer first: our reading of an order the docs leave open.
+    const mode = slotsMode(frame);
+    if (!firstTurn && mode && !handled && filled.length === 0 && !nomatchAnswered && this.digress(mode)) return;
+    this.promptOrFinish(frame, focus, nomatchAnswered);
+  }
+
+  /** Asks for the frame's next empty slot, or answers with the frame's response when none is left. */
+  private promptOrFinish(frame: CompiledNode, focus?: CompiledNode, nomatchAnswered = false): void {
+    const open = frame.slots.find((s) => isEmpty(this.slotValue(s)) && this.prompt(s) !== undefined);
+    if (!open) {
+      this.next(frame, this.respondWith(frame));
+      return;
+    }
+    // A nomatch handler's answer stands in for asking the same slot again.
+    if (!(open === focus && nomatchAnswered)) {
+      const prompt = this.prompt(open)!;
+      this.visit(prompt);
+      this.emit(prompt);
+    }
+    this.waitAt({ dialog_node: frame.id, state: 'in_progress', slot_in_focus: open.id });
   }
 
   private handle(h: CompiledNode): void {

@@ -24,6 +24,8 @@ export interface Scope {
   entityIndex: Map<string, RuntimeEntity[]>;
   conversationStart: boolean;
   slotInFocus: boolean;
+  /** While a node's question is asked again after a digression returned to it. */
+  returningFromDigression?: boolean;
   /** 'yyyy-MM-dd HH:mm:ss', the service's now(). */
   now: string;
 }
@@ -279,6 +281,7 @@ class Parser {
       case 'conversation_start': return (s) => s.conversationStart;
       case 'irrelevant': return (s) => !(s.intents[0] && s.intents[0].confidence >= INTENT_THRESHOLD);
       case 'slot_in_focus': return (s) => s.slotInFocus;
+      case 'returning_from_digression': return (s) => s.returningFromDigression === true;
       case 'input': return (s) => s.input;
       case 'input_text': return (s) => s.input.text;
       case 'intents': return (s) => s.intents;

@@ -43,6 +43,12 @@ export interface DialogNode {
   variable?: string;
   disabled?: boolean;
   actions?: unknown[];
+  /** Root-level nodes: whether a digression may enter, and whether it returns afterwards. */
+  digress_in?: 'not_available' | 'returns' | 'does_not_return';
+  /** A node waiting for its children: which digressions may leave it, and whether they return. */
+  digress_out?: 'allow_returning' | 'allow_all' | 'allow_all_never_return';
+  /** A frame waiting for a slot: the same, for slot filling. */
+  digress_out_slots?: 'not_allowed' | 'allow_returning' | 'allow_all';
 }
 
 export interface Workspace {

@@ -71,6 +71,22 @@ test('customer care: greeting by time of day, holidays, an appointment through s
   assert.deepEqual(rs[10]!.output.nodes_visited, ['node_19_1468350024009']); // child of the transfer node
 });
 
+test('digression showcase: the docs\' tutorial asks about opening hours while booking, then returns', { skip: !fixtures }, () => {
+  const ws = load('community-digression-showcase.json');
+  const booking = converse(ws, ['Book me a restaurant', 'Tomorrow', 'What time do you close?']);
+  const [, asked, digressed] = booking.map((r) => r.output.generic.map((g) => g.text));
+  // The hours node's answer, then the time slot's prompt again, and the frame still waiting for it.
+  assert.equal(digressed!.length, 2);
+  assert.equal(digressed![1], asked![0]);
+  assert.deepEqual(booking[2]!.context.system!.dialog_stack, booking[1]!.context.system!.dialog_stack);
+  const target = ws.dialog_nodes!.find((n) => n.dialog_node === booking[2]!.output.nodes_visited[1]);
+  assert.equal(target?.digress_in, 'returns');
+  // Step 4, before its edit: the job question is asked again after the hours, the node allowing it.
+  const jobs = converse(ws, ["I'm looking for a job", 'What time do you open?']);
+  const question = jobs[0]!.output.generic.map((g) => g.text);
+  assert.deepEqual(jobs[1]!.output.generic.map((g) => g.text).slice(1), question);
+});
+
 test('every fixture compiles and answers its own examples without errors', { skip: !fixtures }, () => {
   for (const file of readdirSync(fixtures!).filter((f) => f.endsWith('.json'))) {
     const ws = load(file);

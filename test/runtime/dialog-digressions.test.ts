@@ -1,0 +1,133 @@
+/**
+ * Digressions (IBM Cloud docs: dialog-runtime, "Digressions"; the digression-showcase tutorial),
+ * each on the smallest workspace that shows it: a node waiting for input is left for a root-level
+ * node, and the dialog comes back to ask its question again when both sides allow it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { respond, type DialogNode, type MessageContext, type MessageResponse, type RespondOptions, type WorkspaceEntity } from '../../src/runtime/index.ts';
+import { fixedNlu } from './stub-nlu.ts';
+
+const options: RespondOptions = { version: '2021-06-14', now: new Date(2024, 2, 13, 10), newConversationId: () => 'conv-1' };
+const say = (text: string): Record<string, unknown> => ({ text });
+const is = (text: string): string => `input.text == "${text}"`;
+const entities: WorkspaceEntity[] = [
+  { entity: 'day', values: [{ value: 'tomorrow' }, { value: 'today' }] },
+  { entity: 'hour', values: [{ value: '8pm' }, { value: '9pm' }] },
+];
+
+/** Runs a conversation with no intents; each turn sends the previous response's context. */
+function chat(nodes: DialogNode[], turns: string[], start?: MessageContext): MessageResponse[] {
+  const ws = { dialog_nodes: nodes, entities };
+  let context = start;
+  return turns.map((text) => {
+    const r = respond(ws, { input: { text }, ...(context ? { context } : {}) }, fixedNlu([]), options);
+    context = r.context;
+    return r;
+  });
+}
+
+const texts = (r: MessageResponse): unknown[] => r.output.generic.map((g) => g.text);
+const stack = (r: MessageResponse): unknown => r.context.system!.dialog_stack;
+
+/** The showcase's restaurant booking: a frame with two slots, and root nodes to digress to. */
+function booking(frame: Partial<DialogNode>, roots: DialogNode[]): DialogNode[] {
+  return [
+    { dialog_node: 'book', type: 'frame', conditions: is('book'), output: say('Booked for $day at $hour.'), ...frame },
+    { dialog_node: 'slot_day', type: 'slot', parent: 'book', variable: '$day', conditions: '@day', output: say('Which day?') },
+    {
+      dialog_node: 'slot_hour', type: 'slot', parent: 'book', previous_sibling: 'slot_day', variable: '$hour', conditions: '@hour',
+      output: say('<? returning_from_digression ? "Back to your booking: what time?" : "What time?" ?>'),
+    },
+    ...roots.map((n, i) => ({ previous_sibling: i === 0 ? 'book' : roots[i - 1]!.dialog_node, ...n })),
+  ];
+}
+
+const hours: DialogNode = { dialog_node: 'hours', conditions: is('hours?'), output: say('We open at 8.'), digress_in: 'returns' };
+
+test('a frame allowing digressions answers a returning root node, then asks for its slot again', () => {
+  const rs = chat(booking({ digress_out_slots: 'allow_all' }, [hours]), ['book', 'tomorrow', 'hours?', '8pm']);
+  assert.deepEqual(rs.map(texts), [['Which day?'], ['What time?'], ['We open at 8.', 'Back to your booking: what time?'], ['Booked for tomorrow at 8pm.']]);
+  assert.deepEqual(rs[2]!.output.nodes_visited, ['book', 'hours', 'book', 'slot_hour']);
+  assert.deepEqual(stack(rs[2]!), [{ dialog_node: 'book', state: 'in_progress', slot_in_focus: 'slot_hour' }]);
+  assert.deepEqual(rs[2]!.output.log_messages, []);
+});
+
+test('a digression into a node waiting for its children returns once that branch completes, turns later', () => {
+  const nodes = booking({ digress_out_slots: 'allow_all' }, [
+    { dialog_node: 'jobs', conditions: is('jobs?'), output: say('Which role?'), digress_in: 'returns' },
+    { dialog_node: 'chef', parent: 'jobs', conditions: is('chef'), output: say('Chefs apply by mail.') },
+  ]);
+  const rs = chat(nodes, ['book', 'tomorrow', 'jobs?', 'chef', '9pm']);
+  assert.deepEqual(rs.slice(2).map(texts), [['Which role?'], ['Chefs apply by mail.', 'Back to your booking: what time?'], ['Booked for tomorrow at 9pm.']]);
+  // The frame waits under the digression, in the context the client sends back.
+  assert.deepEqual(stack(rs[2]!), [{ dialog_node: 'book', state: 'in_progress', slot_in_focus: 'slot_hour' }, { dialog_node: 'jobs' }]);
+});
+
+test('a root node inside a folder takes the folder\'s digress_in', () => {
+  const nodes = booking({ digress_out_slots: 'allow_all' }, [
+    { dialog_node: 'faq', type: 'folder', digress_in: 'returns' },
+    { dialog_node: 'faq_hours', parent: 'faq', conditions: is('hours?'), output: say('We open at 8.') },
+  ]);
+  const rs = chat(nodes, ['book', 'hours?']);
+  assert.deepEqual(texts(rs[1]!), ['We open at 8.', 'Which day?']);
+});
+
+test('slots that do not allow digressions keep asking, as they do by default', () => {
+  const answers = (frame: Partial<DialogNode>): unknown[] => texts(chat(booking(frame, [hours]), ['book', 'tomorrow', 'hours?'])[2]!);
+  assert.deepEqual(answers({}), ['What time?']);
+  assert.deepEqual(answers({ digress_out_slots: 'not_allowed' }), ['What time?']);
+  assert.deepEqual(answers({ digress_out_slots: 'allow_all' }), ['We open at 8.', 'Back to your booking: what time?']);
+});
+
+test('a target that does not return, or a node that never returns, ends the interrupted flow', () => {
+  const cancel: DialogNode = { dialog_node: 'cancel', conditions: is('cancel'), output: say('Cancelled.'), digress_in: 'does_not_return' };
+  const fromSlots = chat(booking({ digress_out_slots: 'allow_all' }, [cancel]), ['book', 'cancel']);
+  assert.deepEqual(texts(fromSlots[1]!), ['Cancelled.']);
+  assert.deepEqual(stack(fromSlots[1]!), [{ dialog_node: 'root' }]);
+  // digress_in unset is does_not_return too.
+  const unset = chat(booking({ digress_out_slots: 'allow_all' }, [{ ...hours, digress_in: undefined }]), ['book', 'hours?']);
+  assert.deepEqual(texts(unset[1]!), ['We open at 8.']);
+  // allow_all_never_return: the showcase's chef question is not asked again after the digression.
+  const fromNode = chat([
+    { dialog_node: 'menu', conditions: is('menu'), output: say('Vegan or regular?'), digress_out: 'allow_all_never_return' },
+    { dialog_node: 'vegan', parent: 'menu', conditions: is('vegan'), output: say('Vegan menu.') },
+    { ...hours, previous_sibling: 'menu' },
+  ], ['menu', 'hours?']);
+  assert.deepEqual(texts(fromNode[1]!), ['We open at 8.']);
+  assert.deepEqual(stack(fromNode[1]!), [{ dialog_node: 'root' }]);
+});
+
+test('slots that allow only returning digressions ignore root nodes that do not return', () => {
+  const cancel: DialogNode = { dialog_node: 'cancel', conditions: is('cancel'), output: say('Cancelled.') };
+  const rs = chat(booking({ digress_out_slots: 'allow_returning' }, [cancel, hours]), ['book', 'cancel', 'hours?']);
+  assert.deepEqual(rs.slice(1).map(texts), [['Which day?'], ['We open at 8.', 'Which day?']]);
+});
+
+test('a root node with digress_in not_available is never a digression target', () => {
+  const help: DialogNode = { dialog_node: 'help', conditions: is('hours?'), output: say('Not now.'), digress_in: 'not_available' };
+  const fromSlots = chat(booking({ digress_out_slots: 'allow_all' }, [help, hours]), ['book', 'hours?']);
+  assert.deepEqual(texts(fromSlots[1]!), ['We open at 8.', 'Which day?']);
+  const fromNode = chat([
+    { dialog_node: 'menu', conditions: is('menu'), output: say('Vegan or regular?') },
+    { dialog_node: 'vegan', parent: 'menu', conditions: is('vegan'), output: say('Vegan menu.') },
+    { ...help, previous_sibling: 'menu' },
+    { dialog_node: 'else', previous_sibling: 'help', conditions: 'anything_else', output: say('Sorry?') },
+  ], ['menu', 'hours?']);
+  assert.deepEqual(texts(fromNode[1]!), ['Sorry?']);
+  // Outside a flow it answers as any root node does.
+  assert.deepEqual(texts(chat(booking({}, [help]), ['hours?'])[0]!), ['Not now.']);
+});
+
+test('a node waiting for its children says its response again after a returning digression', () => {
+  for (const digress_out of ['allow_returning', 'allow_all'] as const) {
+    const rs = chat([
+      { dialog_node: 'menu', conditions: is('menu'), output: say('<? returning_from_digression ? "So, vegan or regular?" : "Vegan or regular?" ?>'), digress_out },
+      { dialog_node: 'vegan', parent: 'menu', conditions: is('vegan'), output: say('Vegan menu.') },
+      { ...hours, previous_sibling: 'menu' },
+    ], ['menu', 'hours?', 'vegan']);
+    assert.deepEqual(rs.map(texts), [['Vegan or regular?'], ['We open at 8.', 'So, vegan or regular?'], ['Vegan menu.']], digress_out);
+    assert.deepEqual(stack(rs[1]!), [{ dialog_node: 'menu' }]);
+    assert.deepEqual(rs[1]!.output.nodes_visited, ['hours', 'menu']);
+  }
+});
