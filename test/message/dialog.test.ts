@@ -8,6 +8,8 @@
  *   exported again, and /message skips the node. The import used to drop the flag, so a disabled
  *   node answered in place of the live one (the banking fixture lost its welcome text that way).
  * - A 2016 export's `go_to` (food-coach) is kept through the import and jumps like `next_step`.
+ * - Digression settings are kept through the import, and the digression's return travels in the
+ *   context the client sends back.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,4 +87,30 @@ test('a 2016 export: go_to jumps like next_step, and its null fields mean absent
   assert.deepEqual(reply.output.generic.map((g: any) => g.text), ['Good for you.', 'Bye for now!']);
   assert.deepEqual(reply.output.nodes_visited, ['feel', 'exit']);
   assert.equal(reply.context.conversationEnd, true);
+});
+
+test('a digression through the API: the booking frame answers the hours question, then asks for the time again', async () => {
+  // The digression showcase's shape: a frame allowing digressions, and a root node that returns.
+  const { workspace_id: id } = await api('POST', '/v1/workspaces', {
+    name: 'digressions',
+    entities: [{ entity: 'day', values: [{ value: 'tomorrow' }] }, { entity: 'hour', values: [{ value: '8pm' }] }],
+    dialog_nodes: [
+      { dialog_node: 'book', type: 'frame', conditions: 'input.text == "book"', output: output('Booked for $day at $hour.'), digress_in: 'does_not_return', digress_out: 'allow_all', digress_out_slots: 'allow_all' },
+      { dialog_node: 'slot_day', type: 'slot', parent: 'book', variable: '$day' },
+      { dialog_node: 'day_input', type: 'event_handler', event_name: 'input', parent: 'slot_day', conditions: '@day', context: { day: '@day' } },
+      { dialog_node: 'day_focus', type: 'event_handler', event_name: 'focus', parent: 'slot_day', previous_sibling: 'day_input', output: output('Which day?') },
+      { dialog_node: 'slot_hour', type: 'slot', parent: 'book', previous_sibling: 'slot_day', variable: '$hour' },
+      { dialog_node: 'hour_input', type: 'event_handler', event_name: 'input', parent: 'slot_hour', conditions: '@hour', context: { hour: '@hour' } },
+      { dialog_node: 'hour_focus', type: 'event_handler', event_name: 'focus', parent: 'slot_hour', previous_sibling: 'hour_input', output: output('What time?') },
+      { dialog_node: 'hours', conditions: 'input.text == "when do you open?"', previous_sibling: 'book', output: output('We open at 8.'), digress_in: 'returns', digress_out: 'allow_all' },
+    ],
+  });
+  let context: unknown;
+  const said: string[][] = [];
+  for (const text of ['book', 'tomorrow', 'when do you open?', '8pm']) {
+    const reply = await api('POST', `/v1/workspaces/${id}/message`, { input: { text }, ...(context ? { context } : {}) });
+    context = reply.context;
+    said.push(reply.output.generic.map((g: any) => g.text));
+  }
+  assert.deepEqual(said, [['Which day?'], ['What time?'], ['We open at 8.', 'What time?'], ['Booked for tomorrow at 8pm.']]);
 });
