@@ -292,6 +292,10 @@ class Turn {
     this.scope.returningFromDigression = true;
     this.visit(node);
     if (origin.state === 'in_progress' && node.type === 'frame') {
+      // The API accepts this handler, but no document says what it does; say it is not used.
+      if (node.handlers.has('digression_return_prompt')) {
+        this.logs.push({ level: 'warn', code: 'dialog.digression_return_prompt_unsupported', msg: `Dialog node "${node.id}" has a digression_return_prompt handler, which this store does not run; the slot's own prompt is asked again.`, source: { dialog_node: node.id } });
+      }
       this.promptOrFinish(node);
     } else {
       const rc = node.responseConditions.find((r) => this.holds(r));

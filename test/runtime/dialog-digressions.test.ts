@@ -131,3 +131,12 @@ test('a node waiting for its children says its response again after a returning 
     assert.deepEqual(rs[1]!.output.nodes_visited, ['hours', 'menu']);
   }
 });
+
+test('a frame\'s digression_return_prompt handler, which the store does not run, is reported on return', () => {
+  const nodes = booking({ digress_out_slots: 'allow_all' }, [hours]);
+  nodes.push({ dialog_node: 'book_return', type: 'event_handler', event_name: 'digression_return_prompt', parent: 'book', output: say('Where were we?') });
+  const rs = chat(nodes, ['book', 'hours?']);
+  assert.deepEqual(texts(rs[1]!), ['We open at 8.', 'Which day?']);
+  assert.deepEqual(rs[1]!.output.log_messages.map((l) => [l.code, l.source]), [['dialog.digression_return_prompt_unsupported', { dialog_node: 'book' }]]);
+  assert.deepEqual(chat(nodes, ['book'])[0]!.output.log_messages, []);
+});
