@@ -11,27 +11,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { createServer } from '../../src/api/index.ts';
 import { createInstance, createToken } from '../../src/auth/index.ts';
 import { restore } from '../../src/restore/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { ALGORITHM_VERSION } from '../../src/training/index.ts';
-import { adminUrl, withDatabase } from '../support/pg.ts';
+import { adminUrl, asRole, sqlAt as sql, withDatabase } from '../support/pg.ts';
 import { pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
-
-async function sql(url: string, text: string): Promise<pg.QueryResult> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try { return await c.query(text); } finally { await c.end(); }
-}
-
-const asRole = (url: string, role: string, password: string): string => {
-  const u = new URL(url);
-  u.username = role;
-  u.password = password;
-  return u.toString();
-};
 
 describe('pgmig as the superuser into a store owned by the application role', () => {
   const suffix = randomBytes(4).toString('hex');

@@ -4,26 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  respond, type DialogNode, type MessageContext, type MessageResponse, type RespondOptions, type WorkspaceEntity,
-} from '../../src/runtime/index.ts';
-import { fixedNlu } from './stub-nlu.ts';
-
-const options: RespondOptions = { version: '2021-06-14', now: new Date(2024, 2, 13, 10), newConversationId: () => 'conv-1' };
-const say = (text: string): Record<string, unknown> => ({ text });
-
-/** Runs a conversation with no intents; each turn sends the previous response's context. */
-function chat(nodes: DialogNode[], turns: string[], start?: MessageContext, entities: WorkspaceEntity[] = []): MessageResponse[] {
-  const ws = { dialog_nodes: nodes, entities };
-  let context = start;
-  return turns.map((text) => {
-    const r = respond(ws, { input: { text }, ...(context ? { context } : {}) }, fixedNlu([]), options);
-    context = r.context;
-    return r;
-  });
-}
-
-const texts = (r: MessageResponse): unknown[] => r.output.generic.map((g) => g.text);
+import type { DialogNode } from '../../src/runtime/index.ts';
+import { chat, say, texts } from './chat.ts';
 
 test('a disabled node keeps its place in the sibling order', () => {
   // As exported: the node after a disabled one names it as its previous sibling (adv-dialog1's

@@ -5,29 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { respond, type DialogNode, type MessageContext, type MessageResponse, type RespondOptions, type WorkspaceEntity } from '../../src/runtime/index.ts';
-import { fixedNlu } from './stub-nlu.ts';
+import type { DialogNode, MessageContext, MessageResponse, WorkspaceEntity } from '../../src/runtime/index.ts';
+import { chat as chatWith, say, texts } from './chat.ts';
 
-const options: RespondOptions = { version: '2021-06-14', now: new Date(2024, 2, 13, 10), newConversationId: () => 'conv-1' };
-const say = (text: string): Record<string, unknown> => ({ text });
 const is = (text: string): string => `input.text == "${text}"`;
 const entities: WorkspaceEntity[] = [
   { entity: 'day', values: [{ value: 'tomorrow' }, { value: 'today' }] },
   { entity: 'hour', values: [{ value: '8pm' }, { value: '9pm' }] },
 ];
-
-/** Runs a conversation with no intents; each turn sends the previous response's context. */
-function chat(nodes: DialogNode[], turns: string[], start?: MessageContext): MessageResponse[] {
-  const ws = { dialog_nodes: nodes, entities };
-  let context = start;
-  return turns.map((text) => {
-    const r = respond(ws, { input: { text }, ...(context ? { context } : {}) }, fixedNlu([]), options);
-    context = r.context;
-    return r;
-  });
-}
-
-const texts = (r: MessageResponse): unknown[] => r.output.generic.map((g) => g.text);
+const chat = (nodes: DialogNode[], turns: string[], start?: MessageContext): MessageResponse[] => chatWith(nodes, turns, start, entities);
 const stack = (r: MessageResponse): unknown => r.context.system!.dialog_stack;
 
 /** The showcase's restaurant booking: a frame with two slots, and root nodes to digress to. */

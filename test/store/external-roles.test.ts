@@ -13,22 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { runAstore } from '../support/cli.ts';
-import { adminUrl, withDatabase } from '../support/pg.ts';
-
-async function sql(url: string, text: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try { await c.query(text); } finally { await c.end(); }
-}
-
-const asRole = (url: string, role: string, password: string): string => {
-  const u = new URL(url);
-  u.username = role;
-  u.password = password;
-  return u.toString();
-};
+import { adminUrl, asRole, sqlAt as sql, withDatabase } from '../support/pg.ts';
 
 describe('the store as an ordinary role on an external server', () => {
   const suffix = randomBytes(4).toString('hex');

@@ -65,3 +65,18 @@ export function sharedDir(): string | undefined {
   const dir = process.env.ASTORE_SHARED_DIR ?? join(process.cwd(), '..', 'shared');
   return existsSync(dir) ? dir : undefined;
 }
+
+/** One statement on its own connection (role and database set-up in tests). */
+export async function sqlAt(url: string, text: string): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try { return await c.query(text); } finally { await c.end(); }
+}
+
+/** `url` with another role's credentials. */
+export function asRole(url: string, role: string, password: string): string {
+  const u = new URL(url);
+  u.username = role;
+  u.password = password;
+  return u.toString();
+}
