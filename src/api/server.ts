@@ -113,7 +113,12 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     };
   });
 
-  const v1 = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  /**
+   * Who calls, settled in onRequest: before Fastify reads the body, so a caller without a valid
+   * token cannot make the server read and parse a body up to the async limit (50 MB).
+   */
+  const callers = new WeakMap<FastifyRequest, { rawPath: string; rest: string[]; restRaw: number; instanceId: string }>();
+  const authorizeV1 = async (req: FastifyRequest): Promise<void> => {
     const rawPath = req.raw.url!.split('?')[0]!;
     const segments = decodeSegments(rawPath);
     const parsed = segments && parseInstancePath(segments);
@@ -122,35 +127,40 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     const auth = token ? await authorize(opts.pool, token, parsed.instanceId) : undefined;
     if (!auth) throw unauthorized(token);
     if (!auth.instance) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
-    const match = router.match(req.method, parsed.rest);
+    callers.set(req, { rawPath, rest: parsed.rest, restRaw: parsed.restRaw, instanceId: auth.instance });
+  };
+
+  const v1 = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const { rawPath, rest, restRaw, instanceId } = callers.get(req)!;
+    const match = router.match(req.method, rest);
     if (!match) throw new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
     if ('methodNotAllowed' in match) throw new AppError('METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed here`, { status: 405 });
     const query = queryOf(req.query);
     const ver = version(query);
     // By position, not by last segment alone: an intent may be named `message` or `bulk_classify`.
-    const isWrite = req.method !== 'GET' && !(parsed.rest.length === 4 && READ_ONLY_POSTS.has(parsed.rest[3]!));
+    const isWrite = req.method !== 'GET' && !(rest.length === 4 && READ_ONLY_POSTS.has(rest[3]!));
     if (isWrite) {
       const why = await opts.hooks?.writesBlocked?.();
       if (why) throw new AppError('WRITES_SUSPENDED', why, { status: 503 });
     }
     const ctx: V1Context = {
-      pool: opts.pool, key: opts.key, algorithmVersion: opts.algorithmVersion, instanceId: auth.instance,
+      pool: opts.pool, key: opts.key, algorithmVersion: opts.algorithmVersion, instanceId,
       params: match.params, query, body: req.body, version: ver,
-      path: '/' + rawPath.split('/').filter(Boolean).slice(parsed.restRaw).join('/'),
+      path: '/' + rawPath.split('/').filter(Boolean).slice(restRaw).join('/'),
       trainingChanged: (id) => opts.hooks?.trainingChanged?.(id),
       workspaceOpened: (id) => opts.hooks?.workspaceOpened?.(id),
     };
     const out = await match.handler(ctx);
     await reply.code(out.status ?? 200).type('application/json').send(out.body);
   };
-  app.all('/instances/*', v1);
-  app.all('/assistant/*', v1);
+  app.all('/instances/*', { onRequest: authorizeV1 }, v1);
+  app.all('/assistant/*', { onRequest: authorizeV1 }, v1);
   // The async workspace writes take bodies over the sync limit: their own routes, with their own limit
   // (a parametric route wins over the wildcards above).
-  const asyncLimit = { bodyLimit: Math.max(opts.maxAsyncBodyBytes ?? DEFAULT_MAX_ASYNC_BODY_BYTES, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) };
+  const asyncRoute = { onRequest: authorizeV1, bodyLimit: Math.max(opts.maxAsyncBodyBytes ?? DEFAULT_MAX_ASYNC_BODY_BYTES, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) };
   for (const prefix of ['/instances/:instance/api', '/assistant/:region/instances/:instance/api']) {
-    app.post(`${prefix}/v1/workspaces_async`, asyncLimit, v1);
-    app.post(`${prefix}/v1/workspaces_async/:ws`, asyncLimit, v1);
+    app.post(`${prefix}/v1/workspaces_async`, asyncRoute, v1);
+    app.post(`${prefix}/v1/workspaces_async/:ws`, asyncRoute, v1);
   }
   return app;
 }

@@ -2,7 +2,8 @@
  * The async workspace API through the ibm-watson SDK: createWorkspaceAsync and
  * updateWorkspaceAsync answer 202 and take skills over the 1.5 MB sync limit (up to their own
  * limit), a client polling for `Available` gets there, and exportWorkspaceAsync returns the whole
- * skill (with `counts` when verbose). Writes are refused while a restore runs, like the sync ones.
+ * skill (with `counts` when verbose). Writes are refused while a restore runs, like the sync ones,
+ * and a caller without a valid token is refused before its (possibly huge) body is read.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +29,8 @@ describe('async workspace API', () => {
   let svc: Service;
   let sdk: AssistantV1;
   let blocked: string | undefined;
+  let url: string;
+  let instanceId: string;
 
   const available = async (id: string): Promise<void> => {
     const deadline = Date.now() + 60_000;
@@ -43,8 +46,9 @@ describe('async workspace API', () => {
       env: { ASTORE_MAX_ASYNC_BODY_BYTES: String(ASYNC_LIMIT) },
       trainer: { concurrency: 1, pollMs: 50 }, debounceMs: 20, writesBlocked: async () => blocked,
     });
-    const url = await svc.app.listen({ host: '127.0.0.1', port: 0 });
+    url = await svc.app.listen({ host: '127.0.0.1', port: 0 });
     const t = await s.tenant('async');
+    instanceId = t.instanceId;
     sdk = sdkClient(`${url}/instances/${t.instanceId}/api`, t.token);
   });
   after(async () => { await svc.close(); await s.close(); });
@@ -77,6 +81,16 @@ describe('async workspace API', () => {
     await sdk.updateWorkspaceAsync({ workspaceId: id, intents: [{ intent: 'only', examples: [{ text: 'the only one' }] }] });
     assert.deepEqual((await sdk.exportWorkspaceAsync({ workspaceId: id })).result.intents?.map((i) => i.intent), ['only']);
     await available(id);
+  });
+
+  test('a caller without a valid token is turned away before the body is read: 401, not a parse error', async () => {
+    const junk = '{' + 'x'.repeat(2_000_000); // over the sync limit, under the async one, and not JSON
+    for (const auth of [{}, { authorization: 'Bearer not-a-token' }]) {
+      const r = await fetch(`${url}/instances/${instanceId}/api/v1/workspaces_async?version=2021-11-27`, {
+        method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: junk,
+      });
+      assert.equal(r.status, 401, await r.text());
+    }
   });
 
   test('the async limit holds, an unknown workspace is 404, and a running restore refuses async writes', async () => {
