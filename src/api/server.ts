@@ -94,7 +94,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     } catch (err) {
       // A probe must see "down" and why (not a bare 500), and "ok" again once the pool reconnects.
       req.log.warn({ err }, 'health: the database is unreachable');
-      return reply.code(503).send({ status: 'unavailable', release: opts.release, error: `the database is unreachable: ${(err as Error).message}` });
+      // The driver's words (host, port, role) are for the log, not for unauthenticated callers.
+      return reply.code(503).send({ status: 'unavailable', release: opts.release, error: 'the database is unreachable; the server log says why' });
     }
     return reply.send({ status: 'ok', release: opts.release });
   });

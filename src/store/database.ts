@@ -86,18 +86,24 @@ async function openEmbedded(home: string): Promise<{ connection: PgConnection; c
   };
 }
 
-export function createPool(connection: PgConnection, max = 10): pg.Pool {
+/**
+ * `connectTimeoutMs` bounds how long a query waits for a connection (a new one, or a free one in a
+ * full pool); without it a server that stops answering (network partition) holds every request for
+ * the OS connect timeout, minutes, instead of failing so the API can answer 503.
+ */
+export function createPool(connection: PgConnection, max = 10, connectTimeoutMs?: number): pg.Pool {
   const pool = new pg.Pool({
     host: connection.host, port: connection.port, database: connection.database,
     user: connection.user, password: connection.password, ssl: connection.ssl, max,
     options: `-c search_path=${STORE_SCHEMA},public`,
+    ...(connectTimeoutMs ? { connectionTimeoutMillis: connectTimeoutMs } : {}),
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
   return pool;
 }
 
-export async function openDatabase(opts: TargetOptions & { poolSize?: number } = {}): Promise<Database> {
+export async function openDatabase(opts: TargetOptions & { poolSize?: number; connectTimeoutMs?: number } = {}): Promise<Database> {
   const target = resolveTarget(opts);
   let connection: PgConnection;
   let embedded: Database['embedded'];
@@ -108,7 +114,7 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number } =
   } else {
     connection = target.connection;
   }
-  const pool = createPool(connection, opts.poolSize);
+  const pool = createPool(connection, opts.poolSize, opts.connectTimeoutMs);
   try {
     await pool.query('select 1');
   } catch (err) {
@@ -139,7 +145,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'].includes(code)) return true;
   // SQLSTATE class 08 (connection exception); 57P01-57P03: admin or crash shutdown, cannot connect now.
   if (/^08[0-9A-Z]{3}$/.test(code) || code === '57P01' || code === '57P02' || code === '57P03') return true;
-  return typeof e?.message === 'string' && /^Connection terminated/.test(e.message);
+  // pg-pool's own wording when connectionTimeoutMillis runs out.
+  return typeof e?.message === 'string' && /^Connection terminated|^timeout exceeded when trying to connect/.test(e.message);
 }
 
 /** Turns a driver error into one that says which part of connecting failed. */
@@ -150,7 +157,7 @@ export function describeConnectionError(err: unknown, c: PgConnection): AppError
   const table: Array<[boolean, string, string, string]> = [
     [e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN', 'PG_DNS', `cannot resolve host ${c.host}`, 'check the host name in postgres.yaml / DATABASE_URL'],
     [e.code === 'ECONNREFUSED', 'PG_REFUSED', `connection refused by ${c.host}:${c.port}`, 'is PostgreSQL running and listening on that address and port?'],
-    [e.code === 'ETIMEDOUT', 'PG_TIMEOUT', `connection to ${c.host}:${c.port} timed out`, 'check the network path and firewall'],
+    [e.code === 'ETIMEDOUT' || /^timeout exceeded when trying to connect/.test(msg), 'PG_TIMEOUT', `connection to ${c.host}:${c.port} timed out`, 'check the network path and firewall'],
     [/certificate|self.signed|SSL|TLS|altnames/i.test(msg), 'PG_TLS', `TLS handshake with ${c.host}:${c.port} failed: ${msg}`, 'check PG_CA_FILE: it must be the CA that signed the server certificate, and the host must match the certificate'],
     [e.code === '28P01' || e.code === '28000', 'PG_AUTH', `authentication failed for ${where}: ${msg}`, 'check su_username / su_password (or the URL credentials)'],
     [e.code === '3D000', 'PG_NO_DATABASE', `database ${c.database} does not exist on ${c.host}:${c.port}`, 'create it or fix the database name'],

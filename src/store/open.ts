@@ -24,6 +24,8 @@ export interface OpenStoreOptions extends TargetOptions {
   /** Apply pending migrations (serve and migrate do; other commands require an up-to-date schema). */
   migrate?: boolean;
   poolSize?: number;
+  /** Longest wait for a database connection; unset: no limit of the store's own (see createPool). */
+  connectTimeoutMs?: number;
 }
 
 export function secretFilePath(env: NodeJS.ProcessEnv = process.env): string {

@@ -85,7 +85,7 @@ describe('async workspace API', () => {
 
   test('a caller without a valid token is turned away before the body is read: 401, not a parse error', async () => {
     const junk = '{' + 'x'.repeat(2_000_000); // over the sync limit, under the async one, and not JSON
-    for (const auth of [{}, { authorization: 'Bearer not-a-token' }]) {
+    for (const auth of [{}, { authorization: 'Bearer not-a-token' }] as Array<Record<string, string>>) {
       const r = await fetch(`${url}/instances/${instanceId}/api/v1/workspaces_async?version=2021-11-27`, {
         method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: junk,
       });

@@ -2,17 +2,19 @@
  * The store's PostgreSQL stops while the API is serving (an external server restarted by its DBA):
  * /health says 503 "unavailable" and why, API calls are 503 (retry) rather than a 500 "Internal
  * Server Error", and both answer as before once the server is back, without restarting the store.
+ * A server that stops answering altogether is a 503 once the pool's connect timeout runs out.
  * /health used to be a bare 500 like any bug. Runs its own server, since it stops it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../../src/api/index.ts';
 import { createInstance, createToken } from '../../src/auth/index.ts';
-import { openStore, startCluster, type RunningCluster, type Store } from '../../src/store/index.ts';
+import { createPool, openStore, startCluster, type RunningCluster, type Store } from '../../src/store/index.ts';
 import { ALGORITHM_VERSION } from '../../src/training/index.ts';
 
 describe('the database goes away under a running API', () => {
@@ -57,7 +59,7 @@ describe('the database goes away under a running API', () => {
     assert.equal(down.status, 503);
     const body = (await down.json()) as { status: string; error: string };
     assert.equal(body.status, 'unavailable');
-    assert.match(body.error, /the database is unreachable: /);
+    assert.equal(body.error, 'the database is unreachable; the server log says why');
 
     const api = await listWorkspaces();
     assert.equal(api.status, 503);
@@ -70,5 +72,28 @@ describe('the database goes away under a running API', () => {
     assert.equal(up.status, 200);
     assert.equal(((await up.json()) as { status: string }).status, 'ok');
     assert.equal((await listWorkspaces()).status, 200);
+  });
+
+  test('a server that stops answering (no refusal, no reply) is a 503 after the connect timeout, not a hang', { timeout: 60_000 }, async () => {
+    // A listener that accepts connections and never says a word: what a network partition looks like.
+    const held: Socket[] = [];
+    const tarpit = createNetServer((socket) => { held.push(socket); });
+    await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+    const pool = createPool({ ...store.connection, host: '127.0.0.1', port: (tarpit.address() as AddressInfo).port }, 2, 500);
+    const silent = createServer({ pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, release: store.release });
+    try {
+      const at = await silent.listen({ host: '127.0.0.1', port: 0 });
+      const health = await fetch(`${at}/health`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(health.status, 503);
+      const api = await fetch(`${at}/instances/00000000-0000-4000-8000-000000000000/api/v1/workspaces?version=2021-11-27`, {
+        headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(api.status, 503, await api.text());
+    } finally {
+      await silent.close();
+      await pool.end().catch(() => undefined);
+      for (const s of held) s.destroy();
+      tarpit.close();
+    }
   });
 });

@@ -21,7 +21,8 @@ export function register(program: Command): void {
       const settings = readServiceSettings(process.env);
       const threads = o.trainingThreads === undefined ? undefined : nonNegativeInt(o.trainingThreads, '--training-threads');
       const listenPort = port(o.port, '--port (PORT)');
-      const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20 });
+      // A request that waits 15 s for a connection gets 503 (retry later) instead of hanging.
+      const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20, connectTimeoutMs: 15_000 });
       const { service, url, backups } = await start(store, {
         settings,
         logger: { level: process.env.LOG_LEVEL ?? 'info' },
