@@ -161,12 +161,21 @@ class Turn {
    * Leaves the node waiting for input for a root-level node, as its digression setting allows.
    * When the target returns, the waiting entry stays on the stack under the target's branch, and
    * `exitBranch` comes back to it. Without such a target the branch is left, as before digressions.
+   *
+   * A target whose branch is already on the stack (the user asks the waiting question, or one a
+   * digression left, again) is that flow taken up again, not a new digression: the docs return to
+   * an interrupted node once the digression's branch completes, and a flow cannot interrupt itself.
+   * So the stack is cut back to the branch's lowest entry and the target fires there, returning
+   * where that entry would have; what waited above it is dropped. Pushing instead grew the stack
+   * by one entry per repeat, each asking the question again later.
    */
   private digress(mode: DigressMode): boolean {
     const onlyReturning = mode === 'returning' || this.stack.length > 1;
     const target = this.match(this.dialog.roots, 0, (n) => canEnter(n, onlyReturning));
     if (!target) return false;
-    if (mode !== 'never_return' && digressIn(target) === 'returns') this.stack.push({ dialog_node: 'root' });
+    const open = this.stack.findIndex((e) => inBranch(this.dialog.nodes.get(e.dialog_node), target));
+    if (open >= 0) this.stack.length = open + 1;
+    else if (mode !== 'never_return' && digressIn(target) === 'returns') this.stack.push({ dialog_node: 'root' });
     this.fire(target);
     return true;
   }
@@ -543,6 +552,12 @@ function merge(previous: unknown, value: unknown): unknown {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Whether `node` is `root` or one of the nodes under it. */
+function inBranch(node: CompiledNode | undefined, root: CompiledNode): boolean {
+  for (let at = node; at; at = at.parent) if (at === root) return true;
+  return false;
 }
 
 function isEmpty(v: unknown): boolean {

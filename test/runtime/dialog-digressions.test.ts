@@ -126,3 +126,24 @@ test('a frame\'s digression_return_prompt handler, which the store does not run,
   assert.deepEqual(rs[1]!.output.log_messages.map((l) => [l.code, l.source]), [['dialog.digression_return_prompt_unsupported', { dialog_node: 'book' }]]);
   assert.deepEqual(chat(nodes, ['book'])[0]!.output.log_messages, []);
 });
+
+test('a digression to a branch already on the dialog stack resumes it there instead of stacking it again', () => {
+  const jobs: DialogNode[] = [
+    { dialog_node: 'jobs', conditions: is('jobs?'), output: say('Which role?'), digress_in: 'returns' },
+    { dialog_node: 'chef', parent: 'jobs', conditions: is('chef'), output: say('Chefs apply by mail.') },
+  ];
+  // The waiting node asked again: it answers in place, and its branch ends with one answer.
+  const alone = chat(jobs, ['jobs?', 'jobs?', 'jobs?', 'jobs?', 'chef']);
+  assert.deepEqual(alone.map(stack), [...Array(4).fill([{ dialog_node: 'jobs' }]), [{ dialog_node: 'root' }]]);
+  assert.deepEqual(texts(alone[4]!), ['Chefs apply by mail.']);
+  // Asked again within a digression, it keeps its one place above the flow it interrupted.
+  const nodes = booking({ digress_out_slots: 'allow_all' }, jobs);
+  const waiting = { dialog_node: 'book', state: 'in_progress', slot_in_focus: 'slot_day' };
+  const rs = chat(nodes, ['book', 'jobs?', 'jobs?', 'chef']);
+  assert.deepEqual(stack(rs[2]!), [waiting, { dialog_node: 'jobs' }]);
+  assert.deepEqual(texts(rs[3]!), ['Chefs apply by mail.', 'Which day?']);
+  assert.deepEqual(stack(rs[3]!), [waiting]);
+  // So does a branch waiting further down, at a child of the target.
+  const deeper = chat([...nodes, { dialog_node: 'pastry', parent: 'chef', conditions: is('pastry'), output: say('Pastry chefs too.') }], ['book', 'jobs?', 'chef', 'jobs?']);
+  assert.deepEqual(stack(deeper[3]!), [waiting, { dialog_node: 'jobs' }]);
+});
