@@ -91,6 +91,32 @@ function write(fn: (db: pg.PoolClient, wsId: string, c: V1Context) => Promise<st
 const audit = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: false });
 const withExport = (c: V1Context) => ({ ...audit(c), export: true });
 
+/**
+ * Workspace create and update, sync and async alike: one transaction, then training is requested.
+ * The sync calls answer with the whole skill as stored (201/200), the async ones with the workspace
+ * alone (202).
+ */
+function createHandler(status: number, whole: boolean): V1Handler {
+  return async (c) => {
+    const input = parseBody(schemas.workspace, c.body);
+    const id = await withTransaction(c.pool, (db) => createWorkspace(db, c.instanceId, input, c.key));
+    c.trainingChanged(id);
+    return { status, body: await getWorkspace(c.pool, c.instanceId, id, written(c, whole), readCtx(c)) };
+  };
+}
+
+function updateHandler(status: number, whole: boolean): V1Handler {
+  return async (c) => {
+    const input = parseBody(schemas.workspace, c.body);
+    await withTransaction(c.pool, (db) => updateWorkspace(db, c.instanceId, c.params.ws!, input, bool(c.query, 'append'), readCtx(c)));
+    const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, written(c, whole), readCtx(c));
+    c.trainingChanged(String(body.workspace_id));
+    return { status, body };
+  };
+}
+
+const written = (c: V1Context, whole: boolean) => ({ export: whole, audit: whole && bool(c.query, 'include_audit'), stable: false });
+
 export function v1Routes(): Router<V1Handler> {
   const r = new Router<V1Handler>();
   const S = schemas;
@@ -99,25 +125,13 @@ export function v1Routes(): Router<V1Handler> {
   // ---- workspaces ----
   r.add('GET', 'v1/workspaces', list('workspaces', (c, p) =>
     listWorkspaces(c.pool, c.instanceId, p, { audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c))));
-  r.add('POST', 'v1/workspaces', async (c) => {
-    const input = parseBody(S.workspace, c.body);
-    const id = await withTransaction(c.pool, (db) => createWorkspace(db, c.instanceId, input, c.key));
-    c.trainingChanged(id);
-    return { status: 201, body: await getWorkspace(c.pool, c.instanceId, id, { export: true, audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c)) };
-  });
+  r.add('POST', 'v1/workspaces', createHandler(201, true));
   r.add('GET', 'v1/workspaces/:ws', async (c) => {
     const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, shape(c), readCtx(c));
     c.workspaceOpened(String(body.workspace_id));
     return { body };
   });
-  r.add('POST', 'v1/workspaces/:ws', async (c) => {
-    const input = parseBody(S.workspace, c.body);
-    const append = bool(c.query, 'append');
-    await withTransaction(c.pool, (db) => updateWorkspace(db, c.instanceId, c.params.ws!, input, append, readCtx(c)));
-    const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, { export: true, audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c));
-    c.trainingChanged(String(body.workspace_id));
-    return { body };
-  });
+  r.add('POST', 'v1/workspaces/:ws', updateHandler(200, true));
   r.add('DELETE', 'v1/workspaces/:ws', async (c) => {
     await deleteWorkspace(c.pool, c.instanceId, c.params.ws!);
     return { body: {} };
@@ -127,19 +141,8 @@ export function v1Routes(): Router<V1Handler> {
   // Done before answering, in one transaction like the sync ones: 202 says "accepted", and a
   // client that polls the workspace until `Available` (or `Failed`) sees it training at once, so
   // `Processing` is never observed. What they add is the larger body limit (see server.ts).
-  r.add('POST', 'v1/workspaces_async', async (c) => {
-    const input = parseBody(S.workspace, c.body);
-    const id = await withTransaction(c.pool, (db) => createWorkspace(db, c.instanceId, input, c.key));
-    c.trainingChanged(id);
-    return { status: 202, body: await getWorkspace(c.pool, c.instanceId, id, { export: false, audit: false, stable: false }, readCtx(c)) };
-  });
-  r.add('POST', 'v1/workspaces_async/:ws', async (c) => {
-    const input = parseBody(S.workspace, c.body);
-    await withTransaction(c.pool, (db) => updateWorkspace(db, c.instanceId, c.params.ws!, input, bool(c.query, 'append'), readCtx(c)));
-    const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, { export: false, audit: false, stable: false }, readCtx(c));
-    c.trainingChanged(String(body.workspace_id));
-    return { status: 202, body };
-  });
+  r.add('POST', 'v1/workspaces_async', createHandler(202, false));
+  r.add('POST', 'v1/workspaces_async/:ws', updateHandler(202, false));
   r.add('GET', 'v1/workspaces_async/:ws/export', async (c) => {
     const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, { ...shape(c), export: true }, readCtx(c));
     c.workspaceOpened(String(body.workspace_id));
