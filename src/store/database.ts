@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
-import { makeDir } from './files.ts';
+import { makeStoreDir } from './files.ts';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import {
@@ -30,11 +30,7 @@ export interface Database {
 async function embeddedCredentials(home: string): Promise<PostgresYaml> {
   const file = join(home, 'postgres.yaml');
   if (existsSync(file)) return readPostgresYaml(file);
-  await makeDir(home).catch((err: Error) => {
-    throw new AppError('HOME_UNUSABLE', `cannot create the store's home ${home}: ${err.message}`, {
-      hint: 'set ASTORE_HOME to a writable directory (or DATABASE_URL / --postgres to use another PostgreSQL)', exitCode: 2, cause: err,
-    });
-  });
+  await makeStoreDir(home, `the store's home ${home}`, 'set ASTORE_HOME to a writable directory (or DATABASE_URL / --postgres to use another PostgreSQL)');
   const creds: PostgresYaml = {
     host: '127.0.0.1', port: 0, database: EMBEDDED_DATABASE, username: 'postgres',
     su_username: 'postgres', su_password: randomBytes(18).toString('base64url'),

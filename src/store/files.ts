@@ -1,6 +1,7 @@
 /** File-system helpers the store and the tools around it share. */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { AppError } from '../errors/index.ts';
 
 /**
  * `mkdir -p` that fails instead of spinning. Node 20's `mkdir(dir, { recursive: true })` retries
@@ -25,4 +26,11 @@ async function assertDirectory(path: string): Promise<void> {
   if (!(await stat(path)).isDirectory()) {
     throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), { code: 'ENOTDIR', path });
   }
+}
+
+/** makeDir for a folder the store cannot work without: a failure is HOME_UNUSABLE saying `what` and `hint`. */
+export async function makeStoreDir(dir: string, what: string, hint: string): Promise<void> {
+  await makeDir(dir).catch((err: Error) => {
+    throw new AppError('HOME_UNUSABLE', `cannot create ${what}: ${err.message}`, { hint, exitCode: 2, cause: err });
+  });
 }

@@ -11,7 +11,7 @@ import {
 import { astoreHome, type TargetOptions } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { openDatabase, STORE_SCHEMA, writeAtomic, type Database } from './database.ts';
-import { makeDir } from './files.ts';
+import { makeStoreDir } from './files.ts';
 import { CURRENT_RELEASE, migrate, schemaRelease } from './migrations/index.ts';
 
 export interface Store extends Database {
@@ -56,11 +56,7 @@ export async function resolveKey(client: pg.ClientBase, schema: string, env: Nod
     key = EncryptionKey.generate();
     // With DATABASE_URL or --postgres nothing else creates ASTORE_HOME, and a first run on a fresh
     // machine must not die on ENOENT here.
-    await makeDir(dirname(file)).catch((err: Error) => {
-      throw new AppError('HOME_UNUSABLE', `cannot create ${dirname(file)} for the encryption key file: ${err.message}`, {
-        hint: 'set ASTORE_HOME (or ASTORE_ENCRYPTION_SECRET, the key file\'s path) to a writable place', exitCode: 2, cause: err,
-      });
-    });
+    await makeStoreDir(dirname(file), `${dirname(file)} for the encryption key file`, 'set ASTORE_HOME (or ASTORE_ENCRYPTION_SECRET, the key file\'s path) to a writable place');
     await writeAtomic(file, formatSecretYaml(key), 0o600);
   }
   if (recorded && recorded !== key.fingerprint) {
