@@ -126,7 +126,17 @@ class Turn {
       fired = this.evaluateFrom(node);
     } else if (node) {
       // Children of the node that waited for input first; when none matches, the root level.
-      fired = this.evaluate(node.children) || this.digress(childrenMode(node));
+      const mode = childrenMode(node);
+      fired = this.evaluate(node.children) || this.digress(mode);
+      if (!fired && this.onlyReturning(mode)) {
+        // Leaving for good is not allowed here, so the node asks again, as slots that allow no
+        // digression do (docs: nodes that do not return, a root anything_else among them, "are
+        // excluded from being considered as digression targets"; allow_returning is there to keep
+        // users from permanently leaving). Falling to the root answered nothing at all.
+        this.visit(node);
+        this.sayAgain(node);
+        fired = true;
+      }
     } else {
       fired = this.evaluate(this.dialog.roots);
     }
@@ -170,7 +180,7 @@ class Turn {
    * by one entry per repeat, each asking the question again later.
    */
   private digress(mode: DigressMode): boolean {
-    const onlyReturning = mode === 'returning' || this.stack.length > 1;
+    const onlyReturning = this.onlyReturning(mode);
     const target = this.match(this.dialog.roots, 0, (n) => canEnter(n, onlyReturning));
     if (!target) return false;
     const open = this.stack.findIndex((e) => inBranch(this.dialog.nodes.get(e.dialog_node), target));
@@ -178,6 +188,11 @@ class Turn {
     else if (mode !== 'never_return' && digressIn(target) === 'returns') this.stack.push({ dialog_node: 'root' });
     this.fire(target);
     return true;
+  }
+
+  /** Whether only nodes that return may be digressed to: so set, or a digression waits to return. */
+  private onlyReturning(mode: DigressMode): boolean {
+    return mode === 'returning' || this.stack.length > 1;
   }
 
   /**
@@ -307,12 +322,17 @@ class Turn {
       }
       this.promptOrFinish(node);
     } else {
-      const rc = node.responseConditions.find((r) => this.holds(r));
-      if (rc) this.visit(rc);
-      this.emit(rc ?? node);
-      this.waitAt({ dialog_node: node.id });
+      this.sayAgain(node);
     }
     this.scope.returningFromDigression = false;
+  }
+
+  /** A node waiting for its children says its response again, and waits on. */
+  private sayAgain(node: CompiledNode): void {
+    const rc = node.responseConditions.find((r) => this.holds(r));
+    if (rc) this.visit(rc);
+    this.emit(rc ?? node);
+    this.waitAt({ dialog_node: node.id });
   }
 
   /**

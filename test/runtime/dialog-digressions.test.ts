@@ -147,3 +147,23 @@ test('a digression to a branch already on the dialog stack resumes it there inst
   const deeper = chat([...nodes, { dialog_node: 'pastry', parent: 'chef', conditions: is('pastry'), output: say('Pastry chefs too.') }], ['book', 'jobs?', 'chef', 'jobs?']);
   assert.deepEqual(stack(deeper[3]!), [waiting, { dialog_node: 'jobs' }]);
 });
+
+test('a node waiting for its children asks again when only nodes that return may answer and none does', () => {
+  const anythingElse: DialogNode = { dialog_node: 'else', conditions: 'anything_else', output: say('Sorry?') };
+  const jobs = (digress_out?: DialogNode['digress_out']): DialogNode[] => [
+    { dialog_node: 'jobs', conditions: is('jobs?'), output: say('Which role?'), digress_in: 'returns', ...(digress_out ? { digress_out } : {}) },
+    { dialog_node: 'chef', parent: 'jobs', conditions: is('chef'), output: say('Chefs apply by mail.') },
+    { ...anythingElse, previous_sibling: 'jobs' },
+  ];
+  const rs = chat(jobs('allow_returning'), ['jobs?', 'blah', 'chef']);
+  assert.deepEqual(rs.map(texts), [['Which role?'], ['Which role?'], ['Chefs apply by mail.']]);
+  assert.deepEqual(rs[1]!.output.nodes_visited, ['jobs']);
+  assert.deepEqual(rs[1]!.output.log_messages, []);
+  assert.deepEqual(stack(rs[1]!), [{ dialog_node: 'jobs' }]);
+  // The same while a digression waits to return: anything_else does not return, so it is no target.
+  const chain = chat(booking({ digress_out_slots: 'allow_all' }, jobs()), ['book', 'jobs?', 'blah']);
+  assert.deepEqual(texts(chain[2]!), ['Which role?']);
+  assert.deepEqual(stack(chain[2]!), [{ dialog_node: 'book', state: 'in_progress', slot_in_focus: 'slot_day' }, { dialog_node: 'jobs' }]);
+  // Where any node may answer, anything_else does, and the branch is left.
+  assert.deepEqual(texts(chat(jobs(), ['jobs?', 'blah'])[1]!), ['Sorry?']);
+});
