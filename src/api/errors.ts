@@ -32,7 +32,11 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   }
   if (isDatabaseUnavailable(err)) {
     // Not the caller's fault and not a bug: the request can be retried once PostgreSQL is back.
-    return { status: 503, body: errorBody(503, 'Service Unavailable', [{ message: 'the store cannot reach its database; retry later' }]), fault: true };
+    // A connection that broke mid-request may have committed first, so a write's outcome is unknown.
+    return {
+      status: 503, fault: true,
+      body: errorBody(503, 'Service Unavailable', [{ message: 'the store cannot reach its database; retry later (after a write, read the resource back first: a write under way when the connection broke may have been saved)' }]),
+    };
   }
   return { status: 500, body: errorBody(500, 'Internal Server Error'), fault: true };
 }
