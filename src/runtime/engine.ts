@@ -27,6 +27,11 @@ const NO_OUTPUT_TEXT = '2021-11-27';
 const VISITS_ALL_NODES = '2018-02-16';
 /** Fires per turn before the dialog is judged to loop (jump_to cycles). */
 const MAX_STEPS = 50;
+/**
+ * Entries of a client's dialog_stack kept, from the top. Returning from digressions walks the
+ * stack entry by entry, so its length bounds a turn's work; real chains are a few entries deep.
+ */
+const MAX_STACK = 50;
 /** How many intents a response lists with alternate_intents: true (DOC-EXPR: the top 10, whatever their scores). */
 export const ALTERNATE_INTENTS = 10;
 
@@ -91,8 +96,7 @@ class Turn {
     this.conversationId = conversation_id ?? (options.newConversationId ?? randomUUID)();
     this.system = structuredClone(system ?? {});
     this.counters = (this.system._node_output_map as OutputCounters | undefined) ?? {};
-    const stack = this.system.dialog_stack;
-    this.stack = Array.isArray(stack) && stack.length > 0 ? (stack as StackEntry[]) : [{ dialog_node: 'root' }];
+    this.stack = this.readStack(this.system.dialog_stack);
     this.allIntents = request.intents
       ? request.intents.map((i) => ({ intent: i.intent, confidence: i.confidence ?? 1 }))
       : classifyInput(nlu, text);
@@ -112,6 +116,25 @@ class Turn {
       slotInFocus: false,
       now: formatNow(now),
     };
+  }
+
+  /**
+   * The stack as the client sent it back, which nothing guarantees is the one this store returned:
+   * entries that are not objects naming a node by a string are left out, and only the top
+   * MAX_STACK kept, with a warning. Nothing left starts the dialog from the root. Entries naming
+   * nodes deleted since are kept: a deleted top evaluates the root level, a deleted origin is
+   * passed over on the way back (`exitBranch`).
+   */
+  private readStack(sent: unknown): StackEntry[] {
+    if (sent === undefined) return [{ dialog_node: 'root' }];
+    const entries = Array.isArray(sent) ? sent : [];
+    const kept = entries.filter((e): e is StackEntry => isObject(e) && typeof e.dialog_node === 'string').slice(-MAX_STACK);
+    if (!Array.isArray(sent)) {
+      this.logs.push({ level: 'warn', code: 'dialog.stack_invalid', msg: 'context.system.dialog_stack is not a list; the dialog starts from the root.' });
+    } else if (kept.length < entries.length) {
+      this.logs.push({ level: 'warn', code: 'dialog.stack_invalid', msg: `context.system.dialog_stack had ${entries.length - kept.length} of its ${entries.length} entries left out: malformed (not an object with a string dialog_node) or below the top ${MAX_STACK}.` });
+    }
+    return kept.length > 0 ? kept : [{ dialog_node: 'root' }];
   }
 
   run(): MessageResponse {
@@ -295,8 +318,18 @@ class Turn {
   private exitBranch(): void {
     this.system.branch_exited = true;
     this.system.branch_exited_reason = 'completed';
-    if (this.stack.length > 1) this.returnFromDigression();
-    else this.stack = [{ dialog_node: 'root' }];
+    // Back to the node the innermost digression left; one deleted since has nothing to return to,
+    // and the next one down is tried. A loop, as a client's stack can hold many such entries.
+    while (this.stack.length > 1) {
+      this.stack.pop();
+      const origin = this.stack[this.stack.length - 1]!;
+      const node = this.dialog.nodes.get(origin.dialog_node);
+      if (node) {
+        this.returnFromDigression(node, origin);
+        return;
+      }
+    }
+    this.stack = [{ dialog_node: 'root' }];
   }
 
   /**
@@ -305,14 +338,7 @@ class Turn {
    * response again (docs: "the same text response is displayed a second time"). Either way
    * `returning_from_digression` is true while it is said.
    */
-  private returnFromDigression(): void {
-    this.stack.pop();
-    const origin = this.stack[this.stack.length - 1]!;
-    const node = this.dialog.nodes.get(origin.dialog_node);
-    if (!node) {
-      this.exitBranch(); // a node deleted since the digression: nothing to return to
-      return;
-    }
+  private returnFromDigression(node: CompiledNode, origin: StackEntry): void {
     this.scope.returningFromDigression = true;
     this.visit(node);
     if (origin.state === 'in_progress' && node.type === 'frame') {

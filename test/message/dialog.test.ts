@@ -10,6 +10,7 @@
  * - A 2016 export's `go_to` (food-coach) is kept through the import and jumps like `next_step`.
  * - Digression settings are kept through the import, and the digression's return travels in the
  *   context the client sends back.
+ * - A dialog_stack the client sends back malformed is answered with a warning, not an HTTP 500.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,4 +114,13 @@ test('a digression through the API: the booking frame answers the hours question
     said.push(reply.output.generic.map((g: any) => g.text));
   }
   assert.deepEqual(said, [['Which day?'], ['What time?'], ['We open at 8.', 'What time?'], ['Booked for tomorrow at 8pm.']]);
+});
+
+test('a malformed dialog_stack in the context is answered, with a warning', async () => {
+  const { workspace_id: id } = await api('POST', '/v1/workspaces', {
+    name: 'stack', dialog_nodes: [{ dialog_node: 'hours', conditions: 'true', output: output('We open at 8.') }],
+  });
+  const reply = await api('POST', `/v1/workspaces/${id}/message`, { input: { text: 'hi' }, context: { system: { dialog_stack: [null, { dialog_node: 'gone' }] } } });
+  assert.deepEqual(reply.output.generic.map((g: any) => g.text), ['We open at 8.']);
+  assert.ok(reply.output.log_messages.some((l: any) => l.code === 'dialog.stack_invalid'));
 });

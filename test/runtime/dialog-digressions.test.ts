@@ -167,3 +167,20 @@ test('a node waiting for its children asks again when only nodes that return may
   // Where any node may answer, anything_else does, and the branch is left.
   assert.deepEqual(texts(chat(jobs(), ['jobs?', 'blah'])[1]!), ['Sorry?']);
 });
+
+test('a malformed or overlong dialog_stack from the client is cleaned with a warning, and the dialog answers', () => {
+  const nodes = booking({ digress_out_slots: 'allow_all' }, [hours]);
+  const from = (dialog_stack: unknown): MessageResponse => chat(nodes, ['hours?'], { system: { dialog_stack } })[0]!;
+  const gone = { dialog_node: 'gone' };
+  for (const sent of [[null, gone], [gone, 'book', { dialog_node: 7 }, [gone]], Array(200_000).fill(gone), { dialog_node: 'book' }]) {
+    const r = from(sent);
+    assert.deepEqual(texts(r), ['We open at 8.']);
+    assert.deepEqual(stack(r), [{ dialog_node: 'root' }]);
+    assert.deepEqual(r.output.log_messages.map((l) => l.code), ['dialog.stack_invalid']);
+  }
+  // The top of an overlong stack is kept: here, a frame under a returning digression.
+  const waiting = { dialog_node: 'book', state: 'in_progress', slot_in_focus: 'slot_day' };
+  const deep = from([...Array(100).fill(gone), waiting, { dialog_node: 'root' }]);
+  assert.deepEqual(texts(deep), ['We open at 8.', 'Which day?']);
+  assert.deepEqual(stack(deep), [...Array(48).fill(gone), waiting]);
+});
