@@ -94,8 +94,8 @@ class Turn {
     const ctx: MessageContext = request.context ?? {};
     const { conversation_id, system, metadata: _metadata, ...variables } = ctx;
     this.conversationId = conversation_id ?? (options.newConversationId ?? randomUUID)();
-    this.system = structuredClone(system ?? {});
-    this.counters = (this.system._node_output_map as OutputCounters | undefined) ?? {};
+    this.system = this.readSystem(system);
+    this.counters = this.readCounters(this.system._node_output_map);
     this.stack = this.readStack(this.system.dialog_stack);
     this.allIntents = request.intents
       ? request.intents.map((i) => ({ intent: i.intent, confidence: i.confidence ?? 1 }))
@@ -125,6 +125,35 @@ class Turn {
    * nodes deleted since are kept: a deleted top evaluates the root level, a deleted origin is
    * passed over on the way back (`exitBranch`).
    */
+  /**
+   * `context.system` as the client sent it back: the runtime writes into it, so anything but an
+   * object (a client's mistake or tampering) is dropped with a warning rather than a 500.
+   */
+  private readSystem(sent: unknown): Record<string, unknown> {
+    if (sent === undefined || sent === null) return {};
+    if (isObject(sent)) return structuredClone(sent);
+    this.logs.push({ level: 'warn', code: 'dialog.context_invalid', msg: 'context.system is not an object; it was left out and the dialog starts from the root.' });
+    return {};
+  }
+
+  /** Which variation each node's responses gave last: node id → item index → variation, whole numbers only. */
+  private readCounters(sent: unknown): OutputCounters {
+    const out: OutputCounters = {};
+    if (sent === undefined || sent === null) return out;
+    let dropped = !isObject(sent);
+    for (const [node, items] of isObject(sent) ? Object.entries(sent) : []) {
+      if (!isObject(items)) { dropped = true; continue; }
+      const kept: Record<string, number> = {};
+      for (const [i, v] of Object.entries(items)) {
+        if (typeof v === 'number' && Number.isInteger(v) && v >= 0) kept[i] = v;
+        else dropped = true;
+      }
+      out[node] = kept;
+    }
+    if (dropped) this.logs.push({ level: 'warn', code: 'dialog.context_invalid', msg: 'context.system._node_output_map held values the runtime does not write; they were left out (response variations start over).' });
+    return out;
+  }
+
   private readStack(sent: unknown): StackEntry[] {
     if (sent === undefined) return [{ dialog_node: 'root' }];
     const entries = Array.isArray(sent) ? sent : [];

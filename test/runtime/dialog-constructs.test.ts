@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DialogNode } from '../../src/runtime/index.ts';
+import type { DialogNode, MessageContext } from '../../src/runtime/index.ts';
 import { chat, say, texts } from './chat.ts';
 
 test('a disabled node keeps its place in the sibling order', () => {
@@ -89,4 +89,21 @@ test('a node setting an object variable merges it into the object already there'
   const rs = chat(nodes, ['transactions', '2024-03-10'], { action: { startdt: 'stale', account: 'checking' } });
   assert.deepEqual(rs[1]!.context.action, { startdt: '2024-03-01', account: 'checking', enddt: '2024-03-10', lookup: 'transactions' });
   assert.deepEqual(rs[1]!.context.tags, ['b']); // lists are replaced, not merged
+});
+
+test('a context.system or _node_output_map a client mangled gets an answer and a warning, never an exception', () => {
+  const nodes: DialogNode[] = [{ dialog_node: 'a', conditions: 'true', output: { generic: [{ response_type: 'text', values: [{ text: 'one' }, { text: 'two' }], selection_policy: 'sequential' }] } }];
+  const warned = (start: unknown): string[] => {
+    const [r] = chat(nodes, ['hi'], start as MessageContext);
+    assert.deepEqual(texts(r!), ['one'], JSON.stringify(start));
+    return r!.output.log_messages.map((l) => l.code ?? '');
+  };
+  for (const system of [5, 'x', [1]]) assert.deepEqual(warned({ system }), ['dialog.context_invalid'], JSON.stringify(system));
+  for (const map of [5, 'x', [1], { a: 'x' }, { a: [null] }, { a: { 0: 'x' } }, { a: { 0: -1 } }]) {
+    assert.deepEqual(warned({ system: { _node_output_map: map } }), ['dialog.context_invalid'], JSON.stringify(map));
+  }
+  // What the runtime itself writes is read back as it was: the second variation comes next.
+  const [, second] = chat(nodes, ['hi', 'hi']);
+  assert.deepEqual(texts(second!), ['two']);
+  assert.deepEqual(second!.output.log_messages, []);
 });
