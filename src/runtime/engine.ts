@@ -223,21 +223,15 @@ class Turn {
    * Leaves the node waiting for input for a root-level node, as its digression setting allows.
    * When the target returns, the waiting entry stays on the stack under the target's branch, and
    * `exitBranch` comes back to it. Without such a target the branch is left, as before digressions.
-   *
-   * A target whose branch is already on the stack (the user asks the waiting question, or one a
-   * digression left, again) is that flow taken up again, not a new digression: the docs return to
-   * an interrupted node once the digression's branch completes, and a flow cannot interrupt itself.
-   * So the stack is cut back to the branch's lowest entry and the target fires there, returning
-   * where that entry would have; what waited above it is dropped. Pushing instead grew the stack
-   * by one entry per repeat, each asking the question again later.
+   * A target whose branch already waits on the stack is no digression but that flow taken up again
+   * (`resume`): nothing is pushed, so a target that ends without waiting does not return into its
+   * own branch.
    */
   private digress(mode: DigressMode): boolean {
     const onlyReturning = this.onlyReturning(mode);
     const target = this.match(this.dialog.roots, 0, (n) => canEnter(n, onlyReturning));
     if (!target) return false;
-    const open = this.stack.findIndex((e) => inBranch(this.dialog.nodes.get(e.dialog_node), target));
-    if (open >= 0) this.stack.length = open + 1;
-    else if (mode !== 'never_return' && digressIn(target) === 'returns') this.stack.push({ dialog_node: 'root' });
+    if (!this.resume(target) && mode !== 'never_return' && digressIn(target) === 'returns') this.stack.push({ dialog_node: 'root' });
     this.fire(target);
     return true;
   }
@@ -338,10 +332,30 @@ class Turn {
     }
   }
 
-  /** The node the dialog now waits at, in place of the top of the stack. */
+  /**
+   * The node the dialog now waits at, in place of the top of the stack; in its branch's place
+   * when that branch already waits lower down (`resume`), however the dialog got back into it:
+   * the user asking its question again, a digression's node jumping into it, the root fallback or
+   * a user_input jump landing in it.
+   */
   private waitAt(entry: StackEntry): void {
+    const branch = branchRoot(this.dialog.nodes.get(entry.dialog_node));
+    if (branch) this.resume(branch);
     this.stack[this.stack.length - 1] = entry;
     this.system.branch_exited = false;
+  }
+
+  /**
+   * Cuts the stack back to the lowest entry in `branch` (a root-level node's), if any, and says
+   * whether there was one. Re-entering a branch that waits is that flow taken up again, not a new
+   * one: the docs return to an interrupted node once the digression's branch completes, and a flow
+   * cannot interrupt itself. What waited above the entry is dropped. Stacking the branch again left
+   * one entry per re-entry, each asking its question again (and running its flow again) later.
+   */
+  private resume(branch: CompiledNode): boolean {
+    const open = this.stack.findIndex((e) => inBranch(this.dialog.nodes.get(e.dialog_node), branch));
+    if (open >= 0) this.stack.length = open + 1;
+    return open >= 0;
   }
 
   private exitBranch(): void {
@@ -633,6 +647,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function inBranch(node: CompiledNode | undefined, root: CompiledNode): boolean {
   for (let at = node; at; at = at.parent) if (at === root) return true;
   return false;
+}
+
+/** The root-level node whose branch holds `node`: its topmost ancestor that is not a folder. */
+function branchRoot(node: CompiledNode | undefined): CompiledNode | undefined {
+  let root: CompiledNode | undefined;
+  for (let at = node; at; at = at.parent) if (at.type !== 'folder') root = at;
+  return root;
 }
 
 function isEmpty(v: unknown): boolean {

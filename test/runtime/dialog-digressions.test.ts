@@ -148,6 +148,20 @@ test('a digression to a branch already on the dialog stack resumes it there inst
   assert.deepEqual(stack(deeper[3]!), [waiting, { dialog_node: 'jobs' }]);
 });
 
+test('a branch re-entered by a jump from a digression is taken up where it waits, not stacked again', () => {
+  const toConfirm = { behavior: 'jump_to', selector: 'body', dialog_node: 'confirm' } as const;
+  const rs = chat([
+    { dialog_node: 'agent', conditions: is('agent'), output: say('Agents help.'), digress_in: 'returns', next_step: toConfirm },
+    { dialog_node: 'limit', previous_sibling: 'agent', conditions: is('limit'), output: say('Change it in settings.'), digress_in: 'returns', next_step: toConfirm },
+    { dialog_node: 'xfer', previous_sibling: 'limit', conditions: 'false' },
+    { dialog_node: 'confirm', parent: 'xfer', conditions: 'true', output: say('Transfer you now?') },
+    { dialog_node: 'no', parent: 'confirm', conditions: is('no'), output: say('Not transferring.') },
+  ], ['agent', 'limit', 'agent', 'limit', 'no']);
+  // Each digression's jump lands in the confirmation already waiting: one entry, and one answer ends it.
+  assert.deepEqual(rs.map(stack), [...Array(4).fill([{ dialog_node: 'confirm' }]), [{ dialog_node: 'root' }]]);
+  assert.deepEqual(texts(rs[4]!), ['Not transferring.']);
+});
+
 test('a node waiting for its children asks again when only nodes that return may answer and none does', () => {
   const anythingElse: DialogNode = { dialog_node: 'else', conditions: 'anything_else', output: say('Sorry?') };
   const jobs = (digress_out?: DialogNode['digress_out']): DialogNode[] => [
