@@ -48,3 +48,12 @@ export function canEnter(node: CompiledNode, onlyReturning: boolean): boolean {
   const into = digressIn(node);
   return into !== 'not_available' && (!onlyReturning || into === 'returns');
 }
+
+/**
+ * Whether `node` is an anything_else node. While a frame waits for a slot, the docs ("order in
+ * which conditions are evaluated") check the root nodes "except the final anything else node":
+ * input the slot did not understand is asked for again instead of ending the frame.
+ */
+export function isAnythingElse(node: CompiledNode): boolean {
+  return node.raw.conditions?.trim() === 'anything_else';
+}

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { compileDialog, type CompiledDialog, type CompiledGeneric, type CompiledNode } from './dialog.ts';
-import { canEnter, childrenMode, digressIn, slotsMode, type DigressMode } from './digression.ts';
+import { canEnter, childrenMode, digressIn, isAnythingElse, slotsMode, type DigressMode } from './digression.ts';
 import type { Scope } from './expression.ts';
 import { ExpressionError, toJson, truthy } from './values.ts';
 import type {
@@ -225,11 +225,11 @@ class Turn {
    * `exitBranch` comes back to it. Without such a target the branch is left, as before digressions.
    * A target whose branch already waits on the stack is no digression but that flow taken up again
    * (`resume`): nothing is pushed, so a target that ends without waiting does not return into its
-   * own branch.
+   * own branch. From a slot, a root anything_else is no target (`isAnythingElse`).
    */
-  private digress(mode: DigressMode): boolean {
+  private digress(mode: DigressMode, fromSlot = false): boolean {
     const onlyReturning = this.onlyReturning(mode);
-    const target = this.match(this.dialog.roots, 0, (n) => canEnter(n, onlyReturning));
+    const target = this.match(this.dialog.roots, 0, (n) => canEnter(n, onlyReturning) && !(fromSlot && isAnythingElse(n)));
     if (!target) return false;
     if (!this.resume(target) && mode !== 'never_return' && digressIn(target) === 'returns') this.stack.push({ dialog_node: 'root' });
     this.fire(target);
@@ -457,7 +457,7 @@ class Turn {
     // Input the frame did nothing with may digress. The current node has priority (docs), so its
     // handlers, nomatch ones included, answer first: our reading of an order the docs leave open.
     const mode = slotsMode(frame);
-    if (!firstTurn && mode && !handled && filled.length === 0 && !nomatchAnswered && this.digress(mode)) return;
+    if (!firstTurn && mode && !handled && filled.length === 0 && !nomatchAnswered && this.digress(mode, true)) return;
     this.promptOrFinish(frame, focus, nomatchAnswered);
   }
 

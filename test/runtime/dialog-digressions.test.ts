@@ -84,6 +84,13 @@ test('a target that does not return, or a node that never returns, ends the inte
   assert.deepEqual(stack(fromNode[1]!), [{ dialog_node: 'root' }]);
 });
 
+test('a slot never digresses to a root anything_else node: input it did not understand is asked for again', () => {
+  const anythingElse: DialogNode = { dialog_node: 'else', conditions: 'anything_else', output: say('Sorry?') };
+  const rs = chat(booking({ digress_out_slots: 'allow_all' }, [hours, anythingElse]), ['book', 'tomorow', 'tomorrow', 'hours?']);
+  assert.deepEqual(rs.map(texts), [['Which day?'], ['Which day?'], ['What time?'], ['We open at 8.', 'Back to your booking: what time?']]);
+  assert.deepEqual(stack(rs[1]!), [{ dialog_node: 'book', state: 'in_progress', slot_in_focus: 'slot_day' }]);
+});
+
 test('slots that allow only returning digressions ignore root nodes that do not return', () => {
   const cancel: DialogNode = { dialog_node: 'cancel', conditions: is('cancel'), output: say('Cancelled.') };
   const rs = chat(booking({ digress_out_slots: 'allow_returning' }, [cancel, hours]), ['book', 'cancel', 'hours?']);
