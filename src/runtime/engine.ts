@@ -405,8 +405,9 @@ class Turn {
   }
 
   /**
-   * One turn of a frame: its handlers, then filling slots from the input, their `filled` and
-   * `nomatch` handlers, then either the prompt of the next empty required slot or, when none is
+   * One turn of a frame: its handlers, then filling slots from the input and their `filled`
+   * handlers; for input that did none of this, a digression if allowed, else the focused slot's
+   * `nomatch` handler; then either the prompt of the next empty required slot or, when none is
    * left, the frame's own response.
    */
   private processFrame(frame: CompiledNode, focusId: string | undefined, firstTurn: boolean): void {
@@ -441,6 +442,11 @@ class Turn {
       if (behavior === 'skip_all_slots') done = true;
       if (behavior === 'reprompt') this.setVariable(slot, undefined);
     }
+    // Input the frame did nothing with may digress, before the focused slot's nomatch handler: the
+    // docs check the root nodes (when the frame allows digressions) before "Not found", which
+    // shows only if "no top-level dialog nodes are triggered as a digression".
+    const mode = slotsMode(frame);
+    if (!firstTurn && mode && !handled && filled.length === 0 && this.digress(mode, true)) return;
     let nomatchAnswered = false;
     if (!done && focus && !handled && !filled.includes(focus)) {
       const h = (focus.handlers.get('nomatch') ?? []).find((x) => this.holds(x));
@@ -454,10 +460,6 @@ class Turn {
       this.next(frame, this.respondWith(frame));
       return;
     }
-    // Input the frame did nothing with may digress. The current node has priority (docs), so its
-    // handlers, nomatch ones included, answer first: our reading of an order the docs leave open.
-    const mode = slotsMode(frame);
-    if (!firstTurn && mode && !handled && filled.length === 0 && !nomatchAnswered && this.digress(mode, true)) return;
     this.promptOrFinish(frame, focus, nomatchAnswered);
   }
 

@@ -91,6 +91,13 @@ test('a slot never digresses to a root anything_else node: input it did not unde
   assert.deepEqual(stack(rs[1]!), [{ dialog_node: 'book', state: 'in_progress', slot_in_focus: 'slot_day' }]);
 });
 
+test('a slot digresses before its nomatch handler answers, which it does only when no root node is triggered', () => {
+  const nodes = booking({ digress_out_slots: 'allow_all' }, [hours]);
+  nodes.push({ dialog_node: 'day_nomatch', type: 'event_handler', event_name: 'nomatch', parent: 'slot_day', conditions: 'true', output: say('Today or tomorrow?') });
+  const rs = chat(nodes, ['book', 'hours?', 'soon', 'tomorrow']);
+  assert.deepEqual(rs.map(texts), [['Which day?'], ['We open at 8.', 'Which day?'], ['Today or tomorrow?'], ['What time?']]);
+});
+
 test('slots that allow only returning digressions ignore root nodes that do not return', () => {
   const cancel: DialogNode = { dialog_node: 'cancel', conditions: is('cancel'), output: say('Cancelled.') };
   const rs = chat(booking({ digress_out_slots: 'allow_returning' }, [cancel, hours]), ['book', 'cancel', 'hours?']);
