@@ -252,6 +252,18 @@ class Turn {
     return list !== this.dialog.roots && this.evaluate(this.dialog.roots);
   }
 
+  /**
+   * No child of a node that skipped user input matched: the root level is evaluated with the same
+   * input (docs: dialog-build "Dialog flow", the jump-to "basic fallback"), ending at anything_else.
+   * Nodes already visited this turn are passed over, or the root that skipped would fire again,
+   * and again, until MAX_STEPS.
+   */
+  private fallBackToRoots(): boolean {
+    const n = this.match(this.dialog.roots, 0, (r) => !this.visited.includes(r));
+    if (n) this.fire(n);
+    return n !== undefined;
+  }
+
   /** A node without a condition never fires by itself, but folders, handlers and responses apply. */
   private holds(n: CompiledNode): boolean {
     this.report(n);
@@ -322,7 +334,7 @@ class Turn {
       return;
     }
     if (step?.behavior === 'skip_user_input') {
-      if (!this.evaluate(n.children)) this.exitBranch();
+      if (!this.evaluate(n.children) && !this.fallBackToRoots()) this.exitBranch();
       return;
     }
     if (n.children.length > 0) {

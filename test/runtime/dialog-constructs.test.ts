@@ -60,6 +60,19 @@ test('a jump whose target and later siblings do not match falls back to the root
   assert.deepEqual(jumped[1]!.output.nodes_visited, ['menu_go', 'go']);
 });
 
+test('skip_user_input with no child matching evaluates the root level with the same input, the skipping node aside', () => {
+  const nodes: DialogNode[] = [
+    { dialog_node: 'loc', conditions: 'input.text == "location"', output: say('Let me check.'), next_step: { behavior: 'skip_user_input' } },
+    { dialog_node: 'ask', parent: 'loc', conditions: '$city == null', output: say('Which city?') },
+    { dialog_node: 'else', previous_sibling: 'loc', conditions: 'anything_else', output: say('I did not understand.') },
+  ];
+  assert.deepEqual(texts(chat(nodes, ['location'])[0]!), ['Let me check.', 'Which city?']);
+  const [r] = chat(nodes, ['location'], { city: 'Boston' } as MessageContext);
+  assert.deepEqual(texts(r!), ['Let me check.', 'I did not understand.']);
+  assert.deepEqual(r!.output.nodes_visited, ['loc', 'else']);
+  assert.deepEqual(r!.output.log_messages, []);
+});
+
 test('a slot waiting for a system entity the store does not recognise says so in log_messages', () => {
   // community-adv-dialog1's welcome asks for @sys-person and, never finding one, asks again forever.
   const nodes: DialogNode[] = [
