@@ -255,11 +255,13 @@ class Turn {
   /**
    * No child of a node that skipped user input matched: the root level is evaluated with the same
    * input (docs: dialog-build "Dialog flow", the jump-to "basic fallback"), ending at anything_else.
-   * Nodes already visited this turn are passed over, or the root that skipped would fire again,
-   * and again, until MAX_STEPS.
+   * Roots whose branch was visited this turn are passed over: the root that skipped would fire
+   * again, and again, until MAX_STEPS, and the root of a branch a jump landed in would run that
+   * branch a second time (its answers twice).
    */
   private fallBackToRoots(): boolean {
-    const n = this.match(this.dialog.roots, 0, (r) => !this.visited.includes(r));
+    const visitedBranches = new Set(this.visited.map(branchRoot));
+    const n = this.match(this.dialog.roots, 0, (r) => !visitedBranches.has(r));
     if (n) this.fire(n);
     return n !== undefined;
   }

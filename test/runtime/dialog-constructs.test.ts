@@ -73,6 +73,19 @@ test('skip_user_input with no child matching evaluates the root level with the s
   assert.deepEqual(r!.output.log_messages, []);
 });
 
+test('the root fallback after skip_user_input passes over the root of a branch a jump landed in: its answers once', () => {
+  const nodes: DialogNode[] = [
+    { dialog_node: 'a', conditions: 'input.text == "a"', output: say('A'), next_step: { behavior: 'jump_to', selector: 'body', dialog_node: 'b1' } },
+    { dialog_node: 'b', previous_sibling: 'a', conditions: 'input.text == "a"', next_step: { behavior: 'skip_user_input' } },
+    { dialog_node: 'b1', parent: 'b', conditions: 'true', output: say('B1'), next_step: { behavior: 'skip_user_input' } },
+    { dialog_node: 'b1a', parent: 'b1', conditions: 'false', output: say('never') },
+    { dialog_node: 'else', previous_sibling: 'b', conditions: 'anything_else', output: say('I did not understand.') },
+  ];
+  const [r] = chat(nodes, ['a']);
+  assert.deepEqual(texts(r!), ['A', 'B1', 'I did not understand.']);
+  assert.deepEqual(r!.output.nodes_visited, ['a', 'b1', 'else']);
+});
+
 test('a slot waiting for a system entity the store does not recognise says so in log_messages', () => {
   // community-adv-dialog1's welcome asks for @sys-person and, never finding one, asks again forever.
   const nodes: DialogNode[] = [
