@@ -146,7 +146,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     }
     const ctx: V1Context = {
       pool: opts.pool, key: opts.key, algorithmVersion: opts.algorithmVersion, instanceId,
-      params: match.params, query, body: req.body, version: ver,
+      params: match.params, query, body: req.body, headers: req.headers, version: ver,
       path: '/' + rawPath.split('/').filter(Boolean).slice(restRaw).join('/'),
       trainingChanged: (id) => opts.hooks?.trainingChanged?.(id),
       workspaceOpened: (id) => opts.hooks?.workspaceOpened?.(id),

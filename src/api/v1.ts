@@ -21,6 +21,8 @@ export interface V1Context {
   params: Record<string, string>;
   query: Query;
   body: unknown;
+  /** The request's headers (lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
   /** The request path from `/v1/` on, for pagination URLs. */
   path: string;
   version: string;
@@ -41,7 +43,7 @@ const shape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable
 const listShape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: false, export: bool(c.query, 'export') });
 
 /** This request's URL from `/v1/` on, with `cursor` set to `cursor` (spec §4: relative, query kept). */
-function pageUrl(c: V1Context, cursor: string | undefined): string {
+export function pageUrl(c: V1Context, cursor: string | undefined): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(c.query)) if (v !== undefined && k !== 'cursor') q.set(k, v);
   if (cursor) q.set('cursor', cursor);

@@ -1,1 +1,1 @@
-export { MessageService, type MessageServiceOptions } from './service.ts';
+export { MessageService, type MessageServiceOptions, type MessageTurn } from './service.ts';

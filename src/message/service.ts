@@ -20,16 +20,34 @@ const messageBody = z.object({
   user_id: z.string().min(1).max(256).optional(),
 });
 
-export type MessageServiceOptions = UnderstandingOptions;
+/** One answered /message turn, as the message logs keep it. */
+export interface MessageTurn {
+  workspaceId: string;
+  language: string;
+  /** The body the client sent, and the body it is answered with. */
+  request: unknown;
+  response: unknown;
+  received: Date;
+  answered: Date;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface MessageServiceOptions extends UnderstandingOptions {
+  /** Called with every answered turn (the message logs); must not block. */
+  turn?(turn: MessageTurn): void;
+}
 
 export class MessageService {
   readonly #understanding: Understanding;
+  readonly #turn: MessageServiceOptions['turn'];
 
   constructor(opts: MessageServiceOptions) {
     this.#understanding = new Understanding(opts);
+    this.#turn = opts.turn;
   }
 
   readonly handler: V1Handler = async (c) => {
+    const received = new Date();
     const body = parseBody(messageBody, c.body) as MessageRequest;
     const ws = await this.#understanding.load(c.pool, c.instanceId, c.params.ws!);
     const response = respond(ws.dialog, body, ws.nlu, {
@@ -38,6 +56,7 @@ export class MessageService {
     if (!ws.model) {
       response.output.log_messages.push({ level: 'warn', msg: 'The workspace has no trained model yet; intents are not recognized until training completes.', code: 'workspace_not_trained' });
     }
+    this.#turn?.({ workspaceId: ws.id, language: ws.language, request: c.body, response, received, answered: new Date(), headers: c.headers });
     return { body: response };
   };
 

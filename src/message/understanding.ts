@@ -49,7 +49,7 @@ export class Understood {
   /** The injected classifier `respond` takes: no model, no intents. */
   readonly nlu: Nlu;
 
-  constructor(readonly dialog: CompiledDialog, readonly model: IntentModel | undefined) {
+  constructor(readonly id: string, readonly language: string, readonly dialog: CompiledDialog, readonly model: IntentModel | undefined) {
     this.nlu = { classify: (text) => (model ? model.classify(text) : []) };
   }
 
@@ -75,7 +75,7 @@ export class Understanding {
     const meta = await this.#meta(pool, instanceId, workspaceId);
     const [dialog, model] = await Promise.all([this.#dialog(pool, meta), this.#model(pool, meta)]);
     if (meta.stale) this.#opts.stale?.(meta.id);
-    return new Understood(dialog, model);
+    return new Understood(meta.id, meta.language, dialog, model);
   }
 
   async #meta(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Meta> {

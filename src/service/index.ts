@@ -4,6 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../api/index.ts';
+import { randomUUID } from 'node:crypto';
+import { customerId, LogWriter, registerLogRoutes } from '../logs/index.ts';
 import { MessageService } from '../message/index.ts';
 import { maintenanceMessage } from '../restore/index.ts';
 import type { Store } from '../store/index.ts';
@@ -29,6 +31,8 @@ export interface ServiceOptions {
 export interface Service {
   app: FastifyInstance;
   trainer: Trainer | undefined;
+  /** The message-log writer; undefined with ASTORE_MESSAGE_LOGS=false. */
+  logs: LogWriter | undefined;
   close(): Promise<void>;
 }
 
@@ -46,9 +50,17 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
   const requestTraining = (id: string, delay: number, changed: boolean): void => {
     enqueue(store.pool, [id], { delayMs: delay, changed }).then(() => setTimeout(() => trainer?.poke(), delay + 5)).catch(log);
   };
+  const logs = settings.messageLogs
+    ? new LogWriter(store.pool, { retentionDays: settings.logRetentionDays, warn: (msg, err) => app.log.warn({ err }, msg) })
+    : undefined;
   const messages = new MessageService({
     algorithmVersion: ALGORITHM_VERSION,
     stale: (id) => { if (autoRetrain) requestTraining(id, 0, false); },
+    turn: logs && ((t) => logs.record({
+      log_id: randomUUID(), workspace_id: t.workspaceId, language: t.language, customer_id: customerId(t.headers),
+      request_timestamp: t.received.toISOString(), response_timestamp: t.answered.toISOString(),
+      request: t.request ?? {}, response: t.response,
+    })),
   });
   const app = createServer({
     pool: store.pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, release: store.release,
@@ -56,7 +68,7 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
     maxBodyBytes: settings.maxBodyBytes,
     maxAsyncBodyBytes: settings.maxAsyncBodyBytes,
     hooks: {
-      routes: (r) => messages.register(r),
+      routes: (r) => { messages.register(r); registerLogRoutes(r); },
       trainingChanged: (id) => requestTraining(id, debounceMs, true),
       // The seeds' "open the skill" path: reading a stale workspace starts its training.
       workspaceOpened: (id) => {
@@ -74,14 +86,16 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
   let retrainSchedule: Scheduled | undefined;
   app.addHook('onListen', async () => {
     trainer?.start();
+    logs?.start();
     const all = settings.retrainAll;
     if (all) retrainSchedule = scheduleRetrainAll(store.pool, all.schedule, all.options, (line) => app.log.info(line));
   });
   return {
-    app, trainer,
+    app, trainer, logs,
     async close() {
       retrainSchedule?.stop();
       await app.close();
+      await logs?.close();
       await trainer?.stop();
     },
   };

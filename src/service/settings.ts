@@ -20,6 +20,10 @@ export interface ServiceSettings {
   maxBodyBytes: number | undefined;
   /** ASTORE_MAX_ASYNC_BODY_BYTES */
   maxAsyncBodyBytes: number | undefined;
+  /** ASTORE_MESSAGE_LOGS: keep a log of every /message turn (the v1 logs calls read it). */
+  messageLogs: boolean;
+  /** ASTORE_LOG_RETENTION_DAYS: message logs older than this are deleted; 0 keeps them. */
+  logRetentionDays: number;
   /** Settings that are valid but probably not what was meant; the service logs them. */
   warnings: string[];
 }
@@ -40,6 +44,8 @@ export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): Servi
     retrainAll,
     maxBodyBytes: envBytes(env, 'ASTORE_MAX_BODY_BYTES'),
     maxAsyncBodyBytes: envBytes(env, 'ASTORE_MAX_ASYNC_BODY_BYTES'),
+    messageLogs: envBoolean(env, 'ASTORE_MESSAGE_LOGS', true),
+    logRetentionDays: envDays(env, 'ASTORE_LOG_RETENTION_DAYS', 30),
     warnings,
   };
 }
@@ -55,6 +61,17 @@ function envBytes(env: NodeJS.ProcessEnv, name: string): number | undefined {
   if (!/^\d+$/.test(v) || Number(v) < 1) {
     throw new AppError('CONFIG_INVALID', `${name}=${JSON.stringify(env[name])} is not a whole number of bytes >= 1`, {
       hint: `set ${name} to a byte count such as 1572864 (1.5 MB), or leave it unset for that default`, exitCode: 2,
+    });
+  }
+  return Number(v);
+}
+
+function envDays(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  if (!/^\d+$/.test(v)) {
+    throw new AppError('CONFIG_INVALID', `${name}=${JSON.stringify(env[name])} is not a whole number of days`, {
+      hint: `set ${name} to a number of days such as 30, 0 to keep logs forever, or leave it unset for ${fallback}`, exitCode: 2,
     });
   }
   return Number(v);

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { connectionFromSecretYaml, loadBackupSettings, readSecretConnection } from '../../src/backup/index.ts';
 import { readArchiveMetadata } from '../../src/dump/index.ts';
+import { CURRENT_RELEASE } from '../../src/store/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 
@@ -106,7 +107,7 @@ describe('--secret connection', () => {
       const r = spawnSync('bin/astore', ['backup', '--secret', file, '-o', out, '--json'], { env, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       const summary = JSON.parse(r.stdout);
-      assert.equal(summary.schema_release, '1.2.0');
+      assert.equal(summary.schema_release, CURRENT_RELEASE);
       assert.match(summary.key_fingerprint, /\S/);
       assert.equal(summary.bytes, readFileSync(out).length);
       const list = spawnSync('pg_restore', ['-l', out], { encoding: 'utf8' });

@@ -12,11 +12,12 @@ import { m002Training } from './m002_training.ts';
 import { m003Secrets } from './m003_secrets.ts';
 import { m005TrainingQueue } from './m005_training_queue.ts';
 import { m004BackupJobs } from './m004_backup_jobs.ts';
+import { m006MessageLogs } from './m006_message_logs.ts';
 import type { Migration, MigrationContext } from './types.ts';
 
 export type { Migration, MigrationContext } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m001Core, m002Training, m003Secrets, m004BackupJobs, m005TrainingQueue];
+export const MIGRATIONS: readonly Migration[] = [m001Core, m002Training, m003Secrets, m004BackupJobs, m005TrainingQueue, m006MessageLogs];
 export const CURRENT_RELEASE = MIGRATIONS[MIGRATIONS.length - 1]!.release;
 
 /** Serialises migrators across processes (any int64 unique to this purpose). */

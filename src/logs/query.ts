@@ -1,0 +1,86 @@
+/**
+ * Reading and erasing message logs: the v1 `logs` lists (one workspace, or every workspace of the
+ * instance by filter) with keyset pagination, and DELETE /v1/user_data by customer_id.
+ */
+import type pg from 'pg';
+import { AppError } from '../errors/index.ts';
+import { filterSql, parseFilter, requiredExact, type FilterTree } from './filter.ts';
+
+export interface LogQuery {
+  instanceId: string;
+  /** One workspace (already resolved through the instance), or all of the instance's. */
+  workspaceId?: string;
+  filter?: string;
+  sort?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface LogPage { logs: unknown[]; nextCursor?: string }
+
+const badParam = (name: string, message: string): AppError =>
+  new AppError('INVALID_PARAMETER', `Invalid value for ${name}`, { status: 400, details: { errors: [{ message: `${name} ${message}`, path: `/${name}` }] } });
+
+/** The instance-wide list must be narrowed as the API reference says, with exact matches. */
+export function requireInstanceFilter(filter: string | undefined): FilterTree {
+  if (!filter) throw badParam('filter', "is required: it must include language::… and one of workspace_id::…, request.context.system.assistant_id::… or request.context.metadata.deployment::…");
+  const tree = parseFilter(filter);
+  const exact = requiredExact(tree);
+  const scope = ['workspace_id', 'request.context.system.assistant_id', 'request.context.metadata.deployment'];
+  if (!exact.has('language') || !scope.some((f) => exact.has(f))) {
+    throw badParam('filter', `must include language::… and one of ${scope.map((f) => `${f}::…`).join(', ')}, each as an exact (::) match joined by commas`);
+  }
+  return tree;
+}
+
+// A cursor is the sort key of the last log returned: microseconds since the epoch (exact, unlike
+// a JavaScript Date) and the log id, so a page is one index range and never skips or repeats
+// logs written while a client pages.
+function encodeCursor(micros: string, logId: string): string {
+  return Buffer.from(`${micros}|${logId}`).toString('base64url');
+}
+function decodeCursor(cursor: string): { micros: string; logId: string } {
+  const [micros, logId] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!micros || !/^-?\d+$/.test(micros) || !logId || !/^[0-9a-f-]{36}$/.test(logId)) throw badParam('cursor', 'is not a cursor this API returned');
+  return { micros, logId };
+}
+
+export async function listLogs(pool: pg.Pool, q: LogQuery): Promise<LogPage> {
+  const params: unknown[] = [q.instanceId];
+  const where = ['w.instance_id = $1'];
+  if (q.workspaceId) { params.push(q.workspaceId); where.push(`l.workspace_id = $${params.length}`); }
+  if (q.filter) where.push(filterSql(parseFilter(q.filter), params));
+  const sort = q.sort ?? 'request_timestamp';
+  if (sort !== 'request_timestamp' && sort !== '-request_timestamp') throw badParam('sort', 'must be request_timestamp or -request_timestamp');
+  const desc = sort.startsWith('-');
+  const key = `(floor(extract(epoch from l.request_timestamp) * 1000000)::bigint, l.log_id)`;
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    params.push(c.micros, c.logId);
+    where.push(`${key} ${desc ? '<' : '>'} ($${params.length - 1}::bigint, $${params.length}::uuid)`);
+  }
+  params.push(q.limit + 1);
+  const dir = desc ? 'desc' : 'asc';
+  const r = await pool.query<{ log: unknown; micros: string; log_id: string }>(`
+    select jsonb_build_object(
+             'request', l.request, 'response', l.response, 'log_id', l.log_id,
+             'request_timestamp', to_char(l.request_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+             'response_timestamp', to_char(l.response_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+             'workspace_id', l.workspace_id, 'language', l.language) as log,
+           floor(extract(epoch from l.request_timestamp) * 1000000)::bigint::text as micros, l.log_id
+      from message_logs l join workspaces w on w.id = l.workspace_id
+     where ${where.join(' and ')}
+     order by l.request_timestamp ${dir}, l.log_id ${dir}
+     limit $${params.length}`, params);
+  const rows = r.rows.slice(0, q.limit);
+  const last = rows[rows.length - 1];
+  return { logs: rows.map((x) => x.log), nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.micros, last.log_id) : undefined };
+}
+
+/** Deletes the instance's logs labelled with `customerId`; returns how many. */
+export async function deleteUserData(pool: pg.Pool, instanceId: string, customerId: string): Promise<number> {
+  const r = await pool.query(`
+    delete from message_logs l using workspaces w
+     where w.id = l.workspace_id and w.instance_id = $1 and l.customer_id = $2`, [instanceId, customerId]);
+  return r.rowCount ?? 0;
+}

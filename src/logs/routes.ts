@@ -1,0 +1,56 @@
+/**
+ * The v1 log calls: `GET v1/workspaces/{ws}/logs`, `GET v1/logs` (instance-wide, filter required)
+ * and `DELETE v1/user_data?customer_id=…` (202, as the service answers it).
+ */
+import { pageUrl, type Router, type V1Context, type V1Handler } from '../api/index.ts';
+import { AppError } from '../errors/index.ts';
+import { findWorkspace } from '../workspaces/index.ts';
+import { deleteUserData, listLogs, requireInstanceFilter } from './query.ts';
+
+const MAX_PAGE = 10_000;
+
+function pageLimit(c: V1Context): number {
+  const v = c.query.page_limit;
+  if (v === undefined || v === '') return 100;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
+    throw new AppError('INVALID_PARAMETER', 'Invalid value for page_limit', { status: 400, details: { errors: [{ message: `page_limit must be a whole number from 1 to ${MAX_PAGE}`, path: '/page_limit' }] } });
+  }
+  return n;
+}
+
+async function page(c: V1Context, workspaceId: string | undefined, filter: string | undefined): Promise<{ body: unknown }> {
+  const limit = pageLimit(c);
+  const { logs, nextCursor } = await listLogs(c.pool, {
+    instanceId: c.instanceId, workspaceId, filter, sort: c.query.sort || undefined, limit, cursor: c.query.cursor || undefined,
+  });
+  const pagination: Record<string, string> = {};
+  if (nextCursor) { pagination.next_url = pageUrl(c, nextCursor); pagination.next_cursor = nextCursor; }
+  return { body: { logs, pagination } };
+}
+
+/** The X-Watson-Metadata label of a request: `customer_id=…` (the first one, if several). */
+export function customerId(headers: V1Context['headers']): string | null {
+  const h = headers['x-watson-metadata'];
+  const m = /(?:^|[;\s])customer_id=([^;\s]+)/.exec(Array.isArray(h) ? h.join(';') : h ?? '');
+  return m ? m[1]! : null;
+}
+
+export function registerLogRoutes(router: Router<V1Handler>): void {
+  router.add('GET', 'v1/workspaces/:ws/logs', async (c) => {
+    const ws = await findWorkspace(c.pool, c.instanceId, c.params.ws!, { key: c.key, algorithmVersion: c.algorithmVersion });
+    return page(c, ws.id, c.query.filter || undefined);
+  });
+  router.add('GET', 'v1/logs', async (c) => {
+    requireInstanceFilter(c.query.filter || undefined);
+    return page(c, undefined, c.query.filter);
+  });
+  router.add('DELETE', 'v1/user_data', async (c) => {
+    const id = c.query.customer_id;
+    if (!id) {
+      throw new AppError('INVALID_PARAMETER', 'Missing customer_id', { status: 400, details: { errors: [{ message: 'customer_id is required: the label sent as X-Watson-Metadata: customer_id=… with the messages to erase', path: '/customer_id' }] } });
+    }
+    await deleteUserData(c.pool, c.instanceId, id);
+    return { status: 202, body: {} };
+  });
+}

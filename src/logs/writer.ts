@@ -1,0 +1,154 @@
+/**
+ * Writes message logs off the request path: /message hands its turn to `record`, which only
+ * queues it; the queue is written in batches, one INSERT per batch (one round trip for up to
+ * `batchSize` turns instead of one per turn). While the database is unreachable the queue keeps up
+ * to `maxQueued` turns and retries; beyond that the oldest are dropped and the loss is logged with
+ * its count — the logs are a record of traffic, and answering traffic matters more.
+ *
+ * It also enforces retention: logs older than `retentionDays` are deleted once an hour.
+ */
+import type pg from 'pg';
+
+export interface LogEntry {
+  log_id: string;
+  workspace_id: string;
+  request_timestamp: string;
+  response_timestamp: string;
+  language: string;
+  customer_id: string | null;
+  request: unknown;
+  response: unknown;
+}
+
+export interface LogWriterOptions {
+  /** Most turns one INSERT writes. */
+  batchSize?: number;
+  /** Longest a turn waits in the queue before its batch is written. */
+  flushMs?: number;
+  maxQueued?: number;
+  /** 0: keep logs forever. */
+  retentionDays?: number;
+  retentionEveryMs?: number;
+  warn?(message: string, err?: unknown): void;
+}
+
+// jsonb_to_recordset: the batch travels as one parameter, whatever its size. A workspace deleted
+// after its turn was answered has no row left to log against: those turns are skipped, not an
+// error that would lose the rest of the batch.
+const INSERT = `
+  insert into message_logs (log_id, workspace_id, request_timestamp, response_timestamp, language, customer_id, request, response)
+  select x.log_id, x.workspace_id, x.request_timestamp, x.response_timestamp, x.language, x.customer_id, x.request, x.response
+    from jsonb_to_recordset($1::jsonb) as x(log_id uuid, workspace_id uuid, request_timestamp timestamptz, response_timestamp timestamptz,
+                                           language text, customer_id text, request jsonb, response jsonb)
+   where exists (select 1 from workspaces w where w.id = x.workspace_id)
+  on conflict (log_id) do nothing`;
+
+export class LogWriter {
+  readonly #pool: pg.Pool;
+  readonly #batchSize: number;
+  readonly #flushMs: number;
+  readonly #maxQueued: number;
+  readonly #retentionDays: number;
+  readonly #retentionEveryMs: number;
+  readonly #warn: (message: string, err?: unknown) => void;
+  #queue: LogEntry[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #retention: NodeJS.Timeout | undefined;
+  #writing: Promise<void> | undefined;
+  #dropped = 0;
+  #failing = false;
+
+  constructor(pool: pg.Pool, opts: LogWriterOptions = {}) {
+    this.#pool = pool;
+    this.#batchSize = opts.batchSize ?? 500;
+    this.#flushMs = opts.flushMs ?? 200;
+    this.#maxQueued = opts.maxQueued ?? 20_000;
+    this.#retentionDays = opts.retentionDays ?? 0;
+    this.#retentionEveryMs = opts.retentionEveryMs ?? 3_600_000;
+    this.#warn = opts.warn ?? (() => {});
+  }
+
+  /** Starts the retention timer (the first pass runs at once). */
+  start(): void {
+    if (this.#retentionDays <= 0 || this.#retention) return;
+    const prune = (): void => { this.prune().catch((err) => this.#warn('deleting expired message logs failed', err)); };
+    prune();
+    this.#retention = setInterval(prune, this.#retentionEveryMs);
+    this.#retention.unref();
+  }
+
+  record(entry: LogEntry): void {
+    this.#queue.push(entry);
+    if (this.#queue.length > this.#maxQueued) {
+      const over = this.#queue.length - this.#maxQueued;
+      this.#queue.splice(0, over);
+      this.#dropped += over;
+    }
+    if (this.#queue.length >= this.#batchSize) this.#kick(0);
+    else this.#kick(this.#flushMs);
+  }
+
+  /** Writes everything queued so far (tests, shutdown). Rejects if the database refuses it. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#writing) await this.#writing;
+    while (this.#queue.length > 0) await this.#write(true);
+  }
+
+  async prune(): Promise<number> {
+    if (this.#retentionDays <= 0) return 0;
+    const r = await this.#pool.query(`delete from message_logs where request_timestamp < now() - make_interval(days => $1)`, [this.#retentionDays]);
+    return r.rowCount ?? 0;
+  }
+
+  /** Stops the timers and writes what is queued (errors are logged: the process is going away). */
+  async close(): Promise<void> {
+    clearInterval(this.#retention);
+    this.#retention = undefined;
+    try {
+      await this.flush();
+    } catch (err) {
+      this.#warn(`${this.#queue.length} message logs were not written at shutdown`, err);
+    }
+  }
+
+  #kick(delay: number): void {
+    if (this.#writing) return; // the running write schedules the next one
+    if (this.#timer && delay > 0) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#write(false).catch(() => {});
+    }, delay);
+  }
+
+  async #write(throwOnError: boolean): Promise<void> {
+    const batch = this.#queue.splice(0, this.#batchSize);
+    if (batch.length === 0) return;
+    const run = (async () => {
+      try {
+        await this.#pool.query(INSERT, [JSON.stringify(batch)]);
+        if (this.#failing) this.#warn('message logs are being written again');
+        this.#failing = false;
+      } catch (err) {
+        // Back in front of the queue, in order, for the next attempt.
+        this.#queue.unshift(...batch);
+        if (!this.#failing) this.#warn('writing message logs failed; they are kept in memory and retried', err);
+        this.#failing = true;
+        if (throwOnError) throw err;
+      }
+      if (this.#dropped > 0) {
+        this.#warn(`${this.#dropped} message logs were dropped: more than ${this.#maxQueued} were waiting for the database`);
+        this.#dropped = 0;
+      }
+    })();
+    this.#writing = run;
+    try {
+      await run;
+    } finally {
+      this.#writing = undefined;
+      if (this.#queue.length > 0 && !throwOnError) this.#kick(this.#failing ? 1000 : this.#queue.length >= this.#batchSize ? 0 : this.#flushMs);
+    }
+  }
+}
