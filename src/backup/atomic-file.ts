@@ -32,12 +32,22 @@ export class AtomicFile {
     this.tempPath = tempNameFor(finalPath);
   }
 
-  /** Call once the temporary file is fully written: fsync, rename into place, fsync the directory. */
+  /**
+   * Call once the temporary file is fully written: fsync, rename into place, fsync the directory.
+   * Until the rename has happened a failure removes the temporary file (a later abort() is then a
+   * no-op); after it the file is in place under its final name and is left there.
+   */
   async commit(beforeRename?: () => Promise<void>): Promise<void> {
+    if (this.settled) throw new Error(`${this.finalPath}: already committed or aborted`);
+    try {
+      await fsyncFile(this.tempPath);
+      if (beforeRename) await beforeRename();
+      await rename(this.tempPath, this.finalPath);
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
     this.settled = true;
-    await fsyncFile(this.tempPath);
-    if (beforeRename) await beforeRename();
-    await rename(this.tempPath, this.finalPath);
     await fsyncDir(dirname(this.finalPath));
   }
 

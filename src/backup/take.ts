@@ -115,7 +115,15 @@ export async function takeBackup(opts: TakeBackupOptions): Promise<BackupSummary
     await checkArchive(file.tempPath);
     const { size } = await stat(file.tempPath);
     const summary = summarize(stats, size, opts.checksum ? await sha256File(file.tempPath) : undefined);
-    await file.commit(opts.beforeRename ? () => opts.beforeRename!(summary) : undefined);
+    await file.commit(opts.beforeRename ? () => opts.beforeRename!(summary) : undefined).catch((err: NodeJS.ErrnoException) => {
+      if (err.syscall !== 'rename') throw err;
+      throw new AppError('BACKUP_WRITE_FAILED', `cannot put the backup in place as ${opts.output as string}: ${err.message}`, {
+        hint: err.code === 'EISDIR' || err.code === 'ENOTEMPTY' || err.code === 'EEXIST'
+          ? `${opts.output as string} is a directory: give the backup file's own name (-o DIR/store.dump)`
+          : `check that ${dirname(opts.output as string)} is writable; nothing was written as a complete backup`,
+        exitCode: 1, cause: err,
+      });
+    });
     summary.durationMs = Date.now() - started;
     return summary;
   } catch (err) {
