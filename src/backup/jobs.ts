@@ -45,11 +45,18 @@ export async function lastScheduledSlot(db: pg.Pool | pg.ClientBase): Promise<Da
   return r.rows[0]?.slot ?? undefined;
 }
 
+/**
+ * Applies the history limits. The row of the newest scheduled slot is kept whatever they say: it is
+ * the record that the slot was run (slotTaken, lastScheduledSlot), without which another process
+ * would run the slot again and a restart would not know which slots it missed.
+ */
 export async function pruneJobs(db: pg.ClientBase, keepSucceeded: number, keepFailed: number): Promise<number> {
   const r = await db.query(`delete from backup_jobs where id in (
       select id from (select id, status, row_number() over (partition by status order by started_at desc, id desc) as n
         from backup_jobs where status <> 'running') ranked
-      where (status = 'succeeded' and n > $1) or (status = 'failed' and n > $2))`, [keepSucceeded, keepFailed]);
+      where (status = 'succeeded' and n > $1) or (status = 'failed' and n > $2))
+    and id is distinct from (select id from backup_jobs where scheduled_for is not null order by scheduled_for desc, id desc limit 1)`,
+  [keepSucceeded, keepFailed]);
   return r.rowCount ?? 0;
 }
 
