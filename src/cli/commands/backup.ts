@@ -78,6 +78,8 @@ export function register(program: Command): void {
       const settings = loadBackupSettings({ config: o.config });
       if (settings.suspend) {
         process.stderr.write('backup-job: store.backup.suspend is true; nothing to do\n');
+        // --json callers read stdout: the same document as a run, saying why nothing was done.
+        if (o.json) printJson({ status: 'suspended', job: null, file: null, bytes: null, kept: [], removed: [], cleaned: [], pruned_jobs: 0, error: null });
         return;
       }
       const db = await openTarget(o);
