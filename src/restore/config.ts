@@ -55,6 +55,10 @@ export function readMappingFile(file: string): Map<string, string> {
     if (!UUID.test(source) || typeof target !== 'string' || !UUID.test(target)) {
       throw new AppError('MAPPING_INVALID', `${file}: "${source}: ${String(target)}" is not a mapping of one instance id to another`, { hint, exitCode: 2 });
     }
+    // YAML keeps keys differing only in case apart; as instance ids they are one instance.
+    if (out.has(source.toLowerCase())) {
+      throw new AppError('MAPPING_INVALID', `${file}: instance ${source.toLowerCase()} is listed more than once (ids are not case-sensitive)`, { hint, exitCode: 2 });
+    }
     out.set(source.toLowerCase(), target.toLowerCase());
   }
   return out;
