@@ -3,6 +3,8 @@
  * the terminal and saved as enteredMapping.yaml. Every rule is checked before the target is
  * touched.
  */
+import { randomBytes } from 'node:crypto';
+import { unlink, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors/index.ts';
@@ -88,6 +90,23 @@ async function ask(sources: SourceInstance[], targets: TargetInstance[], input: 
   return mapping;
 }
 
+function notSavable(dir: string, cause: unknown): AppError {
+  return new AppError('MAPPING_NOT_SAVABLE', `cannot save the entered mapping as ${ENTERED_MAPPING_FILE} in ${dir}: ${(cause as Error).message}; nothing was changed`, {
+    hint: `run pgmig from a directory it can write to, or pass the mapping with -m FILE (the format of ${ENTERED_MAPPING_FILE})`,
+    exitCode: 2, cause,
+  });
+}
+
+async function probeWritable(dir: string): Promise<void> {
+  const probe = join(dir, `.${ENTERED_MAPPING_FILE}.probe-${process.pid}-${randomBytes(3).toString('hex')}`);
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (err) {
+    throw notSavable(dir, err);
+  }
+  await unlink(probe).catch(() => undefined);
+}
+
 export async function resolveMapping(sources: SourceInstance[], targets: TargetInstance[], o: MappingOptions): Promise<{ mapping: Map<string, string>; savedTo?: string }> {
   checkInstanceCount(sources, targets);
   if (o.file) {
@@ -101,9 +120,15 @@ export async function resolveMapping(sources: SourceInstance[], targets: TargetI
       exitCode: 2,
     });
   }
+  const savedTo = join(o.cwd, ENTERED_MAPPING_FILE);
+  // The answers are saved once given; find out now, not after the last question, that they cannot be.
+  await probeWritable(o.cwd);
   const mapping = await ask(sources, targets, o.input ?? process.stdin);
   validateMapping(mapping, sources, targets, 'entered mapping');
-  const savedTo = join(o.cwd, ENTERED_MAPPING_FILE);
-  await writeAtomic(savedTo, formatMapping(mapping));
+  try {
+    await writeAtomic(savedTo, formatMapping(mapping));
+  } catch (err) {
+    throw notSavable(o.cwd, err);
+  }
   return { mapping, savedTo };
 }
