@@ -4,6 +4,7 @@
  * crash. A killed writer leaves only the temporary name, which no reader treats as a backup.
  */
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -24,12 +25,26 @@ export async function fsyncFile(path: string): Promise<void> {
   try { await h.sync(); } finally { await h.close(); }
 }
 
+/** Temporary files of this process not yet renamed or removed, for a signal handler to remove. */
+const live = new Set<string>();
+
+/** Removes this process's unfinished temporary files (synchronously: for signal handlers about to exit). */
+export function removeLiveTempFiles(): string[] {
+  const removed: string[] = [];
+  for (const path of live) {
+    try { unlinkSync(path); removed.push(path); } catch { /* not created yet, or gone */ }
+  }
+  live.clear();
+  return removed;
+}
+
 export class AtomicFile {
   readonly tempPath: string;
   private settled = false;
 
   constructor(readonly finalPath: string) {
     this.tempPath = tempNameFor(finalPath);
+    live.add(this.tempPath);
   }
 
   /**
@@ -43,6 +58,7 @@ export class AtomicFile {
       await fsyncFile(this.tempPath);
       if (beforeRename) await beforeRename();
       await rename(this.tempPath, this.finalPath);
+      live.delete(this.tempPath);
     } catch (err) {
       await this.abort();
       throw err;
@@ -55,5 +71,6 @@ export class AtomicFile {
     if (this.settled) return;
     this.settled = true;
     await unlink(this.tempPath).catch(() => undefined);
+    live.delete(this.tempPath);
   }
 }

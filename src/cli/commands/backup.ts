@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import {
   engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob, takeBackup,
 } from '../../backup/index.ts';
+import { removeLiveTempFiles } from '../../backup/atomic-file.ts';
 import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
 import { CURRENT_RELEASE, openDatabase, type Database } from '../../store/index.ts';
@@ -33,6 +34,23 @@ function progress(enabled: boolean): ((bytes: number) => void) | undefined {
 
 const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
 
+/**
+ * Ctrl-C or SIGTERM during a backup: remove the part written so far (Node's default would end the
+ * process and leave it under its temporary name), say so, and exit 128 + the signal number.
+ * Exiting closes the connections; PostgreSQL ends the dump's snapshot and releases the run lock.
+ */
+function removePartialOnSignal(what: string): void {
+  const onSignal = (signal: NodeJS.Signals, code: number): void => {
+    const removed = removeLiveTempFiles();
+    // Nothing to remove: the archive was already complete (or not yet begun), and is left as it is.
+    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}interrupted (${signal})`
+      + `${removed.length ? `: ${what}; removed the partial file ${removed.join(', ')}` : ''}\n`);
+    process.exit(code);
+  };
+  process.once('SIGINT', () => onSignal('SIGINT', 130));
+  process.once('SIGTERM', () => onSignal('SIGTERM', 143));
+}
+
 export function register(program: Command): void {
   program.command('backup')
     .description('write a backup (pg_dump custom-format archive) of the whole store database to stdout or -o FILE')
@@ -49,6 +67,7 @@ export function register(program: Command): void {
         });
       }
       const engine = engineFor(loadBackupSettings({ config: o.config }, ['engine']).engine);
+      if (o.output) removePartialOnSignal(`no backup was written to ${o.output}`);
       const db = await openTarget(o);
       try {
         const facts = await readStoreFacts(db.pool);
@@ -82,6 +101,7 @@ export function register(program: Command): void {
         if (o.json) printJson({ status: 'suspended', job: null, file: null, bytes: null, kept: [], removed: [], cleaned: [], pruned_jobs: 0, error: null });
         return;
       }
+      removePartialOnSignal('this run wrote no backup; the next backup-job records it failed');
       const db = await openTarget(o);
       try {
         const facts = await readStoreFacts(db.pool);

@@ -1,0 +1,81 @@
+/**
+ * `astore backup -o FILE` interrupted with Ctrl-C (SIGINT) or SIGTERM: the temporary file holding
+ * the part written so far is removed and the exit code says which signal it was. Before, Node's
+ * default handling ended the process at once and left the hidden `.FILE.partial-PID-RAND` behind,
+ * as large as the dump had got, which nothing ever removes outside the scheduled backup directory.
+ * `astore backup-job` does the same (its next run would, but the disk may be needed before then).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'astore-intr-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+async function waitFor(pred: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('astore backup -o FILE interrupted', () => {
+  let db: TestDatabase;
+  let store: Store;
+  let home: string;
+  before(async () => {
+    db = await createTestDatabase('bkintr');
+    home = mkdtempSync(join(root, 'home-'));
+    process.env.ASTORE_HOME = home;
+    store = await openStore({ env: { DATABASE_URL: db.url }, migrate: true });
+    // Enough incompressible data that the dump takes a while to write.
+    await store.pool.query(`create table public.filler (id int primary key, b bytea)`);
+    await store.pool.query(`insert into public.filler select g, decode(string_agg(md5(random()::text), ''), 'hex')
+      from generate_series(1, 400) g, generate_series(1, 6250) x group by g`);
+  });
+  after(async () => { await store.close(); await db.drop(); });
+
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${signal}: exit ${code}, no partial file left, and the message says nothing was written`, async () => {
+      const dir = join(root, signal);
+      mkdirSync(dir);
+      const out = join(dir, 'store.dump');
+      const child = spawn('bin/astore', ['backup', '-o', out], {
+        env: { ...process.env, DATABASE_URL: db.url, ASTORE_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      await waitFor(() => readdirSync(dir).some((n) => n.includes('.partial-')), 30_000);
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill(signal);
+      const exitCode = await exited;
+      assert.equal(exitCode, code, stderr);
+      assert.match(stderr, new RegExp(`interrupted \\(${signal}\\): no backup was written to .*store\\.dump; removed the partial file`));
+      assert.equal(existsSync(out), false);
+      assert.deepEqual(readdirSync(dir), [], stderr);
+    });
+  }
+
+  it('backup-job: SIGTERM (a Kubernetes Job deleted) removes the partial file too', async () => {
+    const dir = join(root, 'job');
+    const child = spawn('bin/astore', ['backup-job'], {
+      env: { ...process.env, DATABASE_URL: db.url, ASTORE_HOME: home, STORE_BACKUP_DIR: dir }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    await waitFor(() => existsSync(dir) && readdirSync(dir).some((n) => n.includes('.partial-')), 30_000);
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143, stderr);
+    assert.match(stderr, /interrupted \(SIGTERM\): this run wrote no backup/);
+    assert.deepEqual(readdirSync(dir), [], stderr);
+  });
+});
