@@ -104,8 +104,14 @@ export function register(program: Command): void {
               hint: 'use the database owner or a superuser as su_username', exitCode: 3,
             });
           }
-          if (o.json) printJson({ ok: true, server: row.version, tls: Boolean(db.connection.ssl) });
-          else process.stdout.write(`PostgreSQL OK: ${db.connection.host}:${db.connection.port}/${db.connection.database} (server ${row.version}${db.connection.ssl ? ', TLS verified' : ''})\n`);
+          // sslmode=require (no PG_CA_FILE) encrypts without checking whose certificate it is: not "verified".
+          const tls = Boolean(db.connection.ssl);
+          const verified = tls && db.connection.ssl?.rejectUnauthorized !== false;
+          if (o.json) printJson({ ok: true, server: row.version, tls, tls_verified: verified });
+          else {
+            const how = !tls ? '' : verified ? ', TLS verified' : ', TLS, server certificate not verified (set PG_CA_FILE to verify it)';
+            process.stdout.write(`PostgreSQL OK: ${db.connection.host}:${db.connection.port}/${db.connection.database} (server ${row.version}${how})\n`);
+          }
         } finally {
           await db.close();
         }
