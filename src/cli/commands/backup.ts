@@ -153,6 +153,16 @@ export function register(program: Command): void {
         const state = (r: typeof rows[number]): string => (r.verified ? 'verified' : r.complete ? 'complete' : `not a backup (${r.status})`);
         printTable(rows.map((r) => ({ ...r, size: mb(r.bytes), state: state(r) })), ['name', 'time', 'size', 'kind', 'state']);
       }
+      // A verification that finds damage fails, as `archive verify` does: monitoring reads exit codes.
+      // Only backups that were complete count (their sidecar says so); leftovers were never backups.
+      const damaged = o.verify ? entries.filter((e) => e.status === 'checksum-mismatch' || e.status === 'size-mismatch') : [];
+      if (damaged.length > 0) {
+        throw new AppError('BACKUP_VERIFY_FAILED',
+          `${damaged.length} backup(s) in ${o.dir ?? settings.dir} fail verification: ${damaged.map((e) => `${e.name} (${e.status})`).join(', ')}`, {
+            hint: 'the file changed after it was written (disk or copy damage, or something wrote to it); do not restore from it, use another backup and check the storage',
+            exitCode: 2,
+          });
+      }
     });
   backups.command('jobs')
     .description('the backup job history (start, end, status, bytes)')
