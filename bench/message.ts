@@ -4,12 +4,16 @@
  * utterances. Prints requests/s and latency percentiles. Target: >= 1,000 req/s at p99 < 20 ms
  * on 2 cores (the load tool shares those cores).
  *
- *   npm run bench:message [-- --seconds 15 --connections 16 --rate 1000 --other-workspaces 0]
+ *   npm run bench:message [-- --seconds 15 --connections 16 --rate 1000 --other-workspaces 0 --message-logs 1]
+ *
+ * Message logs are on, as they are by default in `astore serve`; the run ends by counting the turns
+ * logged (`--message-logs 0` measures without them).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon, { type Request } from 'autocannon';
+import pg from 'pg';
 import { createInstance, createToken } from '../src/auth/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { arg, benchDatabase } from './support.ts';
@@ -20,6 +24,7 @@ const connections = arg('connections', 16);
 const rate = arg('rate', 1000);
 /** Workspaces without models beside the benchmarked one, in the same instance. */
 const otherWorkspaces = arg('other-workspaces', 0);
+const messageLogs = arg('message-logs', 1) !== 0;
 const db = await benchDatabase('message');
 const home = mkdtempSync(join(db.root, 'home-'));
 process.env.ASTORE_HOME = home;
@@ -41,7 +46,7 @@ await store.close();
 
 const port = 18000 + Math.floor(Math.random() * 2000);
 const server = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'astore'), 'serve', '--port', String(port), '--training-threads', '1'],
-  { env: { ...process.env, DATABASE_URL: db.url, ASTORE_HOME: home, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  { env: { ...process.env, DATABASE_URL: db.url, ASTORE_HOME: home, LOG_LEVEL: 'warn', ASTORE_MESSAGE_LOGS: String(messageLogs) }, stdio: ['ignore', 'pipe', 'inherit'] });
 try {
   await new Promise<void>((resolve, reject) => {
     server.stdout.on('data', (d: Buffer) => { if (d.toString().includes('listening on')) resolve(); });
@@ -81,8 +86,19 @@ try {
   const ok = report(`sustained at ${rate} req/s`, fixed);
   const met = ok && fixed.requests.average >= 0.98 * rate && rate >= 1000 && fixed.latency.p99 < 20;
   console.log(`target >= 1000 req/s at p99 < 20 ms: ${met ? 'met' : 'NOT met'} (max throughput ${(max.requests.average / 1000).toFixed(2)}x the target rate)`);
-} finally {
+  // After a clean stop, which writes what the log writer still holds.
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const logged = (await client.query('select count(*)::int as n from astore.message_logs')).rows[0].n;
+  await client.end();
+  const sent = max.requests.total + fixed.requests.total;
+  console.log(`message logs: ${messageLogs ? 'on' : 'off'}; ${logged} turns logged (${sent} measured requests, plus warm-up)`);
+} finally {
+  if (server.exitCode === null && server.signalCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
   await db.close();
 }

@@ -120,7 +120,7 @@ export function filterSql(tree: FilterTree, params: unknown[]): string {
   const f = FIELDS[tree.field];
   if (!f) throw invalidFilter(`names the field '${tree.field}', which is not supported`);
   const test = compare(f, tree, params);
-  return f.each ? `exists (select 1 from jsonb_array_elements(case when jsonb_typeof(${f.each}) = 'array' then ${f.each} else '[]' end) e where ${test})` : test;
+  return f.each ? `exists (select 1 from json_array_elements(case when json_typeof(${f.each}) = 'array' then ${f.each} else '[]' end) e where ${test})` : test;
 }
 
 function compare(f: Field, c: Condition, params: unknown[]): string {

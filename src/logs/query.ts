@@ -62,7 +62,7 @@ export async function listLogs(pool: pg.Pool, q: LogQuery): Promise<LogPage> {
   params.push(q.limit + 1);
   const dir = desc ? 'desc' : 'asc';
   const r = await pool.query<{ log: unknown; micros: string; log_id: string }>(`
-    select jsonb_build_object(
+    select json_build_object(
              'request', l.request, 'response', l.response, 'log_id', l.log_id,
              'request_timestamp', to_char(l.request_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
              'response_timestamp', to_char(l.response_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
