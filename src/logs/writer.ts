@@ -57,7 +57,7 @@ export class LogWriter {
   readonly #retentionEveryMs: number;
   readonly #warn: (message: string, err?: unknown) => void;
   /** Serialised entries, with the workspace each belongs to. */
-  #queue: Array<{ json: string; workspace: string }> = [];
+  #queue: Queued[] = [];
   #timer: NodeJS.Timeout | undefined;
   #retention: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
@@ -134,15 +134,21 @@ export class LogWriter {
     if (batch.length === 0) return;
     const run = (async () => {
       try {
-        await this.#pool.query(INSERT, [`[${batch.map((e) => e.json).join(',')}]`, [...new Set(batch.map((e) => e.workspace))]]);
+        await this.#insert(batch);
         if (this.#failing) this.#warn('message logs are being written again');
         this.#failing = false;
       } catch (err) {
-        // Back in front of the queue, in order, for the next attempt.
-        this.#queue.unshift(...batch);
-        if (!this.#failing) this.#warn('writing message logs failed; they are kept in memory and retried', err);
-        this.#failing = true;
-        if (throwOnError) throw err;
+        // The database answered, but something in the batch is unwritable: find it, write the rest.
+        // Kept, it would block every later turn behind it until the queue overflowed.
+        const { rest, error } = refusedData(err) ? await this.#oneByOne(batch) : { rest: batch, error: err };
+        if (rest.length === 0) this.#failing = false;
+        else {
+          // Back in front of the queue, in order, for the next attempt.
+          this.#queue.unshift(...rest);
+          if (!this.#failing) this.#warn('writing message logs failed; they are kept in memory and retried', error);
+          this.#failing = true;
+          if (throwOnError) throw error;
+        }
       }
       if (this.#dropped > 0) {
         this.#warn(`${this.#dropped} message logs were dropped: more than ${this.#maxQueued} were waiting for the database`);
@@ -157,4 +163,29 @@ export class LogWriter {
       if (this.#queue.length > 0 && !throwOnError) this.#kick(this.#failing ? 1000 : this.#queue.length >= this.#batchSize ? 0 : this.#flushMs);
     }
   }
+
+  async #insert(batch: Queued[]): Promise<void> {
+    await this.#pool.query(INSERT, [`[${batch.map((e) => e.json).join(',')}]`, [...new Set(batch.map((e) => e.workspace))]]);
+  }
+
+  /** Writes a batch entry by entry, dropping those the database refuses; stops at any other error. */
+  async #oneByOne(batch: Queued[]): Promise<{ rest: Queued[]; error?: unknown }> {
+    for (const [i, entry] of batch.entries()) {
+      try {
+        await this.#insert([entry]);
+      } catch (err) {
+        if (!refusedData(err)) return { rest: batch.slice(i), error: err };
+        this.#warn('a message log the database refuses was dropped', err);
+      }
+    }
+    return { rest: [] };
+  }
+}
+
+interface Queued { json: string; workspace: string }
+
+/** A data error (class 22: bad value, encoding) or integrity error (23): retrying cannot help. */
+function refusedData(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }

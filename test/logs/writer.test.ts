@@ -58,6 +58,24 @@ describe('message-log writer', () => {
     await s.store.pool.query('delete from message_logs');
   });
 
+  test('an entry the database refuses is dropped with a warning; the rest of its batch is written', async () => {
+    const refused: string[] = [];
+    const w = new LogWriter(s.store.pool, { flushMs: 1000, warn: (m) => refused.push(m) });
+    w.record(entry('before'));
+    w.record({ ...entry('bad time'), request_timestamp: 'not a time' });
+    w.record(entry('nul \u0000 inside'));
+    w.record(entry('after'));
+    await w.flush();
+    // PostgreSQL's json functions refuse \u0000 (22P05), as they do an unparsable timestamp (22007).
+    assert.deepEqual((await texts()).sort(), ['after', 'before']);
+    assert.ok(refused.includes('a message log the database refuses was dropped'), refused.join('\n'));
+    w.record(entry('later'));
+    await w.flush();
+    assert.ok((await texts()).includes('later'));
+    await w.close();
+    await s.store.pool.query('delete from message_logs');
+  });
+
   test('a full batch is written without waiting for the timer', async () => {
     const w = new LogWriter(s.store.pool, { flushMs: 60_000, batchSize: 3 });
     for (const t of ['a', 'b', 'c']) w.record(entry(t));
