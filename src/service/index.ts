@@ -4,8 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../api/index.ts';
-import { randomUUID } from 'node:crypto';
-import { customerId, LogWriter, registerLogRoutes } from '../logs/index.ts';
+import { customerId, LogWriter, registerLogRoutes, uuid7 } from '../logs/index.ts';
 import { MessageService } from '../message/index.ts';
 import { maintenanceMessage } from '../restore/index.ts';
 import type { Store } from '../store/index.ts';
@@ -57,7 +56,7 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
     algorithmVersion: ALGORITHM_VERSION,
     stale: (id) => { if (autoRetrain) requestTraining(id, 0, false); },
     turn: logs && ((t) => logs.record({
-      log_id: randomUUID(), workspace_id: t.workspaceId, language: t.language, customer_id: customerId(t.headers),
+      log_id: uuid7(t.received.getTime()), workspace_id: t.workspaceId, language: t.language, customer_id: customerId(t.headers),
       request_timestamp: t.received.toISOString(), response_timestamp: t.answered.toISOString(),
       request: t.request ?? {}, response: t.response,
     })),
