@@ -33,16 +33,16 @@ export function requireInstanceFilter(filter: string | undefined): FilterTree {
   return tree;
 }
 
-// A cursor is the sort key of the last log returned: microseconds since the epoch (exact, unlike
-// a JavaScript Date) and the log id, so a page is one index range and never skips or repeats
-// logs written while a client pages.
-function encodeCursor(micros: string, logId: string): string {
-  return Buffer.from(`${micros}|${logId}`).toString('base64url');
+// A cursor is the sort key of the last log returned: its timestamp to the microsecond (exact, as
+// PostgreSQL stores it; a JavaScript Date has milliseconds) and the log id, so a page is one index
+// range and never skips or repeats logs written while a client pages.
+function encodeCursor(at: string, logId: string): string {
+  return Buffer.from(`${at}|${logId}`).toString('base64url');
 }
-function decodeCursor(cursor: string): { micros: string; logId: string } {
-  const [micros, logId] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!micros || !/^-?\d+$/.test(micros) || !logId || !/^[0-9a-f-]{36}$/.test(logId)) throw badParam('cursor', 'is not a cursor this API returned');
-  return { micros, logId };
+function decodeCursor(cursor: string): { at: string; logId: string } {
+  const [at, logId] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!at || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at) || !logId || !/^[0-9a-f-]{36}$/.test(logId)) throw badParam('cursor', 'is not a cursor this API returned');
+  return { at, logId };
 }
 
 export async function listLogs(pool: pg.Pool, q: LogQuery): Promise<LogPage> {
@@ -53,28 +53,27 @@ export async function listLogs(pool: pg.Pool, q: LogQuery): Promise<LogPage> {
   const sort = q.sort ?? 'request_timestamp';
   if (sort !== 'request_timestamp' && sort !== '-request_timestamp') throw badParam('sort', 'must be request_timestamp or -request_timestamp');
   const desc = sort.startsWith('-');
-  const key = `(floor(extract(epoch from l.request_timestamp) * 1000000)::bigint, l.log_id)`;
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
-    params.push(c.micros, c.logId);
-    where.push(`${key} ${desc ? '<' : '>'} ($${params.length - 1}::bigint, $${params.length}::uuid)`);
+    params.push(c.at, c.logId);
+    where.push(`(l.request_timestamp, l.log_id) ${desc ? '<' : '>'} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(q.limit + 1);
   const dir = desc ? 'desc' : 'asc';
-  const r = await pool.query<{ log: unknown; micros: string; log_id: string }>(`
+  const r = await pool.query<{ log: unknown; at: string; log_id: string }>(`
     select json_build_object(
              'request', l.request, 'response', l.response, 'log_id', l.log_id,
              'request_timestamp', to_char(l.request_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
              'response_timestamp', to_char(l.response_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
              'workspace_id', l.workspace_id, 'language', l.language) as log,
-           floor(extract(epoch from l.request_timestamp) * 1000000)::bigint::text as micros, l.log_id
+           to_char(l.request_timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, l.log_id
       from message_logs l join workspaces w on w.id = l.workspace_id
      where ${where.join(' and ')}
      order by l.request_timestamp ${dir}, l.log_id ${dir}
      limit $${params.length}`, params);
   const rows = r.rows.slice(0, q.limit);
   const last = rows[rows.length - 1];
-  return { logs: rows.map((x) => x.log), nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.micros, last.log_id) : undefined };
+  return { logs: rows.map((x) => x.log), nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.at, last.log_id) : undefined };
 }
 
 /** Deletes the instance's logs labelled with `customerId`; returns how many. */

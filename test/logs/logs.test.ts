@@ -93,6 +93,8 @@ describe('message logs', () => {
       const texts = TURNS.map(([, text]) => text);
       assert.deepEqual(seen, sort.startsWith('-') ? texts.reverse() : texts);
     }
+    assert.match((await sdkRejects(sdk.listLogs({ workspaceId: id, cursor: 'garbage' }), 400)).body, /cursor is not a cursor this API returned/);
+    assert.match((await sdkRejects(sdk.listLogs({ workspaceId: id, sort: 'response_timestamp' }), 400)).body, /sort must be request_timestamp or -request_timestamp/);
   });
 
   test('filters narrow the logs; a filter the store cannot apply is a 400 that says why', async () => {
