@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 import { loadVaried } from './varied-db.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 const run = promisify(execFile);
 let db: TestDatabase;
@@ -24,7 +25,7 @@ before(async () => {
   file = join(dir, 'db.dump');
   await run('pg_dump', ['-Fc', '-f', file, '-d', db.url]);
 });
-after(async () => { await db.drop(); rmSync(dir, { recursive: true, force: true }); });
+after(() => cleanUp(() => db.drop(), () => rmSync(dir, { recursive: true, force: true })));
 
 function astore(args: string[], stdinFile?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

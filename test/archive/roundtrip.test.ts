@@ -18,6 +18,7 @@ import {
 } from '../../src/archive/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 import { databaseChecksums, loadVaried } from './varied-db.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 const run = promisify(execFile);
 let source: TestDatabase;
@@ -29,10 +30,7 @@ before(async () => {
   await loadVaried(source.url);
   dir = mkdtempSync(join(tmpdir(), 'astore-arc-'));
 });
-after(async () => {
-  for (const d of [source, ...cleanup]) await d?.drop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => cleanUp(...[source, ...cleanup].map((d) => () => d?.drop()), () => rmSync(dir, { recursive: true, force: true })));
 
 /** Rows of every user table as the server's text output, in physical order (what COPY emits). */
 async function serverRows(url: string): Promise<Map<string, CopyValue[][]>> {

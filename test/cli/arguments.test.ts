@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 import { runAstore } from '../support/cli.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 let db: TestDatabase;
 let home: string;
@@ -18,10 +19,7 @@ before(async () => {
   db = await createTestDatabase('args');
   home = mkdtempSync(join(tmpdir(), 'astore-args-'));
 });
-after(async () => {
-  await db.drop();
-  rmSync(home, { recursive: true, force: true });
-});
+after(() => cleanUp(() => db.drop(), () => rmSync(home, { recursive: true, force: true })));
 
 /** Runs the CLI to its exit; one still running after `ms` (serve accepted the value) is killed. */
 async function astore(args: string[], ms = 30_000): Promise<{ code: number | null; out: string }> {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 import { runAstore } from '../support/cli.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 
 describe('serve startup failures', () => {
@@ -21,10 +22,7 @@ describe('serve startup failures', () => {
     db = await createTestDatabase('serve');
     home = mkdtempSync(join(tmpdir(), 'astore-serve-'));
   });
-  after(async () => {
-    await db.drop();
-    rmSync(home, { recursive: true, force: true });
-  });
+  after(() => cleanUp(() => db.drop(), () => rmSync(home, { recursive: true, force: true })));
 
   /** Runs serve to its exit; a process still running after `ms` is killed and the test fails. */
   const serve = async (args: string[], extraEnv: NodeJS.ProcessEnv, ms = 30_000): Promise<{ code: number | null; stderr: string }> => {

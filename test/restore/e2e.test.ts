@@ -14,6 +14,7 @@ import { maintenanceMessage, restore, type RestoreSummary } from '../../src/rest
 import { normaliseSkill, ownSkills, sharedSkills, type Skill } from '../support/skills.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { checksum, createParams, pgDump, schemaShape, sdk, writeMapping, writeRc } from './helpers.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
   let dir: string;
@@ -53,11 +54,7 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
     rc = writeRc(dir, b.url, [target[0]!.token, target[2]!.token]);
     mapping = writeMapping(dir, Object.fromEntries([...plan()].map(([s, t]) => [s.instanceId, t.instanceId])));
   });
-  after(async () => {
-    await b?.close();
-    await a?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cleanUp(() => b?.close(), () => a?.close(), () => rmSync(dir, { recursive: true, force: true })));
 
   /** Every workspace of A is in B under its mapped instance, with its id, and exports identically. */
   async function assertRestored(summary: RestoreSummary): Promise<void> {

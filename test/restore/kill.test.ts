@@ -18,6 +18,7 @@ import { createInstance, createToken } from '../../src/auth/index.ts';
 import { maintenanceMessage, restore, type RestoreOptions } from '../../src/restore/index.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { checksum, pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 const EXAMPLES = 150_000;
 
@@ -52,13 +53,9 @@ describe('pgmig killed with SIGKILL during the load', () => {
       force: true, interactive: false, cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
     };
   });
-  after(async () => {
-    await b?.close();
-    await a?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cleanUp(() => b?.close(), () => a?.close(), () => rmSync(dir, { recursive: true, force: true })));
 
-  test('the target is unchanged after each kill, writes are accepted, and the next run succeeds', { timeout: 180_000 }, async () => {
+  test('the target is unchanged after each kill, writes are accepted, and the next run succeeds', { timeout: 180_000 }, async (t) => {
     const before = await checksum(b.db.url);
     const watch = new pg.Client({ connectionString: b.db.url });
     await watch.connect();
@@ -69,6 +66,9 @@ describe('pgmig killed with SIGKILL during the load', () => {
         const child = spawn(process.execPath, ['--import', 'tsx', 'test/restore/restore-child.ts', JSON.stringify({ ...options, stopAt })], {
           stdio: ['ignore', 'pipe', 'inherit'],
         });
+        // A child that reaches its stop point waits there to be killed: if an assertion fails
+        // first, it would wait forever, its pipe keeping this file's process from ending.
+        t.after(() => { child.kill('SIGKILL'); });
         let out = '';
         child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -106,7 +106,7 @@ describe('pgmig killed with SIGKILL during the load', () => {
     assert.equal(r.rows[0].n, EXAMPLES, 'the backup replaced the target');
   });
 
-  test('bin/pgmig interrupted by SIGINT mid-COPY: exit 130, one line naming the staging schema left, the target unchanged', { timeout: 120_000 }, async () => {
+  test('bin/pgmig interrupted by SIGINT mid-COPY: exit 130, one line naming the staging schema left, the target unchanged', { timeout: 120_000 }, async (t) => {
     const before = await checksum(b.db.url);
     const watch = new pg.Client({ connectionString: b.db.url });
     await watch.connect();
@@ -114,6 +114,7 @@ describe('pgmig killed with SIGKILL during the load', () => {
       // Asynchronously: this process serves the resource controller the child asks.
       const child = spawn(process.execPath, ['bin/pgmig', '-f', '-s', options.source as string, '-r', options.resourceController, '-m', options.mapping!],
         { env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      t.after(() => { child.kill('SIGKILL'); });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -16,6 +16,7 @@ import { createInstance, createToken } from '../../src/auth/index.ts';
 import { restore, type RestoreOptions } from '../../src/restore/index.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { writeMapping, writeRc } from './helpers.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 const EXAMPLES = 150_000;
 
@@ -50,11 +51,7 @@ describe('pgmig: a table of 150,000 rows loads to the end', () => {
       force: true, interactive: false, cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
     };
   });
-  after(async () => {
-    await b?.close();
-    await a?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cleanUp(() => b?.close(), () => a?.close(), () => rmSync(dir, { recursive: true, force: true })));
 
   for (const file of ['gzip.dump', 'plain.dump']) {
     // Before the fix the load hung forever; the timeout turns a hang into a failure.

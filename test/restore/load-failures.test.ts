@@ -20,6 +20,7 @@ import { migrate, recordFingerprint } from '../../src/store/index.ts';
 import { createTestDatabase } from '../support/pg.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { checksum, pgDump, writeMapping, writeRc } from './helpers.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 /** A one-instance store database at the current release, damaged by `damage`, dumped with pg_dump. */
 async function damagedArchive(file: string, key: EncryptionKey, damage: (c: pg.Client, intent: number) => Promise<void>, dump = pgDump): Promise<string> {
@@ -71,10 +72,7 @@ describe('pgmig: failures during the load leave the target as it was', () => {
       env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
     };
   });
-  after(async () => {
-    await b?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cleanUp(() => b?.close(), () => rmSync(dir, { recursive: true, force: true })));
 
   async function assertFailsUntouched(source: string, instance: string, code: string, message: RegExp): Promise<void> {
     const before = await checksum(b.db.url);

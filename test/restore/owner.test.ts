@@ -18,6 +18,7 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import { ALGORITHM_VERSION } from '../../src/training/index.ts';
 import { adminUrl, asRole, sqlAt as sql, withDatabase } from '../support/pg.ts';
 import { pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 describe('pgmig as the superuser into a store owned by the application role', () => {
   const suffix = randomBytes(4).toString('hex');
@@ -49,8 +50,7 @@ describe('pgmig as the superuser into a store owned by the application role', ()
       alter default privileges in schema astore grant select on tables to ${reader}`);
   });
   after(async () => {
-    await server?.close();
-    await store?.close();
+    await cleanUp(() => server?.close(), () => store?.close()).catch(() => undefined);
     await sql(admin, `drop database if exists ${database} with (force)`).catch(() => undefined);
     await sql(admin, `drop role if exists ${reader}`).catch(() => undefined);
     await sql(admin, `drop role if exists ${app}`).catch(() => undefined);

@@ -19,6 +19,7 @@ import { migrate } from '../../src/store/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { checksum, pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 describe('pgmig refuses an archive that lacks store data', () => {
   let dir: string;
@@ -52,11 +53,7 @@ describe('pgmig refuses an archive that lacks store data', () => {
       force: true, interactive: false, cwd: dir, env: { DATABASE_URL: s.db.url, ASTORE_HOME: s.home },
     };
   });
-  after(async () => {
-    await s?.close();
-    await noFingerprint?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cleanUp(() => s?.close(), () => noFingerprint?.drop(), () => rmSync(dir, { recursive: true, force: true })));
 
   test('tables without data, or no fingerprint: ARCHIVE_INCOMPLETE naming what is missing, the target untouched', async () => {
     const without = join(dir, 'nofp.dump');

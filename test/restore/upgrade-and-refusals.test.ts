@@ -18,6 +18,7 @@ import { migrate, recordFingerprint } from '../../src/store/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { checksum, pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 const HOOK = [{ url: 'https://hooks.example.test/x', name: 'main_webhook', headers: [{ name: 'Authorization', value: 'Basic b2xkOnNlY3JldA==' }] }];
 
@@ -72,12 +73,7 @@ describe('pgmig: upgrade from 1.1.0, and refusals that leave the target untouche
       interactive: false, cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
     };
   });
-  after(async () => {
-    await b?.close();
-    await old?.db.drop();
-    await ancient?.db.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cleanUp(() => b?.close(), () => old?.db.drop(), () => ancient?.db.drop(), () => rmSync(dir, { recursive: true, force: true })));
 
   test('every refusal is a clear error and the target stays exactly as it was', async () => {
     const before = await checksum(b.db.url);

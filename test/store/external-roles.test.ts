@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAstore } from '../support/cli.ts';
 import { adminUrl, asRole, sqlAt as sql, withDatabase } from '../support/pg.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 describe('the store as an ordinary role on an external server', () => {
   const suffix = randomBytes(4).toString('hex');
@@ -32,11 +33,11 @@ describe('the store as an ordinary role on an external server', () => {
     await sql(admin, `create database ${database}`);
     roleUrl = asRole(withDatabase(admin, database), role, 'pw');
   });
-  after(async () => {
-    await sql(admin, `drop database if exists ${database} with (force)`);
-    await sql(admin, `drop role if exists ${role}`);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cleanUp(
+    () => sql(admin, `drop database if exists ${database} with (force)`),
+    () => sql(admin, `drop role if exists ${role}`),
+    () => rmSync(dir, { recursive: true, force: true }),
+  ));
 
   test('a role without CREATE on the database: migrate says so and how to grant it', { timeout: 60_000 }, async () => {
     const r = await runAstore(['migrate'], { ASTORE_HOME: join(dir, 'a'), DATABASE_URL: roleUrl });
