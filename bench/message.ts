@@ -16,7 +16,7 @@ import autocannon, { type Request } from 'autocannon';
 import pg from 'pg';
 import { createInstance, createToken } from '../src/auth/index.ts';
 import { openStore } from '../src/store/index.ts';
-import { arg, benchDatabase } from './support.ts';
+import { arg, benchDatabase, clusterCpuMs, cpuMs } from './support.ts';
 
 const seconds = arg('seconds', 15);
 const connections = arg('connections', 16);
@@ -82,8 +82,14 @@ try {
   };
   const max = await run();
   report('saturated (as fast as it goes)', max);
+  // CPU per request in the sustained run, server and PostgreSQL apart: unlike latency, it barely moves
+  // with other load on the machine, so it shows what a change costs.
+  const cpu0 = { server: cpuMs(server.pid!), pg: clusterCpuMs(db.dataDir) };
   const fixed = await run(rate);
+  const cpu1 = { server: cpuMs(server.pid!), pg: clusterCpuMs(db.dataDir) };
   const ok = report(`sustained at ${rate} req/s`, fixed);
+  const per = (ms: number): string => `${((ms * 1000) / fixed.requests.total).toFixed(0)} µs`;
+  console.log(`CPU per request (sustained run): server ${per(cpu1.server - cpu0.server)}, PostgreSQL ${per(cpu1.pg - cpu0.pg)}`);
   const met = ok && fixed.requests.average >= 0.98 * rate && rate >= 1000 && fixed.latency.p99 < 20;
   console.log(`target >= 1000 req/s at p99 < 20 ms: ${met ? 'met' : 'NOT met'} (max throughput ${(max.requests.average / 1000).toFixed(2)}x the target rate)`);
   // After a clean stop, which writes what the log writer still holds.

@@ -1,11 +1,11 @@
 /** Shared bench plumbing: a private PostgreSQL with one database, removed afterwards. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startCluster } from '../src/store/index.ts';
 
-export interface BenchDb { url: string; root: string; close(): Promise<void> }
+export interface BenchDb { url: string; root: string; dataDir: string; close(): Promise<void> }
 
 export async function benchDatabase(name: string): Promise<BenchDb> {
   const root = mkdtempSync(join(tmpdir(), `astore-bench-${name}-`));
@@ -14,7 +14,32 @@ export async function benchDatabase(name: string): Promise<BenchDb> {
   await admin.connect();
   await admin.query('create database bench');
   await admin.end();
-  return { url: cluster.url('bench'), root, async close() { await cluster.stop(); rmSync(root, { recursive: true, force: true }); } };
+  return { url: cluster.url('bench'), root, dataDir: join(root, 'pg'), async close() { await cluster.stop(); rmSync(root, { recursive: true, force: true }); } };
+}
+
+/** CPU time (user + system, ms) a process has used so far; 0 once it is gone. Linux /proc. */
+export function cpuMs(pid: number): number {
+  try {
+    // Fields after the parenthesised command name: state is 3rd, utime 14th, stime 15th (1-based).
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (ms) of a cluster's postmaster and its live children (backends, background workers). */
+export function clusterCpuMs(dataDir: string): number {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = cpuMs(postmaster);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid === postmaster) total += cpuMs(Number(d));
+    } catch { /* exited meanwhile */ }
+  }
+  return total;
 }
 
 export const arg = (name: string, dflt: number): number => {
