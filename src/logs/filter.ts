@@ -128,6 +128,25 @@ export function filterSql(tree: FilterTree, params: unknown[]): string {
   return `${negated ? 'not ' : ''}exists (select 1 from json_array_elements(case when json_typeof(${f.each}) = 'array' then ${f.each} else '[]' end) e where ${test})`;
 }
 
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/**
+ * A date (midnight UTC) or timestamp; one without an offset is UTC as well, never the server's
+ * local time. Fields out of range (2024-02-31, 25:00) are refused rather than rolled over into the
+ * next month or day, and the result stays within what PostgreSQL reads back (years 1 to 9999).
+ */
+function parseTimestamp(value: string): Date | undefined {
+  const m = TIMESTAMP.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
+  const days = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > days || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+  const offset = /^[+-]\d{2}$/.test(zone) ? `${zone}:00` : /^[+-]\d{4}$/.test(zone) ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.toUpperCase();
+  const t = new Date(`${y}-${mo}-${d}T${h}:${mi}:${sec}${frac.slice(0, 4)}${offset}`);
+  if (Number.isNaN(t.getTime()) || t.getUTCFullYear() < 1 || t.getUTCFullYear() > 9999) return undefined;
+  return t;
+}
+
 function compare(f: Field, c: Condition, params: unknown[]): string {
   const p = (v: unknown): string => { params.push(v); return `$${params.length}`; };
   const negated = c.op.endsWith('!');
@@ -141,9 +160,9 @@ function compare(f: Field, c: Condition, params: unknown[]): string {
     throw invalidFilter(`compares ${c.field} with '${c.op}'; it takes :: and : (and their negations)`);
   }
   if (f.kind === 'time') {
-    const t = new Date(/^\d{4}-\d{2}-\d{2}$/.test(c.value) ? `${c.value}T00:00:00Z` : c.value);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(c.value) || Number.isNaN(t.getTime())) {
-      throw invalidFilter(`gives ${c.field} the value '${c.value}', which is not a date (2024-01-31) or timestamp (2024-01-31T09:30:00Z)`);
+    const t = parseTimestamp(c.value);
+    if (!t) {
+      throw invalidFilter(`gives ${c.field} the value '${c.value}', which is not a date (2024-01-31) or timestamp (2024-01-31T09:30:00Z, or +01:00; one without an offset is UTC)`);
     }
     if (op === ':' || op === '::') throw invalidFilter(`compares ${c.field} with '${c.op}'; timestamps take < <= > >=`);
     return `${f.sql} ${op} ${p(t.toISOString())}::timestamptz`;

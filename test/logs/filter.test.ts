@@ -71,4 +71,20 @@ describe('message-log filters and cursors', () => {
     }
   });
 
+  test('a timestamp without an offset is UTC; a date that does not exist is a 400', async () => {
+    const prev = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      const params: unknown[] = [];
+      filterSql(parseFilter('request_timestamp>=2024-01-31T09:01:00'), params);
+      assert.deepEqual(params, ['2024-01-31T09:01:00.000Z']);
+      assert.deepEqual(await texts('request_timestamp>=2024-01-31T09:01:00,request_timestamp<2024-01-31T09:03:00'), ['hours, alternates on', 'pizza only']);
+    } finally {
+      if (prev === undefined) delete process.env.TZ; else process.env.TZ = prev;
+    }
+    for (const filter of ['request_timestamp<2024-02-31', 'request_timestamp<2024-01-31T25:00:00Z', 'request_timestamp<99999-01-01', 'request_timestamp<9999-12-31T23:59:59-01:00']) {
+      assert.match((await sdkRejects(sdk.listLogs({ workspaceId: id, filter }), 400)).body, /not a date/, filter);
+    }
+  });
+
 });
