@@ -39,10 +39,17 @@ export function requireInstanceFilter(filter: string | undefined): FilterTree {
 function encodeCursor(at: string, logId: string): string {
   return Buffer.from(`${at}|${logId}`).toString('base64url');
 }
+// Checked completely here: a cursor of the right shape with an impossible time or a malformed id
+// would otherwise reach PostgreSQL's casts and come back as a 500.
 function decodeCursor(cursor: string): { at: string; logId: string } {
-  const [at, logId] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!at || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at) || !logId || !/^[0-9a-f-]{36}$/.test(logId)) throw badParam('cursor', 'is not a cursor this API returned');
-  return { at, logId };
+  const parts = Buffer.from(cursor, 'base64url').toString().split('|');
+  const [at, logId] = parts;
+  const ms = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at) ? new Date(`${at.slice(0, 23)}Z`) : undefined;
+  if (parts.length !== 2 || !ms || Number.isNaN(ms.getTime()) || ms.toISOString().slice(0, 23) !== at!.slice(0, 23)
+    || !logId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(logId)) {
+    throw badParam('cursor', 'is not a cursor this API returned; repeat the request without cursor to start again from the first page');
+  }
+  return { at: at!, logId };
 }
 
 export async function listLogs(pool: pg.Pool, q: LogQuery): Promise<LogPage> {

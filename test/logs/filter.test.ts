@@ -87,4 +87,20 @@ describe('message-log filters and cursors', () => {
     }
   });
 
+  test('a damaged cursor is a 400 that says to start again, not a 500', async () => {
+    const r = (await sdk.listLogs({ workspaceId: id, pageLimit: 1 })).result;
+    assert.ok(r.pagination.next_cursor);
+    const [at, logId] = Buffer.from(r.pagination.next_cursor!, 'base64url').toString().split('|') as [string, string];
+    const damaged = [
+      `2024-13-45T09:00:00.000000Z|${logId}`, // the right shape, not a time
+      `${at}|------------------------------------`, // the right length, not a UUID
+      `${at}|${logId}|extra`,
+    ].map((c) => Buffer.from(c).toString('base64url'));
+    for (const cursor of damaged) {
+      const err = await sdkRejects(sdk.listLogs({ workspaceId: id, cursor }), 400);
+      assert.match(err.body, /cursor is not a cursor this API returned/, cursor);
+      assert.match(err.body, /without cursor/, cursor);
+    }
+    assert.equal((await sdk.listLogs({ workspaceId: id, cursor: r.pagination.next_cursor })).result.logs.length, TURNS.length - 1);
+  });
 });
