@@ -63,6 +63,7 @@ export class LogWriter {
   #writing: Promise<void> | undefined;
   #dropped = 0;
   #failing = false;
+  #closed = false;
 
   constructor(pool: pg.Pool, opts: LogWriterOptions = {}) {
     this.#pool = pool;
@@ -98,8 +99,13 @@ export class LogWriter {
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#writing) await this.#writing;
-    while (this.#queue.length > 0) await this.#write(true);
+    // One write at a time: a write that ends schedules the next (a timer), and that timer may fire
+    // while this loop writes; it then finds a write running and leaves the queue to this loop.
+    for (;;) {
+      if (this.#writing) { await this.#writing; continue; }
+      if (this.#queue.length === 0) return;
+      await this.#write(true);
+    }
   }
 
   async prune(): Promise<number> {
@@ -110,6 +116,7 @@ export class LogWriter {
 
   /** Stops the timers and writes what is queued (errors are logged: the process is going away). */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#retention);
     this.#retention = undefined;
     try {
@@ -120,12 +127,14 @@ export class LogWriter {
   }
 
   #kick(delay: number): void {
-    if (this.#writing) return; // the running write schedules the next one
+    if (this.#writing || this.#closed) return; // the running write (or close's flush) writes the rest
     if (this.#timer && delay > 0) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#write(false).catch(() => {});
+      // A write started meanwhile (flush) goes on with the queue; two at once would let flush
+      // return, and close end the pool, while the other is still writing.
+      if (!this.#writing) this.#write(false).catch(() => {});
     }, delay);
   }
 
@@ -159,7 +168,7 @@ export class LogWriter {
     try {
       await run;
     } finally {
-      this.#writing = undefined;
+      if (this.#writing === run) this.#writing = undefined;
       if (this.#queue.length > 0 && !throwOnError) this.#kick(this.#failing ? 1000 : this.#queue.length >= this.#batchSize ? 0 : this.#flushMs);
     }
   }

@@ -88,6 +88,39 @@ describe('message-log writer', () => {
     await s.store.pool.query('delete from message_logs');
   });
 
+  test('flush and close wait for every write, also one a timer started while flush was writing', async () => {
+    // Inserts take 100 ms, so the timer the background write sets when it ends fires while flush
+    // writes the next batch.
+    let inFlight = 0;
+    const slow = {
+      query: async (...args: Parameters<typeof s.store.pool.query>) => {
+        const insert = /insert into message_logs/.test(String(args[0]));
+        if (insert) inFlight++;
+        try {
+          if (insert) await new Promise((r) => setTimeout(r, 100));
+          return await (s.store.pool.query as (...a: unknown[]) => unknown)(...args);
+        } finally {
+          if (insert) inFlight--;
+        }
+      },
+    } as unknown as typeof s.store.pool;
+    const w = new LogWriter(slow, { batchSize: 2, flushMs: 1 });
+    w.record(entry('a'));
+    w.record(entry('b'));
+    await new Promise((r) => setTimeout(r, 30)); // a and b are being written
+    for (const t of ['c', 'd', 'e']) w.record(entry(t));
+    await w.flush();
+    assert.equal(inFlight, 0, 'flush returned while a write was still running');
+    assert.deepEqual((await texts()).sort(), ['a', 'b', 'c', 'd', 'e']);
+    w.record(entry('f'));
+    await new Promise((r) => setTimeout(r, 30));
+    for (const t of ['g', 'h', 'i']) w.record(entry(t));
+    await w.close();
+    assert.equal(inFlight, 0, 'close returned while a write was still running (the pool is closed next)');
+    assert.deepEqual((await texts()).sort(), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
+    await s.store.pool.query('delete from message_logs');
+  });
+
   test('retention deletes logs older than its days, and only those', async () => {
     const day = 86_400_000;
     const w = new LogWriter(s.store.pool, { retentionDays: 30 });
