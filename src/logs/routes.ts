@@ -6,6 +6,7 @@ import { pageUrl, type Router, type V1Context, type V1Handler } from '../api/ind
 import { AppError } from '../errors/index.ts';
 import { findWorkspace } from '../workspaces/index.ts';
 import { deleteUserData, listLogs, requireInstanceFilter } from './query.ts';
+import { flushWriters } from './writer.ts';
 
 const MAX_PAGE = 10_000;
 
@@ -50,6 +51,8 @@ export function registerLogRoutes(router: Router<V1Handler>): void {
     if (!id) {
       throw new AppError('INVALID_PARAMETER', 'Missing customer_id', { status: 400, details: { errors: [{ message: 'customer_id is required: the label sent as X-Watson-Metadata: customer_id=… with the messages to erase', path: '/customer_id' }] } });
     }
+    // Turns answered before this call but still queued would be written after the delete.
+    await flushWriters(c.pool);
     await deleteUserData(c.pool, c.instanceId, id);
     return { status: 202, body: {} };
   });

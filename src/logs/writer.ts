@@ -48,6 +48,17 @@ const INSERT = `
     join known k on k.id = x.workspace_id
   on conflict (log_id) do nothing`;
 
+/**
+ * The writers of each pool, so DELETE /v1/user_data can first write the turns already answered
+ * (those still queued would otherwise be inserted after the delete and survive it).
+ */
+const writers = new WeakMap<pg.Pool, Set<LogWriter>>();
+
+/** Writes every turn `pool`'s writers have queued so far (not those recorded meanwhile). */
+export async function flushWriters(pool: pg.Pool): Promise<void> {
+  for (const w of [...(writers.get(pool) ?? [])]) await w.flush();
+}
+
 export class LogWriter {
   readonly #pool: pg.Pool;
   readonly #batchSize: number;
@@ -64,6 +75,8 @@ export class LogWriter {
   #dropped = 0;
   #failing = false;
   #closed = false;
+  /** Sequence number of the last turn recorded. */
+  #seq = 0;
 
   constructor(pool: pg.Pool, opts: LogWriterOptions = {}) {
     this.#pool = pool;
@@ -73,6 +86,8 @@ export class LogWriter {
     this.#retentionDays = opts.retentionDays ?? 0;
     this.#retentionEveryMs = opts.retentionEveryMs ?? 3_600_000;
     this.#warn = opts.warn ?? (() => {});
+    if (!writers.has(pool)) writers.set(pool, new Set());
+    writers.get(pool)!.add(this);
   }
 
   /** Starts the retention timer (the first pass runs at once). */
@@ -85,7 +100,7 @@ export class LogWriter {
   }
 
   record(entry: LogEntry): void {
-    this.#queue.push({ json: JSON.stringify(entry), workspace: entry.workspace_id });
+    this.#queue.push({ json: JSON.stringify(entry), workspace: entry.workspace_id, seq: ++this.#seq });
     if (this.#queue.length > this.#maxQueued) {
       const over = this.#queue.length - this.#maxQueued;
       this.#queue.splice(0, over);
@@ -95,16 +110,26 @@ export class LogWriter {
     else this.#kick(this.#flushMs);
   }
 
-  /** Writes everything queued so far (tests, shutdown). Rejects if the database refuses it. */
+  /**
+   * Writes everything recorded so far (tests, shutdown, user_data deletion); turns recorded while
+   * it runs are left to the timer, so it ends under steady traffic too. Rejects if the database
+   * refuses it.
+   */
   async flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    // One write at a time: a write that ends schedules the next (a timer), and that timer may fire
-    // while this loop writes; it then finds a write running and leaves the queue to this loop.
-    for (;;) {
-      if (this.#writing) { await this.#writing; continue; }
-      if (this.#queue.length === 0) return;
-      await this.#write(true);
+    const upTo = this.#seq;
+    try {
+      // One write at a time: a write that ends schedules the next (a timer), and that timer may fire
+      // while this loop writes; it then finds a write running and leaves the queue to this loop.
+      for (;;) {
+        if (this.#writing) { await this.#writing; continue; }
+        if (!this.#queue[0] || this.#queue[0].seq > upTo) break;
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        await this.#write(true);
+      }
+    } finally {
+      // What is left (recorded meanwhile, or kept after a failure) goes on by the timer.
+      if (this.#queue.length > 0) this.#kick(this.#failing ? 1000 : this.#flushMs);
     }
   }
 
@@ -117,6 +142,7 @@ export class LogWriter {
   /** Stops the timers and writes what is queued (errors are logged: the process is going away). */
   async close(): Promise<void> {
     this.#closed = true;
+    writers.get(this.#pool)?.delete(this);
     clearInterval(this.#retention);
     this.#retention = undefined;
     try {
@@ -191,7 +217,7 @@ export class LogWriter {
   }
 }
 
-interface Queued { json: string; workspace: string }
+interface Queued { json: string; workspace: string; seq: number }
 
 /** A data error (class 22: bad value, encoding) or integrity error (23): retrying cannot help. */
 function refusedData(err: unknown): boolean {

@@ -3,7 +3,8 @@
  * service's LogWriter (no trained model needed): negations of the per-element fields
  * (response.intents.*, response.entities.*, response.output.nodes_visited) mean "no element
  * matches", timestamps without an offset are UTC and impossible dates are refused, and a cursor
- * the store did not issue is a 400 however it is damaged.
+ * the store did not issue is a 400 however it is damaged, and deleteUserData also reaches turns
+ * still queued in the writer.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,5 +103,15 @@ describe('message-log filters and cursors', () => {
       assert.match(err.body, /without cursor/, cursor);
     }
     assert.equal((await sdk.listLogs({ workspaceId: id, cursor: r.pagination.next_cursor })).result.logs.length, TURNS.length - 1);
+  });
+  test('deleteUserData also erases turns answered just before it that were still waiting to be written', async () => {
+    const at = new Date().toISOString();
+    svc.logs!.record({
+      log_id: uuid7(), workspace_id: id, language: 'en', customer_id: 'carol', request_timestamp: at, response_timestamp: at,
+      request: { input: { text: 'my address is ...' } }, response: { input: { text: 'my address is ...' }, intents: [], entities: [], output: { log_messages: [] }, context: {} },
+    });
+    assert.equal((await sdk.deleteUserData({ customerId: 'carol' })).status, 202);
+    await svc.logs!.flush();
+    assert.deepEqual(await texts('customer_id::carol'), []);
   });
 });
