@@ -48,17 +48,6 @@ const INSERT = `
     join known k on k.id = x.workspace_id
   on conflict (log_id) do nothing`;
 
-/**
- * The writers of each pool, so DELETE /v1/user_data can first write the turns already answered
- * (those still queued would otherwise be inserted after the delete and survive it).
- */
-const writers = new WeakMap<pg.Pool, Set<LogWriter>>();
-
-/** Writes every turn `pool`'s writers have queued so far (not those recorded meanwhile). */
-export async function flushWriters(pool: pg.Pool): Promise<void> {
-  for (const w of [...(writers.get(pool) ?? [])]) await w.flush();
-}
-
 export class LogWriter {
   readonly #pool: pg.Pool;
   readonly #batchSize: number;
@@ -86,8 +75,6 @@ export class LogWriter {
     this.#retentionDays = opts.retentionDays ?? 0;
     this.#retentionEveryMs = opts.retentionEveryMs ?? 3_600_000;
     this.#warn = opts.warn ?? (() => {});
-    if (!writers.has(pool)) writers.set(pool, new Set());
-    writers.get(pool)!.add(this);
   }
 
   /** Starts the retention timer (the first pass runs at once). */
@@ -142,7 +129,6 @@ export class LogWriter {
   /** Stops the timers and writes what is queued (errors are logged: the process is going away). */
   async close(): Promise<void> {
     this.#closed = true;
-    writers.get(this.#pool)?.delete(this);
     clearInterval(this.#retention);
     this.#retention = undefined;
     try {

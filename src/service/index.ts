@@ -67,7 +67,7 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
     maxBodyBytes: settings.maxBodyBytes,
     maxAsyncBodyBytes: settings.maxAsyncBodyBytes,
     hooks: {
-      routes: (r) => { messages.register(r); registerLogRoutes(r); },
+      routes: (r) => { messages.register(r); registerLogRoutes(r, logs); },
       trainingChanged: (id) => requestTraining(id, debounceMs, true),
       // The seeds' "open the skill" path: reading a stale workspace starts its training.
       workspaceOpened: (id) => {
