@@ -4,7 +4,8 @@
  * for up to `batchSize` turns instead of one per turn). Each turn is serialised as it is recorded
  * and batches are small, so no flush stalls the event loop (a 1 MB JSON.stringify of a large batch
  * showed up as tens of milliseconds in /message's p99). While the database is unreachable the queue keeps up
- * to `maxQueued` turns and retries; beyond that the oldest are dropped and the loss is logged with
+ * to `maxQueued` turns (and `maxQueuedBytes` of them, so large contexts cannot exhaust the heap) and
+ * retries; beyond that the oldest are dropped and the loss is logged with
  * its count — the logs are a record of traffic, and answering traffic matters more.
  *
  * It also enforces retention: logs older than `retentionDays` are deleted once an hour.
@@ -28,6 +29,8 @@ export interface LogWriterOptions {
   /** Longest a turn waits in the queue before its batch is written. */
   flushMs?: number;
   maxQueued?: number;
+  /** Most serialised turns (in UTF-16 units, about bytes) the queue holds. */
+  maxQueuedBytes?: number;
   /** 0: keep logs forever. */
   retentionDays?: number;
   retentionEveryMs?: number;
@@ -53,6 +56,8 @@ export class LogWriter {
   readonly #batchSize: number;
   readonly #flushMs: number;
   readonly #maxQueued: number;
+  readonly #maxQueuedBytes: number;
+  #queuedBytes = 0;
   readonly #retentionDays: number;
   readonly #retentionEveryMs: number;
   readonly #warn: (message: string, err?: unknown) => void;
@@ -72,6 +77,7 @@ export class LogWriter {
     this.#batchSize = opts.batchSize ?? 200;
     this.#flushMs = opts.flushMs ?? 50;
     this.#maxQueued = opts.maxQueued ?? 20_000;
+    this.#maxQueuedBytes = opts.maxQueuedBytes ?? 64 * 1024 * 1024;
     this.#retentionDays = opts.retentionDays ?? 0;
     this.#retentionEveryMs = opts.retentionEveryMs ?? 3_600_000;
     this.#warn = opts.warn ?? (() => {});
@@ -87,11 +93,13 @@ export class LogWriter {
   }
 
   record(entry: LogEntry): void {
-    this.#queue.push({ json: JSON.stringify(entry), workspace: entry.workspace_id, seq: ++this.#seq });
-    if (this.#queue.length > this.#maxQueued) {
-      const over = this.#queue.length - this.#maxQueued;
-      this.#queue.splice(0, over);
-      this.#dropped += over;
+    const json = JSON.stringify(entry);
+    this.#queue.push({ json, workspace: entry.workspace_id, seq: ++this.#seq });
+    this.#queuedBytes += json.length;
+    // The oldest go first; the turn just recorded stays, however large.
+    while (this.#queue.length > 1 && (this.#queue.length > this.#maxQueued || this.#queuedBytes > this.#maxQueuedBytes)) {
+      this.#queuedBytes -= this.#queue.shift()!.json.length;
+      this.#dropped++;
     }
     if (this.#queue.length >= this.#batchSize) this.#kick(0);
     else this.#kick(this.#flushMs);
@@ -152,6 +160,7 @@ export class LogWriter {
 
   async #write(throwOnError: boolean): Promise<void> {
     const batch = this.#queue.splice(0, this.#batchSize);
+    for (const e of batch) this.#queuedBytes -= e.json.length;
     if (batch.length === 0) return;
     const run = (async () => {
       try {
@@ -166,13 +175,14 @@ export class LogWriter {
         else {
           // Back in front of the queue, in order, for the next attempt.
           this.#queue.unshift(...rest);
+          for (const e of rest) this.#queuedBytes += e.json.length;
           if (!this.#failing) this.#warn('writing message logs failed; they are kept in memory and retried', error);
           this.#failing = true;
           if (throwOnError) throw error;
         }
       }
       if (this.#dropped > 0) {
-        this.#warn(`${this.#dropped} message logs were dropped: more than ${this.#maxQueued} were waiting for the database`);
+        this.#warn(`${this.#dropped} message logs were dropped: more than ${this.#maxQueued} (or ${this.#maxQueuedBytes} bytes of them) were waiting for the database`);
         this.#dropped = 0;
       }
     })();

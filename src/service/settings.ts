@@ -69,8 +69,9 @@ function envBytes(env: NodeJS.ProcessEnv, name: string): number | undefined {
 function envDays(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const v = env[name]?.trim();
   if (!v) return fallback;
-  if (!/^\d+$/.test(v)) {
-    throw new AppError('CONFIG_INVALID', `${name}=${JSON.stringify(env[name])} is not a whole number of days`, {
+  // 100 years at most: PostgreSQL's make_interval takes an int, and the hourly prune must not fail.
+  if (!/^\d+$/.test(v) || Number(v) > 36_500) {
+    throw new AppError('CONFIG_INVALID', `${name}=${JSON.stringify(env[name])} is not a whole number of days from 0 to 36500`, {
       hint: `set ${name} to a number of days such as 30, 0 to keep logs forever, or leave it unset for ${fallback}`, exitCode: 2,
     });
   }

@@ -35,6 +35,15 @@ test('ASTORE_MAX_BODY_BYTES is a whole number of bytes >= 1', () => {
   for (const v of ['abc', '0', '1.5', '-1', '1e6', '2 MB']) refused({ ASTORE_MAX_BODY_BYTES: v }, /^ASTORE_MAX_BODY_BYTES=.* is not a whole number of bytes/);
 });
 
+test('message logs: ASTORE_MESSAGE_LOGS is a switch (default on); ASTORE_LOG_RETENTION_DAYS is 0-36500 days (default 30)', () => {
+  assert.deepEqual([readServiceSettings({}).messageLogs, readServiceSettings({}).logRetentionDays], [true, 30]);
+  assert.equal(readServiceSettings({ ASTORE_MESSAGE_LOGS: 'no' }).messageLogs, false);
+  refused({ ASTORE_MESSAGE_LOGS: 'off' }, /^ASTORE_MESSAGE_LOGS="off" is not a boolean/);
+  assert.equal(readServiceSettings({ ASTORE_LOG_RETENTION_DAYS: '0' }).logRetentionDays, 0);
+  assert.equal(readServiceSettings({ ASTORE_LOG_RETENTION_DAYS: ' 7 ' }).logRetentionDays, 7);
+  for (const v of ['-1', '1.5', 'week', '36501', '99999999999']) refused({ ASTORE_LOG_RETENTION_DAYS: v }, /^ASTORE_LOG_RETENTION_DAYS=.* is not a whole number of days from 0 to 36500/);
+});
+
 test('auto-retrain-all: the schedule and the retrain options are checked at start', () => {
   const on = { AUTO_RETRAIN_ALL_ENABLED: ' yes ', AUTO_RETRAIN_ALL_CRON_SCHEDULE: '0 0 3 * * ?' };
   const s = readServiceSettings({ ...on, BATCH_RETRAIN_ALL_SIZE: '7', WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL: '2' });
