@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { LogWriter, uuid7 } from '../../src/logs/index.ts';
 import { maintenanceMessage, restore, type RestoreSummary } from '../../src/restore/index.ts';
 import { normaliseSkill, ownSkills, sharedSkills, type Skill } from '../support/skills.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
@@ -49,6 +51,15 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
       for (const w of list) full.push((await c.getWorkspace({ workspaceId: w.workspace_id!, _export: true })).result as Skill);
       exported.set(t.instanceId, full);
     }
+    // Message logs of two workspaces: they travel with their workspace.
+    const logs = new LogWriter(a.store.pool);
+    for (const [n, w] of [...exported.values()].flat().slice(0, 2).entries()) {
+      for (let i = 0; i < 3; i++) {
+        const at = new Date(Date.UTC(2030, 0, 1, n, i)).toISOString();
+        logs.record({ log_id: uuid7(), workspace_id: w.workspace_id!, request_timestamp: at, response_timestamp: at, language: 'en', customer_id: i ? null : 'c1', request: { input: { text: `turn ${i}` } }, response: { output: { generic: [] } } });
+      }
+    }
+    await logs.close();
     b = await startTestStore({ home, hooks: { writesBlocked: () => maintenanceMessage(b.store.pool) } });
     target.push(await b.tenant('xavier', 'x-one'), await b.tenant('xavier', 'x-two'), await b.tenant('yvonne', 'y-one'));
     rc = writeRc(dir, b.url, [target[0]!.token, target[2]!.token]);
@@ -81,6 +92,17 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
         assert.deepEqual(got.webhooks, w.webhooks, 'webhook secrets decrypt to the same values');
       }
     }
+    // The message logs came along, unchanged, under their workspaces.
+    const logRows = async (url: string): Promise<unknown[]> => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        return (await c.query(`select log_id, workspace_id, request_timestamp, customer_id, request::text, response::text from astore.message_logs order by log_id`)).rows;
+      } finally { await c.end(); }
+    };
+    const logged = await logRows(a.db.url);
+    assert.equal(logged.length, 6);
+    assert.deepEqual(await logRows(b.db.url), logged);
     // B's tokens see exactly B's instances, now holding the mapped workspaces.
     const seen = async (token: string): Promise<string[]> => {
       const r = await fetch(`${b.url}/api/ibmcloud/resource-controller/v2/resource_instances`, { headers: { authorization: `Bearer ${token}` } });
