@@ -1,4 +1,3 @@
 export { LogWriter, type LogEntry, type LogWriterOptions } from './writer.ts';
 export { registerLogRoutes, customerId } from './routes.ts';
-export { listLogs, deleteUserData } from './query.ts';
 export { uuid7 } from './uuid7.ts';
