@@ -21,8 +21,9 @@ test('AES-256-GCM round trip; a wrong key is reported, never garbage', () => {
   assert.throws(() => parseSecretYaml('kind: ConfigMap\n', 'cm.yaml'), (e: any) => e.code === 'KEY_FILE_INVALID' && /cm.yaml/.test(e.message));
 });
 
-test('webhook header values are encrypted at rest; wrong or missing key files stop the store', async () => {
+test('webhook header values are encrypted at rest; wrong or missing key files stop the store', async (ctx) => {
   const s = await startTestStore();
+  ctx.after(() => s.close());
   const t = await s.tenant('erin');
   const res = await fetch(`${t.serviceUrl}/v1/workspaces?version=2021-11-27`, {
     method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
@@ -44,7 +45,6 @@ test('webhook header values are encrypted at rest; wrong or missing key files st
   writeFileSync(keyFile, original);
   const again = await openStore({ env: { DATABASE_URL: s.db.url } });
   await again.close();
-  await s.close();
 });
 
 test('a header value that merely looks encrypted is stored encrypted and read back as sent', async () => {
@@ -93,7 +93,7 @@ test('a store still running with the key it started with refuses to write secret
   }
 });
 
-test('secret apply installs a key and keeps the previous one beside it; export prints the installed key, refusing one the data is not encrypted with', async () => {
+test('secret apply installs a key and keeps the previous one beside it; export prints the installed key, refusing one the data is not encrypted with', async (t) => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const { mkdtempSync, readdirSync } = await import('node:fs');
@@ -101,7 +101,9 @@ test('secret apply installs a key and keeps the previous one beside it; export p
   const run = promisify(execFile);
   const bin = join(import.meta.dirname, '..', '..', 'bin', 'astore');
   const home = mkdtempSync(join(tmpdir(), 'astore-secret-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
   const db = await createTestDatabase('secret');
+  t.after(() => db.drop());
   const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: home, DATABASE_URL: db.url };
   delete env.ASTORE_ENCRYPTION_SECRET;
   const first = EncryptionKey.generate();
@@ -138,8 +140,6 @@ test('secret apply installs a key and keeps the previous one beside it; export p
   const refused = await run(bin, ['tokens', 'create', '--user', 'admin'], { env }).catch((e: { code: number; stderr: string }) => e);
   assert.equal((refused as { code: number }).code, 5);
   assert.match((refused as { stderr: string }).stderr, /KEY_MISMATCH[\s\S]*hint: .*start astore serve and create the instances and tokens under that previous key, then apply this one again, run pgmig/);
-  await db.drop();
-  rmSync(home, { recursive: true, force: true });
 });
 
 test('with DATABASE_URL, a first run creates ASTORE_HOME for the new key; a home that cannot be created is HOME_UNUSABLE', async () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 import { runAstore } from '../support/cli.ts';
+import { cleanUp } from '../support/cleanup.ts';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'astore');
 
@@ -24,15 +25,13 @@ describe('serve on DATABASE_URL, commands from another shell', () => {
     db = await createTestDatabase('ext');
     dir = mkdtempSync(join(tmpdir(), 'astore-ext-serve-'));
   });
-  after(async () => {
-    await db.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cleanUp(() => db.drop(), () => rmSync(dir, { recursive: true, force: true })));
 
   test('the banner names the home; a command without it says where the key is', { timeout: 120_000 }, async () => {
     const home = join(dir, 'home');
     const env = { ...process.env, ASTORE_HOME: home, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
     const serve = spawn(bin, ['serve', '--port', '0', '--training-threads', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const serveExited = new Promise<void>((resolve) => serve.once('exit', () => resolve()));
     let out = '';
     try {
       await new Promise<void>((resolve, reject) => {
@@ -46,7 +45,12 @@ describe('serve on DATABASE_URL, commands from another shell', () => {
         serve.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${out}`)));
       });
     } finally {
+      // Waited for: the after hook removes the home, and serve still shutting down could write
+      // into it again (or, if it hangs, keep running after the test).
       serve.kill('SIGTERM');
+      const killer = setTimeout(() => serve.kill('SIGKILL'), 30_000);
+      await serveExited;
+      clearTimeout(killer);
     }
     assert.ok(out.includes(`ASTORE_HOME=${home} bin/astore instances create`), out);
     assert.match(out, /create an instance and a token \(with the same DATABASE_URL\):/);

@@ -10,15 +10,30 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stopServerIn } from '../support/pg.ts';
 
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'astore');
 
-test('serve on the embedded PostgreSQL, CLI with and without a running server', { timeout: 120_000 }, async () => {
+test('serve on the embedded PostgreSQL, CLI with and without a running server', { timeout: 120_000 }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'astore-cli-'));
   const env: NodeJS.ProcessEnv = { ...process.env, ASTORE_HOME: home, LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   const serve = spawn(bin, ['serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const serveExited = new Promise<void>((resolve) => serve.once('exit', () => resolve()));
+  // Also when an assertion fails: serve stopped (it stops the server it started), a server left
+  // running in the home stopped, and only then the home removed. This ran at the end of the test
+  // body, so a failure left the home behind, with serve and the embedded PostgreSQL running.
+  t.after(async () => {
+    if (serve.exitCode === null && serve.signalCode === null) {
+      serve.kill('SIGTERM');
+      const killer = setTimeout(() => serve.kill('SIGKILL'), 30_000);
+      await serveExited;
+      clearTimeout(killer);
+    }
+    await stopServerIn(join(home, 'pg'));
+    rmSync(home, { recursive: true, force: true });
+  });
   let out = '';
   serve.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   serve.stderr.on('data', (d: Buffer) => { out += d.toString(); });
@@ -44,7 +59,7 @@ test('serve on the embedded PostgreSQL, CLI with and without a running server', 
   assert.match(info, /su_password: /);
 
   serve.kill('SIGTERM');
-  await new Promise((r) => serve.once('exit', r));
+  await serveExited;
   assert.ok(!existsSync(join(home, 'pg', 'postmaster.pid')), 'embedded PostgreSQL stopped with serve');
 
   const listed = JSON.parse((await run(bin, ['instances', 'list', '--json'], { env })).stdout) as Array<{ id: string; name: string }>;
@@ -54,5 +69,4 @@ test('serve on the embedded PostgreSQL, CLI with and without a running server', 
   const bad = await run(bin, ['tokens', 'revoke', 'nope'], { env }).catch((e: { code: number; stderr: string }) => e);
   assert.equal((bad as { code: number }).code, 2);
   assert.match((bad as { stderr: string }).stderr, /TOKEN_NOT_FOUND/);
-  rmSync(home, { recursive: true, force: true });
 });

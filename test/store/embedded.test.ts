@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createTestDatabase } from '../support/pg.ts';
+import { createTestDatabase, stopServerIn } from '../support/pg.ts';
 
 test('the test harness gives a real PostgreSQL database', async () => {
   const db = await createTestDatabase();
@@ -17,9 +17,13 @@ test('the test harness gives a real PostgreSQL database', async () => {
   assert.match(r.rows[0]!.v, /^15\./);
 });
 
-/** Runs close-child.ts; returns its admin URL and a function that closes it and waits for its exit. */
-async function childUsingServer(home: string): Promise<{ url: string; owned: boolean; close(): Promise<{ code: number | null; out: string }> }> {
+/**
+ * Runs close-child.ts; returns its admin URL and a function that closes it and waits for its exit.
+ * The child is added to `children`, for the test's cleanup to kill if the test ends first.
+ */
+async function childUsingServer(home: string, children: ChildProcess[]): Promise<{ url: string; owned: boolean; close(): Promise<{ code: number | null; out: string }> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/close-child.ts'], { env: { ...process.env, ASTORE_HOME: home }, stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -39,38 +43,44 @@ async function childUsingServer(home: string): Promise<{ url: string; owned: boo
   };
 }
 
-test('a process that started the embedded server stops it when done, or leaves it to another process still connected — and exits either way', { timeout: 120_000 }, async () => {
+test('a process that started the embedded server stops it when done, or leaves it to another process still connected — and exits either way', { timeout: 120_000 }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'astore-close-'));
   const pidFile = join(home, 'pg', 'postmaster.pid');
-  try {
-    const alone = await childUsingServer(home);
-    assert.equal(alone.owned, true, 'it started the server');
-    const r1 = await alone.close();
-    assert.equal(r1.code, 0, r1.out);
-    assert.match(r1.out, /closed/);
-    assert.ok(!existsSync(pidFile), 'nobody else was connected: the server is stopped');
-
-    const shared = await childUsingServer(home);
-    assert.equal(shared.owned, true);
-    const other = new pg.Client({ connectionString: shared.url });
-    await other.connect();
-    try {
-      const started = Date.now();
-      const r2 = await shared.close();
-      assert.equal(r2.code, 0, `it exited (${r2.out})`);
-      assert.ok(Date.now() - started < 25_000, 'without waiting for the other session');
-      assert.ok(existsSync(pidFile), 'the server is left running for the other session');
-      assert.equal((await other.query('select 1 as one')).rows[0].one, 1);
-    } finally {
-      await other.end();
+  const children: ChildProcess[] = [];
+  // Also when an assertion fails: a child still waiting for its line is killed, the server left
+  // running (by the second child, or by a killed one) is stopped, then the home removed. A child
+  // left waiting kept the test file from ending, and the server was given 10 s to stop before
+  // its folder was removed under it.
+  t.after(async () => {
+    for (const child of children) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
     }
-  } finally {
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-      process.kill(pid, 'SIGINT');
-      for (let i = 0; i < 200 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-    }
+    await stopServerIn(join(home, 'pg'));
     rmSync(home, { recursive: true, force: true });
+  });
+  const alone = await childUsingServer(home, children);
+  assert.equal(alone.owned, true, 'it started the server');
+  const r1 = await alone.close();
+  assert.equal(r1.code, 0, r1.out);
+  assert.match(r1.out, /closed/);
+  assert.ok(!existsSync(pidFile), 'nobody else was connected: the server is stopped');
+
+  const shared = await childUsingServer(home, children);
+  assert.equal(shared.owned, true);
+  const other = new pg.Client({ connectionString: shared.url });
+  await other.connect();
+  try {
+    const started = Date.now();
+    const r2 = await shared.close();
+    assert.equal(r2.code, 0, `it exited (${r2.out})`);
+    assert.ok(Date.now() - started < 25_000, 'without waiting for the other session');
+    assert.ok(existsSync(pidFile), 'the server is left running for the other session');
+    assert.equal((await other.query('select 1 as one')).rows[0].one, 1);
+  } finally {
+    await other.end();
   }
 });
 

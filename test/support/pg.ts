@@ -3,11 +3,10 @@
  * admin URL in ASTORE_TEST_PG_URL; a test file run on its own starts a private server instead.
  * Each call to `createTestDatabase` makes a fresh, uniquely named database.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import pg from 'pg';
 import { startCluster, type RunningCluster } from '../../src/store/embedded.ts';
 
@@ -19,8 +18,27 @@ export async function adminUrl(): Promise<string> {
   if (shared) return shared;
   privateCluster ??= (async () => {
     const root = mkdtempSync(join(tmpdir(), 'astore-pg-'));
-    const c = await startCluster({ dataDir: join(root, 'pg'), password: 'test-password', port: 0 });
-    after(async () => { await c.stop(); rmSync(root, { recursive: true, force: true }); });
+    let c: RunningCluster;
+    try {
+      c = await startCluster({ dataDir: join(root, 'pg'), password: 'test-password', port: 0 });
+    } catch (err) {
+      rmSync(root, { recursive: true, force: true });
+      throw err;
+    }
+    // The server must outlive every test and after hook of the file. An `after` registered here
+    // belonged to whichever hook or test first asked for the server and ran as soon as that one
+    // ended: the server stopped under the file's remaining tests, whose after hooks then failed
+    // (ECONNREFUSED) before removing their folders. Unreferenced, the server does not keep the
+    // process alive, and 'beforeExit' comes once everything else is done; the interval keeps
+    // the process alive until the server has stopped.
+    c.detach();
+    process.once('beforeExit', () => {
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      void c.stop().finally(() => {
+        clearInterval(keepAlive);
+        rmSync(root, { recursive: true, force: true });
+      });
+    });
     return c;
   })();
   return (await privateCluster).url('postgres');
@@ -79,4 +97,32 @@ export function asRole(url: string, role: string, password: string): string {
   u.username = role;
   u.password = password;
   return u.toString();
+}
+
+/**
+ * Stops a PostgreSQL still running on `dataDir`, for the cleanup of tests whose server was
+ * started by a child process (`astore serve`, a CLI command) that may have failed or been killed
+ * without stopping it: removing the folder alone would leave the server running. A fast shutdown
+ * (SIGINT), then SIGKILL if it is not gone within a minute.
+ */
+export async function stopServerIn(dataDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return; // no server ever ran here, or it stopped cleanly
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  // A pid file left by a killed server may name a pid reused since: only the postmaster of this
+  // data directory (its command line names it) is signalled.
+  const ours = (): boolean => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dataDir); } catch { return false; }
+  };
+  if (!ours()) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 60_000;
+  while (ours()) {
+    if (Date.now() > deadline) { process.kill(pid, 'SIGKILL'); return; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -115,7 +115,7 @@ describe('training service', () => {
     assert.equal(again.affected, 0, 'nothing is stale after retrain-all');
   });
 
-  test('a worker killed with SIGKILL mid-job: another worker retries the job and completes it', { timeout: 120_000 }, async () => {
+  test('a worker killed with SIGKILL mid-job: another worker retries the job and completes it', { timeout: 120_000 }, async (t) => {
     // A workspace that takes a couple of seconds to train, so the kill lands mid-job: 60 intents
     // × 30 examples of made-up words (no digits: they all normalise to "0", and a workspace of
     // identical examples would train for minutes, not seconds).
@@ -134,6 +134,9 @@ describe('training service', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'worker-child.ts')], {
       env: { ...process.env, DATABASE_URL: s.db.url, LEASE_MS: '1500' }, stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // The worker runs until killed: if it never says "claimed", the test times out and the worker
+    // would go on polling, its pipe keeping this file's process from ending.
+    t.after(() => { child.kill('SIGKILL'); });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('claimed')) resolve(); });
       child.on('exit', (code) => reject(new Error(`worker exited early (${code})`)));
