@@ -4,7 +4,7 @@
 // databases on it, and tests that need a special server (TLS, crash) start their own.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { register } from 'tsx/esm/api';
 
@@ -24,7 +24,13 @@ function findTests(dir) {
 const filters = process.argv.slice(2);
 const files = findTests('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 const root = mkdtempSync(join(tmpdir(), 'astore-test-'));
-const cluster = await startCluster({ dataDir: join(root, 'pg'), password: 'test-password', port: 0 });
+let cluster;
+try {
+  cluster = await startCluster({ dataDir: join(root, 'pg'), password: 'test-password', port: 0 });
+} catch (err) {
+  rmSync(root, { recursive: true, force: true });
+  throw err;
+}
 console.log(`test PostgreSQL on 127.0.0.1:${cluster.port} (${root})`);
 
 const child = spawn(process.execPath, [
@@ -32,7 +38,18 @@ const child = spawn(process.execPath, [
   ...files.map((f) => relative(process.cwd(), f)),
 ], { stdio: 'inherit', env: { ...process.env, ASTORE_TEST_PG_URL: cluster.url('postgres') } });
 
+// Interrupted (Ctrl-C, kill): the test runner gets the signal (a second one kills it) and is
+// waited for, then the server is stopped and its folder removed as after a normal run; the
+// folder, and the server when the signal reached this process alone, used to stay behind.
+let interrupted;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    child.kill(interrupted ? 'SIGKILL' : signal);
+    interrupted ??= signal;
+  });
+}
+
 const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 await cluster.stop();
 rmSync(root, { recursive: true, force: true });
-process.exit(code);
+process.exit(interrupted ? 128 + constants.signals[interrupted] : code);
