@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError, toError } from '../errors/index.ts';
 import { commandModules } from './commands/index.ts';
+import { closeOwnedDatabases } from '../store/owned.ts';
 
 /**
  * Builds the program with the command modules `argv` needs: only the one owning the named command,
@@ -40,12 +41,20 @@ export async function main(argv: string[]): Promise<void> {
  * other Unix tools do, instead of crashing with an unhandled EPIPE. A command that streams to
  * stdout itself (`astore backup`) has its own error listener and reports the broken pipe as the
  * failure it is for an archive.
+ *
+ * The embedded PostgreSQL the command started is stopped first (given 10 s): exiting at once left
+ * it running after the command, e.g. `astore serve | tee serve.log` stopped with SIGTERM once tee
+ * had gone, while a server started by a CLI command lives only for that command.
  */
 function onStdoutError(err: NodeJS.ErrnoException): void {
   if (process.stdout.listenerCount('error') > 1) return;
-  if (err.code === 'EPIPE') process.exit(0);
+  const exit = (code?: number): void => {
+    const limit = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+    void Promise.race([closeOwnedDatabases(), limit]).finally(() => process.exit(code));
+  };
+  if (err.code === 'EPIPE') return exit(0);
   reportError(err);
-  process.exit();
+  exit();
 }
 
 export function reportError(err: unknown): void {

@@ -14,6 +14,7 @@ import {
 } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { othersStayConnected, startCluster, type RunningCluster } from './embedded.ts';
+import { trackOwned, untrackOwned } from './owned.ts';
 
 export const STORE_SCHEMA = 'astore';
 const EMBEDDED_DATABASE = 'store';
@@ -117,18 +118,25 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
     await pool.end();
     throw describeConnectionError(err, connection);
   }
-  return {
+  // Once only: an early exit (closeOwnedDatabases) may close it while the command is closing it too.
+  let closing: Promise<void> | undefined;
+  const db: Database = {
     pool, connection, embedded,
-    async close() {
-      await pool.end();
-      if (embedded?.cluster.owned) {
-        // Leave the server up when another process (e.g. a concurrent CLI command) still uses it,
-        // and exit all the same: this process must not wait for the other to finish.
-        if (await othersStayConnected(embedded.cluster.url('postgres'))) embedded.cluster.detach();
-        else await embedded.cluster.stop();
-      }
+    close() {
+      closing ??= (async () => {
+        await pool.end();
+        if (embedded?.cluster.owned) {
+          // Leave the server up when another process (e.g. a concurrent CLI command) still uses it,
+          // and exit all the same: this process must not wait for the other to finish.
+          if (await othersStayConnected(embedded.cluster.url('postgres'))) embedded.cluster.detach();
+          else await embedded.cluster.stop();
+        }
+      })().finally(() => untrackOwned(db));
+      return closing;
     },
   };
+  if (embedded?.cluster.owned) trackOwned(db);
+  return db;
 }
 
 /**

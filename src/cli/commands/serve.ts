@@ -21,6 +21,14 @@ export function register(program: Command): void {
       const settings = readServiceSettings(process.env);
       const threads = o.trainingThreads === undefined ? undefined : nonNegativeInt(o.trainingThreads, '--training-threads');
       const listenPort = port(o.port, '--port (PORT)');
+      // Listened for before anything is started: Node's default action for a SIGTERM during
+      // startup (or one sent as soon as the banner below appeared, before the listeners used to be
+      // added) ended the process at once, leaving the embedded PostgreSQL it had started running.
+      // A signal during startup now takes effect once startup is done; a second one still kills.
+      const stopRequested = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
       // A request that waits 15 s for a connection gets 503 (retry later) instead of hanging.
       const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20, connectTimeoutMs: 15_000 });
       const { service, url, backups } = await start(store, {
@@ -53,10 +61,7 @@ export function register(program: Command): void {
         backupSettings.suspend ? 'scheduled backups: suspended (store.backup.suspend)' : `scheduled backups: "${backupSettings.schedule}" into ${backupSettings.dir}`,
         '',
       ].join('\n'));
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await stopRequested;
       process.stdout.write('shutting down\n');
       await backups.stop();
       await service.close();
