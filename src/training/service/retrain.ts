@@ -92,12 +92,15 @@ interface Progress { done: number; failed: number; deleted: number }
 
 /**
  * Done: a current model trained since the run started (a model that only looked current, with a
- * data hash that did not match, is not done until retrained). Deleted workspaces are settled too.
+ * data hash that did not match, is not done until retrained). Failed: training the current data
+ * failed since the run started; a failure from before the run is what the run retries (the
+ * failure message says to retrain), so it is not settled until that retry ends. Deleted
+ * workspaces are settled too.
  */
 async function countDone(pool: pg.Pool, ids: string[], since: string): Promise<Progress> {
   const r = await pool.query<{ done: string; failed: string; found: string }>(`
     select count(*) filter (where ${modelIsCurrent('$2')} and m.trained_at >= $3::timestamptz) as done,
-           count(*) filter (where f.failed_version = w.training_version) as failed,
+           count(*) filter (where f.failed_version = w.training_version and f.failed_at >= $3::timestamptz) as failed,
            count(*) as found
       from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
      where w.id = any($1::uuid[])`, [ids, ALGORITHM_VERSION, since]);
