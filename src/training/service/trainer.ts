@@ -40,7 +40,7 @@ export class Trainer {
   readonly #threads: TrainingThreads;
   #running = false;
   #loops: Array<Promise<void>> = [];
-  #wake: Array<() => void> = [];
+  readonly #wake = new Set<() => void>();
   #sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(pool: pg.Pool, opts: TrainerOptions = {}) {
@@ -66,7 +66,9 @@ export class Trainer {
 
   /** Wakes idle loops now (a job was just enqueued in this process). */
   poke(): void {
-    for (const w of this.#wake.splice(0)) w();
+    const waiting = [...this.#wake];
+    this.#wake.clear();
+    for (const w of waiting) w();
   }
 
   async stop(): Promise<void> {
@@ -86,9 +88,12 @@ export class Trainer {
         this.#opts.logger?.warn({ err }, 'claiming a training job failed');
       }
       if (!job) {
+        // The wake-up leaves the list when the poll timer ends the wait: kept there, each empty
+        // poll left one behind, without bound in an idle serve or train-worker (nothing pokes).
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.#opts.pollMs);
-          this.#wake.push(() => { clearTimeout(t); resolve(); });
+          const wake = (): void => { clearTimeout(t); resolve(); };
+          const t = setTimeout(() => { this.#wake.delete(wake); resolve(); }, this.#opts.pollMs);
+          this.#wake.add(wake);
         });
         continue;
       }
