@@ -55,8 +55,15 @@ export async function saveModel(db: Db, workspaceId: string, version: string, m:
   await db.query('delete from training_failures where workspace_id = $1 and failed_version <= $2', [workspaceId, version]);
 }
 
-export async function saveFailure(db: Db, workspaceId: string, version: string, message: string): Promise<void> {
-  await db.query(`insert into training_failures (workspace_id, failed_version, message) values ($1, $2, $3)
+/**
+ * Records that training `version` failed for good. Without a version (the attempt failed before
+ * its snapshot was read) the workspace's current one is failed, as for a worker that died: the
+ * job is gone, and without a failure the workspace would say Training with nothing training it.
+ * A workspace deleted meanwhile records nothing.
+ */
+export async function saveFailure(db: Db, workspaceId: string, version: string | undefined, message: string): Promise<void> {
+  await db.query(`insert into training_failures (workspace_id, failed_version, message)
+    select id, coalesce($2::bigint, training_version), $3 from workspaces where id = $1
     on conflict (workspace_id) do update set failed_version = excluded.failed_version, message = excluded.message, failed_at = now()`,
-  [workspaceId, version, message]);
+  [workspaceId, version ?? null, message]);
 }

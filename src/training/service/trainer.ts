@@ -128,7 +128,10 @@ export class Trainer {
     } catch (err) {
       const message = (err as Error).message;
       const gaveUp = await fail(this.#pool, this.workerId, job, message, this.#opts.maxAttempts).catch(() => false);
-      if (gaveUp && snapshotVersion) await saveFailure(this.#pool, job.workspaceId, snapshotVersion, message).catch(() => {});
+      if (gaveUp) {
+        await saveFailure(this.#pool, job.workspaceId, snapshotVersion, message)
+          .catch((e: Error) => this.#opts.logger?.error({ workspace: job.workspaceId, err: e.message }, 'recording a training failure failed'));
+      }
       this.#opts.logger?.warn({ workspace: job.workspaceId, err: message, gaveUp }, 'training failed');
       this.#opts.onTrained?.(job.workspaceId, false);
     } finally {
