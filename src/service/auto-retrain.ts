@@ -1,7 +1,7 @@
 /**
  * AUTO_RETRAIN_ALL_ENABLED + AUTO_RETRAIN_ALL_CRON_SCHEDULE (Quartz, UTC): runs retrain-all at
- * each fire time while the service is up. A schedule with no future fire time (e.g. a one-off
- * date in the past) just logs that and does nothing.
+ * each fire time while the service is up. A schedule with no fire time to come (e.g. a one-off
+ * date in the past) schedules nothing and logs that, with what to do instead.
  */
 import { nextQuartzTime } from '../schedule/index.ts';
 import { retrainAll, type RetrainAllOptions } from '../training/index.ts';
@@ -19,7 +19,12 @@ export function scheduleRetrainAll(pool: pg.Pool, expression: string, options: R
   const arm = (): void => {
     if (stopped) return;
     const next = nextQuartzTime(expression, now());
-    if (!next) { log(`[RETRAIN-ALL] AUTO_RETRAIN_ALL_CRON_SCHEDULE "${expression}" has no future fire time; not scheduled`); return; }
+    if (!next) {
+      // The seeds' example schedule is a one-off date (its year field) that has long passed.
+      log(`[RETRAIN-ALL] AUTO_RETRAIN_ALL_CRON_SCHEDULE "${expression}" fires at no time after ${now().toISOString()}, so auto-retrain-all is not scheduled; ` +
+        'to retrain now, run `astore retrain-all`; to schedule it, set a time to come (e.g. "0 0 3 * * ?": daily at 03:00 UTC) and restart');
+      return;
+    }
     log(`[RETRAIN-ALL] next auto-retrain-all run at ${next.toISOString()}`);
     // setTimeout holds at most ~24.8 days; re-arm in steps for later dates.
     const delay = Math.min(next.getTime() - now().getTime(), 2 ** 31 - 1);
