@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { cleanUp } from '../support/cleanup.ts';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,12 +41,8 @@ describe('the database goes away under a running API', () => {
     token = (await createToken(store.pool, 'ops')).token;
     serviceUrl = `${url}/instances/${i.id}/api`;
   });
-  after(async () => {
-    await app?.close();
-    await store?.close();
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // Every step runs even if one fails: a failed close must not leave this test's PostgreSQL running.
+  after(() => cleanUp(() => app?.close(), () => store?.close(), () => cluster?.stop(), () => rmSync(dir, { recursive: true, force: true })));
 
   const listWorkspaces = (): Promise<Response> =>
     fetch(`${serviceUrl}/v1/workspaces?version=2021-11-27`, { headers: { authorization: `Bearer ${token}` } });
