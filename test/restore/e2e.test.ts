@@ -29,6 +29,7 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
   const exported = new Map<string, Skill[]>();
   let rc: string;
   let mapping: string;
+  let turnsLogged = 0;
   // alice-one → y-one, alice-two → x-one, bob-one → x-two
   const plan = (): Map<(typeof source)[number], (typeof target)[number]> =>
     new Map([[source[0]!, target[2]!], [source[1]!, target[0]!], [source[2]!, target[1]!]]);
@@ -53,7 +54,9 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
     }
     // Message logs of two workspaces: they travel with their workspace.
     const logs = new LogWriter(a.store.pool);
-    for (const [n, w] of [...exported.values()].flat().slice(0, 2).entries()) {
+    const loggedWorkspaces = [...exported.values()].flat().slice(0, 2);
+    turnsLogged = 3 * loggedWorkspaces.length;
+    for (const [n, w] of loggedWorkspaces.entries()) {
       for (let i = 0; i < 3; i++) {
         const at = new Date(Date.UTC(2030, 0, 1, n, i)).toISOString();
         logs.record({ log_id: uuid7(), workspace_id: w.workspace_id!, request_timestamp: at, response_timestamp: at, language: 'en', customer_id: i ? null : 'c1', request: { input: { text: `turn ${i}` } }, response: { output: { generic: [] } } });
@@ -101,7 +104,8 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
       } finally { await c.end(); }
     };
     const logged = await logRows(a.db.url);
-    assert.equal(logged.length, 6);
+    assert.ok(turnsLogged > 0);
+    assert.equal(logged.length, turnsLogged);
     assert.deepEqual(await logRows(b.db.url), logged);
     // B's tokens see exactly B's instances, now holding the mapped workspaces.
     const seen = async (token: string): Promise<string[]> => {
