@@ -113,15 +113,47 @@ function coerce(key: string, kind: Kind, raw: unknown, source: string): unknown 
   }
 }
 
-/** Looks a dotted key up as nested maps, or as one flat dotted key (both appear in practice). */
+/**
+ * Looks a dotted key up as nested maps, as one flat dotted key, or any mix (`store.backup:` holding
+ * `suspend:`): all appear in practice, and a form not understood would fall back to the default.
+ */
 function lookup(doc: unknown, key: string): unknown {
-  if (doc && typeof doc === 'object' && key in doc) return (doc as Record<string, unknown>)[key];
-  let node: unknown = doc;
-  for (const part of key.split('.')) {
-    if (!node || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[part];
+  const parts = key.split('.');
+  const walk = (node: unknown, at: number): unknown => {
+    if (at === parts.length) return node;
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    for (let end = parts.length; end > at; end--) {
+      const name = parts.slice(at, end).join('.');
+      if (!Object.hasOwn(node, name)) continue;
+      const found = walk((node as Record<string, unknown>)[name], end);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return walk(doc, 0);
+}
+
+/** Every leaf of a YAML document with its full dotted path (maps nested or keyed with dots alike). */
+function leaves(node: unknown, path: string, out: string[]): string[] {
+  if (node && typeof node === 'object' && !Array.isArray(node)) {
+    for (const [k, v] of Object.entries(node)) leaves(v, path ? `${path}.${k}` : k, out);
+  } else out.push(path);
+  return out;
+}
+
+/**
+ * A `store.backup.*` key the store does not know is a typo (`keep_dialy`, `schedul`) whose setting
+ * would silently keep its default: a schedule never run, a retention never applied. Other keys of
+ * the file are not the backup's business and are left alone.
+ */
+function refuseUnknownKeys({ doc, file }: Sources): void {
+  const known = new Set(SETTINGS.map((s) => s.key));
+  const unknown = leaves(doc, '', []).filter((k) => (k === 'store.backup' || k.startsWith('store.backup.')) && !known.has(k));
+  if (unknown.length > 0) {
+    throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} has ${unknown.length === 1 ? 'a key' : 'keys'} the store does not know: ${unknown.join(', ')}`, {
+      hint: `the backup settings are ${[...known].join(', ')}; fix or remove the others`, exitCode: 2, details: { keys: unknown },
+    });
   }
-  return node;
 }
 
 export interface LoadSettingsOptions {
@@ -167,6 +199,7 @@ function readSetting(s: Setting, { doc, file, env }: Sources): unknown {
  */
 export function loadBackupSettings(opts: LoadSettingsOptions = {}, only?: ReadonlyArray<keyof BackupSettings>): BackupSettings {
   const sources = readSources(opts);
+  if (!only) refuseUnknownKeys(sources);
   const settings = defaultSettings(sources.env);
   const out = settings as unknown as Record<string, unknown>;
   for (const s of SETTINGS) {

@@ -39,6 +39,19 @@ describe('backup settings', () => {
     assert.equal(s.suspend, false);
   });
 
+  it('reads a mix of nested and dotted keys; refuses store.backup keys it does not know, naming them', () => {
+    const file = join(dir, 'mixed.yaml');
+    writeFileSync(file, stringify({ 'store.backup': { suspend: true, 'history.files': { keep_daily: 2 } }, other: { section: 1 } }));
+    const s = loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } });
+    assert.equal(s.suspend, true);
+    assert.equal(s.keepDaily, 2);
+    writeFileSync(file, stringify({ store: { backup: { schedul: '0 1 * * *', history: { files: { keep_dialy: 3 } } } }, unrelated: true }));
+    assert.throws(() => loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }), (e: { code?: string; message?: string; hint?: string }) =>
+      e.code === 'BACKUP_CONFIG_INVALID' && /does not know: store\.backup\.schedul, store\.backup\.history\.files\.keep_dialy$/.test(e.message!) && /store\.backup\.schedule/.test(e.hint!));
+    // A command that reads only some settings is not stopped by it (the scheduler is).
+    assert.equal(loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }, ['engine']).engine, 'builtin');
+  });
+
   it('store.backup.suspend takes true/false, 1/0 or yes/no in any case, like the other switches; anything else is refused', () => {
     const cases: Array<[string, boolean]> = [['yes', true], [' No ', false], ['1', true], ['0', false], ['TRUE', true], ['false', false]];
     for (const [value, on] of cases) {
