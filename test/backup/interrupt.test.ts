@@ -11,8 +11,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openStore, type Store } from '../../src/store/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
+import type { Store } from '../../src/store/index.ts';
+import type { TestDatabase } from '../support/pg.ts';
+import { slowToDumpStore } from './filler.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'astore-intr-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -30,14 +31,7 @@ describe('astore backup -o FILE interrupted', () => {
   let store: Store;
   let home: string;
   before(async () => {
-    db = await createTestDatabase('bkintr');
-    home = mkdtempSync(join(root, 'home-'));
-    process.env.ASTORE_HOME = home;
-    store = await openStore({ env: { DATABASE_URL: db.url }, migrate: true });
-    // Enough incompressible data that the dump takes a while to write.
-    await store.pool.query(`create table public.filler (id int primary key, b bytea)`);
-    await store.pool.query(`insert into public.filler select g, decode(string_agg(md5(random()::text), ''), 'hex')
-      from generate_series(1, 400) g, generate_series(1, 6250) x group by g`);
+    ({ db, store, home } = await slowToDumpStore('bkintr', root));
   });
   after(async () => { await store.close(); await db.drop(); });
 

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applyRetention, BACKUP_LOCK, defaultSettings, listBackups, listJobs, runBackupJob } from '../../src/backup/index.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
+import type { Store } from '../../src/store/index.ts';
+import type { TestDatabase } from '../support/pg.ts';
+import { slowToDumpStore } from './filler.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'astore-kill-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -35,14 +36,7 @@ describe('a backup killed with SIGKILL mid-write', () => {
   let store: Store;
   let home: string;
   before(async () => {
-    db = await createTestDatabase('bkkill');
-    home = mkdtempSync(join(root, 'home-'));
-    process.env.ASTORE_HOME = home;
-    store = await openStore({ env: { DATABASE_URL: db.url }, migrate: true });
-    // Enough incompressible data that the dump takes a while to write.
-    await store.pool.query(`create table public.filler (id int primary key, b bytea)`);
-    await store.pool.query(`insert into public.filler select g, decode(string_agg(md5(random()::text), ''), 'hex')
-      from generate_series(1, 400) g, generate_series(1, 6250) x group by g`);
+    ({ db, store, home } = await slowToDumpStore('bkkill', root));
   });
   after(async () => { await store.close(); await db.drop(); });
 

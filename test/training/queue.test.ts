@@ -9,6 +9,7 @@ import { enqueue, retrainAll, retrainOptionsFromEnv, Trainer } from '../../src/t
 import { saveModel } from '../../src/training/service/data.ts';
 import { claim, fail, finish, stillHeld } from '../../src/training/service/queue.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
+import { workspaceCalls } from './workspaces.ts';
 
 const quick = { batchSize: 1, waitBetweenBatchesS: 0, waitBetweenTrainingsS: 0 };
 
@@ -17,18 +18,7 @@ describe('training queue and retrain-all edges', () => {
   let base: string;
   let auth: Record<string, string>;
 
-  const createWorkspace = async (name: string): Promise<string> => {
-    const res = await fetch(`${base}/v1/workspaces?version=2021-11-27`, {
-      method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, intents: [{ intent: 'hello', examples: [{ text: 'hi there' }, { text: 'good morning' }] }, { intent: 'bye', examples: [{ text: 'see you later' }] }] }),
-    });
-    assert.equal(res.status, 201);
-    return ((await res.json()) as { workspace_id: string }).workspace_id;
-  };
-  const status = async (id: string): Promise<string> => {
-    const res = await fetch(`${base}/v1/workspaces/${id}?version=2021-11-27`, { headers: auth });
-    return ((await res.json()) as { status: string }).status;
-  };
+  const { createWorkspace, status } = workspaceCalls(() => base, () => auth);
   const jobs = async (id: string) => (await s.store.pool.query<{ attempts: number; locked_by: string | null }>(
     'select attempts, locked_by from training_jobs where workspace_id = $1', [id])).rows;
 

@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { retrainAll, Trainer } from '../../src/training/index.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
+import { workspaceCalls } from './workspaces.ts';
 
 const quick = { batchSize: 10, waitBetweenBatchesS: 0, waitBetweenTrainingsS: 0 };
 
@@ -14,18 +15,7 @@ describe('retrain-all counting', () => {
   let base: string;
   let auth: Record<string, string>;
 
-  const createWorkspace = async (name: string): Promise<string> => {
-    const res = await fetch(`${base}/v1/workspaces?version=2021-11-27`, {
-      method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, intents: [{ intent: 'hello', examples: [{ text: 'hi there' }, { text: 'good morning' }] }, { intent: 'bye', examples: [{ text: 'see you later' }] }] }),
-    });
-    assert.equal(res.status, 201);
-    return ((await res.json()) as { workspace_id: string }).workspace_id;
-  };
-  const status = async (id: string): Promise<string> => {
-    const res = await fetch(`${base}/v1/workspaces/${id}?version=2021-11-27`, { headers: auth });
-    return ((await res.json()) as { status: string }).status;
-  };
+  const { createWorkspace, status } = workspaceCalls(() => base, () => auth);
 
   before(async () => {
     s = await startTestStore(); // the API alone: no trainer runs unless a test starts one
