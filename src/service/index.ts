@@ -87,7 +87,12 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
     trainer?.start();
     logs?.start();
     const all = settings.retrainAll;
-    if (all) retrainSchedule = scheduleRetrainAll(store.pool, all.schedule, all.options, (line) => app.log.info(line));
+    if (all) {
+      // The seeds check a run by grepping the log for its [RETRAIN-ALL-SUMMARY] line: these lines
+      // are written whatever LOG_LEVEL hides (unless logging is off altogether).
+      const retrainLog = app.log.child({}, { level: app.log.level === 'silent' ? 'silent' : 'info' });
+      retrainSchedule = scheduleRetrainAll(store.pool, all.schedule, all.options, (line) => retrainLog.info(line));
+    }
   });
   return {
     app, trainer, logs,
