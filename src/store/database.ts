@@ -67,7 +67,17 @@ async function openEmbedded(home: string): Promise<{ connection: PgConnection; c
     await writeAtomic(join(home, 'postgres.yaml'), formatPostgresYaml({ ...creds, port: cluster.port }), 0o600);
   }
   const admin = new pg.Client({ connectionString: cluster.url('postgres') });
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    // A server this call started would otherwise run on with nothing left to stop it.
+    if (cluster.owned) await cluster.stop().catch(() => {});
+    const e = describeConnectionError(err, { host: '127.0.0.1', port: cluster.port, database: 'postgres', user: creds.su_username, password: creds.su_password });
+    throw e.code !== 'PG_AUTH' ? e : new AppError('PG_AUTH', `the embedded PostgreSQL in ${home} refused the password in ${join(home, 'postgres.yaml')}`, {
+      hint: 'that file was edited or comes from another ASTORE_HOME: put back the postgres.yaml this home was created with (its su_password), or point ASTORE_HOME at the home it belongs to',
+      exitCode: e.exitCode, cause: err,
+    });
+  }
   try {
     const r = await admin.query('select 1 from pg_database where datname = $1', [creds.database]);
     if (r.rowCount === 0) await admin.query(`create database "${creds.database}"`);
@@ -116,6 +126,8 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
     await pool.query('select 1');
   } catch (err) {
     await pool.end();
+    // A server this call started would otherwise run on with nothing left to stop it.
+    if (embedded?.cluster.owned) await embedded.cluster.stop().catch(() => {});
     throw describeConnectionError(err, connection);
   }
   // Once only: an early exit (closeOwnedDatabases) may close it while the command is closing it too.
