@@ -13,18 +13,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Store } from '../../src/store/index.ts';
 import type { TestDatabase } from '../support/pg.ts';
-import { slowToDumpStore } from './filler.ts';
+import { slowToDumpStore, waitFor } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'astore-intr-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-async function waitFor(pred: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('astore backup -o FILE interrupted', () => {
   let db: TestDatabase;

@@ -7,18 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { applyRetention, BACKUP_LOCK, defaultSettings, listBackups, listJobs, runBackupJob } from '../../src/backup/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { TestDatabase } from '../support/pg.ts';
-import { slowToDumpStore } from './filler.ts';
+import { slowToDumpStore, waitFor } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'astore-kill-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-async function waitFor(pred: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function waitForLockRelease(store: Store): Promise<void> {
   for (let i = 0; i < 500; i++) {
