@@ -133,11 +133,11 @@ function lookup(doc: unknown, key: string): unknown {
   return walk(doc, 0);
 }
 
-/** Every leaf of a YAML document with its full dotted path (maps nested or keyed with dots alike). */
-function leaves(node: unknown, path: string, out: string[]): string[] {
+/** Every leaf of a YAML document with its full dotted path (maps nested or keyed with dots alike) and value. */
+function leaves(node: unknown, path: string, out: Array<[string, unknown]>): Array<[string, unknown]> {
   if (node && typeof node === 'object' && !Array.isArray(node)) {
     for (const [k, v] of Object.entries(node)) leaves(v, path ? `${path}.${k}` : k, out);
-  } else out.push(path);
+  } else out.push([path, node]);
   return out;
 }
 
@@ -148,7 +148,12 @@ function leaves(node: unknown, path: string, out: string[]): string[] {
  */
 function refuseUnknownKeys({ doc, file }: Sources): void {
   const known = new Set(SETTINGS.map((s) => s.key));
-  const unknown = leaves(doc, '', []).filter((k) => (k === 'store.backup' || k.startsWith('store.backup.')) && !known.has(k));
+  // An empty section (`store.backup:` or `history:` with every setting under it commented out) is
+  // a null leaf at a path that is no setting itself: it sets nothing, and is no typo either.
+  const section = (k: string): boolean => SETTINGS.some((s) => s.key.startsWith(`${k}.`));
+  const unknown = leaves(doc, '', [])
+    .filter(([k, v]) => (k === 'store.backup' || k.startsWith('store.backup.')) && !known.has(k) && !(v === null && section(k)))
+    .map(([k]) => k);
   if (unknown.length > 0) {
     throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} has ${unknown.length === 1 ? 'a key' : 'keys'} the store does not know: ${unknown.join(', ')}`, {
       hint: `the backup settings are ${[...known].join(', ')}; fix or remove the others`, exitCode: 2, details: { keys: unknown },

@@ -52,6 +52,22 @@ describe('backup settings', () => {
     assert.equal(loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }, ['engine']).engine, 'builtin');
   });
 
+  it('an empty section (every setting under it commented out) is no unknown key; an empty unknown key still is', () => {
+    const file = join(dir, 'empty-section.yaml');
+    writeFileSync(file, 'store:\n  backup:\n    # suspend: true\n    # schedule: "0 1 * * *"\n');
+    assert.equal(loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }).schedule, '0 23 * * *');
+    writeFileSync(file, 'store:\n  backup:\n    suspend: true\n    history:\n      jobs:\n      files:\n        keep_daily: 2\n');
+    const s = loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } });
+    assert.equal(s.suspend, true);
+    assert.equal(s.keepDaily, 2);
+    writeFileSync(file, 'store.backup:\n  schedul:\n');
+    assert.throws(() => loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }), (e: { code?: string; message?: string }) =>
+      e.code === 'BACKUP_CONFIG_INVALID' && /does not know: store\.backup\.schedul$/.test(e.message!));
+    writeFileSync(file, 'store:\n  backup:\n    history: 3\n');
+    assert.throws(() => loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }), (e: { code?: string; message?: string }) =>
+      e.code === 'BACKUP_CONFIG_INVALID' && /does not know: store\.backup\.history$/.test(e.message!));
+  });
+
   it('store.backup.suspend takes true/false, 1/0 or yes/no in any case, like the other switches; anything else is refused', () => {
     const cases: Array<[string, boolean]> = [['yes', true], [' No ', false], ['1', true], ['0', false], ['TRUE', true], ['false', false]];
     for (const [value, on] of cases) {
