@@ -78,14 +78,19 @@ async function openEmbedded(home: string): Promise<{ connection: PgConnection; c
       exitCode: e.exitCode, cause: err,
     });
   }
+  let failed: unknown;
   try {
     const r = await admin.query('select 1 from pg_database where datname = $1', [creds.database]);
     if (r.rowCount === 0) await admin.query(`create database "${creds.database}"`);
   } catch (err) {
     // Two processes may create it at once; the loser sees a duplicate_database error.
-    if ((err as { code?: string }).code !== '42P04') throw err;
+    if ((err as { code?: string }).code !== '42P04') failed = err;
   } finally {
-    await admin.end();
+    await admin.end().catch(() => {});
+  }
+  if (failed !== undefined) {
+    if (cluster.owned) await cluster.stop().catch(() => {});
+    throw failed;
   }
   return {
     cluster,
