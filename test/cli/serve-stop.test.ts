@@ -45,6 +45,7 @@ test('SIGTERM while serve starts up: it finishes starting, then stops the embedd
   serve.kill('SIGTERM');
   assert.equal(await exited, 0, output());
   assert.ok(!existsSync(pidFile), `the embedded PostgreSQL stopped with serve:\n${output()}`);
+  assert.match(output(), /SIGTERM received while starting: stopping once started \(send it again to end at once\)/);
 });
 
 test('serve whose stdout reader has gone, then SIGTERM: exit 0 and the embedded server is stopped', { timeout: 120_000 }, async (t) => {

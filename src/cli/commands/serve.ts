@@ -25,9 +25,16 @@ export function register(program: Command): void {
       // startup (or one sent as soon as the banner below appeared, before the listeners used to be
       // added) ended the process at once, leaving the embedded PostgreSQL it had started running.
       // A signal during startup now takes effect once startup is done; a second one still kills.
+      let started = false;
       const stopRequested = new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+        const onSignal = (signal: NodeJS.Signals): void => {
+          // Said at once, or the first signal seems ignored while startup waits (e.g. on another
+          // process's migration).
+          if (!started) process.stderr.write(`${signal} received while starting: stopping once started (send it again to end at once)\n`);
+          resolve();
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
       });
       // A request that waits 15 s for a connection gets 503 (retry later) instead of hanging.
       const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20, connectTimeoutMs: 15_000 });
@@ -61,6 +68,7 @@ export function register(program: Command): void {
         backupSettings.suspend ? 'scheduled backups: suspended (store.backup.suspend)' : `scheduled backups: "${backupSettings.schedule}" into ${backupSettings.dir}`,
         '',
       ].join('\n'));
+      started = true;
       await stopRequested;
       process.stdout.write('shutting down\n');
       await backups.stop();
