@@ -4,7 +4,8 @@ import { decodeCursor, type Page } from '../workspaces/index.ts';
 
 export type Query = Record<string, string | undefined>;
 
-const bad = (name: string, message: string): AppError =>
+/** The 400 every query-parameter check answers with: `name` and what is wrong with it. */
+export const invalidParameter = (name: string, message: string): AppError =>
   new AppError('INVALID_PARAMETER', `Invalid value for ${name}`, { status: 400, details: { errors: [{ message: `${name} ${message}`, path: `/${name}` }] } });
 
 /**
@@ -14,7 +15,7 @@ const bad = (name: string, message: string): AppError =>
 export function queryOf(raw: unknown): Query {
   const out: Query = {};
   for (const [name, v] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    if (Array.isArray(v)) throw bad(name, `was sent ${v.length} times; send it once`);
+    if (Array.isArray(v)) throw invalidParameter(name, `was sent ${v.length} times; send it once`);
     out[name] = v === undefined ? undefined : String(v);
   }
   return out;
@@ -25,14 +26,14 @@ export function bool(q: Query, name: string, fallback = false): boolean {
   if (v === undefined || v === '') return fallback;
   if (v === 'true') return true;
   if (v === 'false') return false;
-  throw bad(name, 'must be true or false');
+  throw invalidParameter(name, 'must be true or false');
 }
 
 export function page(q: Query): Page {
   let limit = 100;
   if (q.page_limit !== undefined) {
     limit = Number(q.page_limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw bad('page_limit', 'must be a whole number from 1 to 100000');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw invalidParameter('page_limit', 'must be a whole number from 1 to 100000');
   }
   return { limit, offset: decodeCursor(q.cursor), sort: q.sort || undefined, count: bool(q, 'include_count') };
 }
@@ -43,6 +44,6 @@ export function version(q: Query): string {
   if (!v) {
     throw new AppError('MISSING_VERSION', "Missing 'version' query parameter", { status: 400, details: { errors: [{ message: "Missing 'version' query parameter", path: '/version' }] } });
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw bad('version', 'must be a date in YYYY-MM-DD form, e.g. 2021-11-27');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw invalidParameter('version', 'must be a date in YYYY-MM-DD form, e.g. 2021-11-27');
   return v;
 }

@@ -3,14 +3,14 @@
  * instance by filter) with keyset pagination, and DELETE /v1/user_data by customer_id.
  */
 import type pg from 'pg';
-import { AppError } from '../errors/index.ts';
+import { invalidParameter } from '../api/index.ts';
 import { filterSql, parseFilter, requiredExact, type FilterTree } from './filter.ts';
 
 export interface LogQuery {
   instanceId: string;
   /** One workspace (already resolved through the instance), or all of the instance's. */
   workspaceId?: string;
-  filter?: string;
+  filter?: FilterTree;
   sort?: string;
   limit: number;
   cursor?: string;
@@ -18,17 +18,14 @@ export interface LogQuery {
 
 export interface LogPage { logs: unknown[]; nextCursor?: string }
 
-const badParam = (name: string, message: string): AppError =>
-  new AppError('INVALID_PARAMETER', `Invalid value for ${name}`, { status: 400, details: { errors: [{ message: `${name} ${message}`, path: `/${name}` }] } });
-
 /** The instance-wide list must be narrowed as the API reference says, with exact matches. */
 export function requireInstanceFilter(filter: string | undefined): FilterTree {
-  if (!filter) throw badParam('filter', "is required: it must include language::… and one of workspace_id::…, request.context.system.assistant_id::… or request.context.metadata.deployment::…");
+  if (!filter) throw invalidParameter('filter', "is required: it must include language::… and one of workspace_id::…, request.context.system.assistant_id::… or request.context.metadata.deployment::…");
   const tree = parseFilter(filter);
   const exact = requiredExact(tree);
   const scope = ['workspace_id', 'request.context.system.assistant_id', 'request.context.metadata.deployment'];
   if (!exact.has('language') || !scope.some((f) => exact.has(f))) {
-    throw badParam('filter', `must include language::… and one of ${scope.map((f) => `${f}::…`).join(', ')}, each as an exact (::) match joined by commas`);
+    throw invalidParameter('filter', `must include language::… and one of ${scope.map((f) => `${f}::…`).join(', ')}, each as an exact (::) match joined by commas`);
   }
   return tree;
 }
@@ -47,7 +44,7 @@ function decodeCursor(cursor: string): { at: string; logId: string } {
   const ms = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at) ? new Date(`${at.slice(0, 23)}Z`) : undefined;
   if (parts.length !== 2 || !ms || Number.isNaN(ms.getTime()) || ms.toISOString().slice(0, 23) !== at!.slice(0, 23)
     || !logId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(logId)) {
-    throw badParam('cursor', 'is not a cursor this API returned; repeat the request without cursor to start again from the first page');
+    throw invalidParameter('cursor', 'is not a cursor this API returned; repeat the request without cursor to start again from the first page');
   }
   return { at: at!, logId };
 }
@@ -56,9 +53,9 @@ export async function listLogs(pool: pg.Pool, q: LogQuery): Promise<LogPage> {
   const params: unknown[] = [q.instanceId];
   const where = ['w.instance_id = $1'];
   if (q.workspaceId) { params.push(q.workspaceId); where.push(`l.workspace_id = $${params.length}`); }
-  if (q.filter) where.push(filterSql(parseFilter(q.filter), params));
+  if (q.filter) where.push(filterSql(q.filter, params));
   const sort = q.sort ?? 'request_timestamp';
-  if (sort !== 'request_timestamp' && sort !== '-request_timestamp') throw badParam('sort', 'must be request_timestamp or -request_timestamp');
+  if (sort !== 'request_timestamp' && sort !== '-request_timestamp') throw invalidParameter('sort', 'must be request_timestamp or -request_timestamp');
   const desc = sort.startsWith('-');
   if (q.cursor) {
     const c = decodeCursor(q.cursor);

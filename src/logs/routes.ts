@@ -2,9 +2,10 @@
  * The v1 log calls: `GET v1/workspaces/{ws}/logs`, `GET v1/logs` (instance-wide, filter required)
  * and `DELETE v1/user_data?customer_id=…` (202, as the service answers it).
  */
-import { pageUrl, type Router, type V1Context, type V1Handler } from '../api/index.ts';
+import { invalidParameter, pageUrl, type Router, type V1Context, type V1Handler } from '../api/index.ts';
 import { AppError } from '../errors/index.ts';
 import { findWorkspace } from '../workspaces/index.ts';
+import { parseFilter, type FilterTree } from './filter.ts';
 import { deleteUserData, listLogs, requireInstanceFilter } from './query.ts';
 import type { LogWriter } from './writer.ts';
 
@@ -14,13 +15,11 @@ function pageLimit(c: V1Context): number {
   const v = c.query.page_limit;
   if (v === undefined || v === '') return 100;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
-    throw new AppError('INVALID_PARAMETER', 'Invalid value for page_limit', { status: 400, details: { errors: [{ message: `page_limit must be a whole number from 1 to ${MAX_PAGE}`, path: '/page_limit' }] } });
-  }
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw invalidParameter('page_limit', `must be a whole number from 1 to ${MAX_PAGE}`);
   return n;
 }
 
-async function page(c: V1Context, workspaceId: string | undefined, filter: string | undefined): Promise<{ body: unknown }> {
+async function page(c: V1Context, workspaceId: string | undefined, filter: FilterTree | undefined): Promise<{ body: unknown }> {
   const limit = pageLimit(c);
   const { logs, nextCursor } = await listLogs(c.pool, {
     instanceId: c.instanceId, workspaceId, filter, sort: c.query.sort || undefined, limit, cursor: c.query.cursor || undefined,
@@ -41,11 +40,10 @@ export function customerId(headers: V1Context['headers']): string | null {
 export function registerLogRoutes(router: Router<V1Handler>, writer?: LogWriter): void {
   router.add('GET', 'v1/workspaces/:ws/logs', async (c) => {
     const ws = await findWorkspace(c.pool, c.instanceId, c.params.ws!, { key: c.key, algorithmVersion: c.algorithmVersion });
-    return page(c, ws.id, c.query.filter || undefined);
+    return page(c, ws.id, c.query.filter ? parseFilter(c.query.filter) : undefined);
   });
   router.add('GET', 'v1/logs', async (c) => {
-    requireInstanceFilter(c.query.filter || undefined);
-    return page(c, undefined, c.query.filter);
+    return page(c, undefined, requireInstanceFilter(c.query.filter || undefined));
   });
   router.add('DELETE', 'v1/user_data', async (c) => {
     const id = c.query.customer_id;
