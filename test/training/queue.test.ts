@@ -5,7 +5,7 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { enqueue, retrainAll, retrainOptionsFromEnv, Trainer } from '../../src/training/index.ts';
+import { enqueue, retrainAll, retrainOptionsFromEnv, retrainStatus, Trainer } from '../../src/training/index.ts';
 import { saveModel } from '../../src/training/service/data.ts';
 import { claim, fail, finish, stillHeld } from '../../src/training/service/queue.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
@@ -66,6 +66,9 @@ describe('training queue and retrain-all edges', () => {
     assert.equal((await retrainAll(s.store.pool, { ...quick, timeoutS: 60, log: () => {} })).retrained, 1);
     await worker.stop();
     await s.store.pool.query(`update models set data_hash = 'not-this-data' where workspace_id = $1`, [id]);
+    // `retrain status` counts it as retrain-all will, not as done.
+    const st = await retrainStatus(s.store.pool);
+    assert.deepEqual([st.workspaces - st.done, st.affected], [1, 1]);
     const stale = await retrainAll(s.store.pool, { ...quick, timeoutS: 1, log: () => {} });
     assert.deepEqual([stale.affected, stale.retrained, stale.complete], [1, 0, false]);
   });

@@ -177,19 +177,25 @@ export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promis
 
 export interface RetrainStatus { workspaces: number; affected: number; queued: number; training: number; done: number; failed: number; avgTrainMs: number | null }
 
+/**
+ * Affected is what retrain-all would submit now (findAffected, data hashes included), so `retrain
+ * status` and `retrain estimate` never promise fewer trainings than the run performs; done is the
+ * rest.
+ */
 export async function retrainStatus(pool: pg.Pool): Promise<RetrainStatus> {
-  const r = await pool.query<{ total: string; done: string; failed: string; avg: string | null }>(`
+  const r = await pool.query<{ total: string; failed: string; avg: string | null }>(`
     select count(*) as total,
-           count(*) filter (where ${modelIsCurrent('$1')}) as done,
            count(*) filter (where f.failed_version = w.training_version) as failed,
            avg(m.train_ms) as avg
-      from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id`, [ALGORITHM_VERSION]);
+      from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id`);
+  const affected = (await findAffected(pool)).length;
   const q = await queueCounts(pool);
   const row = r.rows[0]!;
-  const total = Number(row.total);
+  // Workspaces created or deleted between the two reads must not make done negative.
+  const total = Math.max(Number(row.total), affected);
   return {
-    workspaces: total, affected: total - Number(row.done), queued: q.queued, training: q.training,
-    done: Number(row.done), failed: Number(row.failed), avgTrainMs: row.avg === null ? null : Math.round(Number(row.avg)),
+    workspaces: total, affected, queued: q.queued, training: q.training,
+    done: total - affected, failed: Number(row.failed), avgTrainMs: row.avg === null ? null : Math.round(Number(row.avg)),
   };
 }
 
