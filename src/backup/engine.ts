@@ -13,6 +13,7 @@ import { connectionUrl, type PgConnection } from '../config/index.ts';
 import { dumpDatabase, type ArchiveMetadata } from '../dump/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
 import { STAGING_PREFIX } from '../restore/staging.ts';
+import { sessionName } from '../store/index.ts';
 import type { BackupEngineName } from './settings.ts';
 
 export interface DumpStats { tables: number | undefined; rows: number | undefined }
@@ -44,7 +45,7 @@ export const storeDumpEngine: DumpEngine = async ({ connection, output, metadata
   try {
     const s = await dumpDatabase({
       connectionString: connectionUrl(connection), ssl: connection.ssl, output, metadata,
-      compressionLevel: BACKUP_LEVEL, zlibStrategy: 'filtered', skipSchemaPrefixes: [STAGING_PREFIX],
+      compressionLevel: BACKUP_LEVEL, zlibStrategy: 'filtered', skipSchemaPrefixes: [STAGING_PREFIX], applicationName: sessionName('astore dump'),
       onProgress: onProgress ? (p) => onProgress(p.archiveBytes) : undefined,
     });
     return { tables: s.tables.length, rows: s.rows };
@@ -62,7 +63,7 @@ export const storeDumpEngine: DumpEngine = async ({ connection, output, metadata
 };
 
 function libpqEnv(c: PgConnection): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PGPASSWORD: c.password };
+  const env: NodeJS.ProcessEnv = { ...process.env, PGPASSWORD: c.password, PGAPPNAME: sessionName('pg_dump') };
   if (c.ssl) {
     env.PGSSLMODE = c.ssl.rejectUnauthorized === false ? 'require' : 'verify-full';
     if (process.env.PG_CA_FILE) env.PGSSLROOTCERT = process.env.PG_CA_FILE;

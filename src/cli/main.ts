@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError, toError } from '../errors/index.ts';
 import { commandModules } from './commands/index.ts';
-import { closeOwnedDatabases } from '../store/owned.ts';
+import { exitStoppingOwnServer, installSignalFallback, interrupted } from './interrupt.ts';
 
 /**
  * Builds the program with the command modules `argv` needs: only the one owning the named command,
@@ -24,6 +24,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 /** Runs the CLI; every failure becomes a message on stderr and a non-zero exit code. */
 export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', onStdoutError);
+  installSignalFallback();
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
@@ -32,6 +33,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
+    // The failure of work a signal interrupted (its server stopping under it) is no news: the
+    // signal's own line has said what was left.
+    if (interrupted()) return;
     reportError(err);
   }
 }
@@ -42,19 +46,15 @@ export async function main(argv: string[]): Promise<void> {
  * stdout itself (`astore backup`) has its own error listener and reports the broken pipe as the
  * failure it is for an archive.
  *
- * The embedded PostgreSQL the command started is stopped first (given 10 s): exiting at once left
- * it running after the command, e.g. `astore serve | tee serve.log` stopped with SIGTERM once tee
- * had gone, while a server started by a CLI command lives only for that command.
+ * The embedded PostgreSQL the command started is stopped first: exiting at once left it running
+ * after the command, e.g. `astore serve | tee serve.log` stopped with SIGTERM once tee had gone,
+ * while a server started by a CLI command lives only for that command.
  */
 function onStdoutError(err: NodeJS.ErrnoException): void {
   if (process.stdout.listenerCount('error') > 1) return;
-  const exit = (code?: number): void => {
-    const limit = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-    void Promise.race([closeOwnedDatabases(), limit]).finally(() => process.exit(code));
-  };
-  if (err.code === 'EPIPE') return exit(0);
+  if (err.code === 'EPIPE') return exitStoppingOwnServer(0);
   reportError(err);
-  exit();
+  exitStoppingOwnServer(1);
 }
 
 export function reportError(err: unknown): void {

@@ -50,6 +50,8 @@ export interface DumpOptions {
   parallelism?: number;
   /** Schemas whose names start with one of these are neither dumped nor checked. */
   skipSchemaPrefixes?: readonly string[];
+  /** The connection's application_name (default 'astore dump'). */
+  applicationName?: string;
 }
 
 export interface DumpSummary {
@@ -74,7 +76,7 @@ function countNewlines(b: Buffer): number {
 
 export async function dumpDatabase(options: DumpOptions): Promise<DumpSummary> {
   const started = Date.now();
-  const client = new pg.Client({ connectionString: options.connectionString, ssl: options.ssl, application_name: 'astore dump' });
+  const client = new pg.Client({ connectionString: options.connectionString, ssl: options.ssl, application_name: options.applicationName ?? 'astore dump' });
   // A lost connection also fails the query in progress, which is where the dump reports it; without
   // a listener the client's 'error' event would crash the process instead (as when a failed output
   // makes the dump close its connection in the middle of COPY).

@@ -15,6 +15,7 @@ import {
 import { AppError } from '../errors/index.ts';
 import { othersStayConnected, startCluster, type RunningCluster } from './embedded.ts';
 import { trackOwned, untrackOwned } from './owned.ts';
+import { sessionName } from './session-name.ts';
 
 export const STORE_SCHEMA = 'astore';
 const EMBEDDED_DATABASE = 'store';
@@ -25,6 +26,12 @@ export interface Database {
   /** Set when the embedded server is in use. */
   embedded?: { home: string; cluster: RunningCluster } | undefined;
   close(): Promise<void>;
+  /**
+   * For an exit that gives up the work under way (a signal): stops an embedded server this call
+   * started, ending this process's sessions with it (PostgreSQL's fast shutdown rolls them back),
+   * unless another process still uses it. Unlike close() it waits for no query to finish.
+   */
+  abandon(): Promise<void>;
 }
 
 /** The embedded server's postgres.yaml, created with a random password on first use. */
@@ -66,7 +73,7 @@ async function openEmbedded(home: string): Promise<{ connection: PgConnection; c
   if (cluster.port !== creds.port) {
     await writeAtomic(join(home, 'postgres.yaml'), formatPostgresYaml({ ...creds, port: cluster.port }), 0o600);
   }
-  const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+  const admin = new pg.Client({ connectionString: cluster.url('postgres'), application_name: sessionName() });
   try {
     await admin.connect();
   } catch (err) {
@@ -107,7 +114,7 @@ export function createPool(connection: PgConnection, max = 10, connectTimeoutMs?
   const pool = new pg.Pool({
     host: connection.host, port: connection.port, database: connection.database,
     user: connection.user, password: connection.password, ssl: connection.ssl, max,
-    options: `-c search_path=${STORE_SCHEMA},public`,
+    options: `-c search_path=${STORE_SCHEMA},public`, application_name: sessionName(),
     ...(connectTimeoutMs ? { connectionTimeoutMillis: connectTimeoutMs } : {}),
   });
   // An idle client losing its connection (server restart) must not crash the process.
@@ -137,18 +144,24 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
   }
   // Once only: an early exit (closeOwnedDatabases) may close it while the command is closing it too.
   let closing: Promise<void> | undefined;
+  // Leave the server up when another process (e.g. a concurrent CLI command) still uses it, and
+  // exit all the same: this process must not wait for the other to finish.
+  const stopOwned = async (): Promise<void> => {
+    if (!embedded?.cluster.owned) return;
+    if (await othersStayConnected(embedded.cluster.url('postgres'))) embedded.cluster.detach();
+    else await embedded.cluster.stop();
+  };
   const db: Database = {
     pool, connection, embedded,
     close() {
       closing ??= (async () => {
         await pool.end();
-        if (embedded?.cluster.owned) {
-          // Leave the server up when another process (e.g. a concurrent CLI command) still uses it,
-          // and exit all the same: this process must not wait for the other to finish.
-          if (await othersStayConnected(embedded.cluster.url('postgres'))) embedded.cluster.detach();
-          else await embedded.cluster.stop();
-        }
+        await stopOwned();
       })().finally(() => untrackOwned(db));
+      return closing;
+    },
+    abandon() {
+      closing ??= stopOwned().finally(() => untrackOwned(db));
       return closing;
     },
   };

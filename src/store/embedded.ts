@@ -17,6 +17,7 @@ import { arch, platform, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { AppError } from '../errors/index.ts';
+import { OWN_SESSIONS_PATTERN, sessionName } from './session-name.ts';
 
 export interface ClusterOptions {
   /** The PostgreSQL data directory (PGDATA). Created by initdb when absent. */
@@ -239,13 +240,14 @@ export async function othersStayConnected(url: string, graceMs = 3000): Promise<
   }
 }
 
-/** How many client sessions other than our own are connected; used before stopping a shared server. */
+/** How many client sessions of other processes are connected; used before stopping a shared server. */
 async function otherSessions(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url, application_name: sessionName() });
   await client.connect();
   try {
     const r = await client.query<{ n: string }>(
-      "select count(*) as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
+      `select count(*) as n from pg_stat_activity
+        where backend_type = 'client backend' and coalesce(application_name, '') not like $1`, [OWN_SESSIONS_PATTERN]);
     return Number(r.rows[0]?.n ?? 0);
   } finally {
     await client.end();

@@ -5,4 +5,5 @@ export {
   MIGRATIONS, CURRENT_RELEASE, UPGRADE_PATHS, ident, migrate, schemaRelease, appliedMigrations, checkUpgradePath, releaseLine,
   type Migration, type MigrationContext,
 } from './migrations/index.ts';
+export { sessionName } from './session-name.ts';
 export { startCluster, findRunningCluster, freePort, type RunningCluster, type ClusterOptions } from './embedded.ts';

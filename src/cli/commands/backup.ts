@@ -7,6 +7,7 @@ import { removeLiveTempFiles } from '../../backup/atomic-file.ts';
 import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
 import { CURRENT_RELEASE, openDatabase, type Database } from '../../store/index.ts';
+import { exitStoppingOwnServer } from '../interrupt.ts';
 import { printJson, printTable } from '../output.ts';
 
 interface TargetFlags { postgres?: string; secret?: string }
@@ -37,7 +38,8 @@ const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
 /**
  * Ctrl-C or SIGTERM during a backup: remove the part written so far (Node's default would end the
  * process and leave it under its temporary name), say so, and exit 128 + the signal number.
- * Exiting closes the connections; PostgreSQL ends the dump's snapshot and releases the run lock.
+ * Exiting closes the connections (an embedded server this command started is stopped first);
+ * PostgreSQL ends the dump's snapshot and releases the run lock.
  */
 function removePartialOnSignal(what: string): void {
   const onSignal = (signal: NodeJS.Signals, code: number): void => {
@@ -45,7 +47,7 @@ function removePartialOnSignal(what: string): void {
     // Nothing to remove: the archive was already complete (or not yet begun), and is left as it is.
     process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}interrupted (${signal})`
       + `${removed.length ? `: ${what}; removed the partial file ${removed.join(', ')}` : ''}\n`);
-    process.exit(code);
+    exitStoppingOwnServer(code);
   };
   process.once('SIGINT', () => onSignal('SIGINT', 130));
   process.once('SIGTERM', () => onSignal('SIGTERM', 143));

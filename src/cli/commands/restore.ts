@@ -5,6 +5,7 @@ import { Help, type Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
 import { listTargetInstances, readResourceControllerYaml, restore, type ProgressFn, type RestorePhase } from '../../restore/index.ts';
 import { CURRENT_RELEASE, openDatabase } from '../../store/index.ts';
+import { exitStoppingOwnServer } from '../interrupt.ts';
 import { printJson } from '../output.ts';
 
 interface Options {
@@ -32,8 +33,8 @@ const PACKAGE_VERSION = (createRequire(import.meta.url)('../../../package.json')
 
 /**
  * Ends the process on SIGINT/SIGTERM with one line saying what the interruption left. Nothing is
- * cleaned up here: exiting closes the connections, so PostgreSQL rolls back whatever was under
- * way and the maintenance flag, which names the restoring backend, stops blocking writes; only
+ * cleaned up here beyond stopping an embedded server this command started: exiting (or that
+ * server's shutdown) closes the connections, so PostgreSQL rolls back whatever was under way and the maintenance flag, which names the restoring backend, stops blocking writes; only
  * the staging schema outlives the process, and the next pgmig run or backup drops it.
  */
 function exitOnSignal(): (phase: RestorePhase) => void {
@@ -43,7 +44,7 @@ function exitOnSignal(): (phase: RestorePhase) => void {
       : phase.step === 'load' ? `the target is unchanged; the staging schema ${phase.staging} is dropped by the next pgmig run or backup`
         : `the swap (one transaction) had begun: the target holds either its previous data or all of the restored data; run pgmig again to be sure of the latter`;
     process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}interrupted (${signal}): ${what}\n`);
-    process.exit(code);
+    exitStoppingOwnServer(code);
   };
   process.once('SIGINT', () => onSignal('SIGINT', 130));
   process.once('SIGTERM', () => onSignal('SIGTERM', 143));
