@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { connectionUrl, type PgConnection } from '../config/index.ts';
 import { dumpDatabase, type ArchiveMetadata } from '../dump/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
-import { STAGING_PREFIX } from '../restore/staging.ts';
+import { STAGING_PREFIX } from '../restore/index.ts';
 import { sessionName } from '../store/index.ts';
 import type { BackupEngineName } from './settings.ts';
 

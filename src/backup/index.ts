@@ -16,4 +16,5 @@ export {
 export { planRetention, applyRetention, type RetentionLimits, type RetentionPlan, type RetentionResult } from './retention.ts';
 export { listJobs, pruneJobs, type BackupJob } from './jobs.ts';
 export { runBackupJob, BACKUP_LOCK, type RunOptions, type RunResult } from './run.ts';
+export { removeLiveTempFiles } from './atomic-file.ts';
 export { startBackupScheduler, latestSlotBetween, type BackupScheduler, type SchedulerOptions } from './scheduler.ts';

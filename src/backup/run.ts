@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
 import { makeDir } from '../store/index.ts';
 import { AppError } from '../errors/index.ts';
-import { dropStaleStagingIfIdle } from '../restore/staging.ts';
+import { dropStaleStagingIfIdle } from '../restore/index.ts';
 import { backupName, sidecarPath, type Sidecar } from './catalog.ts';
 import { engineFor, type DumpEngine } from './engine.ts';
 import { failInterruptedJobs, finishJob, pruneJobs, slotTaken, startJob } from './jobs.ts';

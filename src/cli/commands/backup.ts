@@ -1,9 +1,8 @@
 /** Backups: `astore backup`, `astore backup-job` (the CronJob command), `astore backups list|jobs`. */
 import type { Command } from 'commander';
 import {
-  engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob, takeBackup,
+  engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, removeLiveTempFiles, runBackupJob, takeBackup,
 } from '../../backup/index.ts';
-import { removeLiveTempFiles } from '../../backup/atomic-file.ts';
 import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
 import { CURRENT_RELEASE, openDatabase, type Database } from '../../store/index.ts';
