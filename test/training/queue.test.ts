@@ -73,6 +73,32 @@ describe('training queue and retrain-all edges', () => {
     assert.deepEqual([stale.affected, stale.retrained, stale.complete], [1, 0, false]);
   });
 
+  test("a Trainer's training loops claim jobs as distinct workers", async () => {
+    const ids = [await createWorkspace('loop-a'), await createWorkspace('loop-b')];
+    // Both loops train, then wait to store their models: the jobs stay claimed meanwhile.
+    const blocker = await s.store.pool.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table models in exclusive mode');
+    const worker = new Trainer(s.store.pool, { concurrency: 2, pollMs: 20, sweepMs: 0 });
+    try {
+      await enqueue(s.store.pool, ids);
+      worker.start();
+      let holders: string[] = [];
+      for (const deadline = Date.now() + 30_000; holders.length < 2; await new Promise((r) => setTimeout(r, 20))) {
+        assert.ok(Date.now() < deadline, `both jobs claimed: ${JSON.stringify(holders)}`);
+        holders = (await s.store.pool.query<{ locked_by: string }>(
+          'select locked_by from training_jobs where locked_by is not null')).rows.map((r) => r.locked_by);
+      }
+      assert.equal(new Set(holders).size, 2, `one worker id for two loops: ${holders.join(', ')}`);
+      for (const h of holders) assert.ok(h.startsWith(`${worker.workerId}/`), h);
+    } finally {
+      await blocker.query('rollback');
+      blocker.release();
+      await worker.stop();
+    }
+    for (const id of ids) assert.equal(await status(id), 'Available');
+  });
+
   test('a job whose worker died on every attempt is recorded as failed, not handed out again', async () => {
     const id = await createWorkspace('crasher');
     await s.store.pool.query(`insert into training_jobs (workspace_id, attempts, locked_by, locked_until)

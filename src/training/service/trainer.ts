@@ -34,6 +34,7 @@ export function defaultConcurrency(): number {
 }
 
 export class Trainer {
+  /** Its loops claim jobs as `${workerId}/1`, `/2`, … (training_jobs.locked_by). */
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly #pool: pg.Pool;
   readonly #opts: Required<Omit<TrainerOptions, 'logger' | 'onTrained'>> & Pick<TrainerOptions, 'logger' | 'onTrained'>;
@@ -61,7 +62,9 @@ export class Trainer {
       this.#sweepTimer = setInterval(doSweep, this.#opts.sweepMs);
       this.#sweepTimer.unref();
     }
-    for (let i = 0; i < this.#opts.concurrency; i++) this.#loops.push(this.#loop());
+    // Each loop claims as its own worker: sharing the Trainer's id, a loop whose lease had lapsed
+    // could still renew and save a job another loop of this Trainer had claimed again meanwhile.
+    for (let i = 0; i < this.#opts.concurrency; i++) this.#loops.push(this.#loop(`${this.workerId}/${i + 1}`));
   }
 
   /** Wakes idle loops now (a job was just enqueued in this process). */
@@ -79,11 +82,11 @@ export class Trainer {
     await this.#threads.close();
   }
 
-  async #loop(): Promise<void> {
+  async #loop(loopId: string): Promise<void> {
     while (this.#running) {
       let job: Job | undefined;
       try {
-        job = await claim(this.#pool, this.workerId, this.#opts.leaseMs, this.#opts.maxAttempts);
+        job = await claim(this.#pool, loopId, this.#opts.leaseMs, this.#opts.maxAttempts);
       } catch (err) {
         this.#opts.logger?.warn({ err }, 'claiming a training job failed');
       }
@@ -97,14 +100,14 @@ export class Trainer {
         });
         continue;
       }
-      await this.#run(job);
+      await this.#run(loopId, job);
     }
   }
 
-  async #run(job: Job): Promise<void> {
+  async #run(loopId: string, job: Job): Promise<void> {
     let leaseLost = false;
     const lease = setInterval(() => {
-      renew(this.#pool, this.workerId, job, this.#opts.leaseMs).then((held) => {
+      renew(this.#pool, loopId, job, this.#opts.leaseMs).then((held) => {
         if (!held && !leaseLost) {
           leaseLost = true;
           this.#opts.logger?.warn({ workspace: job.workspaceId }, 'training lease lost (renewals failed for longer than the lease); another worker may retrain this workspace');
@@ -116,10 +119,10 @@ export class Trainer {
       const client = await this.#pool.connect();
       let snap;
       try { snap = await readTrainingData(client, job.workspaceId); } finally { client.release(); }
-      if (!snap) { await finish(this.#pool, this.workerId, job); return; } // workspace deleted meanwhile
+      if (!snap) { await finish(this.#pool, loopId, job); return; } // workspace deleted meanwhile
       snapshotVersion = snap.version;
       const trained = await this.#threads.train(snap.data);
-      if (!(await this.#save(job, snap.version, trained))) {
+      if (!(await this.#save(loopId, job, snap.version, trained))) {
         this.#opts.logger?.warn({ workspace: job.workspaceId }, 'trained, but another worker has taken the job over meanwhile; its model is kept');
         return;
       }
@@ -127,7 +130,7 @@ export class Trainer {
       this.#opts.onTrained?.(job.workspaceId, true);
     } catch (err) {
       const message = (err as Error).message;
-      const gaveUp = await fail(this.#pool, this.workerId, job, message, this.#opts.maxAttempts).catch(() => false);
+      const gaveUp = await fail(this.#pool, loopId, job, message, this.#opts.maxAttempts).catch(() => false);
       if (gaveUp) {
         await saveFailure(this.#pool, job.workspaceId, snapshotVersion, message)
           .catch((e: Error) => this.#opts.logger?.error({ workspace: job.workspaceId, err: e.message }, 'recording a training failure failed'));
@@ -140,11 +143,11 @@ export class Trainer {
   }
 
   /** Model and job completion in one transaction, and only while this worker still holds the job. */
-  async #save(job: Job, version: string, trained: TrainedModel): Promise<boolean> {
+  async #save(loopId: string, job: Job, version: string, trained: TrainedModel): Promise<boolean> {
     return withTransaction(this.#pool, async (client) => {
-      if (!(await stillHeld(client, this.workerId, job))) return false;
+      if (!(await stillHeld(client, loopId, job))) return false;
       await saveModel(client, job.workspaceId, version, trained);
-      await finish(client, this.workerId, job);
+      await finish(client, loopId, job);
       return true;
     });
   }
