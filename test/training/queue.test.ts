@@ -9,6 +9,7 @@ import { enqueue, retrainAll, retrainOptionsFromEnv, retrainStatus, Trainer } fr
 import { saveModel } from '../../src/training/service/data.ts';
 import { claim, fail, finish, stillHeld } from '../../src/training/service/queue.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
+import { v1Request } from '../support/api.ts';
 import { workspaceCalls } from './workspaces.ts';
 
 const quick = { batchSize: 1, waitBetweenBatchesS: 0, waitBetweenTrainingsS: 0 };
@@ -97,6 +98,34 @@ describe('training queue and retrain-all edges', () => {
       await worker.stop();
     }
     for (const id of ids) assert.equal(await status(id), 'Available');
+  });
+
+  test('stop() past its grace period hands a training under way back, the attempt not counted', { timeout: 120_000 }, async () => {
+    // Big enough to train for a second or more.
+    const words = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango'.split(' ');
+    const intents = Array.from({ length: 80 }, (_, i) => ({
+      intent: `intent_${i}`,
+      examples: Array.from({ length: 40 }, (_, j) => ({ text: `${words[i % 20]} ${words[j % 20]} ${words[(i * j) % 20]} item ${i} case ${j}` })),
+    }));
+    const id = (await v1Request(base, auth, 'POST', '/v1/workspaces', { name: 'long', intents })).workspace_id as string;
+    const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 20, sweepMs: 0 });
+    await enqueue(s.store.pool, [id]);
+    worker.start();
+    for (const deadline = Date.now() + 30_000; (await jobs(id))[0]?.locked_by == null; await new Promise((r) => setTimeout(r, 10))) {
+      assert.ok(Date.now() < deadline, 'the job was never claimed');
+    }
+    await worker.stop({ graceMs: 0 });
+    assert.deepEqual(await jobs(id), [{ attempts: 0, locked_by: null }]);
+    assert.equal(await status(id), 'Training');
+    const next = new Trainer(s.store.pool, { concurrency: 1, pollMs: 20, sweepMs: 0 });
+    next.start();
+    try {
+      for (const deadline = Date.now() + 60_000; await status(id) !== 'Available'; await new Promise((r) => setTimeout(r, 50))) {
+        assert.ok(Date.now() < deadline, 'the handed-back job was not trained by the next worker');
+      }
+    } finally {
+      await next.stop();
+    }
   });
 
   test('a job whose worker died on every attempt is recorded as failed, not handed out again', async () => {

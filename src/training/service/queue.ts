@@ -87,6 +87,16 @@ export async function finish(db: Db, workerId: string, job: Job): Promise<void> 
 }
 
 /**
+ * Hands a job back untried, its attempt not counted: the worker is shutting down, so the
+ * interruption says nothing about the job (counted, three restarts of the training pods during
+ * one long training would record it as failed).
+ */
+export async function release(db: Db, workerId: string, job: Job): Promise<void> {
+  await db.query(`update training_jobs set locked_by = null, locked_until = null, attempts = greatest(attempts - 1, 0)
+    where workspace_id = $1 and locked_by = $2`, [job.workspaceId, workerId]);
+}
+
+/**
  * A failed attempt: retry later with back-off, or give up after `maxAttempts`. Returns true when
  * given up. A job re-requested meanwhile (the data changed) is not given up: the new data gets
  * its own attempts.

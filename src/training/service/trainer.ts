@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { withTransaction } from '../../store/index.ts';
 import { ALGORITHM_VERSION } from '../model/index.ts';
 import { readTrainingData, saveFailure, saveModel, type TrainedModel } from './data.ts';
-import { claim, fail, finish, renew, stillHeld, sweep, type Job } from './queue.ts';
+import { claim, fail, finish, release, renew, stillHeld, sweep, type Job } from './queue.ts';
 import { TrainingThreads } from './threads.ts';
 
 export interface TrainerOptions {
@@ -40,6 +40,8 @@ export class Trainer {
   readonly #opts: Required<Omit<TrainerOptions, 'logger' | 'onTrained'>> & Pick<TrainerOptions, 'logger' | 'onTrained'>;
   readonly #threads: TrainingThreads;
   #running = false;
+  /** Set once stop() gives up waiting: trainings cut short hand their jobs back. */
+  #aborting = false;
   #loops: Array<Promise<void>> = [];
   readonly #wake = new Set<() => void>();
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -74,11 +76,26 @@ export class Trainer {
     for (const w of waiting) w();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and waits up to `graceMs` (default 10 s) for the trainings under way; those
+   * still running then are cut short and their jobs handed back for another worker, the attempt
+   * not counted. A supervisor's grace period (Kubernetes: 30 s) thus ends in a clean stop, not a
+   * kill that would leave the job to its lease and count the attempt.
+   */
+  async stop(opts: { graceMs?: number } = {}): Promise<void> {
     this.#running = false;
     clearInterval(this.#sweepTimer);
     this.poke();
-    await Promise.all(this.#loops);
+    const loops = Promise.all(this.#loops);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace over'>((resolve) => { timer = setTimeout(() => resolve('grace over'), opts.graceMs ?? 10_000); });
+    const first = await Promise.race([loops, graceOver]);
+    clearTimeout(timer);
+    if (first === 'grace over') {
+      this.#aborting = true;
+      await this.#threads.close(); // the trainings under way reject, and their loops hand the jobs back
+    }
+    await loops;
     await this.#threads.close();
   }
 
@@ -129,6 +146,11 @@ export class Trainer {
       this.#opts.logger?.info({ workspace: job.workspaceId, ms: trained.trainMs }, 'trained');
       this.#opts.onTrained?.(job.workspaceId, true);
     } catch (err) {
+      if (this.#aborting) {
+        await release(this.#pool, loopId, job).catch((e: Error) => this.#opts.logger?.warn({ workspace: job.workspaceId, err: e.message }, 'handing back a training job failed; it is retried once its lease ends'));
+        this.#opts.logger?.info({ workspace: job.workspaceId }, 'training cut short by shutdown; job handed back');
+        return;
+      }
       const message = (err as Error).message;
       const gaveUp = await fail(this.#pool, loopId, job, message, this.#opts.maxAttempts).catch(() => false);
       if (gaveUp) {
