@@ -550,15 +550,19 @@ class Turn {
   }
 
   private emit(n: CompiledNode): void {
-    n.generic.forEach((g, i) => {
-      try {
-        this.emitItem(n, g, i);
-      } catch (err) {
-        if (!(err instanceof ExpressionError)) throw err;
-        this.logs.push({ level: 'warn', code: 'dialog.output_error', msg: `Output of dialog node "${n.id}" could not be evaluated: ${err.message}.`, source: { dialog_node: n.id } });
-      }
-    });
-    for (const [key, evaluate] of n.extraOutput) this.extraOutput[key] = evaluate(this.scope);
+    n.generic.forEach((g, i) => this.outputGuarded(n, () => this.emitItem(n, g, i)));
+    // A custom key (an `action` object for the client) that fails is left out, like a failed item.
+    for (const [key, evaluate] of n.extraOutput) this.outputGuarded(n, () => { this.extraOutput[key] = evaluate(this.scope); });
+  }
+
+  /** Runs one part of a node's output; an expression that fails is the author's mistake, logged. */
+  private outputGuarded(n: CompiledNode, part: () => void): void {
+    try {
+      part();
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      this.logs.push({ level: 'warn', code: 'dialog.output_error', msg: `Output of dialog node "${n.id}" could not be evaluated: ${err.message}.`, source: { dialog_node: n.id } });
+    }
   }
 
   private emitItem(n: CompiledNode, g: CompiledGeneric, i: number): void {

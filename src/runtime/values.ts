@@ -177,7 +177,7 @@ export function callMethod(target: unknown, name: string, args: unknown[]): unkn
       case 'replace': return t.split(String(a[0])).join(String(a[1]));
       case 'replaceAll': return t.replace(javaRegex(String(a[0]), 'g'), String(a[1]));
       // Java's matches() is a whole-string match; find() is the substring search.
-      case 'matches': return new RegExp(`^(?:${String(a[0])})$`).test(t);
+      case 'matches': return javaRegex(`^(?:${String(a[0])})$`).test(t);
       case 'find': return javaRegex(String(a[0])).test(t);
       case 'extract': {
         const m = javaRegex(String(a[0])).exec(t);
@@ -208,12 +208,27 @@ export function callMethod(target: unknown, name: string, args: unknown[]): unkn
   throw new ExpressionError(`unknown method ${name}() on ${Array.isArray(t) ? 'a list' : typeof t}`);
 }
 
+/**
+ * Compiled regular expressions by flags and source. The sources are the dialog's own string
+ * literals, so a few distinct ones are evaluated on every turn: compiling each once keeps the
+ * conditions cheap. Bounded (cleared when full) because an argument can be built from input.
+ * Only replaceAll() uses the global flag, and String.replace resets lastIndex itself: sharing is safe.
+ */
+const regexCache = new Map<string, RegExp>();
+const REGEX_CACHE_SIZE = 512;
+
 function javaRegex(source: string, flags = ''): RegExp {
+  const key = `${flags}/${source}`;
+  let re = regexCache.get(key);
+  if (re) return re;
   try {
-    return new RegExp(source, flags);
+    re = new RegExp(source, flags);
   } catch {
     throw new ExpressionError(`invalid regular expression "${source}"`);
   }
+  if (regexCache.size >= REGEX_CACHE_SIZE) regexCache.clear();
+  regexCache.set(key, re);
+  return re;
 }
 
 interface DateTimeParts {
