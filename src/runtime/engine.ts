@@ -244,12 +244,14 @@ class Turn {
   /**
    * A jump's target with the condition checked: the target, then its later siblings, then (DOC-DLG's
    * "basic fallback") the root level. A target at the root level has just been tried with the
-   * roots after it; trying the ones before it again would only re-fire the node that jumped.
+   * roots after it; trying the ones before it again would only re-fire the node that jumped. The
+   * fallback passes over the branches visited this turn, as after skip_user_input: the root that
+   * jumped still matches, and firing it again jumped again, until MAX_STEPS.
    */
   private evaluateFrom(target: CompiledNode): boolean {
     const list = target.siblings;
     if (this.evaluate(list, Math.max(0, list.indexOf(target)))) return true;
-    return list !== this.dialog.roots && this.evaluate(this.dialog.roots);
+    return list !== this.dialog.roots && this.fallBackToRoots();
   }
 
   /**
