@@ -44,9 +44,88 @@ function numbers(text: string): RuntimeEntity[] {
     out.push(entity('sys-number', m.index, m[0].length, String(n), { numeric_value: n }));
   }
   for (const m of text.matchAll(WORDS_RE)) {
-    const n = wordsValue(m[0]);
-    out.push(entity('sys-number', m.index, m[0].length, String(n), { numeric_value: n }));
+    for (const w of wordNumbers(m[0])) {
+      out.push(entity('sys-number', m.index + w.start, w.end - w.start, String(w.value), { numeric_value: w.value }));
+    }
   }
+  return out;
+}
+
+type WordKind = 'zero' | 'unit' | 'teen' | 'tens' | 'hundred' | 'scale';
+
+/** One number being read from words: what it adds up to so far, and what it may still take. */
+interface WordNumber {
+  start: number;
+  end: number;
+  /** The completed thousands groups ("two thousand" in "two thousand five"). */
+  total: number;
+  /** The group under a thousand being read. */
+  current: number;
+  last: WordKind;
+  /** The smallest scale used so far: "thousand million" is two numbers. */
+  scale: number;
+}
+
+function wordKind(word: string): WordKind {
+  if (word === 'hundred') return 'hundred';
+  if (word in SCALES) return 'scale';
+  const v = UNITS[word]!;
+  return v === 0 ? 'zero' : v < 10 ? 'unit' : v < 20 ? 'teen' : 'tens';
+}
+
+/**
+ * Whether `kind` continues `n` as English writes one number: "twenty one", "one hundred and
+ * five", "two thousand three". Words that do not ("five and ten", "one two three") start another.
+ */
+function continues(n: WordNumber, kind: WordKind, word: string, afterAnd: boolean): boolean {
+  const groupDone = n.last === 'hundred' || n.last === 'scale';
+  switch (kind) {
+    case 'zero': return false;
+    case 'unit': return groupDone || (n.last === 'tens' && !afterAnd);
+    case 'teen': case 'tens': return groupDone;
+    case 'hundred': return !afterAnd && (n.last === 'unit' || n.last === 'teen' || n.last === 'tens') && n.current < 100;
+    case 'scale': return !afterAnd && n.last !== 'zero' && n.last !== 'scale' && SCALES[word]! < n.scale;
+  }
+}
+
+function addWord(n: WordNumber, kind: WordKind, word: string, end: number): void {
+  if (kind === 'hundred') n.current = (n.current || 1) * 100;
+  else if (kind === 'scale') {
+    n.total += (n.current || 1) * SCALES[word]!;
+    n.current = 0;
+    n.scale = SCALES[word]!;
+  } else n.current += UNITS[word]!;
+  n.last = kind;
+  n.end = end;
+}
+
+/** The numbers in a run of number words (WORDS_RE), with their offsets in the run. */
+function wordNumbers(run: string): Array<{ start: number; end: number; value: number }> {
+  const out: Array<{ start: number; end: number; value: number }> = [];
+  let n: WordNumber | undefined;
+  let afterAnd = false;
+  const flush = (): void => {
+    if (n) out.push({ start: n.start, end: n.end, value: n.total + n.current });
+    n = undefined;
+  };
+  for (const m of run.matchAll(/[a-z]+/gi)) {
+    const word = m[0].toLowerCase();
+    const end = m.index + word.length;
+    if (word === 'and') {
+      // Only "hundred and five", "thousand and one": elsewhere "and" separates two numbers.
+      afterAnd = n !== undefined && (n.last === 'hundred' || n.last === 'scale');
+      if (!afterAnd) flush();
+      continue;
+    }
+    const kind = wordKind(word);
+    if (!n || !continues(n, kind, word, afterAnd)) {
+      flush();
+      n = { start: m.index, end, total: 0, current: 0, last: kind, scale: Infinity };
+    }
+    addWord(n, kind, word, end);
+    afterAnd = false;
+  }
+  flush();
   return out;
 }
 

@@ -1,0 +1,32 @@
+/**
+ * sys-number in words and sys-date relative to a weekday, as a user types them. Locations are
+ * UTF-16 offsets into the text sent, end exclusive.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileEntities } from '../../src/runtime/index.ts';
+
+const now = new Date(2024, 2, 13, 10, 0, 0); // Wednesday 13 March 2024, local time
+const matcher = compileEntities([{ entity: 'sys-number' }, { entity: 'sys-date' }]);
+const found = (name: string, text: string) =>
+  matcher.extract(text, { now }).filter((e) => e.entity === name).map((e) => [e.value, text.slice(e.location[0], e.location[1])]);
+
+test('number words: "and" joins only after hundred or a scale; numbers side by side stay apart', () => {
+  // Before: 15 for "five and ten", 6 for "one two three", 55 for "twenty five and thirty".
+  assert.deepEqual(found('sys-number', 'between five and ten guests'), [['5', 'five'], ['10', 'ten']]);
+  assert.deepEqual(found('sys-number', 'one two three'), [['1', 'one'], ['2', 'two'], ['3', 'three']]);
+  assert.deepEqual(found('sys-number', 'twenty five and thirty'), [['25', 'twenty five'], ['30', 'thirty']]);
+  assert.deepEqual(found('sys-number', 'seven eleven'), [['7', 'seven'], ['11', 'eleven']]);
+});
+
+test('number words: compounds still read as one number', () => {
+  assert.deepEqual(found('sys-number', 'twenty-one'), [['21', 'twenty-one']]);
+  assert.deepEqual(found('sys-number', 'one hundred and five'), [['105', 'one hundred and five']]);
+  assert.deepEqual(found('sys-number', 'two thousand and twenty four'), [['2024', 'two thousand and twenty four']]);
+  assert.deepEqual(found('sys-number', 'three hundred thousand'), [['300000', 'three hundred thousand']]);
+  assert.deepEqual(found('sys-number', 'one million two hundred fifty thousand'), [['1250000', 'one million two hundred fifty thousand']]);
+  assert.deepEqual(found('sys-number', 'a thousand and one nights'), [['1001', 'thousand and one']]);
+  // "and" that no number word follows is the sentence's: the number ends before it.
+  assert.deepEqual(found('sys-number', 'one hundred and more'), [['100', 'one hundred']]);
+  assert.deepEqual(found('sys-number', 'zero one'), [['0', 'zero'], ['1', 'one']]);
+});
