@@ -200,12 +200,15 @@ const DATE_RULES: DateRule[] = [
   { re: /\b(?:the\s+)?day\s+before\s+yesterday\b/gi, date: (_m, t) => addDays(t, -2) },
   { re: /\b(today|tonight|tomorrow|yesterday)\b/gi, date: (m, t) => addDays(t, { today: 0, tonight: 0, tomorrow: 1, yesterday: -1 }[m[1]!.toLowerCase()]!) },
   {
-    // "friday" is the next Friday on or after today; "next friday" is strictly after today.
-    re: new RegExp(`\\b(?:(next|this)\\s+)?(${WEEKDAYS.join('|')})\\b`, 'gi'),
+    // "friday" is the next Friday on or after today; "next friday" is strictly after today;
+    // "last friday" strictly before it.
+    re: new RegExp(`\\b(?:(next|this|last)\\s+)?(${WEEKDAYS.join('|')})\\b`, 'gi'),
     date(m, t) {
       const wanted = WEEKDAYS.indexOf(m[2]!.toLowerCase());
+      const which = m[1]?.toLowerCase();
+      if (which === 'last') return addDays(t, -((t.getDay() - wanted + 7) % 7 || 7));
       let ahead = (wanted - t.getDay() + 7) % 7;
-      if (ahead === 0 && m[1]?.toLowerCase() === 'next') ahead = 7;
+      if (ahead === 0 && which === 'next') ahead = 7;
       return addDays(t, ahead);
     },
   },

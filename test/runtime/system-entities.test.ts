@@ -30,3 +30,11 @@ test('number words: compounds still read as one number', () => {
   assert.deepEqual(found('sys-number', 'one hundred and more'), [['100', 'one hundred']]);
   assert.deepEqual(found('sys-number', 'zero one'), [['0', 'zero'], ['1', 'one']]);
 });
+
+test('sys-date: "last <weekday>" is the one before today, not the one to come', () => {
+  // Before: "last friday" was read as "friday", two days ahead.
+  assert.deepEqual(found('sys-date', 'I was charged last Friday'), [['2024-03-08', 'last Friday']]);
+  assert.deepEqual(found('sys-date', 'last monday'), [['2024-03-11', 'last monday']]);
+  assert.deepEqual(found('sys-date', 'last wednesday'), [['2024-03-06', 'last wednesday']]); // today is Wednesday
+  assert.deepEqual(found('sys-date', 'this friday or next friday'), [['2024-03-15', 'this friday'], ['2024-03-15', 'next friday']]);
+});
