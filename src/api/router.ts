@@ -35,10 +35,14 @@ export class Router<H> {
   }
 }
 
-/** Splits a raw URL path on `/` and percent-decodes each segment; undefined if badly encoded. */
+/**
+ * Splits a raw URL path on `/` and percent-decodes each segment; undefined if badly encoded, or
+ * if a segment holds U+0000: no stored name can (PostgreSQL refuses it), and a query with it fails.
+ */
 export function decodeSegments(rawPath: string): string[] | undefined {
   try {
-    return rawPath.split('/').filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+    const segments = rawPath.split('/').filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+    return segments.some((s) => s.includes('\u0000')) ? undefined : segments;
   } catch {
     return undefined;
   }

@@ -179,8 +179,52 @@ export function nullKeys(body: unknown): string[] {
   return Object.entries(body).filter(([, v]) => v === null).map(([k]) => k);
 }
 
+/**
+ * What PostgreSQL cannot store: U+0000 (refused by text and jsonb) and a UTF-16 surrogate without
+ * its pair (refused by jsonb, and turned into U+FFFD in a text column, changing the data).
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+interface Visit { value: unknown; key: PropertyKey | undefined; parent: Visit | undefined }
+
+const pathOf = (v: Visit, base: ReadonlyArray<PropertyKey>): PropertyKey[] => {
+  const keys: PropertyKey[] = [];
+  for (let at: Visit | undefined = v; at?.key !== undefined; at = at.parent) keys.unshift(at.key);
+  return [...base, ...keys];
+};
+
+/**
+ * The first string (a value or a property name) anywhere in `body` that PostgreSQL cannot store,
+ * as a 400 error naming it. Walked with an explicit stack, as free-form fields can nest deeply,
+ * and paths are built only for the one reported: imports hold hundreds of thousands of strings.
+ */
+function findUnstorable(body: unknown, base: ReadonlyArray<PropertyKey>): FieldError | undefined {
+  const stack: Visit[] = [{ value: body, key: undefined, parent: undefined }];
+  while (stack.length > 0) {
+    const visit = stack.pop()!;
+    const { value, key } = visit;
+    if ((typeof key === 'string' && UNSTORABLE.test(key)) || (typeof value === 'string' && UNSTORABLE.test(value))) {
+      return {
+        message: `${key === undefined ? 'body' : String(key)} holds a character that cannot be stored (U+0000, or half of a surrogate pair)`,
+        path: pointer(pathOf(visit, base)),
+      };
+    }
+    if (value === null || typeof value !== 'object') continue;
+    // Pushed in reverse, so the first offending field in document order is the one reported.
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: visit });
+    } else {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: (value as Record<string, unknown>)[keys[i]!], key: keys[i]!, parent: visit });
+    }
+  }
+  return undefined;
+}
+
 /** Parses `body` with `schema`, or throws a 400 whose errors name each field by JSON Pointer. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown, base: ReadonlyArray<PropertyKey> = []): z.infer<T> {
+  const unstorable = findUnstorable(body, base);
+  if (unstorable) throw invalidBody([unstorable]);
   const r = schema.safeParse(dropNulls(body ?? {}));
   if (r.success) return r.data;
   throw invalidBody(r.error.issues.map((i) => {
