@@ -23,9 +23,14 @@ export const inputText = z.string().max(2048, 'must be at most 2048 characters')
  * when their `updated` (the transaction's start time) agree. `updated` is there, exact to the
  * microsecond, only against xmin wraparound.
  * `stale`: the model is not current and training the current data has not already failed.
+ * `model_key` is null unless this release can read the model: one of another algorithm (after an
+ * upgrade, until retrained; a newer release's, during a rolling upgrade) leaves the workspace
+ * answering as one not yet trained, where every /message failed with a 500 until retrain-all had
+ * reached it.
  */
 const META = `
-  select w.id, w.language, w.xmin::text || ' ' || w.updated::text as dialog_key, m.trained_version || ':' || extract(epoch from m.trained_at) as model_key,
+  select w.id, w.language, w.xmin::text || ' ' || w.updated::text as dialog_key,
+         case when m.algorithm_version = $3 then m.trained_version || ':' || extract(epoch from m.trained_at) end as model_key,
          ${trainingWanted('$3')} as stale
     from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
    where w.id = $1::uuid and w.instance_id = $2`;

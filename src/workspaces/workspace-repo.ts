@@ -40,14 +40,21 @@ export function workspaceKey(id: string): string | null {
 export const notFound = (): AppError => new AppError('NOT_FOUND', 'Resource not found', { status: 404 });
 export const conflict = (what: string): AppError => new AppError('CONFLICT', `Unique Violation: ${what} already exists`, { status: 409 });
 
+/** SQL: the generation of the algorithm version `expr`, its trailing /N (0 without one). */
+export function algorithmGeneration(expr: string): string {
+  return `coalesce(substring(${expr} from '/([0-9]+)$')::int, 0)`;
+}
+
 /**
  * SQL over `w` (workspaces) and `m` (its models row, left-joined): true when the model was trained
  * from the workspace's latest training data (same training_version) by the running algorithm,
- * whose version is the query parameter `algo` (e.g. '$2'). The one definition of "stale" that
- * status, the training queue, retrain-all and the message endpoint all use.
+ * whose version is the query parameter `algo` (e.g. '$2'), or by a newer generation of it (a newer
+ * release's, during a rolling upgrade: retraining it here would only undo that). The one
+ * definition of "stale" that status, the training queue, retrain-all and the message endpoint all use.
  */
 export function modelIsCurrent(algo: string): string {
-  return `coalesce(m.trained_version = w.training_version and m.algorithm_version = ${algo}, false)`;
+  return `coalesce(m.trained_version = w.training_version
+    and ${algorithmGeneration('m.algorithm_version')} >= ${algorithmGeneration(`${algo}::text`)}, false)`;
 }
 
 /**

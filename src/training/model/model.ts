@@ -12,7 +12,11 @@ import { usesEnglishVectors } from './embeddings/index.ts';
 import { trainOneVsRest, type SvmOptions } from './svm.ts';
 import { Vectorizer, type VectorizerState } from './vectorizer.ts';
 
-/** Bumped whenever features, solver or calibration change, so stored models can be found stale. */
+/**
+ * Bumped whenever features, solver or calibration change, so stored models can be found stale.
+ * The trailing /N is the generation, and only ever grows (whatever the name before it): releases
+ * order each other's models by it, so an older release treats a newer one's model as current.
+ */
 export const ALGORITHM_VERSION = 'wc-tfidf+glove+sentence-ovr-l2svm/6';
 
 export interface TrainingData {

@@ -1,5 +1,6 @@
 /** Reading a workspace's training data, and storing what was trained from it. */
 import type pg from 'pg';
+import { algorithmGeneration } from '../../workspaces/index.ts';
 import type { TrainingData } from '../model/index.ts';
 
 type Db = Pick<pg.ClientBase, 'query'>;
@@ -43,14 +44,20 @@ export async function readTrainingData(client: pg.PoolClient, workspaceId: strin
 
 export interface TrainedModel { model: Buffer; dataHash: string; algorithmVersion: string; trainMs: number }
 
-/** Stores a model unless one trained from newer data is already there (a slower, older job finishing late). */
+/**
+ * Stores a model unless one trained from newer data is already there (a slower, older job
+ * finishing late), or one trained from the same data by a newer algorithm generation (a newer
+ * release's pods, during a rolling upgrade: overwriting it would have them train it again).
+ */
 export async function saveModel(db: Db, workspaceId: string, version: string, m: TrainedModel): Promise<void> {
   await db.query(`
     insert into models (workspace_id, data_hash, trained_version, algorithm_version, model, trained_at, train_ms)
     values ($1, $2, $3, $4, $5, now(), $6)
     on conflict (workspace_id) do update set data_hash = excluded.data_hash, trained_version = excluded.trained_version,
       algorithm_version = excluded.algorithm_version, model = excluded.model, trained_at = excluded.trained_at, train_ms = excluded.train_ms
-      where models.trained_version <= excluded.trained_version`,
+      where models.trained_version < excluded.trained_version
+         or (models.trained_version = excluded.trained_version
+             and ${algorithmGeneration('models.algorithm_version')} <= ${algorithmGeneration('excluded.algorithm_version')})`,
   [workspaceId, m.dataHash, version, m.algorithmVersion, m.model, m.trainMs]);
   await db.query('delete from training_failures where workspace_id = $1 and failed_version <= $2', [workspaceId, version]);
 }
