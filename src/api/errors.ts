@@ -21,6 +21,9 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { status: 413, body: errorBody(413, 'Request Entity Too Large', [{ message: e.message ?? 'body too large' }]), fault: false };
   }
+  if (e.code === 'FST_ERR_BAD_URL') {
+    return { status: 400, body: errorBody(400, 'Bad Request', [{ message: 'the URL path is not valid percent-encoded UTF-8' }]), fault: false };
+  }
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return { status: 415, body: errorBody(415, 'Unsupported Media Type', [{ message: 'send the body as application/json' }]), fault: false };
   }

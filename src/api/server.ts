@@ -75,6 +75,12 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     // The v1 API answers JSON everywhere; keep Fastify from rewriting paths we decode ourselves.
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors Fastify's router raises before any route runs (a path that is not valid
+    // percent-encoded UTF-8) get the v1 error body too, not Fastify's, whose `code` is a string.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = toErrorResponse(err);
+      void (reply as FastifyReply).code(status).type('application/json').send(body);
+    },
   });
   const router = v1Routes();
   opts.hooks?.routes?.(router);

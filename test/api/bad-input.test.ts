@@ -50,6 +50,7 @@ describe('bad input gets a 4xx error body and changes nothing', () => {
     { name: 'dangling parent in a workspace body', status: 400, error: /Invalid Request Body/, message: /Invalid tree detected/, req: () => ({ path: '/v1/workspaces', method: 'POST', body: JSON.stringify({ name: 'd', dialog_nodes: [{ dialog_node: 'a', parent: 'zzz' }] }) }) },
     { name: 'wrong type for a field', status: 400, error: /Invalid Request Body/, req: () => ({ path: '/v1/workspaces', method: 'POST', body: JSON.stringify({ name: 5 }) }) },
     { name: 'unknown workspace', status: 404, error: /Resource not found/, req: () => ({ path: '/v1/workspaces/00000000-0000-4000-8000-000000000000/intents', method: 'POST', body: JSON.stringify({ intent: 'x' }) }) },
+    { name: 'path not percent-encoded UTF-8', status: 400, error: /Bad Request/, message: /percent-encoded UTF-8/, req: () => ({ path: `/v1/workspaces/${ws}/intents/%E0` }) },
     { name: 'non-GUID workspace id', status: 404, error: /Resource not found/, req: () => ({ path: '/v1/workspaces/not-a-guid' }) },
     { name: 'unknown intent', status: 404, error: /Resource not found/, req: () => ({ path: `/v1/workspaces/${ws}/intents/nope/examples`, method: 'POST', body: JSON.stringify({ text: 'x' }) }) },
     { name: 'unknown sort field', status: 400, error: /Invalid value for sort/, req: () => ({ path: '/v1/workspaces?sort=colour' }) },
