@@ -439,22 +439,25 @@ class Turn {
       }
     }
     const focus = frame.slots.find((s) => s.id === focusId);
-    const filled: CompiledNode[] = [];
+    // Every slot, filled or not: until the user leaves the node, a new value replaces the old
+    // (docs: dialog-slots, "Replacing a slot context variable value").
+    const filled: Array<{ slot: CompiledNode; previous: unknown }> = [];
     if (!done) {
       for (const slot of frame.slots) {
-        if (!isEmpty(this.slotValue(slot)) && slot !== focus) continue;
+        const previous = this.slotValue(slot);
         this.scope.slotInFocus = slot === focus;
-        if (this.fillSlot(slot)) filled.push(slot);
+        if (this.fillSlot(slot)) filled.push({ slot, previous });
       }
       this.scope.slotInFocus = false;
     }
-    for (const slot of filled) {
+    for (const { slot, previous } of filled) {
       if (done) break;
       this.visit(slot);
+      this.scope.event = { previous_value: previous ?? null, current_value: this.slotValue(slot) ?? null };
       const h = (slot.handlers.get('filled') ?? []).find((x) => this.holds(x));
-      if (!h) continue;
-      this.handle(h);
-      const behavior = h.nextStep?.behavior;
+      if (h) this.handle(h);
+      this.scope.event = undefined;
+      const behavior = h?.nextStep?.behavior;
       if (behavior === 'skip_all_slots') done = true;
       if (behavior === 'reprompt') this.setVariable(slot, undefined);
     }
@@ -464,7 +467,7 @@ class Turn {
     const mode = slotsMode(frame);
     if (!firstTurn && mode && !handled && filled.length === 0 && this.digress(mode, true)) return;
     let nomatchAnswered = false;
-    if (!done && focus && !handled && !filled.includes(focus)) {
+    if (!done && focus && !handled && !filled.some((f) => f.slot === focus)) {
       const h = (focus.handlers.get('nomatch') ?? []).find((x) => this.holds(x));
       if (h) {
         this.handle(h);

@@ -26,6 +26,8 @@ export interface Scope {
   slotInFocus: boolean;
   /** While a node's question is asked again after a digression returned to it. */
   returningFromDigression?: boolean;
+  /** While a slot's Found (filled) handlers run: its value before this turn, and now. */
+  event?: { previous_value: unknown; current_value: unknown };
   /** 'yyyy-MM-dd HH:mm:ss', the service's now(). */
   now: string;
 }
@@ -282,6 +284,7 @@ class Parser {
       case 'irrelevant': return (s) => !(s.intents[0] && s.intents[0].confidence >= INTENT_THRESHOLD);
       case 'slot_in_focus': return (s) => s.slotInFocus;
       case 'returning_from_digression': return (s) => s.returningFromDigression === true;
+      case 'event': return (s) => s.event ?? null;
       case 'input': return (s) => s.input;
       case 'input_text': return (s) => s.input.text;
       case 'intents': return (s) => s.intents;

@@ -1,0 +1,45 @@
+/**
+ * Slots (IBM Cloud docs: dialog-slots, "Replacing a slot context variable value"): until the user
+ * leaves the node, a new value for a slot already filled replaces the old one, and the slot's
+ * Found handler runs for it, with event.previous_value and event.current_value to tell the change.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DialogNode, WorkspaceEntity } from '../../src/runtime/index.ts';
+import { chat, say, texts } from './chat.ts';
+
+const entities: WorkspaceEntity[] = [
+  { entity: 'city', values: [{ value: 'Paris' }, { value: 'Madrid' }, { value: 'Rome' }] },
+  { entity: 'seat', values: [{ value: 'window' }, { value: 'aisle' }] },
+];
+
+const flight: DialogNode[] = [
+  { dialog_node: 'book', type: 'frame', conditions: 'input.text.contains("fly")', output: say('Booked: $destination, $seat seat.') },
+  { dialog_node: 'slot_city', type: 'slot', parent: 'book', variable: '$destination' },
+  { dialog_node: 'city_input', type: 'event_handler', event_name: 'input', parent: 'slot_city', conditions: '@city', context: { destination: '@city' } },
+  { dialog_node: 'city_focus', type: 'event_handler', event_name: 'focus', parent: 'slot_city', previous_sibling: 'city_input', output: say('Where to?') },
+  {
+    dialog_node: 'city_changed', type: 'event_handler', event_name: 'filled', parent: 'slot_city', previous_sibling: 'city_focus',
+    conditions: 'event.previous_value != null && event.previous_value != event.current_value',
+    output: say('Ok, updating destination from <? event.previous_value ?> to <? event.current_value ?>.'),
+  },
+  { dialog_node: 'city_found', type: 'event_handler', event_name: 'filled', parent: 'slot_city', previous_sibling: 'city_changed', output: say('Ok, destination is $destination.') },
+  { dialog_node: 'slot_seat', type: 'slot', parent: 'book', previous_sibling: 'slot_city', variable: '$seat' },
+  { dialog_node: 'seat_input', type: 'event_handler', event_name: 'input', parent: 'slot_seat', conditions: '@seat', context: { seat: '@seat' } },
+  { dialog_node: 'seat_focus', type: 'event_handler', event_name: 'focus', parent: 'slot_seat', previous_sibling: 'seat_input', output: say('Window or aisle?') },
+];
+
+test('a new value for a filled slot replaces it, and Found can tell the change', () => {
+  const rs = chat(flight, ['I want to fly to Paris', 'Oh wait. I want to fly to Madrid instead.', 'aisle'], undefined, entities);
+  assert.deepEqual(rs.map(texts), [
+    ['Ok, destination is Paris.', 'Window or aisle?'],
+    ['Ok, updating destination from Paris to Madrid.', 'Window or aisle?'],
+    ['Booked: Madrid, aisle seat.'],
+  ]);
+  assert.equal(rs[2]!.context.destination, 'Madrid');
+});
+
+test('input that repeats nothing for a filled slot leaves it alone', () => {
+  const rs = chat(flight, ['fly to Rome', 'window'], undefined, entities);
+  assert.deepEqual(rs.map(texts), [['Ok, destination is Rome.', 'Window or aisle?'], ['Booked: Rome, window seat.']]);
+});
