@@ -15,7 +15,12 @@ const messageBody = z.object({
   intents: z.array(z.object({ intent: z.string(), confidence: z.number().optional() }).loose()).optional(),
   entities: z.array(z.object({ entity: z.string(), value: z.string() }).loose()).optional(),
   alternate_intents: z.boolean().optional(),
-  context: z.record(z.string(), z.unknown()).optional(),
+  // The runtime echoes these back and takes the user id from them, so their types are checked
+  // (OAS Context); the rest of the context is the dialog's own variables, any JSON.
+  context: z.object({
+    conversation_id: z.string().optional(),
+    metadata: z.object({ user_id: z.string().min(1).max(256).optional() }).loose().optional(),
+  }).catchall(z.unknown()).optional(),
   output: z.record(z.string(), z.unknown()).optional(),
   user_id: z.string().min(1).max(256).optional(),
 });
