@@ -44,6 +44,21 @@ export function version(q: Query): string {
   if (!v) {
     throw new AppError('MISSING_VERSION', "Missing 'version' query parameter", { status: 400, details: { errors: [{ message: "Missing 'version' query parameter", path: '/version' }] } });
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw invalidParameter('version', 'must be a date in YYYY-MM-DD form, e.g. 2021-11-27');
+  if (!isCalendarDate(v)) throw invalidParameter('version', 'must be a date in YYYY-MM-DD form, e.g. 2021-11-27');
   return v;
+}
+
+/** YYYY-MM-DD naming a day that exists: versions are compared as strings, so 2021-13-01 would pass for a date after 2021. */
+function isCalendarDate(v: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+}
+
+/** The API change of this date made include_audit default to false; older versions get audit fields unasked (spec §1.3). */
+const AUDIT_OFF_BY_DEFAULT = '2018-02-16';
+
+/** include_audit, defaulting as the request's `version` says. */
+export function includeAudit(q: Query, version: string): boolean {
+  return bool(q, 'include_audit', version < AUDIT_OFF_BY_DEFAULT);
 }

@@ -10,7 +10,7 @@ import {
   schemas, updateWorkspace, type Json, type Page, type PageResult, type ReadContext,
 } from '../workspaces/index.ts';
 import { z } from 'zod';
-import { bool, page, type Query } from './params.ts';
+import { bool, includeAudit, page, type Query } from './params.ts';
 import { Router } from './router.ts';
 
 export interface V1Context {
@@ -38,9 +38,10 @@ export interface V1Reply { status?: number; body: unknown }
 export type V1Handler = (ctx: V1Context) => Promise<V1Reply>;
 
 const readCtx = (c: V1Context): ReadContext => ({ key: c.key, algorithmVersion: c.algorithmVersion });
-const shape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: c.query.sort === 'stable', export: bool(c.query, 'export') });
+const wantsAudit = (c: V1Context): boolean => includeAudit(c.query, c.version);
+const shape = (c: V1Context) => ({ audit: wantsAudit(c), stable: c.query.sort === 'stable', export: bool(c.query, 'export') });
 /** Sub-resource lists take `sort` as a field name, so `stable` there is not special. */
-const listShape = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: false, export: bool(c.query, 'export') });
+const listShape = (c: V1Context) => ({ audit: wantsAudit(c), stable: false, export: bool(c.query, 'export') });
 
 /** This request's URL from `/v1/` on, with `cursor` set to `cursor` (spec §4: relative, query kept). */
 export function pageUrl(c: V1Context, cursor: string | undefined): string {
@@ -90,7 +91,7 @@ function write(fn: (db: pg.PoolClient, wsId: string, c: V1Context) => Promise<st
   };
 }
 
-const audit = (c: V1Context) => ({ audit: bool(c.query, 'include_audit'), stable: false });
+const audit = (c: V1Context) => ({ audit: wantsAudit(c), stable: false });
 const withExport = (c: V1Context) => ({ ...audit(c), export: true });
 
 /**
@@ -117,7 +118,7 @@ function updateHandler(status: number, whole: boolean): V1Handler {
   };
 }
 
-const written = (c: V1Context, whole: boolean) => ({ export: whole, audit: whole && bool(c.query, 'include_audit'), stable: false });
+const written = (c: V1Context, whole: boolean) => ({ export: whole, audit: whole && wantsAudit(c), stable: false });
 
 export function v1Routes(): Router<V1Handler> {
   const r = new Router<V1Handler>();
@@ -126,7 +127,7 @@ export function v1Routes(): Router<V1Handler> {
 
   // ---- workspaces ----
   r.add('GET', 'v1/workspaces', list('workspaces', (c, p) =>
-    listWorkspaces(c.pool, c.instanceId, p, { audit: bool(c.query, 'include_audit'), stable: false }, readCtx(c))));
+    listWorkspaces(c.pool, c.instanceId, p, audit(c), readCtx(c))));
   r.add('POST', 'v1/workspaces', createHandler(201, true));
   r.add('GET', 'v1/workspaces/:ws', async (c) => {
     const body = await getWorkspace(c.pool, c.instanceId, c.params.ws!, shape(c), readCtx(c));
