@@ -185,7 +185,14 @@ export function nullKeys(body: unknown): string[] {
  */
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-interface Visit { value: unknown; key: PropertyKey | undefined; parent: Visit | undefined }
+/**
+ * Deepest nesting a body may have. Serialising a value some thousands of levels deep for
+ * PostgreSQL overflows the stack (a 500); no skill comes near this, and it is the default limit
+ * of Jackson, the JSON parser of Java services such as Watson's.
+ */
+const MAX_DEPTH = 1000;
+
+interface Visit { value: unknown; key: PropertyKey | undefined; parent: Visit | undefined; depth: number }
 
 const pathOf = (v: Visit, base: ReadonlyArray<PropertyKey>): PropertyKey[] => {
   const keys: PropertyKey[] = [];
@@ -193,29 +200,37 @@ const pathOf = (v: Visit, base: ReadonlyArray<PropertyKey>): PropertyKey[] => {
   return [...base, ...keys];
 };
 
+/** What is wrong with one value of the body, ignoring its contents, or undefined. */
+function problemAt({ value, key, depth }: Visit): string | undefined {
+  if ((typeof key === 'string' && UNSTORABLE.test(key)) || (typeof value === 'string' && UNSTORABLE.test(value))) {
+    return 'holds a character that cannot be stored (U+0000, or half of a surrogate pair)';
+  }
+  if (depth > MAX_DEPTH && value !== null && typeof value === 'object') return `is nested more than ${MAX_DEPTH} levels deep`;
+  return undefined;
+}
+
 /**
- * The first string (a value or a property name) anywhere in `body` that PostgreSQL cannot store,
- * as a 400 error naming it. Walked with an explicit stack, as free-form fields can nest deeply,
- * and paths are built only for the one reported: imports hold hundreds of thousands of strings.
+ * The first value anywhere in `body` that cannot be stored (a string or property name PostgreSQL
+ * refuses, or nesting too deep to serialise), as a 400 error naming it. Walked with an explicit
+ * stack, as free-form fields can nest deeply, and paths are built only for the one reported:
+ * imports hold hundreds of thousands of strings.
  */
 function findUnstorable(body: unknown, base: ReadonlyArray<PropertyKey>): FieldError | undefined {
-  const stack: Visit[] = [{ value: body, key: undefined, parent: undefined }];
+  const stack: Visit[] = [{ value: body, key: undefined, parent: undefined, depth: 0 }];
   while (stack.length > 0) {
     const visit = stack.pop()!;
-    const { value, key } = visit;
-    if ((typeof key === 'string' && UNSTORABLE.test(key)) || (typeof value === 'string' && UNSTORABLE.test(value))) {
-      return {
-        message: `${key === undefined ? 'body' : String(key)} holds a character that cannot be stored (U+0000, or half of a surrogate pair)`,
-        path: pointer(pathOf(visit, base)),
-      };
-    }
+    const problem = problemAt(visit);
+    if (problem) return { message: `${visit.key === undefined ? 'body' : String(visit.key)} ${problem}`, path: pointer(pathOf(visit, base)) };
+    const { value, depth } = visit;
     if (value === null || typeof value !== 'object') continue;
     // Pushed in reverse, so the first offending field in document order is the one reported.
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: visit });
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: visit, depth: depth + 1 });
     } else {
       const keys = Object.keys(value);
-      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: (value as Record<string, unknown>)[keys[i]!], key: keys[i]!, parent: visit });
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push({ value: (value as Record<string, unknown>)[keys[i]!], key: keys[i]!, parent: visit, depth: depth + 1 });
+      }
     }
   }
   return undefined;

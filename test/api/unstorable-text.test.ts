@@ -2,7 +2,8 @@
  * Text PostgreSQL cannot store: U+0000 (refused by text and jsonb alike) and an unpaired UTF-16
  * surrogate (refused by jsonb, silently turned into U+FFFD in a text column). A body holding
  * either is the caller's mistake, answered with a 400 naming the field, not a 500 or changed data;
- * a path segment holding U+0000 names nothing stored, so it is a 404.
+ * a path segment holding U+0000 names nothing stored, so it is a 404. Nesting up to the limit
+ * (1000 levels; test/api/bad-input.test.ts has a body over it) is stored as sent.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +60,15 @@ describe('characters PostgreSQL cannot store', () => {
     assert.equal(res.status, 201);
     const got = await send('GET', `/v1/workspaces/${ws}/counterexamples/${encodeURIComponent('coffee \u{1F600}')}`);
     assert.deepEqual(await got.json(), { text: 'coffee \u{1F600}' });
+  });
+
+  test('free-form metadata nested 900 levels deep is stored and read back (the limit is 1000)', async () => {
+    const deep = `${'{"a":'.repeat(900)}1${'}'.repeat(900)}`;
+    const res = await send('POST', '/v1/workspaces', `{"name":"deep","metadata":${deep}}`);
+    assert.equal(res.status, 201);
+    const id = ((await res.json()) as { workspace_id: string }).workspace_id;
+    const got = (await (await send('GET', `/v1/workspaces/${id}`)).json()) as { metadata: unknown };
+    assert.deepEqual(got.metadata, JSON.parse(deep));
   });
 
   test('U+0000 in a path segment is a 404, not a 500', async () => {
