@@ -36,7 +36,9 @@ export class TrainingThreads {
       this.#release(w);
     });
     w.on('error', (err) => this.#crashed(w, err));
-    w.on('exit', (code) => { if (code !== 0) this.#crashed(w, new Error(`training thread exited with code ${code}`)); });
+    // Any exit ends the trainings it had, whatever the code: a thread terminated before it got
+    // going exits with 0, and its pending training then never settled (stop() hung on it).
+    w.on('exit', (code) => this.#crashed(w, new Error(this.#closed ? 'the training threads are shut down' : `training thread exited with code ${code}`)));
     return w;
   }
 
