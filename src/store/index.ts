@@ -1,6 +1,6 @@
 export { makeDir } from './files.ts';
 export { openDatabase, withTransaction, createPool, describeConnectionError, isDatabaseUnavailable, writeAtomic, STORE_SCHEMA, type Database } from './database.ts';
-export { openStore, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
+export { openStore, assertCurrentRelease, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
 export {
   MIGRATIONS, CURRENT_RELEASE, UPGRADE_PATHS, ident, migrate, schemaRelease, appliedMigrations, checkUpgradePath, releaseLine,
   type Migration, type MigrationContext,

@@ -73,6 +73,14 @@ export async function recordFingerprint(client: pg.ClientBase, schema: string, k
     on conflict (key) do update set value = excluded.value`, [key.fingerprint]);
 }
 
+/** Commands that use the store's tables without migrating it need it at this program's release. */
+export function assertCurrentRelease(release: string | undefined): void {
+  if (release === CURRENT_RELEASE) return;
+  throw new AppError('SCHEMA_NOT_CURRENT', `the store schema is at release ${release ?? '(none)'}, this program needs ${CURRENT_RELEASE}`, {
+    hint: 'run `astore migrate` (or start `astore serve`, which migrates)', exitCode: 4,
+  });
+}
+
 export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   const db = await openDatabase(opts);
   try {
@@ -84,11 +92,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
         release = (await migrate(client, { schema: STORE_SCHEMA, context: { encryptWebhooks: (w) => encryptWebhooks(w, key) } })).release;
       } else {
         release = await schemaRelease(client, STORE_SCHEMA);
-        if (release !== CURRENT_RELEASE) {
-          throw new AppError('SCHEMA_NOT_CURRENT', `the store schema is at release ${release ?? '(none)'}, this program needs ${CURRENT_RELEASE}`, {
-            hint: 'run `astore migrate` (or start `astore serve`, which migrates)', exitCode: 4,
-          });
-        }
+        assertCurrentRelease(release);
       }
       await recordFingerprint(client, STORE_SCHEMA, key);
       return { ...db, key, release: release!, home: astoreHome() };

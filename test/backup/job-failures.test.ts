@@ -80,3 +80,22 @@ describe('backup-job failures', () => {
     assert.match(r.stderr, new RegExp(`hint: see job ${job.id}'s log \\(astore backups jobs --json\\)`));
   });
 });
+
+describe('backup commands on a store that was never migrated', () => {
+  let db: TestDatabase;
+  before(async () => { db = await createTestDatabase('bknomig'); });
+  after(async () => { await db.drop(); });
+
+  for (const args of [['backups', 'jobs'], ['backup-job']]) {
+    it(`${args.join(' ')}: SCHEMA_NOT_CURRENT with the way out, not a stack trace`, () => {
+      const home = mkdtempSync(join(dir, 'nomig-'));
+      const r = spawnSync(process.execPath, ['bin/astore', ...args], {
+        env: { ...process.env, ASTORE_HOME: home, DATABASE_URL: db.url, STORE_BACKUP_DIR: join(home, 'backups') }, encoding: 'utf8', timeout: 30_000,
+      });
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, /^error \[SCHEMA_NOT_CURRENT\]: the store schema is at release \(none\)/m);
+      assert.match(r.stderr, /hint: run `astore migrate`/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    });
+  }
+});

@@ -5,7 +5,7 @@ import {
 } from '../../backup/index.ts';
 import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
-import { CURRENT_RELEASE, openDatabase, type Database } from '../../store/index.ts';
+import { assertCurrentRelease, openDatabase, type Database } from '../../store/index.ts';
 import { exitStoppingOwnServer } from '../interrupt.ts';
 import { printJson, printTable } from '../output.ts';
 
@@ -105,12 +105,7 @@ export function register(program: Command): void {
       removePartialOnSignal('this run wrote no backup; the next backup-job records it failed');
       const db = await openTarget(o);
       try {
-        const facts = await readStoreFacts(db.pool);
-        if (facts.release !== CURRENT_RELEASE) {
-          throw new AppError('SCHEMA_NOT_CURRENT', `the store schema is at release ${facts.release ?? '(none)'}, this program needs ${CURRENT_RELEASE}`, {
-            hint: 'run `astore migrate` first', exitCode: 4,
-          });
-        }
+        assertCurrentRelease((await readStoreFacts(db.pool)).release);
         const r = await runBackupJob({ pool: db.pool, connection: db.connection, settings });
         if (o.json) {
           printJson({ status: r.status, job: r.jobId, file: r.file ?? null, bytes: r.backup?.bytes ?? null, kept: r.retention?.kept ?? [], removed: r.retention?.removed ?? [], cleaned: r.retention?.cleaned ?? [], pruned_jobs: r.prunedJobs, error: r.error?.message ?? null });
@@ -173,6 +168,7 @@ export function register(program: Command): void {
     .action(async (o: TargetFlags & { json?: boolean }) => {
       const db = await openTarget(o);
       try {
+        assertCurrentRelease((await readStoreFacts(db.pool)).release);
         const jobs = await listJobs(db.pool);
         if (o.json) printJson(jobs);
         else printTable(jobs.map((j) => ({ id: j.id, trigger: j.trigger, started: j.startedAt.toISOString(), finished: j.finishedAt?.toISOString(), status: j.status, bytes: j.bytes, file: j.file })), ['id', 'trigger', 'started', 'finished', 'status', 'bytes', 'file']);
