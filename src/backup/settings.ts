@@ -14,6 +14,9 @@
  *   store.backup.starting_deadline_seconds        STORE_BACKUP_STARTING_DEADLINE_SECONDS     (none)
  *   store.backup.engine                           STORE_BACKUP_ENGINE                        builtin
  *
+ * `postgres.backup.schedule` (POSTGRES_BACKUP_SCHEDULE) is read as another name of the schedule:
+ * it is the parameter the seeds tell operators to edit to move the daily backup.
+ *
  * The engine is what writes the archive: `builtin` (the store's dumper) or `pg_dump` (stock
  * `pg_dump -Fc`), for databases holding objects the dumper refuses.
  */
@@ -42,10 +45,10 @@ export const BACKUP_ENGINES = ['builtin', 'pg_dump'] as const;
 export type BackupEngineName = typeof BACKUP_ENGINES[number];
 
 type Kind = 'boolean' | 'cron' | 'count' | 'weekday' | 'path' | 'seconds' | 'engine';
-interface Setting { key: string; field: keyof BackupSettings; kind: Kind }
+interface Setting { key: string; field: keyof BackupSettings; kind: Kind; alias?: string }
 const SETTINGS: readonly Setting[] = [
   { key: 'store.backup.suspend', field: 'suspend', kind: 'boolean' },
-  { key: 'store.backup.schedule', field: 'schedule', kind: 'cron' },
+  { key: 'store.backup.schedule', field: 'schedule', kind: 'cron', alias: 'postgres.backup.schedule' },
   { key: 'store.backup.history.jobs.success', field: 'jobsSuccess', kind: 'count' },
   { key: 'store.backup.history.jobs.failed', field: 'jobsFailed', kind: 'count' },
   { key: 'store.backup.history.files.weekly_backup_day', field: 'weeklyBackupDay', kind: 'weekday' },
@@ -142,17 +145,18 @@ function leaves(node: unknown, path: string, out: Array<[string, unknown]>): Arr
 }
 
 /**
- * A `store.backup.*` key the store does not know is a typo (`keep_dialy`, `schedul`) whose setting
+ * A `store.backup.*` (or `postgres.backup.*`) key the store does not know is a typo (`keep_dialy`, `schedul`) whose setting
  * would silently keep its default: a schedule never run, a retention never applied. Other keys of
  * the file are not the backup's business and are left alone.
  */
 function refuseUnknownKeys({ doc, file }: Sources): void {
-  const known = new Set(SETTINGS.map((s) => s.key));
+  const known = new Set(SETTINGS.flatMap((s) => (s.alias ? [s.key, s.alias] : [s.key])));
   // An empty section (`store.backup:` or `history:` with every setting under it commented out) is
   // a null leaf at a path that is no setting itself: it sets nothing, and is no typo either.
-  const section = (k: string): boolean => SETTINGS.some((s) => s.key.startsWith(`${k}.`));
+  const section = (k: string): boolean => [...known].some((key) => key.startsWith(`${k}.`));
+  const ours = (k: string): boolean => ['store.backup', 'postgres.backup'].some((p) => k === p || k.startsWith(`${p}.`));
   const unknown = leaves(doc, '', [])
-    .filter(([k, v]) => (k === 'store.backup' || k.startsWith('store.backup.')) && !known.has(k) && !(v === null && section(k)))
+    .filter(([k, v]) => ours(k) && !known.has(k) && !(v === null && section(k)))
     .map(([k]) => k);
   if (unknown.length > 0) {
     throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} has ${unknown.length === 1 ? 'a key' : 'keys'} the store does not know: ${unknown.join(', ')}`, {
@@ -187,14 +191,24 @@ function readSources(opts: LoadSettingsOptions): Sources {
   }
 }
 
-/** One setting, checked: the file's value, overridden by the environment's; undefined when neither sets it. */
+/**
+ * One setting, checked: the file's value, overridden by the environment's; undefined when neither
+ * sets it. A setting given under both its names in one place must say the same thing twice.
+ */
 function readSetting(s: Setting, { doc, file, env }: Sources): unknown {
-  let value: unknown;
-  const fromFile = lookup(doc, s.key);
-  if (fromFile !== undefined && fromFile !== null) value = coerce(s.key, s.kind, fromFile, file);
-  const fromEnv = env[envName(s.key)];
-  if (fromEnv !== undefined && fromEnv !== '') value = coerce(s.key, s.kind, fromEnv, envName(s.key));
-  return value;
+  const names = s.alias ? [s.key, s.alias] : [s.key];
+  const given = (raw: unknown): boolean => raw !== undefined && raw !== null && raw !== '';
+  const fromEnv = names.filter((n) => given(env[envName(n)])).map((n) => ({ name: n, where: envName(n), value: coerce(n, s.kind, env[envName(n)], envName(n)) }));
+  const fromFile = names.filter((n) => given(lookup(doc, n))).map((n) => ({ name: n, where: `config file ${file}`, value: coerce(n, s.kind, lookup(doc, n), file) }));
+  for (const found of [fromEnv, fromFile]) {
+    if (found.length === 2 && found[0]!.value !== found[1]!.value) {
+      throw new AppError('BACKUP_CONFIG_INVALID',
+        `${found.map((f) => `${f.where} sets ${f.name} to ${JSON.stringify(f.value)}`).join(' and ')}: one setting under two names, two values`, {
+          hint: `keep one of them (${s.key} is the store's name for it)`, exitCode: 2,
+        });
+    }
+  }
+  return (fromEnv[0] ?? fromFile[0])?.value;
 }
 
 /**

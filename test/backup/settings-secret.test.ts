@@ -39,6 +39,27 @@ describe('backup settings', () => {
     assert.equal(s.suspend, false);
   });
 
+  it("reads the seeds' postgres.backup.schedule as the schedule; two different values under its two names are refused", () => {
+    const file = join(dir, 'seeds-name.yaml');
+    const home = { ASTORE_HOME: dir };
+    writeFileSync(file, 'postgres.backup.schedule: "15 2 * * *"\n');
+    assert.equal(loadBackupSettings({ config: file, env: home }).schedule, '15 2 * * *');
+    writeFileSync(file, stringify({ postgres: { backup: { schedule: '15 2 * * *' } } }));
+    assert.equal(loadBackupSettings({ config: file, env: home }).schedule, '15 2 * * *');
+    assert.equal(loadBackupSettings({ config: file, env: { ...home, POSTGRES_BACKUP_SCHEDULE: '0 4 * * *' } }).schedule, '0 4 * * *');
+    assert.equal(loadBackupSettings({ config: file, env: { ...home, STORE_BACKUP_SCHEDULE: '0 5 * * *' } }).schedule, '0 5 * * *');
+    assert.throws(() => loadBackupSettings({ config: file, env: { ...home, STORE_BACKUP_SCHEDULE: '0 5 * * *', POSTGRES_BACKUP_SCHEDULE: '0 4 * * *' } }),
+      /STORE_BACKUP_SCHEDULE sets store\.backup\.schedule to "0 5 \* \* \*" and POSTGRES_BACKUP_SCHEDULE sets postgres\.backup\.schedule to "0 4 \* \* \*"/);
+    writeFileSync(file, stringify({ 'store.backup.schedule': '0 1 * * *', 'postgres.backup.schedule': '0 1 * * *' }));
+    assert.equal(loadBackupSettings({ config: file, env: home }).schedule, '0 1 * * *');
+    writeFileSync(file, stringify({ 'store.backup.schedule': '0 1 * * *', 'postgres.backup.schedule': '0 3 * * *' }));
+    assert.throws(() => loadBackupSettings({ config: file, env: home }), /one setting under two names/);
+    writeFileSync(file, stringify({ 'postgres.backup.schedul': '0 3 * * *' }));
+    assert.throws(() => loadBackupSettings({ config: file, env: home }), /does not know: postgres\.backup\.schedul/);
+    writeFileSync(file, stringify({ 'postgres.backup.schedule': 'at eleven' }));
+    assert.throws(() => loadBackupSettings({ config: file, env: home }), /postgres\.backup\.schedule from .* is "at eleven", expected a 5-field cron/);
+  });
+
   it('reads a mix of nested and dotted keys; refuses store.backup keys it does not know, naming them', () => {
     const file = join(dir, 'mixed.yaml');
     writeFileSync(file, stringify({ 'store.backup': { suspend: true, 'history.files': { keep_daily: 2 } }, other: { section: 1 } }));
