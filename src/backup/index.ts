@@ -17,4 +17,5 @@ export { planRetention, applyRetention, type RetentionLimits, type RetentionPlan
 export { listJobs, pruneJobs, type BackupJob } from './jobs.ts';
 export { runBackupJob, BACKUP_LOCK, type RunOptions, type RunResult } from './run.ts';
 export { removeLiveTempFiles } from './atomic-file.ts';
+export { scheduleStatus, type ScheduleStatus } from './schedule-status.ts';
 export { startBackupScheduler, latestSlotBetween, type BackupScheduler, type SchedulerOptions } from './scheduler.ts';

@@ -1,7 +1,8 @@
 /** Backups: `astore backup`, `astore backup-job` (the CronJob command), `astore backups list|jobs`. */
 import type { Command } from 'commander';
 import {
-  engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, removeLiveTempFiles, runBackupJob, takeBackup,
+  engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, removeLiveTempFiles, runBackupJob,
+  scheduleStatus, takeBackup,
 } from '../../backup/index.ts';
 import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
@@ -158,6 +159,44 @@ export function register(program: Command): void {
             hint: 'the file changed after it was written (disk or copy damage, or something wrote to it); do not restore from it, use another backup and check the storage',
             exitCode: 2,
           });
+      }
+    });
+  backups.command('schedule')
+    .description('the scheduled backup: schedule, suspend, next runs, last scheduled run, runs under way, a pending catch-up')
+    .option('--config <file>', 'config file with store.backup.* settings (default ASTORE_HOME/config.yaml)')
+    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
+    .option('--secret <file>', 'PostgreSQL connection from the store secret YAML')
+    .option('--json', 'machine-readable output')
+    .action(async (o: TargetFlags & { config?: string; json?: boolean }) => {
+      const settings = loadBackupSettings({ config: o.config });
+      const db = await openTarget(o);
+      try {
+        assertCurrentRelease((await readStoreFacts(db.pool)).release);
+        const st = await scheduleStatus(db.pool, settings);
+        const iso = (d: Date | undefined): string | null => d?.toISOString() ?? null;
+        if (o.json) {
+          printJson({
+            schedule: st.schedule, suspend: st.suspend, time_zone: st.timeZone, next: st.next.map(iso), last_schedule: iso(st.lastSlot),
+            active: st.active, catch_up: st.catchUp ? { slot: iso(st.catchUp.slot), within_deadline: st.catchUp.withinDeadline } : null,
+            dir: settings.dir, keep_daily: settings.keepDaily, keep_weekly: settings.keepWeekly, weekly_backup_day: settings.weeklyBackupDay,
+            jobs_success: settings.jobsSuccess, jobs_failed: settings.jobsFailed,
+          });
+          return;
+        }
+        const local = (d: Date): string => `${d.toString().replace(/ GMT.*$/, '')} (${d.toISOString()})`;
+        process.stdout.write([
+          `schedule        ${st.schedule} (${st.timeZone} time)${st.suspend ? '  SUSPENDED (store.backup.suspend)' : ''}`,
+          `next runs       ${st.next.length ? st.next.map(local).join('\n                ') : 'none while suspended'}`,
+          `last schedule   ${st.lastSlot ? local(st.lastSlot) : 'never'}`,
+          `active          ${st.active}`,
+          ...(st.catchUp ? [`catch-up        ${local(st.catchUp.slot)} was missed: ${st.catchUp.withinDeadline
+            ? 'a serve starting now runs it once' : 'past store.backup.starting_deadline_seconds, it will be skipped'}`] : []),
+          `backup dir      ${settings.dir} (keep ${settings.keepDaily} daily, ${settings.keepWeekly} weekly on day ${settings.weeklyBackupDay})`,
+          `job history     ${settings.jobsSuccess} succeeded, ${settings.jobsFailed} failed`,
+          '',
+        ].join('\n'));
+      } finally {
+        await db.close();
       }
     });
   backups.command('jobs')
