@@ -100,7 +100,15 @@ export const pgDumpEngine: DumpEngine = async ({ connection: c, output }) => {
     });
   }
   if (code !== 0) {
-    throw new AppError('BACKUP_DUMP_FAILED', `pg_dump of ${c.database} on ${c.host}:${c.port} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`, { exitCode: 1 });
+    // pg_dump refuses a server of a newer major version than its own (the store moved to 16, the
+    // machine's client tools still 15): a common case after a PostgreSQL upgrade.
+    const server = /server version: (\d+)/.exec(stderr)?.[1];
+    throw new AppError('BACKUP_DUMP_FAILED', `pg_dump of ${c.database} on ${c.host}:${c.port} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`, {
+      exitCode: 1,
+      hint: /server version mismatch/.test(stderr)
+        ? `install the PostgreSQL ${server ?? 'server\'s'} client tools (pg_dump ${server ?? 'of the server\'s major version'} or newer) on this machine, or set store.backup.engine back to builtin, which dumps any supported server`
+        : undefined,
+    });
   }
   return { tables: undefined, rows: undefined };
 };

