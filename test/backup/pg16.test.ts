@@ -90,7 +90,7 @@ describe('PostgreSQL 16', () => {
     assert.equal(b.status, 0, b.stderr);
     // pgmig maps every backed-up instance to one target instance of its own.
     const sources = (await on15.store.pool.query<{ id: string; name: string }>('select id, name from astore.instances order by name')).rows;
-    const targets = [];
+    const targets: Array<{ instanceId: string; token: string; serviceUrl: string }> = [];
     for (const { name } of sources) targets.push(await on16.tenant('dave', `${name}-on-16`));
     const target = targets[sources.findIndex((x) => x.name === 'carol-15')]!;
     const work = mkdtempSync(join(dir, 'to16-'));
