@@ -52,3 +52,26 @@ describe('include_count past the last page', () => {
     assert.equal((await a.listIntents({ workspaceId: id, cursor: past })).result.pagination.total, undefined);
   });
 });
+
+describe('page_limit', () => {
+  let s: TestStore;
+  let base: string;
+  let auth: Record<string, string>;
+  before(async () => {
+    s = await startTestStore();
+    const t = await s.tenant('hana');
+    base = t.serviceUrl;
+    auth = { authorization: `Bearer ${t.token}` };
+  });
+  after(async () => { await s.close(); });
+
+  test('takes decimal digits only: hex, exponents, fractions and blanks are 400s naming it', async () => {
+    for (const bad of ['0x10', '1e2', '2.0', '%205', '-1', '0', '100001', 'ten']) {
+      const res = await fetch(`${base}/v1/workspaces?version=2021-11-27&page_limit=${bad}`, { headers: auth });
+      assert.equal(res.status, 400, `page_limit=${bad}`);
+      assert.match(JSON.stringify(await res.json()), /page_limit/);
+    }
+    const ok = await fetch(`${base}/v1/workspaces?version=2021-11-27&page_limit=007`, { headers: auth });
+    assert.equal(ok.status, 200);
+  });
+});
