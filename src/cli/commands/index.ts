@@ -19,4 +19,5 @@ export const commandModules: CommandModule[] = [
   { names: ['backup', 'backup-job', 'backups'], load: () => import('./backup.ts') },
   { names: ['restore'], load: () => import('./restore.ts') },
   { names: ['archive'], load: () => import('./archive.ts') },
+  { names: ['k8s'], load: () => import('./k8s.ts') },
 ];

@@ -1,0 +1,63 @@
+/** Kubernetes: `astore k8s manifests`, the objects of one store deployment as YAML. */
+import type { Command } from 'commander';
+import { loadBackupSettings } from '../../backup/index.ts';
+import { defaultImage, generateManifests, INSTANCE_MAX_LENGTH, writeManifestsFile } from '../../k8s/index.ts';
+import { positiveInt } from '../args.ts';
+
+interface ManifestFlags {
+  instance: string;
+  namespace?: string;
+  image: string;
+  storeReplicas: string;
+  trainingReplicas: string;
+  backupStorage: string;
+  storageClass?: string;
+  postgresSecret?: string;
+  postgresCaSecret?: string;
+  encryptionSecret?: string;
+  autoRetrainAllSchedule?: string;
+  config?: string;
+  output?: string;
+}
+
+export function register(program: Command): void {
+  const k8s = program.command('k8s').description('Kubernetes manifests for a store deployment');
+  k8s.command('manifests')
+    .description('print the Deployments, Service, backup CronJob, PVC and ConfigMap of one store deployment as multi-document YAML '
+      + '(Secrets are referenced, never written)')
+    .requiredOption('--instance <name>', `deployment name (the seeds' $INSTANCE), prefix of every object name; a DNS-1123 label of at most ${INSTANCE_MAX_LENGTH} characters beginning with a letter`)
+    .option('--namespace <name>', 'namespace of the objects (default: none written, kubectl -n or the context decides)')
+    .option('--image <ref>', 'container image with astore on PATH; you build and push it (npm install -g of this package)', defaultImage())
+    .option('--store-replicas <n>', 'astore serve replicas', '1')
+    .option('--training-replicas <n>', 'astore train-worker replicas (one training each)', '1')
+    .option('--backup-storage <size>', 'size of the backup PVC', '10Gi')
+    .option('--storage-class <name>', 'storage class of the backup PVC (default: the cluster default)')
+    .option('--postgres-secret <name>', 'Secret whose key postgres.yaml is the database connection (default: INSTANCE-store-postgres)')
+    .option('--postgres-ca-secret <name>', 'Secret whose key ca.crt verifies the PostgreSQL server certificate (default: none, no PG_CA_FILE)')
+    .option('--encryption-secret <name>', 'Secret whose key auth-encryption-secret.yaml is the encryption key (default: INSTANCE-auth-encryption)')
+    .option('--auto-retrain-all-schedule <quartz>', "run retrain-all in astore serve on this Quartz schedule (UTC), batches sized by the seeds' rule (default: off)")
+    .option('--config <file>', 'config file with store.backup.* settings for the CronJob (default ASTORE_HOME/config.yaml; STORE_BACKUP_* override)')
+    .option('-o, --output <file>', 'file to write (through a temporary name and rename); default stdout')
+    .action(async (o: ManifestFlags) => {
+      const yaml = generateManifests({
+        instance: o.instance,
+        namespace: o.namespace,
+        image: o.image,
+        storeReplicas: positiveInt(o.storeReplicas, '--store-replicas'),
+        trainingReplicas: positiveInt(o.trainingReplicas, '--training-replicas'),
+        backupStorage: o.backupStorage,
+        storageClass: o.storageClass,
+        postgresSecret: o.postgresSecret,
+        postgresCaSecret: o.postgresCaSecret,
+        encryptionSecret: o.encryptionSecret,
+        autoRetrainAllSchedule: o.autoRetrainAllSchedule,
+        backup: loadBackupSettings({ config: o.config }),
+      });
+      if (o.output) {
+        await writeManifestsFile(o.output, yaml);
+        process.stderr.write(`wrote ${o.output}\n`);
+      } else {
+        process.stdout.write(yaml);
+      }
+    });
+}

@@ -1,0 +1,31 @@
+/** Every object of one store deployment, in the order `kubectl apply` should create them. */
+import { backupManifests } from './backup.ts';
+import type { ManifestDocument } from './document.ts';
+import { CA_FILE_NAME, KEY_FILE_NAME, POSTGRES_FILE_NAME, storeFiles } from './mounts.ts';
+import { checkManifestInput, type ManifestInput, type ManifestOptions } from './options.ts';
+import { renderManifests } from './render.ts';
+import { storeManifests } from './store.ts';
+import { trainingManifests } from './training.ts';
+import { packageVersion } from './version.ts';
+
+function documentsFor(o: ManifestOptions): ManifestDocument[] {
+  const files = storeFiles({
+    postgresSecret: o.postgresSecret, postgresCaSecret: o.postgresCaSecret, encryptionSecret: o.encryptionSecret,
+    configMap: o.names.config, backupPvc: o.names.backupPvc,
+  });
+  // The ConfigMap and the PVC come before the CronJob whose pods mount them.
+  return [...backupManifests(o, files), ...storeManifests(o, files), ...trainingManifests(o, files)];
+}
+
+/** The manifests as YAML. The Secrets they name are referenced only: their values never pass through here. */
+export function generateManifests(input: ManifestInput): string {
+  const o = checkManifestInput(input);
+  const header = [
+    `Assistant Store ${packageVersion()}, instance ${o.instance}: written by \`astore k8s manifests\`.`,
+    'Create these Secrets first (they hold credentials, so they are not written here):',
+    `  ${o.postgresSecret} with key ${POSTGRES_FILE_NAME} (from \`astore db info\`)`,
+    `  ${o.encryptionSecret} with key ${KEY_FILE_NAME} (from \`astore secret export\`)`,
+    ...(o.postgresCaSecret ? [`  ${o.postgresCaSecret} with key ${CA_FILE_NAME} (the CA of the PostgreSQL server's certificate)`] : []),
+  ].join('\n');
+  return renderManifests(header, documentsFor(o));
+}

@@ -1,0 +1,86 @@
+/**
+ * Where, inside the pods, the files the CLI reads appear. The CLI takes its connection, key and
+ * settings from files (`--postgres`, `--config`, ASTORE_ENCRYPTION_SECRET, PG_CA_FILE), so each
+ * Secret or ConfigMap key is mounted as exactly the file its flag or variable names. Whole
+ * directories are mounted rather than single files (`subPath`) because Kubernetes refreshes only
+ * the former when the Secret changes, e.g. after `astore secret apply` on another copy.
+ */
+import { SECRET_FILE_NAME } from '../auth/index.ts';
+
+export type K8sObject = Record<string, unknown>;
+
+/** The seeds' backup directory: the PVC's mount point in the CronJob's pods. */
+export const BACKUP_DIR = '/store-backups';
+export const CONFIG_FILE_NAME = 'config.yaml';
+export const POSTGRES_FILE_NAME = 'postgres.yaml';
+export const CA_FILE_NAME = 'ca.crt';
+export { SECRET_FILE_NAME as KEY_FILE_NAME };
+
+/** A file (or directory) a container sees, and the volume it comes from. */
+export interface MountedFile {
+  path: string;
+  volume: K8sObject;
+  mount: K8sObject;
+}
+
+function keyAsFile(kind: 'secret' | 'configMap', volume: string, source: string, key: string, dir: string): MountedFile {
+  const ref = kind === 'secret' ? { secretName: source } : { name: source };
+  return {
+    path: `${dir}/${key}`,
+    volume: { name: volume, [kind]: { ...ref, items: [{ key, path: key }] } },
+    mount: { name: volume, mountPath: dir, readOnly: true },
+  };
+}
+
+export interface FileSources {
+  postgresSecret: string;
+  postgresCaSecret: string | undefined;
+  encryptionSecret: string;
+  configMap: string;
+  backupPvc: string;
+}
+
+/** Every file a store container may need, each from the object that holds it. */
+export interface StoreFiles {
+  /** For `--postgres`: the output of `astore db info`. */
+  postgres: MountedFile;
+  /** For PG_CA_FILE, when the server's certificate is to be verified. */
+  postgresCa: MountedFile | undefined;
+  /** For ASTORE_ENCRYPTION_SECRET: the file `astore secret export` writes. */
+  encryptionKey: MountedFile;
+  /** For `--config`: the store.backup.* settings. */
+  config: MountedFile;
+  /** The backup directory, writable. */
+  backups: MountedFile;
+}
+
+export function storeFiles(s: FileSources): StoreFiles {
+  return {
+    postgres: keyAsFile('secret', 'postgres', s.postgresSecret, POSTGRES_FILE_NAME, '/etc/astore/postgres'),
+    postgresCa: s.postgresCaSecret === undefined ? undefined : keyAsFile('secret', 'postgres-ca', s.postgresCaSecret, CA_FILE_NAME, '/etc/astore/postgres-ca'),
+    encryptionKey: keyAsFile('secret', 'encryption-key', s.encryptionSecret, SECRET_FILE_NAME, '/etc/astore/encryption'),
+    config: keyAsFile('configMap', 'config', s.configMap, CONFIG_FILE_NAME, '/etc/astore/config'),
+    backups: {
+      path: BACKUP_DIR,
+      volume: { name: 'store-backups', persistentVolumeClaim: { claimName: s.backupPvc } },
+      mount: { name: 'store-backups', mountPath: BACKUP_DIR },
+    },
+  };
+}
+
+export interface EnvVar { name: string; value: string }
+
+/** What a container needs to reach the database: the `--postgres` flag, and the CA when verifying TLS. */
+export function databaseAccess(files: StoreFiles): { args: string[]; env: EnvVar[]; files: MountedFile[] } {
+  const ca = files.postgresCa;
+  return {
+    args: ['--postgres', files.postgres.path],
+    env: ca ? [{ name: 'PG_CA_FILE', value: ca.path }] : [],
+    files: ca ? [files.postgres, ca] : [files.postgres],
+  };
+}
+
+/** What a container needs to open the store: the key file, which it reads through ASTORE_ENCRYPTION_SECRET. */
+export function keyAccess(files: StoreFiles): { env: EnvVar[]; files: MountedFile[] } {
+  return { env: [{ name: 'ASTORE_ENCRYPTION_SECRET', value: files.encryptionKey.path }], files: [files.encryptionKey] };
+}

@@ -1,0 +1,50 @@
+/**
+ * Containers that run this CLI, and the pod specs that hold them. Every container's command is
+ * `astore` (the image must have it on PATH) and its args a command line of this CLI, which is
+ * what lets the tests check each one against the CLI's own parser.
+ */
+import type { EnvVar, K8sObject, MountedFile } from './mounts.ts';
+
+const CLI_COMMAND = 'astore';
+
+export interface ContainerPlan {
+  name: string;
+  /** The astore command line, e.g. ['backup-job', '--config', FILE]. */
+  args: string[];
+  env: EnvVar[];
+  files: MountedFile[];
+  /** Ports, probes and the like. */
+  extra?: K8sObject;
+}
+
+function container(image: string, plan: ContainerPlan): K8sObject {
+  return {
+    name: plan.name,
+    image,
+    command: [CLI_COMMAND],
+    args: plan.args,
+    ...(plan.env.length > 0 ? { env: plan.env } : {}),
+    volumeMounts: plan.files.map((f) => f.mount),
+    ...plan.extra,
+  };
+}
+
+export interface PodPlan {
+  containers: ContainerPlan[];
+  initContainers?: ContainerPlan[];
+  /** restartPolicy and the like. */
+  extra?: K8sObject;
+}
+
+/** The pod spec; each volume is declared once however many containers mount it. */
+export function podSpec(image: string, plan: PodPlan): K8sObject {
+  const all = [...(plan.initContainers ?? []), ...plan.containers];
+  const volumes = new Map<unknown, K8sObject>();
+  for (const f of all.flatMap((c) => c.files)) volumes.set(f.volume.name, f.volume);
+  return {
+    ...plan.extra,
+    ...(plan.initContainers ? { initContainers: plan.initContainers.map((c) => container(image, c)) } : {}),
+    containers: plan.containers.map((c) => container(image, c)),
+    volumes: [...volumes.values()],
+  };
+}
