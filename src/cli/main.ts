@@ -1,7 +1,12 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isAppError, toError } from '../errors/index.ts';
 import { commandModules } from './commands/index.ts';
 import { exitStoppingOwnServer, installSignalFallback, interrupted } from './interrupt.ts';
+
+// From package.json itself: npm_package_version is set only when run through npm, so `bin/astore
+// -V` said 0.1.0 whatever the release.
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /**
  * Builds the program with the command modules `argv` needs: only the one owning the named command,
@@ -13,7 +18,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   const owner = commandModules.find((m) => first !== undefined && m.names.includes(first));
   const program = new Command('astore')
     .description('Assistant Store: Watson Assistant v1 compatible skill store with backup, restore and retraining')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --cli-version')
+    .version(PACKAGE_VERSION, '-V, --cli-version')
     .showHelpAfterError()
     .exitOverride();
   const modules = await Promise.all((owner ? [owner] : commandModules).map((m) => m.load()));
