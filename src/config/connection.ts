@@ -61,17 +61,34 @@ export function connectionFromUrl(url: string, env: NodeJS.ProcessEnv = process.
   const sslmode = u.searchParams.get('sslmode');
   const tls = tlsFromEnv(env) ?? (sslmode && sslmode !== 'disable' ? { rejectUnauthorized: sslmode === 'verify-full' || sslmode === 'verify-ca' } : undefined);
   return {
-    host: decodeURIComponent(u.hostname) || '127.0.0.1',
+    // An IPv6 literal keeps its brackets in URL.hostname; the driver would look "[::1]" up as a name.
+    host: urlPart(u.hostname, 'host').replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port: u.port ? Number(u.port) : 5432,
-    database: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres',
-    user: decodeURIComponent(u.username) || 'postgres',
-    password: decodeURIComponent(u.password),
+    database: urlPart(u.pathname.replace(/^\//, ''), 'database') || 'postgres',
+    user: urlPart(u.username, 'user name') || 'postgres',
+    password: urlPart(u.password, 'password'),
     ssl: tls,
   };
 }
 
+/**
+ * A percent-decoded part of DATABASE_URL. The URL parser lets a `%` that starts no escape through
+ * (a password such as `50%off`), and decodeURIComponent then threw a bare URIError. The value is
+ * never quoted back: for the password it is the secret itself.
+ */
+function urlPart(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new AppError('CONFIG_INVALID', `the ${what} in DATABASE_URL is not valid percent-encoding`, {
+      hint: 'percent-encode special characters in DATABASE_URL: % as %25, @ as %40, / as %2F, : as %3A, # as %23, ? as %3F', exitCode: 2,
+    });
+  }
+}
+
 export function connectionUrl(c: PgConnection): string {
-  return `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${c.host}:${c.port}/${encodeURIComponent(c.database)}`;
+  const host = c.host.includes(':') ? `[${c.host}]` : c.host;
+  return `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${c.port}/${encodeURIComponent(c.database)}`;
 }
 
 export interface TargetOptions { postgres?: string | undefined; env?: NodeJS.ProcessEnv }

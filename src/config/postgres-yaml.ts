@@ -4,7 +4,7 @@
  * application role and is kept for `astore db info` round trips.
  */
 import { readFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
+import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../errors/index.ts';
 
@@ -28,13 +28,7 @@ export function readPostgresYaml(file: string): PostgresYaml {
       exitCode: 2,
     });
   }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new AppError('CONFIG_INVALID', `${file} is not valid YAML: ${(err as Error).message}`, { exitCode: 2 });
-  }
-  const parsed = postgresYamlSchema.safeParse(doc);
+  const parsed = postgresYamlSchema.safeParse(parseAsWritten(text, file));
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new AppError('CONFIG_INVALID', `${file} is not a valid postgres.yaml (${fields})`, {
@@ -43,6 +37,24 @@ export function readPostgresYaml(file: string): PostgresYaml {
     });
   }
   return parsed.data;
+}
+
+/**
+ * The YAML with every top-level number or boolean kept as the text written. Each field is a
+ * string (port is coerced), and YAML's reading of an unquoted password such as 0123, 0x1F or 1e3
+ * as a number changed it (123, 31, 1000): the server then refused the right password.
+ */
+function parseAsWritten(text: string, file: string): unknown {
+  const doc = parseDocument(text);
+  const error = doc.errors[0];
+  if (error) throw new AppError('CONFIG_INVALID', `${file} is not valid YAML: ${error.message}`, { exitCode: 2 });
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      const v = pair.value;
+      if (isScalar(v) && (typeof v.value === 'number' || typeof v.value === 'boolean') && v.source !== undefined) v.value = v.source;
+    }
+  }
+  return doc.toJS();
 }
 
 export function formatPostgresYaml(p: PostgresYaml): string {
