@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { link, open, rename, rm, writeFile } from 'node:fs/promises';
 import { makeStoreDir } from './files.ts';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
@@ -61,8 +61,33 @@ export async function writeAtomic(file: string, data: string | Buffer, mode = 0o
     await rm(tmp, { force: true });
     throw err;
   }
-  const dir = await open(dirname(file), 'r');
-  try { await dir.sync(); } finally { await dir.close(); }
+  await syncDir(dirname(file));
+}
+
+/**
+ * Creates `file` all at once unless it exists: written and fsynced under a temporary name, then
+ * hard-linked to its name, which fails when the name is taken. False, and nothing changed, when
+ * another file was there first: for a file that must never be replaced (the encryption key),
+ * where writeAtomic's rename would overwrite one another process has just created.
+ */
+export async function createAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<boolean> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+  try {
+    await writeFile(tmp, data, { mode, flush: true });
+    await link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  await syncDir(dirname(file));
+  return true;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try { await handle.sync(); } finally { await handle.close(); }
 }
 
 async function openEmbedded(home: string): Promise<{ connection: PgConnection; cluster: RunningCluster }> {

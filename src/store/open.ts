@@ -10,7 +10,7 @@ import {
 } from '../auth/index.ts';
 import { astoreHome, type TargetOptions } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
-import { openDatabase, STORE_SCHEMA, writeAtomic, type Database } from './database.ts';
+import { createAtomic, openDatabase, STORE_SCHEMA, type Database } from './database.ts';
 import { makeStoreDir } from './files.ts';
 import { CURRENT_RELEASE, migrate, schemaRelease } from './migrations/index.ts';
 
@@ -29,7 +29,7 @@ export interface OpenStoreOptions extends TargetOptions {
 }
 
 export function secretFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.ASTORE_ENCRYPTION_SECRET ?? join(astoreHome(env), SECRET_FILE_NAME);
+  return env.ASTORE_ENCRYPTION_SECRET || join(astoreHome(env), SECRET_FILE_NAME);
 }
 
 /** The fingerprint of the key the store's data is encrypted with, if the schema records one. */
@@ -53,21 +53,58 @@ export async function resolveKey(client: pg.ClientBase, schema: string, env: Nod
         hint: `run it with the store's ASTORE_HOME (the one its astore serve uses) or ASTORE_ENCRYPTION_SECRET set to its key file; on another machine, install the key with \`astore secret apply -f ${SECRET_FILE_NAME}\` (from \`astore secret export\` where the store runs)`, exitCode: 5,
       });
     }
-    key = EncryptionKey.generate();
-    // With DATABASE_URL or --postgres nothing else creates ASTORE_HOME, and a first run on a fresh
-    // machine must not die on ENOENT here.
-    await makeStoreDir(dirname(file), `${dirname(file)} for the encryption key file`, 'set ASTORE_HOME (or ASTORE_ENCRYPTION_SECRET, the key file\'s path) to a writable place');
-    await writeAtomic(file, formatSecretYaml(key), 0o600);
+    key = await createKeyFile(file);
   }
-  if (recorded && recorded !== key.fingerprint) {
-    throw new AppError('KEY_MISMATCH', `the encryption key in ${file} (${key.fingerprint}) is not the key this database was written with (${recorded})`, {
-      hint: `apply the matching ${SECRET_FILE_NAME} with \`astore secret apply -f FILE\` (a key that secret apply replaced is kept beside it as ${file}.<time>.bak); `
-        + 'to restore a backup written under the installed key into this store, start astore serve and create the instances and tokens under that previous key, then apply this one again, run pgmig and restart astore serve', exitCode: 5,
-    });
-  }
+  if (recorded && recorded !== key.fingerprint) throw keyMismatch(file, key, recorded);
   return key;
 }
 
+/**
+ * A new key in a new key file; the key already there when another process (a second command
+ * starting on the same ASTORE_HOME) created the file first. Replacing that file would leave the
+ * other process running with a key no file holds any more.
+ */
+async function createKeyFile(file: string): Promise<EncryptionKey> {
+  const key = EncryptionKey.generate();
+  // With DATABASE_URL or --postgres nothing else creates ASTORE_HOME, and a first run on a fresh
+  // machine must not die on ENOENT here.
+  await makeStoreDir(dirname(file), `${dirname(file)} for the encryption key file`, 'set ASTORE_HOME (or ASTORE_ENCRYPTION_SECRET, the key file\'s path) to a writable place');
+  if (await createAtomic(file, formatSecretYaml(key), 0o600)) return key;
+  return readSecretFile(file)!;
+}
+
+function keyMismatch(file: string, key: EncryptionKey, recorded: string): AppError {
+  return new AppError('KEY_MISMATCH', `the encryption key in ${file} (${key.fingerprint}) is not the key this database was written with (${recorded})`, {
+    hint: `apply the matching ${SECRET_FILE_NAME} with \`astore secret apply -f FILE\` (a key that secret apply replaced is kept beside it as ${file}.<time>.bak); `
+      + 'to restore a backup written under the installed key into this store, start astore serve and create the instances and tokens under that previous key, then apply this one again, run pgmig and restart astore serve', exitCode: 5,
+  });
+}
+
+/**
+ * Records the key of a store opened without one recorded, and checks it against the database's
+ * otherwise. Never overwrites: a fingerprint recorded since resolveKey read it (another process
+ * opening a new store, a pgmig swap) belongs to data this key cannot read.
+ */
+async function claimFingerprint(client: pg.ClientBase, schema: string, key: EncryptionKey, file: string): Promise<void> {
+  await client.query(`insert into "${schema}".store_meta (key, value) values ('encryption_key_fingerprint', to_jsonb($1::text))
+    on conflict (key) do nothing`, [key.fingerprint]);
+  const recorded = await recordedFingerprint(client, schema);
+  if (recorded !== key.fingerprint) throw keyMismatch(file, key, recorded ?? '(none)');
+}
+
+/** Serialises opening the store (key, migrations, fingerprint) across processes; see openStore. */
+const OPEN_LOCK = 0x61_73_74_6f_6b_79; // "astoky"
+
+async function withOpenLock<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query('select pg_advisory_lock($1)', [OPEN_LOCK]);
+  try {
+    return await fn();
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [OPEN_LOCK]);
+  }
+}
+
+/** Overwrites the recorded fingerprint: for a schema whose data was just (re-)encrypted with `key` (restore's staging schema). */
 export async function recordFingerprint(client: pg.ClientBase, schema: string, key: EncryptionKey): Promise<void> {
   await client.query(`insert into "${schema}".store_meta (key, value) values ('encryption_key_fingerprint', to_jsonb($1::text))
     on conflict (key) do update set value = excluded.value`, [key.fingerprint]);
@@ -86,16 +123,21 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   try {
     const client = await db.pool.connect();
     try {
-      const key = await resolveKey(client, STORE_SCHEMA);
-      let release: string | undefined;
-      if (opts.migrate) {
-        release = (await migrate(client, { schema: STORE_SCHEMA, context: { encryptWebhooks: (w) => encryptWebhooks(w, key) } })).release;
-      } else {
-        release = await schemaRelease(client, STORE_SCHEMA);
-        assertCurrentRelease(release);
-      }
-      await recordFingerprint(client, STORE_SCHEMA, key);
-      return { ...db, key, release: release!, home: astoreHome() };
+      // Under one lock from reading the recorded fingerprint to recording it: two processes opening
+      // a new store with different key files (two homes, one database) would otherwise both pass
+      // resolveKey, and one of them encrypt with its key (m003) what the other's fingerprint claims.
+      return await withOpenLock(client, async () => {
+        const key = await resolveKey(client, STORE_SCHEMA);
+        let release: string | undefined;
+        if (opts.migrate) {
+          release = (await migrate(client, { schema: STORE_SCHEMA, context: { encryptWebhooks: (w) => encryptWebhooks(w, key) } })).release;
+        } else {
+          release = await schemaRelease(client, STORE_SCHEMA);
+          assertCurrentRelease(release);
+        }
+        await claimFingerprint(client, STORE_SCHEMA, key, secretFilePath());
+        return { ...db, key, release: release!, home: astoreHome() };
+      });
     } finally {
       client.release();
     }
