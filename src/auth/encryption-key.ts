@@ -93,3 +93,16 @@ export function readSecretFile(file: string): EncryptionKey | undefined {
   if (!existsSync(file)) return undefined;
   return parseSecretYaml(readFileSync(file, 'utf8'), file);
 }
+
+/** A Secret file the operator named (`secret apply -f`): one that cannot be read is an error code, not a stack trace. */
+export function readGivenSecretFile(file: string): EncryptionKey {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AppError('KEY_FILE_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, {
+      hint: `pass the ${SECRET_FILE_NAME} written by \`astore secret export\` (or \`oc get secret … -o yaml\`) where the backed-up store runs`, exitCode: 2, cause: err,
+    });
+  }
+  return parseSecretYaml(text, file);
+}

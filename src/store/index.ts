@@ -1,4 +1,4 @@
-export { makeDir } from './files.ts';
+export { makeDir, makeStoreDir } from './files.ts';
 export { openDatabase, withTransaction, createPool, describeConnectionError, isDatabaseUnavailable, writeAtomic, STORE_SCHEMA, type Database } from './database.ts';
 export { openStore, assertCurrentRelease, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
 export {

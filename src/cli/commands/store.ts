@@ -1,12 +1,14 @@
 /** Store administration: migrate, db info, instances, tokens, encryption-key secret. */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
-  createInstance, createToken, formatSecretYaml, listInstances, parseSecretYaml, readSecretFile, revokeToken,
+  createInstance, createToken, formatSecretYaml, listInstances, readGivenSecretFile, readSecretFile, revokeToken,
+  type EncryptionKey,
 } from '../../auth/index.ts';
 import { formatPostgresYaml, readPostgresYaml } from '../../config/index.ts';
 import { AppError } from '../../errors/index.ts';
-import { openDatabase, recordedFingerprint, secretFilePath, STORE_SCHEMA, writeAtomic } from '../../store/index.ts';
+import { makeStoreDir, openDatabase, recordedFingerprint, secretFilePath, STORE_SCHEMA, writeAtomic } from '../../store/index.ts';
 import { printJson, printTable, withStore } from '../output.ts';
 
 const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)'] as const;
@@ -107,9 +109,8 @@ export function register(program: Command): void {
           hint: 'point ASTORE_ENCRYPTION_SECRET (or ASTORE_HOME) at the store\'s key file, or run this where the store runs', exitCode: 5,
         });
       }
-      const yaml = formatSecretYaml(key);
-      if (o.output) await writeAtomic(o.output, yaml, 0o600), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
-      else process.stdout.write(yaml);
+      if (o.output) await exportTo(o.output, key), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
+      else process.stdout.write(formatSecretYaml(key));
     });
   secret.command('apply')
     .description("install another store's encryption-key Secret (before restoring its backup)")
@@ -117,7 +118,7 @@ export function register(program: Command): void {
     .option(...pgOption)
     .option('--no-verify', 'do not compare the key with the database (when it cannot be reached)')
     .action(async (o: { file: string; postgres?: string; verify: boolean }) => {
-      const key = parseSecretYaml(readFileSync(o.file, 'utf8'), o.file);
+      const key = readGivenSecretFile(o.file);
       const target = secretFilePath();
       const current = readSecretFile(target);
       if (current?.fingerprint === key.fingerprint) {
@@ -127,6 +128,8 @@ export function register(program: Command): void {
       // The previous key is kept, never overwritten: data encrypted with it stays recoverable. It is
       // copied aside first and then replaced in one rename, so there is never a moment without a key file.
       let kept: string | undefined;
+      // On a target that has never run (the first restore step) ASTORE_HOME does not exist yet.
+      await makeStoreDir(dirname(target), `${dirname(target)} for the encryption key file`, 'set ASTORE_HOME (or ASTORE_ENCRYPTION_SECRET, the key file\'s path) to a writable place');
       if (current) {
         kept = `${target}.${new Date().toISOString().replace(/[:.]/g, '')}.bak`;
         await writeAtomic(kept, readFileSync(target), 0o600);
@@ -150,6 +153,34 @@ export function register(program: Command): void {
         ].join('\n') + '\n');
       }
     });
+}
+
+/**
+ * Writes the key's Secret to `file`, refusing to replace one holding another key: an operator
+ * exporting into the folder where the source store's backed-up key lies would overwrite what may
+ * be the only copy of the key that store's backups can be read with.
+ */
+async function exportTo(file: string, key: EncryptionKey): Promise<void> {
+  const existing = keyIn(file);
+  if (existing && existing.fingerprint !== key.fingerprint) {
+    throw new AppError('KEY_FILE_EXISTS', `${file} holds another encryption key (${existing.fingerprint}); not replacing it with this store's key (${key.fingerprint})`, {
+      hint: 'that key may be the only copy of one other data is encrypted with: choose another -o file, or move that one aside first', exitCode: 5,
+    });
+  }
+  await writeAtomic(file, formatSecretYaml(key), 0o600).catch((err: NodeJS.ErrnoException) => {
+    throw new AppError('KEY_FILE_UNWRITABLE', `cannot write ${file}: ${err.code ?? err.message}`, {
+      hint: 'pass -o a file in a folder that exists and that you may write to', exitCode: 2, cause: err,
+    });
+  });
+}
+
+/** The key in an existing file, if it holds one; anything else there (or nothing) is undefined. */
+function keyIn(file: string): EncryptionKey | undefined {
+  try {
+    return readSecretFile(file);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The key fingerprint the store's database records, if it has one. */
