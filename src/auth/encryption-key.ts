@@ -5,14 +5,16 @@
  * is how a wrong or missing key is detected instead of producing garbage.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { AppError } from '../errors/index.ts';
 
 const PREFIX = 'enc:v1:';
 export const SECRET_FILE_NAME = 'auth-encryption-secret.yaml';
 export const SECRET_NAME = 'astore-auth-encryption';
-const DATA_KEY = 'auth_encryption_key';
+/** The Secret's data key holding the key (base64 in the YAML, raw bytes once Kubernetes mounts it). */
+export const DATA_KEY = 'auth_encryption_key';
 
 export class EncryptionKey {
   readonly fingerprint: string;
@@ -89,13 +91,40 @@ export function parseSecretYaml(text: string, source: string): EncryptionKey {
   return new EncryptionKey(Buffer.from(b64, 'base64'));
 }
 
+/**
+ * The key at `file`: the Secret YAML `astore secret export` writes or, when `file` is a directory,
+ * that Secret as Kubernetes mounts it into a pod (one file per data key, holding the decoded
+ * value): the seeds `oc apply -f auth-encryption-secret.yaml`, and a pod can use that Secret as is.
+ */
 export function readSecretFile(file: string): EncryptionKey | undefined {
   if (!existsSync(file)) return undefined;
+  if (isDirectory(file)) return readMountedSecret(file);
   return parseSecretYaml(readFileSync(file, 'utf8'), file);
+}
+
+export function isDirectory(path: string): boolean {
+  try { return statSync(path).isDirectory(); } catch { return false; }
+}
+
+function readMountedSecret(dir: string): EncryptionKey {
+  const file = join(dir, DATA_KEY);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new AppError('KEY_FILE_INVALID', `${dir} is a directory but holds no readable ${DATA_KEY} (${(err as Error).message})`, {
+      hint: `mount the encryption-key Secret there (kubectl apply -f the ${SECRET_FILE_NAME} from astore secret export), or point ASTORE_ENCRYPTION_SECRET at that YAML file`,
+      exitCode: 2, cause: err,
+    });
+  }
+  // Kubernetes writes the decoded 32 bytes; a value written as stringData stays base64 text.
+  const text = bytes.toString('latin1').trim();
+  return new EncryptionKey(bytes.length !== 32 && /^[A-Za-z0-9+/]{43}=$/.test(text) ? Buffer.from(text, 'base64') : bytes);
 }
 
 /** A Secret file the operator named (`secret apply -f`): one that cannot be read is an error code, not a stack trace. */
 export function readGivenSecretFile(file: string): EncryptionKey {
+  if (isDirectory(file)) return readMountedSecret(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,5 +1,5 @@
 export {
-  EncryptionKey, fingerprintOf, formatSecretYaml, parseSecretYaml, readGivenSecretFile, readSecretFile, SECRET_FILE_NAME, SECRET_NAME,
+  DATA_KEY, EncryptionKey, fingerprintOf, formatSecretYaml, isDirectory, parseSecretYaml, readGivenSecretFile, readSecretFile, SECRET_FILE_NAME, SECRET_NAME,
 } from './encryption-key.ts';
 export { encryptWebhooks, decryptWebhooks } from './webhooks.ts';
 export {

@@ -37,7 +37,7 @@ export function backupManifests(o: ManifestOptions, files: StoreFiles): Manifest
   // encrypted with, so a wrong key fails the job instead of being kept as the backup's key.
   const exportKey: ContainerPlan = {
     name: 'export-key',
-    args: ['secret', 'export', '-o', `${BACKUP_DIR}/${KEY_FILE_NAME}`, ...db.args],
+    args: ['secret', 'export', '--name', o.encryptionSecret, '-o', `${BACKUP_DIR}/${KEY_FILE_NAME}`, ...db.args],
     env: [...key.env, ...db.env],
     files: [...key.files, ...db.files, files.backups],
   };

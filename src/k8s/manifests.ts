@@ -24,7 +24,7 @@ export function generateManifests(input: ManifestInput): string {
     `Assistant Store ${packageVersion()}, instance ${o.instance}: written by \`astore k8s manifests\`.`,
     'Create these Secrets first (they hold credentials, so they are not written here):',
     `  ${o.postgresSecret} with key ${POSTGRES_FILE_NAME} (from \`astore db info\`)`,
-    `  ${o.encryptionSecret} with key ${KEY_FILE_NAME} (from \`astore secret export\`)`,
+    `  ${o.encryptionSecret}: kubectl apply -f the ${KEY_FILE_NAME} of \`astore secret export --name ${o.encryptionSecret}\``,
     ...(o.postgresCaSecret ? [`  ${o.postgresCaSecret} with key ${CA_FILE_NAME} (the CA of the PostgreSQL server's certificate)`] : []),
   ].join('\n');
   return renderManifests(header, documentsFor(o));

@@ -5,7 +5,7 @@
  * directories are mounted rather than single files (`subPath`) because Kubernetes refreshes only
  * the former when the Secret changes, e.g. after `astore secret apply` on another copy.
  */
-import { SECRET_FILE_NAME } from '../auth/index.ts';
+import { DATA_KEY, SECRET_FILE_NAME } from '../auth/index.ts';
 
 export type K8sObject = Record<string, unknown>;
 
@@ -32,6 +32,14 @@ function keyAsFile(kind: 'secret' | 'configMap', volume: string, source: string,
   };
 }
 
+function secretDirectory(volume: string, secret: string, key: string, dir: string): MountedFile {
+  return {
+    path: dir,
+    volume: { name: volume, secret: { secretName: secret, items: [{ key, path: key }] } },
+    mount: { name: volume, mountPath: dir, readOnly: true },
+  };
+}
+
 export interface FileSources {
   postgresSecret: string;
   postgresCaSecret: string | undefined;
@@ -46,7 +54,11 @@ export interface StoreFiles {
   postgres: MountedFile;
   /** For PG_CA_FILE, when the server's certificate is to be verified. */
   postgresCa: MountedFile | undefined;
-  /** For ASTORE_ENCRYPTION_SECRET: the file `astore secret export` writes. */
+  /**
+   * For ASTORE_ENCRYPTION_SECRET: the directory where the encryption-key Secret is mounted, which
+   * the CLI reads as the Secret (its data key as a file). The Secret is the YAML `astore secret
+   * export --name` writes, applied as it is, as the seeds apply their auth-encryption-secret.yaml.
+   */
   encryptionKey: MountedFile;
   /** For `--config`: the store.backup.* settings. */
   config: MountedFile;
@@ -58,7 +70,7 @@ export function storeFiles(s: FileSources): StoreFiles {
   return {
     postgres: keyAsFile('secret', 'postgres', s.postgresSecret, POSTGRES_FILE_NAME, '/etc/astore/postgres'),
     postgresCa: s.postgresCaSecret === undefined ? undefined : keyAsFile('secret', 'postgres-ca', s.postgresCaSecret, CA_FILE_NAME, '/etc/astore/postgres-ca'),
-    encryptionKey: keyAsFile('secret', 'encryption-key', s.encryptionSecret, SECRET_FILE_NAME, '/etc/astore/encryption'),
+    encryptionKey: secretDirectory('encryption-key', s.encryptionSecret, DATA_KEY, '/etc/astore/encryption'),
     config: keyAsFile('configMap', 'config', s.configMap, CONFIG_FILE_NAME, '/etc/astore/config'),
     backups: {
       path: BACKUP_DIR,

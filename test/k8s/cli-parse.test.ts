@@ -39,14 +39,17 @@ async function parseWithCli(args: string[]): Promise<Parsed> {
   return parsed;
 }
 
-/** The file at `path` comes from one of the container's mounts: a Secret or ConfigMap item, or a writable directory. */
+/**
+ * The file at `path` comes from one of the container's mounts: a Secret or ConfigMap item, a
+ * mounted Secret as a whole (a directory the CLI reads as the Secret), or a writable directory.
+ */
 function assertMounted(owner: string, container: Obj, volumes: Obj[], path: string, writable: boolean): void {
   const provided = (container.volumeMounts ?? []).some((m: Obj) => {
     const volume = volumes.find((v) => v.name === m.name);
     if (!volume) return false;
     if (writable) return !m.readOnly && volume.persistentVolumeClaim && path.startsWith(`${m.mountPath}/`);
     const items: Obj[] = (volume.secret ?? volume.configMap)?.items ?? [];
-    return items.some((i) => `${m.mountPath}/${i.path}` === path);
+    return items.some((i) => `${m.mountPath}/${i.path}` === path) || (volume.secret && m.mountPath === path);
   });
   assert.ok(provided, `${owner}: ${path} is not ${writable ? 'in a writable volume' : 'a mounted file'}`);
 }

@@ -78,11 +78,14 @@ test('Secrets are referenced by name and mounted, never written', { timeout: 60_
     const env = envOf(container);
     assert.equal(env.PG_CA_FILE, '/etc/astore/postgres-ca/ca.crt', owner);
     // Every container that opens the store (all but backup-job, which only reads the database) finds the key.
-    if (container.args[0] !== 'backup-job') assert.equal(env.ASTORE_ENCRYPTION_SECRET, '/etc/astore/encryption/auth-encryption-secret.yaml', owner);
+    // It is the Secret `secret export --name` writes, applied as is and mounted as a directory.
+    if (container.args[0] !== 'backup-job') assert.equal(env.ASTORE_ENCRYPTION_SECRET, '/etc/astore/encryption', owner);
   }
   // The key is copied beside the backups, as the seeds keep auth-encryption-secret.yaml with the data.
   const cron = find(objs, 'CronJob', 'wa-store-cronjob').spec.jobTemplate.spec.template.spec;
-  assert.deepEqual(cron.initContainers[0].args.slice(0, 4), ['secret', 'export', '-o', '/store-backups/auth-encryption-secret.yaml']);
+  assert.deepEqual(cron.initContainers[0].args.slice(0, 6), ['secret', 'export', '--name', 'wa-auth-encryption', '-o', '/store-backups/auth-encryption-secret.yaml']);
+  const keyVolume = cron.volumes.find((v: Obj) => v.secret?.secretName === 'wa-auth-encryption');
+  assert.deepEqual(keyVolume.secret.items, [{ key: 'auth_encryption_key', path: 'auth_encryption_key' }]);
 });
 
 test('a config file and STORE_BACKUP_* give the CronJob its schedule, suspend, limits and deadline', { timeout: 60_000 }, async () => {

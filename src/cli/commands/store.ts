@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
-  createInstance, createToken, formatSecretYaml, listInstances, readGivenSecretFile, readSecretFile, revokeToken,
+  createInstance, createToken, formatSecretYaml, isDirectory, listInstances, readGivenSecretFile, readSecretFile, revokeToken, SECRET_NAME,
   type EncryptionKey,
 } from '../../auth/index.ts';
 import { formatPostgresYaml, readPostgresYaml } from '../../config/index.ts';
@@ -96,9 +96,10 @@ export function register(program: Command): void {
   secret.command('export')
     .description('write the encryption-key Secret YAML (back it up beside the data)')
     .option('-o, --output <file>', 'file to write (default: stdout)')
+    .option('--name <name>', `the Secret's name (and app label), as the seeds name it: INSTANCE-auth-encryption`, SECRET_NAME)
     .option(...pgOption)
     .option('--no-verify', 'skip checking the key against the database (when it cannot be reached)')
-    .action(async (o: { output?: string; postgres?: string; verify: boolean }) => {
+    .action(async (o: { output?: string; name: string; postgres?: string; verify: boolean }) => {
       const file = secretFilePath();
       const key = readSecretFile(file);
       if (!key) throw new AppError('KEY_MISSING', `no encryption key at ${file}`, { hint: 'start the store once (astore serve / astore migrate) to create it, or set ASTORE_ENCRYPTION_SECRET', exitCode: 5 });
@@ -109,8 +110,9 @@ export function register(program: Command): void {
           hint: 'point ASTORE_ENCRYPTION_SECRET (or ASTORE_HOME) at the store\'s key file, or run this where the store runs', exitCode: 5,
         });
       }
-      if (o.output) await exportTo(o.output, key), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
-      else process.stdout.write(formatSecretYaml(key));
+      const name = secretName(o.name);
+      if (o.output) await exportTo(o.output, key, name), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
+      else process.stdout.write(formatSecretYaml(key, name));
     });
   secret.command('apply')
     .description("install another store's encryption-key Secret (before restoring its backup)")
@@ -124,6 +126,11 @@ export function register(program: Command): void {
       if (current?.fingerprint === key.fingerprint) {
         process.stderr.write(`key ${key.fingerprint} is already installed\n`);
         return;
+      }
+      if (isDirectory(target)) {
+        throw new AppError('KEY_FILE_READ_ONLY', `the key is read from ${target}, a directory (a mounted Kubernetes Secret), which this command cannot replace`, {
+          hint: `update the Secret itself (kubectl apply -f ${o.file}) and restart the pods that use it`, exitCode: 2,
+        });
       }
       // The previous key is kept, never overwritten: data encrypted with it stays recoverable. It is
       // copied aside first and then replaced in one rename, so there is never a moment without a key file.
@@ -160,14 +167,22 @@ export function register(program: Command): void {
  * exporting into the folder where the source store's backed-up key lies would overwrite what may
  * be the only copy of the key that store's backups can be read with.
  */
-async function exportTo(file: string, key: EncryptionKey): Promise<void> {
+/** A Secret name Kubernetes accepts (a DNS-1123 subdomain), or a clear error before anything is written. */
+function secretName(name: string): string {
+  if (name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)) return name;
+  throw new AppError('ARGUMENT_INVALID', `--name ${JSON.stringify(name)} is not a Kubernetes Secret name`, {
+    hint: "use lower-case letters, digits, '-' and '.', e.g. --name wa-auth-encryption", exitCode: 2,
+  });
+}
+
+async function exportTo(file: string, key: EncryptionKey, name: string): Promise<void> {
   const existing = keyIn(file);
   if (existing && existing.fingerprint !== key.fingerprint) {
     throw new AppError('KEY_FILE_EXISTS', `${file} holds another encryption key (${existing.fingerprint}); not replacing it with this store's key (${key.fingerprint})`, {
       hint: 'that key may be the only copy of one other data is encrypted with: choose another -o file, or move that one aside first', exitCode: 5,
     });
   }
-  await writeAtomic(file, formatSecretYaml(key), 0o600).catch((err: NodeJS.ErrnoException) => {
+  await writeAtomic(file, formatSecretYaml(key, name), 0o600).catch((err: NodeJS.ErrnoException) => {
     throw new AppError('KEY_FILE_UNWRITABLE', `cannot write ${file}: ${err.code ?? err.message}`, {
       hint: 'pass -o a file in a folder that exists and that you may write to', exitCode: 2, cause: err,
     });
