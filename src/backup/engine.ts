@@ -65,7 +65,7 @@ export const storeDumpEngine: DumpEngine = async ({ connection, output, metadata
 function libpqEnv(c: PgConnection): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PGPASSWORD: c.password, PGAPPNAME: sessionName('pg_dump') };
   if (c.ssl) {
-    env.PGSSLMODE = c.ssl.rejectUnauthorized === false ? 'require' : 'verify-full';
+    env.PGSSLMODE = c.ssl.rejectUnauthorized === false ? 'require' : c.ssl.checkServerIdentity ? 'verify-ca' : 'verify-full';
     if (process.env.PG_CA_FILE) env.PGSSLROOTCERT = process.env.PG_CA_FILE;
   }
   return env;

@@ -16,6 +16,11 @@ export interface PgConnection {
   user: string;
   password: string;
   ssl?: ConnectionOptions | undefined;
+  /**
+   * TLS only if the server offers it (sslmode prefer or allow): opening the database drops `ssl`
+   * when the server answers that it has none, as libpq falls back.
+   */
+  tlsOptional?: boolean | undefined;
 }
 
 export type DatabaseTarget =
@@ -58,8 +63,7 @@ export function connectionFromUrl(url: string, env: NodeJS.ProcessEnv = process.
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
     throw new AppError('CONFIG_INVALID', `DATABASE_URL has protocol ${u.protocol}, expected postgres:`, { exitCode: 2 });
   }
-  const sslmode = u.searchParams.get('sslmode');
-  const tls = tlsFromEnv(env) ?? (sslmode && sslmode !== 'disable' ? { rejectUnauthorized: sslmode === 'verify-full' || sslmode === 'verify-ca' } : undefined);
+  const { ssl: tls, tlsOptional } = tlsForMode(u.searchParams.get('sslmode'), env);
   return {
     // An IPv6 literal keeps its brackets in URL.hostname; the driver would look "[::1]" up as a name.
     host: urlPart(u.hostname, 'host').replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
@@ -67,8 +71,39 @@ export function connectionFromUrl(url: string, env: NodeJS.ProcessEnv = process.
     database: urlPart(u.pathname.replace(/^\//, ''), 'database') || 'postgres',
     user: urlPart(u.username, 'user name') || 'postgres',
     password: urlPart(u.password, 'password'),
-    ssl: tls,
+    ssl: tls, tlsOptional,
   };
+}
+
+const SSLMODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/**
+ * TLS for DATABASE_URL's sslmode, as libpq reads it. A misspelt mode used to turn TLS on silently,
+ * prefer and allow failed against a server without TLS instead of going without, and verify-ca
+ * checked the host name too. PG_CA_FILE verifies the server whatever the mode, but cannot be
+ * combined with an explicit sslmode=disable.
+ */
+function tlsForMode(sslmode: string | null, env: NodeJS.ProcessEnv): { ssl: ConnectionOptions | undefined; tlsOptional: boolean } {
+  if (sslmode !== null && !SSLMODES.includes(sslmode)) {
+    throw new AppError('CONFIG_INVALID', `DATABASE_URL has sslmode=${sslmode}, which is not a mode PostgreSQL knows`, {
+      hint: `use one of ${SSLMODES.join(', ')}`, exitCode: 2,
+    });
+  }
+  const fromCa = tlsFromEnv(env);
+  if (sslmode === 'disable' && fromCa) {
+    throw new AppError('CONFIG_INVALID', 'DATABASE_URL says sslmode=disable, but PG_CA_FILE asks for a verified TLS connection', {
+      hint: 'unset PG_CA_FILE to connect without TLS, or drop sslmode=disable from DATABASE_URL', exitCode: 2,
+    });
+  }
+  if (fromCa) return { ssl: sslmode === 'verify-ca' ? { ...fromCa, checkServerIdentity: () => undefined } : fromCa, tlsOptional: false };
+  switch (sslmode) {
+    case null: case 'disable': return { ssl: undefined, tlsOptional: false };
+    case 'allow': case 'prefer': return { ssl: { rejectUnauthorized: false }, tlsOptional: true };
+    case 'require': return { ssl: { rejectUnauthorized: false }, tlsOptional: false };
+    // The certificate chain against the system's CAs, but not the host name.
+    case 'verify-ca': return { ssl: { rejectUnauthorized: true, checkServerIdentity: () => undefined }, tlsOptional: false };
+    default: return { ssl: { rejectUnauthorized: true }, tlsOptional: false };
+  }
 }
 
 /**

@@ -158,9 +158,18 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
   } else {
     connection = target.connection;
   }
-  const pool = createPool(connection, opts.poolSize, opts.connectTimeoutMs);
+  let pool = createPool(connection, opts.poolSize, opts.connectTimeoutMs);
   try {
-    await pool.query('select 1');
+    try {
+      await pool.query('select 1');
+    } catch (err) {
+      // sslmode prefer/allow: a server without TLS is used without it, as libpq does.
+      if (!connection.tlsOptional || !/does not support SSL/i.test((err as Error).message)) throw err;
+      await pool.end();
+      connection = { ...connection, ssl: undefined, tlsOptional: false };
+      pool = createPool(connection, opts.poolSize, opts.connectTimeoutMs);
+      await pool.query('select 1');
+    }
   } catch (err) {
     await pool.end();
     // A server this call started would otherwise run on with nothing left to stop it.
