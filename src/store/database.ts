@@ -14,6 +14,7 @@ import {
 } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { othersStayConnected, startCluster, type RunningCluster } from './embedded.ts';
+import { withHomeLock } from './home-lock.ts';
 import { trackOwned, untrackOwned } from './owned.ts';
 import { sessionName } from './session-name.ts';
 
@@ -38,7 +39,6 @@ export interface Database {
 async function embeddedCredentials(home: string): Promise<PostgresYaml> {
   const file = join(home, 'postgres.yaml');
   if (existsSync(file)) return readPostgresYaml(file);
-  await makeStoreDir(home, `the store's home ${home}`, 'set ASTORE_HOME to a writable directory (or DATABASE_URL / --postgres to use another PostgreSQL)');
   const creds: PostgresYaml = {
     host: '127.0.0.1', port: 0, database: EMBEDDED_DATABASE, username: 'postgres',
     su_username: 'postgres', su_password: randomBytes(18).toString('base64url'),
@@ -91,13 +91,19 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 async function openEmbedded(home: string): Promise<{ connection: PgConnection; cluster: RunningCluster }> {
-  const creds = await embeddedCredentials(home);
-  const cluster = await startCluster({
-    dataDir: join(home, 'pg'), password: creds.su_password, port: creds.port || 0, logFile: join(home, 'postgres.log'),
+  await makeStoreDir(home, `the store's home ${home}`, 'set ASTORE_HOME to a writable directory (or DATABASE_URL / --postgres to use another PostgreSQL)');
+  // Credentials, initdb and start under the home's lock; a process that waited for it finds the
+  // server the other started and attaches to it.
+  const { creds, cluster } = await withHomeLock(home, async () => {
+    const c = await embeddedCredentials(home);
+    const started = await startCluster({
+      dataDir: join(home, 'pg'), password: c.su_password, port: c.port || 0, logFile: join(home, 'postgres.log'),
+    });
+    if (started.port !== c.port) {
+      await writeAtomic(join(home, 'postgres.yaml'), formatPostgresYaml({ ...c, port: started.port }), 0o600);
+    }
+    return { creds: c, cluster: started };
   });
-  if (cluster.port !== creds.port) {
-    await writeAtomic(join(home, 'postgres.yaml'), formatPostgresYaml({ ...creds, port: cluster.port }), 0o600);
-  }
   const admin = new pg.Client({ connectionString: cluster.url('postgres'), application_name: sessionName() });
   try {
     await admin.connect();
@@ -115,8 +121,10 @@ async function openEmbedded(home: string): Promise<{ connection: PgConnection; c
     const r = await admin.query('select 1 from pg_database where datname = $1', [creds.database]);
     if (r.rowCount === 0) await admin.query(`create database "${creds.database}"`);
   } catch (err) {
-    // Two processes may create it at once; the loser sees a duplicate_database error.
-    if ((err as { code?: string }).code !== '42P04') failed = err;
+    // Two processes may create it at once; the loser sees duplicate_database, or the catalog's
+    // unique violation when both got past the check before either committed.
+    const code = (err as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') failed = err;
   } finally {
     await admin.end().catch(() => {});
   }
