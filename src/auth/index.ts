@@ -3,6 +3,6 @@ export {
 } from './encryption-key.ts';
 export { encryptWebhooks, decryptWebhooks } from './webhooks.ts';
 export {
-  createInstance, listInstances, createToken, revokeToken, authenticate, authorize, instanceCrn, hashToken, UUID,
-  type Instance, type TokenInfo,
+  createInstance, listInstances, createToken, listTokens, tokenIdOf, revokeToken, authenticate, authorize, instanceCrn, hashToken, UUID,
+  type Instance, type TokenInfo, type TokenListing,
 } from './tenants.ts';

@@ -65,6 +65,27 @@ export async function createToken(db: Queryable, user: string): Promise<{ id: st
   return { id, token, user };
 }
 
+export interface TokenListing { id: string; user: string; created: Date; revoked: Date | null }
+
+/**
+ * The tokens (never their values, which are not stored), newest first: how an operator finds the
+ * id to revoke when the one printed at creation is lost. Revoked ones only with `revoked: true`.
+ */
+export async function listTokens(db: Queryable, filter: { user?: string | undefined; revoked?: boolean } = {}): Promise<TokenListing[]> {
+  const r = await db.query<{ id: string; user: string; created: Date; revoked_at: Date | null }>(
+    `select t.id, u.name as user, t.created, t.revoked_at from tokens t join users u on u.id = t.user_id
+      where ($1::text is null or u.name = $1) and ($2 or t.revoked_at is null)
+      order by t.created desc, t.id`, [filter.user ?? null, filter.revoked ?? false]);
+  return r.rows.map((x) => ({ id: x.id, user: x.user, created: x.created, revoked: x.revoked_at }));
+}
+
+/** The id of the active token whose value is `token` (a leaked token, found without knowing its id). */
+export async function tokenIdOf(db: Queryable, token: string): Promise<string> {
+  const found = await authenticate(db, token);
+  if (!found) throw new AppError('TOKEN_NOT_FOUND', 'no active token has that value', { hint: 'it may be revoked already; astore tokens list shows the active ones', exitCode: 2 });
+  return found.id;
+}
+
 export async function revokeToken(db: Queryable, tokenId: string): Promise<void> {
   if (!UUID.test(tokenId)) {
     throw new AppError('TOKEN_NOT_FOUND', `"${tokenId}" is not a token id`, { hint: 'token ids are the UUIDs printed by `astore tokens create`', exitCode: 2 });

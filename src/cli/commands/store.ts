@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
-  createInstance, createToken, formatSecretYaml, isDirectory, listInstances, readGivenSecretFile, readSecretFile, revokeToken, SECRET_NAME,
+  createInstance, createToken, formatSecretYaml, isDirectory, listInstances, listTokens, readGivenSecretFile, readSecretFile, revokeToken,
+  SECRET_NAME, tokenIdOf,
   type EncryptionKey,
 } from '../../auth/index.ts';
 import { formatPostgresYaml, readPostgresYaml } from '../../config/index.ts';
@@ -82,13 +83,32 @@ export function register(program: Command): void {
         else process.stdout.write(`${t.token}\n`), process.stderr.write(`token id ${t.id} (use it to revoke); the token is not shown again\n`);
       });
     });
-  tokens.command('revoke <tokenId>')
-    .description('revoke a bearer token by its id')
+  tokens.command('list')
+    .description('bearer tokens: id, user, created (the values are not stored; revoked ones with --all)')
+    .option('--user <user>', 'only this user\'s tokens')
+    .option('--all', 'revoked tokens too')
     .option(...pgOption)
-    .action(async (tokenId: string, o: { postgres?: string }) => {
+    .option('--json', 'machine-readable output')
+    .action(async (o: { user?: string; all?: boolean; postgres?: string; json?: boolean }) => {
       await withStore({ postgres: o.postgres }, async (s) => {
-        await revokeToken(s.pool, tokenId);
-        process.stderr.write(`revoked ${tokenId}\n`);
+        const list = await listTokens(s.pool, { user: o.user, revoked: o.all === true });
+        if (o.json) printJson(list);
+        else printTable(list.map((t) => ({ ...t, created: t.created.toISOString(), revoked: t.revoked?.toISOString() ?? '' })), ['id', 'user', 'created', 'revoked']);
+      });
+    });
+  tokens.command('revoke [tokenId]')
+    .description('revoke a bearer token by its id, or by its value read from stdin (--token-stdin: a leaked token whose id is lost)')
+    .option('--token-stdin', 'read the token value from stdin instead of giving its id (kept out of the shell history)')
+    .option(...pgOption)
+    .action(async (tokenId: string | undefined, o: { tokenStdin?: boolean; postgres?: string }) => {
+      if ((tokenId === undefined) === (o.tokenStdin !== true)) {
+        throw new AppError('ARGUMENT_MISSING', 'give either a token id or --token-stdin', { hint: 'astore tokens list shows the ids', exitCode: 2 });
+      }
+      const value = o.tokenStdin ? (await readStdin()).trim() : undefined;
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const id = value === undefined ? tokenId! : await tokenIdOf(s.pool, value);
+        await revokeToken(s.pool, id);
+        process.stderr.write(`revoked ${id}\n`);
       });
     });
 
@@ -196,6 +216,12 @@ function keyIn(file: string): EncryptionKey | undefined {
   } catch {
     return undefined;
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The key fingerprint the store's database records, if it has one. */
