@@ -37,7 +37,9 @@ export function backupManifests(o: ManifestOptions, files: StoreFiles): Manifest
   // encrypted with, so a wrong key fails the job instead of being kept as the backup's key.
   const exportKey: ContainerPlan = {
     name: 'export-key',
-    args: ['secret', 'export', '--name', o.encryptionSecret, '-o', `${BACKUP_DIR}/${KEY_FILE_NAME}`, ...db.args],
+    // --keep-other: after the store's key changed (a restore of another store's data), the old key
+    // is kept under its fingerprint for the older backups instead of failing every run.
+    args: ['secret', 'export', '--name', o.encryptionSecret, '--keep-other', '-o', `${BACKUP_DIR}/${KEY_FILE_NAME}`, ...db.args],
     env: [...key.env, ...db.env],
     files: [...key.files, ...db.files, files.backups],
   };

@@ -64,6 +64,25 @@ test('secret export -o never replaces a file holding another key; the same key, 
   assert.equal(again.code, 0, again.output);
 });
 
+test('secret export --keep-other keeps another key in the file under its fingerprint, then writes this one', { timeout: 60_000 }, async (t) => {
+  // The backup CronJob exports the key beside the data on every run: after a restore changed the
+  // store's key, a refusal would fail every run, and the older backups still need the old key.
+  const dir = tempDir(t);
+  const installed = EncryptionKey.generate();
+  writeFileSync(join(dir, SECRET_FILE_NAME), formatSecretYaml(installed), { mode: 0o600 });
+  const env = { ASTORE_HOME: dir, ASTORE_ENCRYPTION_SECRET: '' };
+  const previous = EncryptionKey.generate();
+  const beside = join(dir, 'backups-key.yaml');
+  writeFileSync(beside, formatSecretYaml(previous));
+  const r = await runAstore(['secret', 'export', '--no-verify', '--keep-other', '-o', beside], env);
+  assert.equal(r.code, 0, r.output);
+  assert.equal(parseSecretYaml(readFileSync(beside, 'utf8'), 'new').fingerprint, installed.fingerprint);
+  const kept = `${beside}.${previous.fingerprint.replace(/^sha256:/, '')}`;
+  assert.equal(parseSecretYaml(readFileSync(kept, 'utf8'), 'kept').fingerprint, previous.fingerprint);
+  assert.equal(statSync(kept).mode & 0o777, 0o600);
+  assert.match(r.stderr, /held key sha256:[0-9a-f]+: kept as /);
+});
+
 test('secret export -o into a folder that does not exist is an error code, exit 2', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'home'));

@@ -83,7 +83,7 @@ test('Secrets are referenced by name and mounted, never written', { timeout: 60_
   }
   // The key is copied beside the backups, as the seeds keep auth-encryption-secret.yaml with the data.
   const cron = find(objs, 'CronJob', 'wa-store-cronjob').spec.jobTemplate.spec.template.spec;
-  assert.deepEqual(cron.initContainers[0].args.slice(0, 6), ['secret', 'export', '--name', 'wa-auth-encryption', '-o', '/store-backups/auth-encryption-secret.yaml']);
+  assert.deepEqual(cron.initContainers[0].args.slice(0, 7), ['secret', 'export', '--name', 'wa-auth-encryption', '--keep-other', '-o', '/store-backups/auth-encryption-secret.yaml']);
   const keyVolume = cron.volumes.find((v: Obj) => v.secret?.secretName === 'wa-auth-encryption');
   assert.deepEqual(keyVolume.secret.items, [{ key: 'auth_encryption_key', path: 'auth_encryption_key' }]);
 });

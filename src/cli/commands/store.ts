@@ -117,9 +117,10 @@ export function register(program: Command): void {
     .description('write the encryption-key Secret YAML (back it up beside the data)')
     .option('-o, --output <file>', 'file to write (default: stdout)')
     .option('--name <name>', `the Secret's name (and app label), as the seeds name it: INSTANCE-auth-encryption`, SECRET_NAME)
+    .option('--keep-other', 'when -o FILE holds another key, keep it as FILE.<fingerprint> and write this one (default: refuse)')
     .option(...pgOption)
     .option('--no-verify', 'skip checking the key against the database (when it cannot be reached)')
-    .action(async (o: { output?: string; name: string; postgres?: string; verify: boolean }) => {
+    .action(async (o: { output?: string; name: string; keepOther?: boolean; postgres?: string; verify: boolean }) => {
       const file = secretFilePath();
       const key = readSecretFile(file);
       if (!key) throw new AppError('KEY_MISSING', `no encryption key at ${file}`, { hint: 'start the store once (astore serve / astore migrate) to create it, or set ASTORE_ENCRYPTION_SECRET', exitCode: 5 });
@@ -131,7 +132,7 @@ export function register(program: Command): void {
         });
       }
       const name = secretName(o.name);
-      if (o.output) await exportTo(o.output, key, name), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
+      if (o.output) await exportTo(o.output, key, name, o.keepOther), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
       else process.stdout.write(formatSecretYaml(key, name));
     });
   secret.command('apply')
@@ -195,12 +196,23 @@ function secretName(name: string): string {
   });
 }
 
-async function exportTo(file: string, key: EncryptionKey, name: string): Promise<void> {
+/**
+ * With `keepOther`, another key in `file` is first copied to a name of its own (its fingerprint in
+ * it) and then replaced: the backup CronJob exports the key beside the data on every run, and after
+ * the store's key changed (a restore of another store's data) a refusal failed every run, while
+ * the older backups still need the old key.
+ */
+async function exportTo(file: string, key: EncryptionKey, name: string, keepOther = false): Promise<void> {
   const existing = keyIn(file);
   if (existing && existing.fingerprint !== key.fingerprint) {
-    throw new AppError('KEY_FILE_EXISTS', `${file} holds another encryption key (${existing.fingerprint}); not replacing it with this store's key (${key.fingerprint})`, {
-      hint: 'that key may be the only copy of one other data is encrypted with: choose another -o file, or move that one aside first', exitCode: 5,
-    });
+    if (!keepOther) {
+      throw new AppError('KEY_FILE_EXISTS', `${file} holds another encryption key (${existing.fingerprint}); not replacing it with this store's key (${key.fingerprint})`, {
+        hint: 'that key may be the only copy of one other data is encrypted with: choose another -o file, move that one aside first, or pass --keep-other to have it kept under its fingerprint', exitCode: 5,
+      });
+    }
+    const kept = `${file}.${existing.fingerprint.replace(/^sha256:/, '')}`;
+    await writeAtomic(kept, readFileSync(file), 0o600);
+    process.stderr.write(`${file} held key ${existing.fingerprint}: kept as ${kept}\n`);
   }
   await writeAtomic(file, formatSecretYaml(key, name), 0o600).catch((err: NodeJS.ErrnoException) => {
     throw new AppError('KEY_FILE_UNWRITABLE', `cannot write ${file}: ${err.code ?? err.message}`, {
