@@ -4,6 +4,8 @@
  * what lets the tests check each one against the CLI's own parser.
  */
 import type { EnvVar, K8sObject, MountedFile } from './mounts.ts';
+import { labels, objectMeta, type Component } from './names.ts';
+import type { ManifestOptions } from './options.ts';
 
 const CLI_COMMAND = 'astore';
 
@@ -46,5 +48,19 @@ export function podSpec(image: string, plan: PodPlan): K8sObject {
     ...(plan.initContainers ? { initContainers: plan.initContainers.map((c) => container(image, c)) } : {}),
     containers: plan.containers.map((c) => container(image, c)),
     volumes: [...volumes.values()],
+  };
+}
+
+/** A Deployment of `replicas` pods running one container, the pods labelled with `component`. */
+export function deployment(o: Pick<ManifestOptions, 'image' | 'instance' | 'namespace'>, name: string, component: Component, replicas: number, main: ContainerPlan): K8sObject {
+  const selector = labels(o.instance, component);
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: objectMeta(name, o.instance, o.namespace, component),
+    spec: {
+      replicas,
+      selector: { matchLabels: selector },
+      template: { metadata: { labels: selector }, spec: podSpec(o.image, { containers: [main] }) },
+    },
   };
 }

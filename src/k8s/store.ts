@@ -7,7 +7,7 @@ import type { ManifestDocument } from './document.ts';
 import { databaseAccess, keyAccess, type StoreFiles } from './mounts.ts';
 import { labels, objectMeta } from './names.ts';
 import type { ManifestOptions } from './options.ts';
-import { podSpec, type ContainerPlan } from './pod.ts';
+import { deployment, type ContainerPlan } from './pod.ts';
 
 const SERVE_PORT = 8080;
 
@@ -38,15 +38,7 @@ export function storeManifests(o: ManifestOptions, files: StoreFiles): ManifestD
   return [
     {
       comment: `${o.names.store}: astore serve, the v1 API (migrates the schema on start)`,
-      object: {
-        apiVersion: 'apps/v1', kind: 'Deployment',
-        metadata: objectMeta(o.names.store, o.instance, o.namespace, 'store'),
-        spec: {
-          replicas: o.storeReplicas,
-          selector: { matchLabels: selector },
-          template: { metadata: { labels: selector }, spec: podSpec(o.image, { containers: [serve] }) },
-        },
-      },
+      object: deployment(o, o.names.store, 'store', o.storeReplicas, serve),
     },
     {
       comment: `${o.names.store}: the API's address inside the cluster (resourceController.yaml host for pgmig)`,
