@@ -8,19 +8,11 @@ import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../errors/index.ts';
+import { isAlive } from './embedded.ts';
 
 const LOCK_FILE = '.astore-start.lock';
 /** A holder on another machine cannot be asked whether it lives: its lock counts as stale after this. */
 const FOREIGN_STALE_MS = 10 * 60_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function stale(file: string): Promise<boolean> {
   let text: string;
@@ -31,7 +23,7 @@ async function stale(file: string): Promise<boolean> {
     return false; // gone already, or being written: try again
   }
   const [host, pid] = text.trim().split(' ');
-  if (host === hostname() && Number(pid) > 0) return !alive(Number(pid));
+  if (host === hostname() && Number(pid) > 0) return !isAlive(Number(pid));
   // Half-written by a holder that died at once, or held on another machine.
   return Date.now() - mtimeMs > (host ? FOREIGN_STALE_MS : 5_000);
 }
