@@ -12,6 +12,11 @@ import { printJson, printTable } from '../output.ts';
 
 interface TargetFlags { postgres?: string; secret?: string }
 
+// The options every command here shares (commander takes them as [flags, description]).
+const POSTGRES_OPTION = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml'] as const;
+const SECRET_OPTION = ['--secret <file>', 'PostgreSQL connection from the store secret YAML (oc get secret NAME -o yaml)'] as const;
+const CONFIG_OPTION = ['--config <file>', 'config file with store.backup.* settings (default ASTORE_HOME/config.yaml)'] as const;
+
 /** Connection order: --postgres, --secret (a Kubernetes store secret), DATABASE_URL, embedded. */
 async function openTarget(o: TargetFlags): Promise<Database> {
   if (o.postgres) return openDatabase({ postgres: o.postgres, poolSize: 2 });
@@ -57,8 +62,8 @@ export function register(program: Command): void {
   program.command('backup')
     .description('write a backup (pg_dump custom-format archive) of the whole store database to stdout or -o FILE')
     .option('-o, --output <file>', 'file to write (through a temporary name, fsync and rename); default stdout')
-    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
-    .option('--secret <file>', 'PostgreSQL connection from the store secret YAML (oc get secret NAME -o yaml)')
+    .option(...POSTGRES_OPTION)
+    .option(...SECRET_OPTION)
     .option('--instance <name>', 'deployment name, recorded in the summary (one store is one deployment)')
     .option('--config <file>', 'config file whose store.backup.engine chooses the dumper (default ASTORE_HOME/config.yaml)')
     .option('--json', 'print a JSON summary (to stderr when the archive goes to stdout)')
@@ -91,9 +96,9 @@ export function register(program: Command): void {
 
   program.command('backup-job')
     .description('one scheduled-backup run: backup into the backup directory, record the job, prune files and jobs (the CronJob command)')
-    .option('--config <file>', 'config file with store.backup.* settings (default ASTORE_HOME/config.yaml)')
-    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
-    .option('--secret <file>', 'PostgreSQL connection from the store secret YAML')
+    .option(...CONFIG_OPTION)
+    .option(...POSTGRES_OPTION)
+    .option(...SECRET_OPTION)
     .option('--json', 'machine-readable output')
     .action(async (o: TargetFlags & { config?: string; json?: boolean }) => {
       const settings = loadBackupSettings({ config: o.config });
@@ -132,7 +137,7 @@ export function register(program: Command): void {
   backups.command('list')
     .description('backups in the backup directory: name, time, size, daily/weekly, state (complete: the sidecar records its name and size; verified: --verify matched its checksum too)')
     .option('--dir <dir>', 'backup directory (default store.backup.dir, ASTORE_HOME/store-backups)')
-    .option('--config <file>', 'config file with store.backup.* settings')
+    .option(...CONFIG_OPTION)
     .option('--verify', 'recompute every archive checksum against its sidecar')
     .option('--json', 'machine-readable output')
     .action(async (o: { dir?: string; config?: string; verify?: boolean; json?: boolean }) => {
@@ -163,9 +168,9 @@ export function register(program: Command): void {
     });
   backups.command('schedule')
     .description('the scheduled backup: schedule, suspend, next runs, last scheduled run, runs under way, a pending catch-up')
-    .option('--config <file>', 'config file with store.backup.* settings (default ASTORE_HOME/config.yaml)')
-    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
-    .option('--secret <file>', 'PostgreSQL connection from the store secret YAML')
+    .option(...CONFIG_OPTION)
+    .option(...POSTGRES_OPTION)
+    .option(...SECRET_OPTION)
     .option('--json', 'machine-readable output')
     .action(async (o: TargetFlags & { config?: string; json?: boolean }) => {
       const settings = loadBackupSettings({ config: o.config });
@@ -201,8 +206,8 @@ export function register(program: Command): void {
     });
   backups.command('jobs')
     .description('the backup job history (start, end, status, bytes)')
-    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml')
-    .option('--secret <file>', 'PostgreSQL connection from the store secret YAML')
+    .option(...POSTGRES_OPTION)
+    .option(...SECRET_OPTION)
     .option('--json', 'machine-readable output')
     .action(async (o: TargetFlags & { json?: boolean }) => {
       const db = await openTarget(o);
