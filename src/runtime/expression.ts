@@ -153,6 +153,18 @@ class Parser {
     return e;
   }
 
+  /**
+   * One reference and what follows it (`$order.size`, `@toppings.values`, `$list.size()`, `$a[0]`),
+   * the whole source, else undefined. `@size:large` is a condition, not a reference.
+   */
+  parseReference(): Evaluate | undefined {
+    const t = this.peek();
+    const reference = ((t.k === 'var' || t.k === 'ent') && t.value === undefined) || t.k === 'int';
+    if (!reference) return undefined;
+    const e = this.postfix(this.primary());
+    return this.peek().k === 'eof' ? e : undefined;
+  }
+
   private parse(minPower: number): Evaluate {
     let left = this.unary();
     for (;;) {
@@ -337,4 +349,9 @@ function entitiesObject(s: Scope): unknown {
 
 export function compileExpression(source: string): Evaluate {
   return new Parser(tokenize(source)).parseAll();
+}
+
+/** The evaluator of a source that is exactly one reference (see `parseReference`), else undefined. */
+export function compileReference(source: string): Evaluate | undefined {
+  return new Parser(tokenize(source)).parseReference();
 }

@@ -1,9 +1,10 @@
 /**
  * Output text and context values. Text may embed `<? expression ?>` and the shorthands `$name` and
- * `@name` (the variable's or the entity's value); context values that are expressions keep their
- * type ("@toppings.values" stores a list, "<? $n + 1 ?>" a number), other strings are text.
+ * `@name` (the variable's or the entity's value); context values that are one reference or one
+ * expression keep their type ("@toppings.values" stores a list, "<? $n + 1 ?>" a number), other
+ * strings are text ("$month/$day" is "3/14").
  */
-import { compileExpression, type Evaluate } from './expression.ts';
+import { compileExpression, compileReference, ExpressionSyntaxError, type Evaluate } from './expression.ts';
 import { stringify, toJson } from './values.ts';
 
 // `$5` and `support@ibm.com` stay text: a variable starts with a letter, an entity follows no word.
@@ -29,24 +30,17 @@ export function compileTemplate(text: string): Evaluate {
 }
 
 const WHOLE_EXPRESSION = /^\s*<\?([\s\S]*)\?>\s*$/;
+/**
+ * Conditions join with these and text hardly ever holds them: a value using them is a condition,
+ * as the tooling copies a slot's Check for ("@reply && slot_in_focus") into its context.
+ */
+const CONDITION = /&&|\|\|/;
 
 /** Compiles a node's context value (recursively for objects and lists) into its evaluator. */
 export function compileValue(value: unknown): Evaluate {
   if (typeof value === 'string') {
-    const whole = WHOLE_EXPRESSION.exec(value);
-    if (whole && !whole[1]!.includes('?>')) {
-      const e = compileExpression(whole[1]!);
-      return (s) => toJson(e(s));
-    }
-    if (/^[$@#]/.test(value.trim())) {
-      try {
-        const e = compileExpression(value);
-        return (s) => toJson(e(s));
-      } catch {
-        // Not an expression after all ("$5 off"): it is text with shorthands.
-      }
-    }
-    return compileTemplate(value);
+    const typed = compileTyped(value);
+    return typed ? (s) => toJson(typed(s)) : compileTemplate(value);
   }
   if (Array.isArray(value)) {
     const items = value.map(compileValue);
@@ -57,4 +51,22 @@ export function compileValue(value: unknown): Evaluate {
     return (s) => Object.fromEntries(entries.map(([k, e]) => [k, e(s)]));
   }
   return () => value;
+}
+
+/**
+ * The evaluator of a context string that is one value with its type: one `<? ?>` expression, one
+ * reference ("@toppings.values" stores a list) or a condition. Anything else is text with its
+ * references filled in: "$month/$day" is a date as written, not a division.
+ */
+function compileTyped(value: string): Evaluate | undefined {
+  const whole = WHOLE_EXPRESSION.exec(value);
+  if (whole && !whole[1]!.includes('?>')) return compileExpression(whole[1]!);
+  if (!/^\s*[$@#]/.test(value)) return undefined;
+  try {
+    return CONDITION.test(value) ? compileExpression(value) : compileReference(value);
+  } catch (err) {
+    // Not an expression after all ("$5 && more"): it is text with shorthands.
+    if (err instanceof ExpressionSyntaxError) return undefined;
+    throw err;
+  }
 }
