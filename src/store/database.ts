@@ -208,6 +208,7 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
     },
   };
   if (embedded?.cluster.owned) trackOwned(db);
+  embedded?.cluster.handOver();
   return db;
 }
 

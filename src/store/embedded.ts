@@ -17,6 +17,7 @@ import { arch, platform, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { AppError } from '../errors/index.ts';
+import { trackOwned, untrackOwned } from './owned.ts';
 import { OWN_SESSIONS_PATTERN, sessionName } from './session-name.ts';
 
 export interface ClusterOptions {
@@ -49,6 +50,11 @@ export interface RunningCluster {
    * stopping it (a running child process otherwise keeps node alive).
    */
   detach(): void;
+  /**
+   * The caller now tracks the server itself (a Database, for the CLI's exit on a signal). Until
+   * then a server this process started is tracked from its start (src/store/owned.ts).
+   */
+  handOver(): void;
 }
 
 const SUPERUSER = 'postgres';
@@ -158,12 +164,15 @@ function run(cmd: string, args: string[], user: { uid: number; gid: number } | u
   });
 }
 
-function clusterHandle(port: number, password: string, owned: boolean, stop: () => Promise<void>, detach: () => void = () => {}): RunningCluster {
+function clusterUrl(user: string, password: string, port: number, database: string): string {
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+}
+
+function clusterHandle(port: number, password: string, owned: boolean, stop: () => Promise<void>, detach: () => void = () => {}, handOver: () => void = () => {}): RunningCluster {
   return {
     port, host: '127.0.0.1', user: SUPERUSER, password, owned,
-    url: (database = 'postgres') =>
-      `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
-    stop, detach,
+    url: (database = 'postgres') => clusterUrl(SUPERUSER, password, port, database),
+    stop, detach, handOver,
   };
 }
 
@@ -201,32 +210,54 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
   closeSync(fd);
   let exited = false;
   child.on('exit', () => { exited = true; });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const pm = readPostmasterPid(opts.dataDir);
-    if (pm?.ready && pm.pid === child.pid) break;
-    if (exited) {
-      // Another process may have won the race to start the same cluster.
-      const other = findRunningCluster(opts.dataDir, opts.password);
-      if (other) return other;
-      const log = await readFile(logFile, 'utf8').catch(() => '');
-      throw new AppError('EMBEDDED_PG_START', `the embedded PostgreSQL in ${opts.dataDir} did not start`, {
-        hint: `see its log ${logFile}:\n${log.split('\n').slice(-15).join('\n')}`,
-      });
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new AppError('EMBEDDED_PG_START', `the embedded PostgreSQL did not become ready within 60 s (log: ${logFile})`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
   const stop = async (): Promise<void> => {
     if (exited) return;
     const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGINT'); // PostgreSQL's "fast" shutdown: abort transactions, checkpoint, exit.
     await done;
   };
-  return clusterHandle(port, opts.password, true, stop, () => child.unref());
+  // From now until the caller's Database takes it over (handOver), a signal ending the CLI
+  // (exitStoppingOwnServer) stops this server too: before, one that came while the server was
+  // starting or the database being opened found nothing to stop, and the server ran on.
+  let ready = false;
+  const starting = {
+    abandon: async (): Promise<void> => {
+      // Once ready, another process may have attached (the home lock is released by then).
+      if (ready && await othersStayConnected(clusterUrl(SUPERUSER, opts.password, port, 'postgres')).catch(() => false)) child.unref();
+      else await stop();
+    },
+    close: (): Promise<void> => starting.abandon(),
+  };
+  trackOwned(starting);
+  const deadline = Date.now() + 60_000;
+  try {
+    for (;;) {
+      const pm = readPostmasterPid(opts.dataDir);
+      if (pm?.ready && pm.pid === child.pid) break;
+      if (exited) {
+        // Another process may have won the race to start the same cluster.
+        const other = findRunningCluster(opts.dataDir, opts.password);
+        if (other) { untrackOwned(starting); return other; }
+        const log = await readFile(logFile, 'utf8').catch(() => '');
+        throw new AppError('EMBEDDED_PG_START', `the embedded PostgreSQL in ${opts.dataDir} did not start`, {
+          hint: `see its log ${logFile}:\n${log.split('\n').slice(-15).join('\n')}`,
+        });
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new AppError('EMBEDDED_PG_START', `the embedded PostgreSQL did not become ready within 60 s (log: ${logFile})`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    untrackOwned(starting);
+    throw err;
+  }
+  ready = true;
+  return clusterHandle(port, opts.password, true,
+    async () => { untrackOwned(starting); await stop(); },
+    () => { untrackOwned(starting); child.unref(); },
+    () => untrackOwned(starting));
 }
 
 /**

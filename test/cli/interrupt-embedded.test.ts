@@ -41,7 +41,7 @@ describe('signals and the embedded server a command started', () => {
   });
 
   /** Runs astore; resolves once `started` holds, then sends `signal`; returns exit code and stderr. */
-  async function interrupt(args: string[], stdout: 'ignore' | 'pipe', started: () => boolean, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; child: ChildProcess }> {
+  async function interrupt(args: string[], stdout: 'ignore' | 'pipe', started: () => boolean, signal: NodeJS.Signals, delayMs = 300): Promise<{ code: number | null; stderr: string; child: ChildProcess }> {
     const child = spawn(bin, args, { env, stdio: ['ignore', stdout, 'pipe'] });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
@@ -49,7 +49,7 @@ describe('signals and the embedded server a command started', () => {
     for (const deadline = Date.now() + 60_000; !started(); await new Promise((r) => setTimeout(r, 5))) {
       assert.ok(Date.now() < deadline && child.exitCode === null, `the command never got going:\n${stderr}`);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, delayMs));
     child.kill(signal);
     return { code: await exited, stderr, child };
   }
@@ -69,6 +69,19 @@ describe('signals and the embedded server a command started', () => {
     const r = await interrupt(['backup'], 'pipe', () => existsSync(pidFile), 'SIGTERM');
     assert.equal(r.code, 143, r.stderr);
     assert.equal(existsSync(pidFile), false, `the embedded PostgreSQL was left running:\n${r.stderr}`);
+  });
+
+  it('a command stopped while it is still starting the server stops that server too', { timeout: 120_000 }, async () => {
+    // postmaster.pid appears as the server starts: the command is waiting for it to be ready, or
+    // connecting, and has not opened its database yet. Before, nothing was there to stop yet, and
+    // the command exited leaving the server it had just started running.
+    try {
+      const r = await interrupt(['instances', 'list'], 'ignore', () => existsSync(pidFile), 'SIGTERM', 0);
+      assert.equal(r.code, 143, r.stderr);
+      assert.equal(existsSync(pidFile), false, `the embedded PostgreSQL was left running:\n${r.stderr}`);
+    } finally {
+      await stopServerIn(join(home, 'pg'));
+    }
   });
 
   it('a server another process is connected to is left running', { timeout: 120_000 }, async () => {
