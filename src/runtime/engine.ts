@@ -81,6 +81,8 @@ class Turn {
   private readonly logs: LogMessage[] = [];
   private readonly actions: unknown[] = [];
   private steps = 0;
+  /** What slots see of the entities (`slotView`), worked out at the first slot of the turn. */
+  private slotScope: Pick<Scope, 'entities' | 'entityIndex'> | undefined;
   private readonly allIntents: RuntimeIntent[];
   private readonly conversationId: string;
 
@@ -104,14 +106,12 @@ class Turn {
     const entities: RuntimeEntity[] = request.entities
       ? request.entities.map((e) => ({ ...e, confidence: e.confidence ?? 1 }) as RuntimeEntity)
       : this.dialog.entities.extract(text, { now });
-    const entityIndex = new Map<string, RuntimeEntity[]>();
-    for (const e of entities) entityIndex.set(e.entity, [...(entityIndex.get(e.entity) ?? []), e]);
     this.scope = {
       context: structuredClone(variables),
       input: { ...request.input, text },
       intents: this.allIntents,
       entities,
-      entityIndex,
+      entityIndex: indexEntities(entities),
       conversationStart: this.system.initialized !== true,
       slotInFocus: false,
       now: formatNow(now),
@@ -514,8 +514,22 @@ class Turn {
     else this.scope.context[slot.variable] = value;
   }
 
-  /** The slot's check: its `input` handler (or the slot's own condition) and the context it sets. */
+  /**
+   * The slot's check: its `input` handler (or the slot's own condition) and the context it sets,
+   * seeing the entities as slots do (`slotView`).
+   */
   private fillSlot(slot: CompiledNode): boolean {
+    const { entities, entityIndex } = this.scope;
+    this.slotScope ??= slotView(entities, entityIndex);
+    Object.assign(this.scope, this.slotScope);
+    try {
+      return this.checkSlot(slot);
+    } finally {
+      Object.assign(this.scope, { entities, entityIndex });
+    }
+  }
+
+  private checkSlot(slot: CompiledNode): boolean {
     const check = slot.handlers.get('input')?.[0] ?? slot;
     this.report(check);
     if (!check.condition) return false;
@@ -662,6 +676,35 @@ class Turn {
  */
 function merge(previous: unknown, value: unknown): unknown {
   return isObject(previous) && isObject(value) ? { ...previous, ...value } : value;
+}
+
+function indexEntities(entities: RuntimeEntity[]): Map<string, RuntimeEntity[]> {
+  const index = new Map<string, RuntimeEntity[]>();
+  for (const e of entities) {
+    const list = index.get(e.entity);
+    if (list) list.push(e);
+    else index.set(e.entity, [e]);
+  }
+  return index;
+}
+
+/**
+ * The entities a slot may take: none that overlaps a longer one (Watson's slots take the entity
+ * with the longer span), so the 2 of "May 2" fills a date slot and no number slot. The
+ * response and node conditions still see every entity. Quadratic, but a turn finds a handful.
+ */
+function slotView(entities: RuntimeEntity[], index: Map<string, RuntimeEntity[]>): Pick<Scope, 'entities' | 'entityIndex'> {
+  const kept = entities.filter((e) => !entities.some((o) => span(o) > span(e) && overlap(o, e)));
+  return kept.length === entities.length ? { entities, entityIndex: index } : { entities: kept, entityIndex: indexEntities(kept) };
+}
+
+/** An entity's length; a client's entity may come without a location, and then overlaps nothing. */
+function span(e: RuntimeEntity): number {
+  return e.location ? e.location[1] - e.location[0] : 0;
+}
+
+function overlap(a: RuntimeEntity, b: RuntimeEntity): boolean {
+  return a.location !== undefined && b.location !== undefined && a.location[0] < b.location[1] && b.location[0] < a.location[1];
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -43,3 +43,26 @@ test('input that repeats nothing for a filled slot leaves it alone', () => {
   const rs = chat(flight, ['fly to Rome', 'window'], undefined, entities);
   assert.deepEqual(rs.map(texts), [['Ok, destination is Rome.', 'Window or aisle?'], ['Booked: Rome, window seat.']]);
 });
+
+/**
+ * Overlapping entities (docs: dialog-slots): a slot takes the entity with the longer span, so the
+ * 2 of "May 2" is the date's day, not a number of guests.
+ */
+const booking: DialogNode[] = [
+  { dialog_node: 'reserve', type: 'frame', conditions: 'input.text.contains("book")', output: say('Table for $guests on $date.') },
+  { dialog_node: 'slot_date', type: 'slot', parent: 'reserve', variable: '$date', conditions: '@sys-date', output: say('Which day?') },
+  { dialog_node: 'slot_guests', type: 'slot', parent: 'reserve', previous_sibling: 'slot_date', variable: '$guests', conditions: '@sys-number', output: say('How many guests?') },
+];
+const systemEntities: WorkspaceEntity[] = [{ entity: 'sys-date' }, { entity: 'sys-number' }];
+
+test('a slot passes over an entity inside a longer one: "May 2" fills the date, not the guests', () => {
+  const rs = chat(booking, ['book a table for May 2', '4'], undefined, systemEntities);
+  assert.deepEqual(rs.map(texts), [['How many guests?'], ['Table for 4 on 2024-05-02.']]);
+  // The response still lists every entity found, as Watson does.
+  assert.deepEqual(rs[0]!.entities.map((e) => e.entity).sort(), ['sys-date', 'sys-number']);
+});
+
+test('an entity no longer one overlaps still fills its slot', () => {
+  const rs = chat(booking, ['book for 4 people on May 2'], undefined, systemEntities);
+  assert.deepEqual(rs.map(texts), [['Table for 4 on 2024-05-02.']]);
+});

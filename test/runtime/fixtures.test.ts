@@ -87,8 +87,10 @@ test('digression showcase: the docs\' tutorial asks about opening hours while bo
   assert.deepEqual(jobs[1]!.output.generic.map((g) => g.text).slice(1), question);
   // Booking again from a digression chain that left the booking takes the booking up where it
   // waits: it is confirmed once, and the job question it interrupted is not asked again.
-  const again = converse(ws, ['I want to book me a place in a restaurant', 'Do you have any job openings?', 'como estas', 'Book me a restaurant please', 'tomorrow', '7pm', 'chef', '5 years']);
-  assert.deepEqual(again[5]!.context.system!.dialog_stack, [{ dialog_node: 'root' }]);
+  // "7pm" fills the time only: its 7 lies inside the time, so the party size is asked for.
+  const again = converse(ws, ['I want to book me a place in a restaurant', 'Do you have any job openings?', 'como estas', 'Book me a restaurant please', 'tomorrow', '7pm', '4', 'chef', '5 years']);
+  assert.deepEqual(again[5]!.output.generic.map((g) => g.text), ['How many of you will be going?']);
+  assert.deepEqual(again[6]!.context.system!.dialog_stack, [{ dialog_node: 'root' }]);
   const confirmations = again.flatMap((r) => r.output.generic.map((g) => String(g.text))).filter((t) => t.includes('making you a reservation'));
   assert.equal(confirmations.length, 1);
 });
