@@ -28,6 +28,31 @@ async function stale(file: string): Promise<boolean> {
   return Date.now() - mtimeMs > (host ? FOREIGN_STALE_MS : 5_000);
 }
 
+/**
+ * Removes a stale lock, one process at a time (under `${file}.takeover`), judging it again once
+ * alone: each process that found it stale removed it, so a later one removed the lock another had
+ * just taken over and created, and both held the lock at once. False when another process is
+ * taking it over: wait, and look again.
+ */
+async function takeOver(file: string): Promise<boolean> {
+  const guard = `${file}.takeover`;
+  try {
+    await (await open(guard, 'wx', 0o600)).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // A takeover lasts milliseconds: a guard this old was left by a process that died in one.
+    const age = await stat(guard).then((st) => Date.now() - st.mtimeMs, () => 0);
+    if (age > 5_000) await rm(guard, { force: true });
+    return false;
+  }
+  try {
+    if (await stale(file)) await rm(file, { force: true });
+    return true;
+  } finally {
+    await rm(guard, { force: true });
+  }
+}
+
 export async function withHomeLock<T>(home: string, fn: () => Promise<T>, timeoutMs = 180_000): Promise<T> {
   const file = join(home, LOCK_FILE);
   const deadline = Date.now() + timeoutMs;
@@ -39,10 +64,7 @@ export async function withHomeLock<T>(home: string, fn: () => Promise<T>, timeou
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (await stale(file)) {
-      await rm(file, { force: true });
-      continue;
-    }
+    if (await stale(file) && await takeOver(file)) continue;
     if (Date.now() > deadline) {
       throw new AppError('EMBEDDED_PG_BUSY', `another process has been starting the embedded PostgreSQL of ${home} for ${Math.round(timeoutMs / 1000)} s`, {
         hint: `if no astore process is running for this ASTORE_HOME, remove ${file}`, exitCode: 3,
