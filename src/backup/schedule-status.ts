@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { nextCronTime, parseCron } from '../schedule/index.ts';
+import { BACKUP_LOCK } from './run.ts';
 import { latestSlotBetween } from './scheduler.ts';
 import type { BackupSettings } from './settings.ts';
 
@@ -18,7 +19,7 @@ export interface ScheduleStatus {
   next: Date[];
   /** The newest slot run, from the job history. */
   lastSlot: Date | undefined;
-  /** Runs under way now (the CronJob's "active"). */
+  /** Runs under way now (the CronJob's "active"); not a row a dead process left 'running'. */
   active: number;
   /**
    * The slot a scheduler starting now would catch up (one run; older missed slots are dropped),
@@ -29,8 +30,16 @@ export interface ScheduleStatus {
 
 export async function scheduleStatus(pool: pg.Pool, settings: BackupSettings, now = new Date(), count = 3): Promise<ScheduleStatus> {
   const cron = parseCron(settings.schedule);
+  // A row stays 'running' when its process died, until the next run (holding the lock) marks it
+  // interrupted: a run is under way only while some session holds the backup lock. Looked up in
+  // pg_locks, not tried: taking the lock even for a moment would make a run starting then skip its slot.
   const r = await pool.query<{ last: Date | null; active: string }>(`
-    select max(scheduled_for) as last, count(*) filter (where status = 'running') as active from backup_jobs`);
+    select max(scheduled_for) as last,
+           case when exists (select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 1
+                               and database = (select oid from pg_database where datname = current_database())
+                               and classid::bigint = ($1::bigint >> 32) and objid::bigint = ($1::bigint & 4294967295))
+                then count(*) filter (where status = 'running') else 0 end as active
+      from backup_jobs`, [BACKUP_LOCK]);
   const lastSlot = r.rows[0]?.last ?? undefined;
   const next: Date[] = [];
   if (!settings.suspend) {

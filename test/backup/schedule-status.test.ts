@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { defaultSettings, scheduleStatus } from '../../src/backup/index.ts';
+import { BACKUP_LOCK, defaultSettings, scheduleStatus } from '../../src/backup/index.ts';
 import { nextCronTime } from '../../src/schedule/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
@@ -48,13 +48,28 @@ describe('backups schedule', () => {
   it('names the last scheduled run, the runs under way and the newest missed slot', async () => {
     await record(new Date('2026-03-08T02:30:00'), 'succeeded');
     await record(new Date('2026-03-09T02:30:00'), 'running');
-    const st = await scheduleStatus(store.pool, settings, now);
+    // Under way: a session (the run) holds the backup lock.
+    const run = await store.pool.connect();
+    let st;
+    try {
+      await run.query('select pg_advisory_lock($1)', [BACKUP_LOCK]);
+      st = await scheduleStatus(store.pool, settings, now);
+    } finally {
+      await run.query('select pg_advisory_unlock($1)', [BACKUP_LOCK]);
+      run.release();
+    }
     assert.deepEqual(st.lastSlot, new Date('2026-03-09T02:30:00'));
     assert.equal(st.active, 1);
     // The 10th and 11th were missed: one catch-up, for the newest.
     assert.deepEqual(st.catchUp, { slot: new Date('2026-03-11T02:30:00'), withinDeadline: true });
     const strict = await scheduleStatus(store.pool, { ...settings, startingDeadlineSeconds: 3600 }, now);
     assert.equal(strict.catchUp?.withinDeadline, false);
+  });
+
+  it('a row left running by a process that died (nobody holds the backup lock) is no run under way', async () => {
+    await record(new Date('2026-03-09T02:30:00'), 'running');
+    const st = await scheduleStatus(store.pool, settings, now);
+    assert.equal(st.active, 0);
   });
 
   it('suspended: no next runs and no catch-up', async () => {
