@@ -19,23 +19,14 @@ const UNITS: Record<string, number> = {
 const SCALES: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9 };
 const NUMBER_WORD = `(?:${[...Object.keys(UNITS), ...Object.keys(SCALES)].join('|')})`;
 const WORDS_RE = new RegExp(`\\b${NUMBER_WORD}(?:(?:\\s+and\\s+|[\\s-]+)${NUMBER_WORD})*\\b`, 'gi');
-// A leading minus only counts at the start of a word ("-5"), never between digits ("2024-03").
-const DIGITS_RE = /(?<![\p{L}\p{N}_.-])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d|,\d{3})/gu;
-
-function wordsValue(phrase: string): number {
-  let total = 0;
-  let current = 0;
-  for (const word of phrase.toLowerCase().split(/[\s-]+/)) {
-    if (word === 'and') continue;
-    if (word in UNITS) current += UNITS[word]!;
-    else if (word === 'hundred') current = (current || 1) * 100;
-    else {
-      total += (current || 1) * SCALES[word]!;
-      current = 0;
-    }
-  }
-  return total + current;
-}
+const DIGITS = '(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?';
+// A leading minus only counts at the start of a word ("-5"), never between digits. A hyphen
+// between two numbers is a range's dash ("5-10 people": 5 and 10); in a chain ("2024-03-11") the
+// numbers after the first are a date's or a code's parts, not numbers of their own.
+const DIGITS_RE = new RegExp(
+  `(?<![\\p{L}\\p{N}_.-])-?${DIGITS}(?!\\d|,\\d{3})|(?<=(?<![\\p{L}\\p{N}_.,-])${DIGITS}-)${DIGITS}(?!\\d|,\\d{3}|-\\d)`,
+  'gu',
+);
 
 function numbers(text: string): RuntimeEntity[] {
   const out: RuntimeEntity[] = [];
@@ -130,10 +121,31 @@ function wordNumbers(run: string): Array<{ start: number; end: number; value: nu
 }
 
 // A number as sys-number reads it, digits or words, for the finders that need one in context.
-const NUMBER_TEXT = `(?:(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?|${NUMBER_WORD}(?:(?:\\s+and\\s+|[\\s-]+)${NUMBER_WORD})*)`;
+const NUMBER_TEXT = `(?:${DIGITS}|${NUMBER_WORD}(?:(?:\\s+and\\s+|[\\s-]+)${NUMBER_WORD})*)`;
 
-function numberValue(text: string): number {
-  return /\d/.test(text) ? Number(text.replace(/,/g, '')) : wordsValue(text);
+/**
+ * The number a unit applies to in a NUMBER_TEXT match, with its offsets in it: digits are one
+ * number; of a run of words, the one beside the unit ("five and ten percent" is 10%, not 15%).
+ */
+function numberBeside(text: string, side: 'first' | 'last'): { start: number; end: number; value: number } {
+  if (/\d/.test(text)) return { start: 0, end: text.length, value: Number(text.replace(/,/g, '')) };
+  const found = wordNumbers(text);
+  return side === 'first' ? found[0]! : found[found.length - 1]!;
+}
+
+/**
+ * The span and value of a number with its unit, the number being match group `group`: the unit
+ * follows group 1 and takes its last number, and precedes group 2 and takes its first.
+ */
+function withUnit(m: RegExpMatchArray, group: 1 | 2): { start: number; end: number; value: number } {
+  const number = m[group]!;
+  const end = m.index! + m[0].length;
+  if (group === 1) {
+    const n = numberBeside(number, 'last');
+    return { start: m.index! + n.start, end, value: n.value };
+  }
+  const n = numberBeside(number, 'first');
+  return { start: m.index!, end: end - number.length + n.end, value: n.value };
 }
 
 const PERCENT_RE = new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s*(?:%|per\\s?cent\\b|pct\\b)`, 'giu');
@@ -142,8 +154,8 @@ const PERCENT_RE = new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s*(?:%|per
 function percentages(text: string): RuntimeEntity[] {
   const out: RuntimeEntity[] = [];
   for (const m of text.matchAll(PERCENT_RE)) {
-    const n = numberValue(m[1]!);
-    out.push(entity('sys-percentage', m.index, m[0].length, String(n), { numeric_value: n }));
+    const { start, end, value } = withUnit(m, 1);
+    out.push(entity('sys-percentage', start, end - start, String(value), { numeric_value: value }));
   }
   return out;
 }
@@ -156,14 +168,22 @@ const UNIT_WORDS: Record<string, [string, number]> = {
   euro: ['EUR', 1], euros: ['EUR', 1], pound: ['GBP', 1], pounds: ['GBP', 1], yen: ['JPY', 1], rupees: ['INR', 1], rupee: ['INR', 1],
 };
 const SYMBOL = `[${Object.keys(SYMBOLS).join('')}]`;
-const CURRENCY_RULES: Array<{ re: RegExp; read(m: RegExpMatchArray): [number, string] }> = [
-  { re: new RegExp(`(${SYMBOL})\\s?(${NUMBER_TEXT})`, 'giu'), read: (m) => [numberValue(m[2]!), SYMBOLS[m[1]!]!] },
-  { re: new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s?(${SYMBOL})`, 'giu'), read: (m) => [numberValue(m[1]!), SYMBOLS[m[2]!]!] },
-  { re: new RegExp(`\\b(${CODES.join('|')})\\s?(${NUMBER_TEXT})`, 'gu'), read: (m) => [numberValue(m[2]!), m[1]!] },
-  { re: new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s?(${CODES.join('|')})\\b`, 'gu'), read: (m) => [numberValue(m[1]!), m[2]!] },
+/** `number` is the match group holding the amount; `unit` gives the ISO code and the factor to the base unit. */
+interface CurrencyRule {
+  re: RegExp;
+  number: 1 | 2;
+  unit(m: RegExpMatchArray): [string, number];
+}
+
+const CURRENCY_RULES: CurrencyRule[] = [
+  { re: new RegExp(`(${SYMBOL})\\s?(${NUMBER_TEXT})`, 'giu'), number: 2, unit: (m) => [SYMBOLS[m[1]!]!, 1] },
+  { re: new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s?(${SYMBOL})`, 'giu'), number: 1, unit: (m) => [SYMBOLS[m[2]!]!, 1] },
+  { re: new RegExp(`\\b(${CODES.join('|')})\\s?(${NUMBER_TEXT})`, 'gu'), number: 2, unit: (m) => [m[1]!, 1] },
+  { re: new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s?(${CODES.join('|')})\\b`, 'gu'), number: 1, unit: (m) => [m[2]!, 1] },
   {
     re: new RegExp(`(?<![\\p{L}\\p{N}_.])(${NUMBER_TEXT})\\s+(${Object.keys(UNIT_WORDS).join('|')})\\b`, 'giu'),
-    read: (m) => { const [unit, factor] = UNIT_WORDS[m[2]!.toLowerCase()]!; return [Number((numberValue(m[1]!) * factor).toFixed(10)), unit]; },
+    number: 1,
+    unit: (m) => UNIT_WORDS[m[2]!.toLowerCase()]!,
   },
 ];
 
@@ -172,8 +192,10 @@ function currencies(text: string): RuntimeEntity[] {
   const found: RuntimeEntity[] = [];
   for (const rule of CURRENCY_RULES) {
     for (const m of text.matchAll(rule.re)) {
-      const [n, unit] = rule.read(m);
-      if (Number.isFinite(n)) found.push(entity('sys-currency', m.index, m[0].length, String(n), { numeric_value: n, unit }));
+      const [unit, factor] = rule.unit(m);
+      const amount = withUnit(m, rule.number);
+      const value = Number((amount.value * factor).toFixed(10));
+      if (Number.isFinite(value)) found.push(entity('sys-currency', amount.start, amount.end - amount.start, String(value), { numeric_value: value, unit }));
     }
   }
   return longestFirst(found);

@@ -38,3 +38,23 @@ test('sys-date: "last <weekday>" is the one before today, not the one to come', 
   assert.deepEqual(found('sys-date', 'last wednesday'), [['2024-03-06', 'last wednesday']]); // today is Wednesday
   assert.deepEqual(found('sys-date', 'this friday or next friday'), [['2024-03-15', 'this friday'], ['2024-03-15', 'next friday']]);
 });
+
+const units = compileEntities([{ entity: 'sys-percentage' }, { entity: 'sys-currency' }]);
+const unitsFound = (name: string, text: string) =>
+  units.extract(text, { now }).filter((e) => e.entity === name).map((e) => [e.value, text.slice(e.location[0], e.location[1])]);
+
+test('sys-number: a range "5-10" is two numbers; a leading minus still reads as negative', () => {
+  // Before: only 5, the hyphen keeping 10 from being read.
+  assert.deepEqual(found('sys-number', '5-10 people'), [['5', '5'], ['10', '10']]);
+  assert.deepEqual(found('sys-number', 'between 1,000-2,500.50'), [['1000', '1,000'], ['2500.5', '2,500.50']]);
+  assert.deepEqual(found('sys-number', 'it is -5 outside'), [['-5', '-5']]);
+});
+
+test('sys-percentage and sys-currency take the number next to the unit, not the sum of number words', () => {
+  // Before: "five and ten percent" was 15%, "one two dollars" 3 USD.
+  assert.deepEqual(unitsFound('sys-percentage', 'five and ten percent'), [['10', 'ten percent']]);
+  assert.deepEqual(unitsFound('sys-percentage', 'twenty five percent'), [['25', 'twenty five percent']]);
+  assert.deepEqual(unitsFound('sys-currency', 'one two dollars'), [['2', 'two dollars']]);
+  assert.deepEqual(unitsFound('sys-currency', 'one hundred and five euros'), [['105', 'one hundred and five euros']]);
+  assert.deepEqual(unitsFound('sys-currency', 'USD five and ten'), [['5', 'USD five']]);
+});
