@@ -52,6 +52,12 @@ interface StackEntry {
 
 type OutputCounters = Record<string, Record<string, number>>;
 
+/**
+ * What the focused slot's nomatch (Not found) handler did: answered in place of asking again, or
+ * moved on to the next slot (next_step skip_slot).
+ */
+type NomatchOutcome = 'answered' | 'moved_on';
+
 const compiledCache = new WeakMap<Workspace, CompiledDialog>();
 
 export function respond(dialog: CompiledDialog | Workspace, request: MessageRequest, nlu: Nlu, options: RespondOptions): MessageResponse {
@@ -466,31 +472,36 @@ class Turn {
     // shows only if "no top-level dialog nodes are triggered as a digression".
     const mode = slotsMode(frame);
     if (!firstTurn && mode && !handled && filled.length === 0 && this.digress(mode, true)) return;
-    let nomatchAnswered = false;
+    let nomatch: NomatchOutcome | undefined;
     if (!done && focus && !handled && !filled.some((f) => f.slot === focus)) {
       const h = (focus.handlers.get('nomatch') ?? []).find((x) => this.holds(x));
       if (h) {
         this.handle(h);
-        nomatchAnswered = true;
-        if (h.nextStep?.behavior === 'skip_all_slots') done = true;
+        const behavior = h.nextStep?.behavior;
+        nomatch = behavior === 'skip_slot' ? 'moved_on' : 'answered';
+        if (behavior === 'skip_all_slots') done = true;
       }
     }
     if (done) {
       this.next(frame, this.respondWith(frame));
       return;
     }
-    this.promptOrFinish(frame, focus, nomatchAnswered);
+    this.promptOrFinish(frame, focus, nomatch);
   }
 
-  /** Asks for the frame's next empty slot, or answers with the frame's response when none is left. */
-  private promptOrFinish(frame: CompiledNode, focus?: CompiledNode, nomatchAnswered = false): void {
-    const open = frame.slots.find((s) => isEmpty(this.slotValue(s)) && this.prompt(s) !== undefined);
+  /**
+   * Asks for the frame's next empty slot, or answers with the frame's response when none is left.
+   * A nomatch handler that moved on (skip_slot) passes over the focused slot this turn.
+   */
+  private promptOrFinish(frame: CompiledNode, focus?: CompiledNode, nomatch?: NomatchOutcome): void {
+    const skipped = nomatch === 'moved_on' ? focus : undefined;
+    const open = frame.slots.find((s) => s !== skipped && isEmpty(this.slotValue(s)) && this.prompt(s) !== undefined);
     if (!open) {
       this.next(frame, this.respondWith(frame));
       return;
     }
     // A nomatch handler's answer stands in for asking the same slot again.
-    if (!(open === focus && nomatchAnswered)) {
+    if (!(open === focus && nomatch === 'answered')) {
       const prompt = this.prompt(open)!;
       this.visit(prompt);
       this.emit(prompt);

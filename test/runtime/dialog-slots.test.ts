@@ -66,3 +66,18 @@ test('an entity no longer one overlaps still fills its slot', () => {
   const rs = chat(booking, ['book for 4 people on May 2'], undefined, systemEntities);
   assert.deepEqual(rs.map(texts), [['Table for 4 on 2024-05-02.']]);
 });
+
+/**
+ * A Not found handler that moves on (next_step skip_slot) leaves its slot empty and asks for the
+ * next one instead of waiting on the same question.
+ */
+test('skip_slot in a Not found handler moves on to the next empty slot', () => {
+  const nodes: DialogNode[] = [
+    ...flight,
+    { dialog_node: 'city_unknown', type: 'event_handler', event_name: 'nomatch', parent: 'slot_city', previous_sibling: 'city_found', output: say('We will pick a city later.'), next_step: { behavior: 'skip_slot' } },
+  ];
+  const rs = chat(nodes, ['I want to fly', 'somewhere warm'], undefined, entities);
+  // Before: the handler's answer stood in for the city question, and the dialog waited on it.
+  assert.deepEqual(rs.map(texts), [['Where to?'], ['We will pick a city later.', 'Window or aisle?']]);
+  assert.deepEqual(rs[1]!.context.system!.dialog_stack, [{ dialog_node: 'book', state: 'in_progress', slot_in_focus: 'slot_seat' }]);
+});
