@@ -201,7 +201,9 @@ function readSetting(s: Setting, { doc, file, env }: Sources): unknown {
   const fromEnv = names.filter((n) => given(env[envName(n)])).map((n) => ({ name: n, where: envName(n), value: coerce(n, s.kind, env[envName(n)], envName(n)) }));
   const fromFile = names.filter((n) => given(lookup(doc, n))).map((n) => ({ name: n, where: `config file ${file}`, value: coerce(n, s.kind, lookup(doc, n), file) }));
   for (const found of [fromEnv, fromFile]) {
-    if (found.length === 2 && found[0]!.value !== found[1]!.value) {
+    // Cron expressions that differ only in spacing say the same thing.
+    const same = (a: unknown, b: unknown): boolean => (typeof a === 'string' && typeof b === 'string' ? a.split(/\s+/).join(' ') === b.split(/\s+/).join(' ') : a === b);
+    if (found.length === 2 && !same(found[0]!.value, found[1]!.value)) {
       throw new AppError('BACKUP_CONFIG_INVALID',
         `${found.map((f) => `${f.where} sets ${f.name} to ${JSON.stringify(f.value)}`).join(' and ')}: one setting under two names, two values`, {
           hint: `keep one of them (${s.key} is the store's name for it)`, exitCode: 2,

@@ -12,7 +12,7 @@ import { astoreHome, type TargetOptions } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { createAtomic, openDatabase, STORE_SCHEMA, type Database } from './database.ts';
 import { makeStoreDir } from './files.ts';
-import { CURRENT_RELEASE, migrate, schemaRelease } from './migrations/index.ts';
+import { CURRENT_RELEASE, MIGRATIONS, migrate, schemaRelease } from './migrations/index.ts';
 
 export interface Store extends Database {
   key: EncryptionKey;
@@ -113,8 +113,11 @@ export async function recordFingerprint(client: pg.ClientBase, schema: string, k
 /** Commands that use the store's tables without migrating it need it at this program's release. */
 export function assertCurrentRelease(release: string | undefined): void {
   if (release === CURRENT_RELEASE) return;
+  // A release no migration of this program names was written by a newer one: migrating cannot help.
+  const newer = release !== undefined && !MIGRATIONS.some((m) => m.release === release);
   throw new AppError('SCHEMA_NOT_CURRENT', `the store schema is at release ${release ?? '(none)'}, this program needs ${CURRENT_RELEASE}`, {
-    hint: 'run `astore migrate` (or start `astore serve`, which migrates)', exitCode: 4,
+    hint: newer ? `the store was upgraded by a newer release (${release}): run that release of astore` : 'run `astore migrate` (or start `astore serve`, which migrates)',
+    exitCode: 4,
   });
 }
 

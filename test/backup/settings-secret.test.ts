@@ -52,6 +52,8 @@ describe('backup settings', () => {
       /STORE_BACKUP_SCHEDULE sets store\.backup\.schedule to "0 5 \* \* \*" and POSTGRES_BACKUP_SCHEDULE sets postgres\.backup\.schedule to "0 4 \* \* \*"/);
     writeFileSync(file, stringify({ 'store.backup.schedule': '0 1 * * *', 'postgres.backup.schedule': '0 1 * * *' }));
     assert.equal(loadBackupSettings({ config: file, env: home }).schedule, '0 1 * * *');
+    writeFileSync(file, stringify({ 'store.backup.schedule': '0 1 * * *', 'postgres.backup.schedule': '0  1 * *  *' }));
+    assert.equal(loadBackupSettings({ config: file, env: home }).schedule, '0 1 * * *', 'the same schedule spaced otherwise');
     writeFileSync(file, stringify({ 'store.backup.schedule': '0 1 * * *', 'postgres.backup.schedule': '0 3 * * *' }));
     assert.throws(() => loadBackupSettings({ config: file, env: home }), /one setting under two names/);
     writeFileSync(file, stringify({ 'postgres.backup.schedul': '0 3 * * *' }));

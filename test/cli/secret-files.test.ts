@@ -83,6 +83,17 @@ test('secret export --keep-other keeps another key in the file under its fingerp
   assert.match(r.stderr, /held key sha256:[0-9a-f]+: kept as /);
 });
 
+test('secret export -o onto a file that is not a key Secret refuses and leaves it as it was', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, SECRET_FILE_NAME), formatSecretYaml(EncryptionKey.generate()), { mode: 0o600 });
+  const notes = join(dir, 'notes.yaml');
+  writeFileSync(notes, 'my: own file\n');
+  const r = await runAstore(['secret', 'export', '--no-verify', '--keep-other', '-o', notes], { ASTORE_HOME: dir, ASTORE_ENCRYPTION_SECRET: '' });
+  assert.equal(r.code, 5, r.output);
+  assert.match(r.stderr, /^error \[KEY_FILE_EXISTS\]: .*notes\.yaml exists and is not an encryption-key Secret/m);
+  assert.equal(readFileSync(notes, 'utf8'), 'my: own file\n');
+});
+
 test('secret export -o into a folder that does not exist is an error code, exit 2', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'home'));

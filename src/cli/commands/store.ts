@@ -221,16 +221,23 @@ async function exportTo(file: string, key: EncryptionKey, name: string, keepOthe
   });
 }
 
-/** The key in an existing file, if it holds one; anything else there (or nothing) is undefined. */
+/**
+ * The key in `file`, undefined when there is no file. A file that holds something else is refused
+ * rather than overwritten: it may be the operator's own, or a key file damaged in a way worth seeing.
+ */
 function keyIn(file: string): EncryptionKey | undefined {
   try {
     return readSecretFile(file);
-  } catch {
-    return undefined;
+  } catch (err) {
+    throw new AppError('KEY_FILE_EXISTS', `${file} exists and is not an encryption-key Secret (${(err as Error).message}); not replacing it`, {
+      hint: 'choose another -o file, or move that one aside first', exitCode: 5, cause: err,
+    });
   }
 }
 
 async function readStdin(): Promise<string> {
+  // On a terminal the wait for end of input would look like a hang.
+  if (process.stdin.isTTY) process.stderr.write('paste the token, then press Enter and Ctrl-D\n');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
