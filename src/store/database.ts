@@ -193,6 +193,9 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
     if (await othersStayConnected(embedded.cluster.url('postgres'))) embedded.cluster.detach();
     else await embedded.cluster.stop();
   };
+  // Separate from closing: a close() waiting in pool.end() for a query that does not end (a second
+  // SIGTERM during serve's shutdown) must not hold up the abandon, which ends that query with the server.
+  let abandoning: Promise<void> | undefined;
   const db: Database = {
     pool, connection, embedded,
     close() {
@@ -203,8 +206,8 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
       return closing;
     },
     abandon() {
-      closing ??= stopOwned().finally(() => untrackOwned(db));
-      return closing;
+      abandoning ??= stopOwned().finally(() => untrackOwned(db));
+      return abandoning;
     },
   };
   if (embedded?.cluster.owned) trackOwned(db);
