@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,30 @@ describe('the key Secret mounted as a directory', () => {
     const wrong = await inPod(mount('wrong', { auth_encryption_key: randomBytes(32) }));
     assert.equal(wrong.code, 5, wrong.output);
     assert.match(wrong.stderr, /^error \[KEY_MISMATCH\]/m);
+  });
+
+  it('secret generate makes the first key of a new deployment, which pods then use from the mounted Secret', async () => {
+    const file = join(dir, 'generated.yaml');
+    const r = await runAstore(['secret', 'generate', '--name', 'new-auth-encryption', '-o', file], { ASTORE_HOME: join(dir, 'nowhere') });
+    assert.equal(r.code, 0, r.output);
+    const generated = parse(readFileSync(file, 'utf8')) as typeof exported;
+    assert.equal(generated.metadata.name, 'new-auth-encryption');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const again = await runAstore(['secret', 'generate', '-o', file], {});
+    assert.equal(again.code, 5, again.output);
+    assert.match(again.stderr, /^error \[KEY_FILE_EXISTS\]/m);
+    assert.deepEqual(parse(readFileSync(file, 'utf8')), generated, 'an existing file is never replaced');
+    // A new deployment's first start: the store is set up under the generated key.
+    const fresh = await createTestDatabase('secretgen');
+    try {
+      const at = mount('generated', { auth_encryption_key: Buffer.from(generated.data.auth_encryption_key!, 'base64') });
+      const migrate = await runAstore(['migrate'], { DATABASE_URL: fresh.url, ASTORE_HOME: join(dir, 'gen-home'), ASTORE_ENCRYPTION_SECRET: at });
+      assert.equal(migrate.code, 0, migrate.output);
+      const listed = await runAstore(['instances', 'list'], { DATABASE_URL: fresh.url, ASTORE_HOME: join(dir, 'gen-home-2'), ASTORE_ENCRYPTION_SECRET: at });
+      assert.equal(listed.code, 0, listed.output);
+    } finally {
+      await fresh.drop();
+    }
   });
 
   it('secret apply cannot replace a mounted Secret and says to update the Secret; a bad --name is refused', async () => {

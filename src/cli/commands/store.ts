@@ -5,11 +5,11 @@ import type { Command } from 'commander';
 import {
   createInstance, createToken, formatSecretYaml, isDirectory, listInstances, listTokens, readGivenSecretFile, readSecretFile, revokeToken,
   SECRET_NAME, tokenIdOf,
-  type EncryptionKey,
+  EncryptionKey,
 } from '../../auth/index.ts';
 import { formatPostgresYaml, readPostgresYaml } from '../../config/index.ts';
 import { AppError } from '../../errors/index.ts';
-import { makeStoreDir, openDatabase, recordedFingerprint, secretFilePath, STORE_SCHEMA, writeAtomic } from '../../store/index.ts';
+import { createAtomic, makeStoreDir, openDatabase, recordedFingerprint, secretFilePath, STORE_SCHEMA, writeAtomic } from '../../store/index.ts';
 import { printJson, printTable, withStore } from '../output.ts';
 
 const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)'] as const;
@@ -134,6 +134,27 @@ export function register(program: Command): void {
       const name = secretName(o.name);
       if (o.output) await exportTo(o.output, key, name, o.keepOther), process.stderr.write(`wrote ${o.output} (key ${key.fingerprint})\n`);
       else process.stdout.write(formatSecretYaml(key, name));
+    });
+  secret.command('generate')
+    .description('write a new encryption-key Secret YAML, for a deployment whose pods read the key from a Secret (create it before their first start)')
+    .requiredOption('-o, --output <file>', 'file to create (an existing one is never replaced)')
+    .option('--name <name>', `the Secret's name (and app label), as the seeds name it: INSTANCE-auth-encryption`, SECRET_NAME)
+    .action(async (o: { output: string; name: string }) => {
+      // A store creates its own key on first start, in ASTORE_HOME; pods given the key as a mounted
+      // Secret (astore k8s manifests) cannot, and without this the only way to a first key was a
+      // throwaway store.
+      const key = EncryptionKey.generate();
+      const created = await createAtomic(o.output, formatSecretYaml(key, secretName(o.name)), 0o600).catch((err: NodeJS.ErrnoException) => {
+        throw new AppError('KEY_FILE_UNWRITABLE', `cannot write ${o.output}: ${err.code ?? err.message}`, {
+          hint: 'pass -o a file in a folder that exists and that you may write to', exitCode: 2, cause: err,
+        });
+      });
+      if (!created) {
+        throw new AppError('KEY_FILE_EXISTS', `${o.output} exists; not replacing it with a new key`, {
+          hint: 'it may hold the key some data is encrypted with: choose another -o file', exitCode: 5,
+        });
+      }
+      process.stderr.write(`wrote ${o.output} (new key ${key.fingerprint}); kubectl apply -f it, and keep a copy beside the backups\n`);
     });
   secret.command('apply')
     .description("install another store's encryption-key Secret (before restoring its backup)")
