@@ -25,6 +25,7 @@ export function generateManifests(input: ManifestInput): string {
     'Create these Secrets first (they hold credentials, so they are not written here):',
     `  ${o.postgresSecret} with key ${POSTGRES_FILE_NAME} (from \`astore db info\`)`,
     `  ${o.encryptionSecret}: kubectl apply -f the ${KEY_FILE_NAME} of \`astore secret export --name ${o.encryptionSecret}\``,
+    `    (a new deployment: of \`astore secret generate --name ${o.encryptionSecret} -o ${KEY_FILE_NAME}\`)`,
     ...(o.postgresCaSecret ? [`  ${o.postgresCaSecret} with key ${CA_FILE_NAME} (the CA of the PostgreSQL server's certificate)`] : []),
   ].join('\n');
   return renderManifests(header, documentsFor(o));
