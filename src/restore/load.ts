@@ -245,6 +245,12 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     } catch (err) {
       // A damaged archive is reported as such (its code, offset and hint), not as a failed load.
       if (isAppError(err) && err.code.startsWith('ARCHIVE_')) throw err;
+      // Decompressing a damaged block can yield garbage rows before the damage is detected, and the
+      // server may refuse one of them first: the block is read whole again, and damage found there
+      // is what to report (it was a race which error came first).
+      if (!summary.verified) await reader.readBlockAt(e, countRows).catch((again: unknown) => {
+        if (isAppError(again) && again.code.startsWith('ARCHIVE_') && !['ARCHIVE_NO_OFFSET', 'ARCHIVE_NOT_SEEKABLE'].includes(again.code)) throw again;
+      });
       throw new AppError('RESTORE_LOAD_FAILED', `loading table ${table.name} failed: ${(err as Error).message}`, {
         hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7, cause: err,
       });
