@@ -13,7 +13,7 @@ import {
   type PgConnection, type PostgresYaml, type TargetOptions,
 } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
-import { othersStayConnected, startCluster, type RunningCluster } from './embedded.ts';
+import { startCluster, type RunningCluster } from './embedded.ts';
 import { withHomeLock } from './home-lock.ts';
 import { trackOwned, untrackOwned } from './owned.ts';
 import { sessionName } from './session-name.ts';
@@ -184,15 +184,9 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
     if (embedded?.cluster.owned) await embedded.cluster.stop().catch(() => {});
     throw describeConnectionError(err, connection);
   }
-  // Once only: an early exit (closeOwnedDatabases) may close it while the command is closing it too.
+  // Once only: the command's own close() and an early exit may both come.
   let closing: Promise<void> | undefined;
-  // Leave the server up when another process (e.g. a concurrent CLI command) still uses it, and
-  // exit all the same: this process must not wait for the other to finish.
-  const stopOwned = async (): Promise<void> => {
-    if (!embedded?.cluster.owned) return;
-    if (await othersStayConnected(embedded.cluster.url('postgres'))) embedded.cluster.detach();
-    else await embedded.cluster.stop();
-  };
+  const stopOwned = async (): Promise<void> => { if (embedded?.cluster.owned) await embedded.cluster.stopUnlessShared(); };
   // Separate from closing: a close() waiting in pool.end() for a query that does not end (a second
   // SIGTERM during serve's shutdown) must not hold up the abandon, which ends that query with the server.
   let abandoning: Promise<void> | undefined;

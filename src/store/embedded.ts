@@ -51,6 +51,11 @@ export interface RunningCluster {
    */
   detach(): void;
   /**
+   * Stops the server unless another process is still connected to it (then detaches): for the
+   * process that started it, when done with it.
+   */
+  stopUnlessShared(): Promise<void>;
+  /**
    * The caller now tracks the server itself (a Database, for the CLI's exit on a signal). Until
    * then a server this process started is tracked from its start (src/store/owned.ts).
    */
@@ -169,10 +174,12 @@ function clusterUrl(user: string, password: string, port: number, database: stri
 }
 
 function clusterHandle(port: number, password: string, owned: boolean, stop: () => Promise<void>, detach: () => void = () => {}, handOver: () => void = () => {}): RunningCluster {
+  const url = (database = 'postgres'): string => clusterUrl(SUPERUSER, password, port, database);
   return {
-    port, host: '127.0.0.1', user: SUPERUSER, password, owned,
-    url: (database = 'postgres') => clusterUrl(SUPERUSER, password, port, database),
-    stop, detach, handOver,
+    port, host: '127.0.0.1', user: SUPERUSER, password, owned, url, stop, detach, handOver,
+    // The server is left up for another process (e.g. a concurrent CLI command) still using it,
+    // and this process goes on all the same: it must not wait for the other to finish.
+    stopUnlessShared: async () => { if (await othersStayConnected(url()).catch(() => false)) detach(); else await stop(); },
   };
 }
 
@@ -219,15 +226,9 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
   // From now until the caller's Database takes it over (handOver), a signal ending the CLI
   // (exitStoppingOwnServer) stops this server too: before, one that came while the server was
   // starting or the database being opened found nothing to stop, and the server ran on.
-  let ready = false;
-  const starting = {
-    abandon: async (): Promise<void> => {
-      // Once ready, another process may have attached (the home lock is released by then).
-      if (ready && await othersStayConnected(clusterUrl(SUPERUSER, opts.password, port, 'postgres')).catch(() => false)) child.unref();
-      else await stop();
-    },
-    close: (): Promise<void> => starting.abandon(),
-  };
+  let handle: RunningCluster | undefined;
+  // Once ready (a handle exists), another process may have attached: the home lock is released by then.
+  const starting = { abandon: (): Promise<void> => (handle ? handle.stopUnlessShared() : stop()) };
   trackOwned(starting);
   const deadline = Date.now() + 60_000;
   try {
@@ -253,11 +254,11 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     untrackOwned(starting);
     throw err;
   }
-  ready = true;
-  return clusterHandle(port, opts.password, true,
+  handle = clusterHandle(port, opts.password, true,
     async () => { untrackOwned(starting); await stop(); },
     () => { untrackOwned(starting); child.unref(); },
     () => untrackOwned(starting));
+  return handle;
 }
 
 /**
@@ -265,7 +266,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
  * process has just closed linger for a moment after the client side is gone (longer on a busy
  * machine), and must not be mistaken for another process still using the server.
  */
-export async function othersStayConnected(url: string, graceMs = 3000): Promise<boolean> {
+async function othersStayConnected(url: string, graceMs = 3000): Promise<boolean> {
   const deadline = Date.now() + graceMs;
   for (;;) {
     if (await otherSessions(url).catch(() => 0) === 0) return false;

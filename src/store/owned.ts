@@ -1,12 +1,12 @@
 /**
- * The databases this process has open on an embedded PostgreSQL it started itself, until they are
- * closed. An exit that cannot wait for the command's own close() (the CLI ending at once when the
- * reader of its stdout goes away) closes them first, so the server stops with the command as it
- * would otherwise: exiting without it left the server running with nobody to stop it.
+ * The embedded PostgreSQL servers this process started itself (while starting, then through the
+ * databases opened on them), until they are closed. An exit that cannot wait for the command's own
+ * close() (a signal, the reader of stdout gone) abandons them first, so the server stops with the
+ * command as it would otherwise: exiting without it left the server running with nobody to stop it.
  *
  * No imports: the CLI entry loads this without the store (and pg) for commands that never use it.
  */
-interface Owned { close(): Promise<void>; abandon(): Promise<void> }
+interface Owned { abandon(): Promise<void> }
 
 const open = new Set<Owned>();
 
@@ -16,11 +16,6 @@ export function trackOwned(db: Owned): void {
 
 export function untrackOwned(db: Owned): void {
   open.delete(db);
-}
-
-/** Closes every tracked database (stopping its server unless another process still uses it); failures are ignored. */
-export async function closeOwnedDatabases(): Promise<void> {
-  await Promise.allSettled([...open].map((db) => db.close()));
 }
 
 /**
