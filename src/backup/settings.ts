@@ -197,20 +197,27 @@ function readSources(opts: LoadSettingsOptions): Sources {
  */
 function readSetting(s: Setting, { doc, file, env }: Sources): unknown {
   const names = s.alias ? [s.key, s.alias] : [s.key];
-  const given = (raw: unknown): boolean => raw !== undefined && raw !== null && raw !== '';
-  const fromEnv = names.filter((n) => given(env[envName(n)])).map((n) => ({ name: n, where: envName(n), value: coerce(n, s.kind, env[envName(n)], envName(n)) }));
-  const fromFile = names.filter((n) => given(lookup(doc, n))).map((n) => ({ name: n, where: `config file ${file}`, value: coerce(n, s.kind, lookup(doc, n), file) }));
-  for (const found of [fromEnv, fromFile]) {
-    // Cron expressions that differ only in spacing say the same thing.
-    const same = (a: unknown, b: unknown): boolean => (typeof a === 'string' && typeof b === 'string' ? a.split(/\s+/).join(' ') === b.split(/\s+/).join(' ') : a === b);
-    if (found.length === 2 && !same(found[0]!.value, found[1]!.value)) {
+  /** The setting's values in one place, under whichever of its names are given there. */
+  const given = (where: (name: string) => string, raw: (name: string) => unknown) => names.flatMap((name) => {
+    const value = raw(name);
+    return value === undefined || value === null || value === '' ? [] : [{ name, where: where(name), value: coerce(name, s.kind, value, where(name)) }];
+  });
+  const fromEnv = given(envName, (name) => env[envName(name)]);
+  const fromFile = given(() => `config file ${file}`, (name) => lookup(doc, name));
+  for (const [a, b] of [fromEnv, fromFile]) {
+    if (b && !sameValue(a!.value, b.value)) {
       throw new AppError('BACKUP_CONFIG_INVALID',
-        `${found.map((f) => `${f.where} sets ${f.name} to ${JSON.stringify(f.value)}`).join(' and ')}: one setting under two names, two values`, {
+        `${[a!, b].map((f) => `${f.where} sets ${f.name} to ${JSON.stringify(f.value)}`).join(' and ')}: one setting under two names, two values`, {
           hint: `keep one of them (${s.key} is the store's name for it)`, exitCode: 2,
         });
     }
   }
   return (fromEnv[0] ?? fromFile[0])?.value;
+}
+
+/** Cron expressions that differ only in spacing say the same thing. */
+function sameValue(a: unknown, b: unknown): boolean {
+  return typeof a === 'string' && typeof b === 'string' ? a.split(/\s+/).join(' ') === b.split(/\s+/).join(' ') : a === b;
 }
 
 /**

@@ -144,11 +144,7 @@ export function register(program: Command): void {
       // Secret (astore k8s manifests) cannot, and without this the only way to a first key was a
       // throwaway store.
       const key = EncryptionKey.generate();
-      const created = await createAtomic(o.output, formatSecretYaml(key, secretName(o.name)), 0o600).catch((err: NodeJS.ErrnoException) => {
-        throw new AppError('KEY_FILE_UNWRITABLE', `cannot write ${o.output}: ${err.code ?? err.message}`, {
-          hint: 'pass -o a file in a folder that exists and that you may write to', exitCode: 2, cause: err,
-        });
-      });
+      const created = await createAtomic(o.output, formatSecretYaml(key, secretName(o.name)), 0o600).catch(unwritable(o.output));
       if (!created) {
         throw new AppError('KEY_FILE_EXISTS', `${o.output} exists; not replacing it with a new key`, {
           hint: 'it may hold the key some data is encrypted with: choose another -o file', exitCode: 5,
@@ -232,14 +228,20 @@ async function exportTo(file: string, key: EncryptionKey, name: string, keepOthe
       });
     }
     const kept = `${file}.${existing.fingerprint.replace(/^sha256:/, '')}`;
-    await writeAtomic(kept, readFileSync(file), 0o600);
+    // Durable before the file is replaced (writeAtomic fsyncs): the old key is never in neither place.
+    await writeAtomic(kept, readFileSync(file), 0o600).catch(unwritable(kept));
     process.stderr.write(`${file} held key ${existing.fingerprint}: kept as ${kept}\n`);
   }
-  await writeAtomic(file, formatSecretYaml(key, name), 0o600).catch((err: NodeJS.ErrnoException) => {
+  await writeAtomic(file, formatSecretYaml(key, name), 0o600).catch(unwritable(file));
+}
+
+/** A key file that could not be written, as an error code instead of a stack trace. */
+function unwritable(file: string): (err: NodeJS.ErrnoException) => never {
+  return (err) => {
     throw new AppError('KEY_FILE_UNWRITABLE', `cannot write ${file}: ${err.code ?? err.message}`, {
       hint: 'pass -o a file in a folder that exists and that you may write to', exitCode: 2, cause: err,
     });
-  });
+  };
 }
 
 /**
