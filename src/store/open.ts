@@ -12,6 +12,7 @@ import { astoreHome, type TargetOptions } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { createAtomic, openDatabase, STORE_SCHEMA, type Database } from './database.ts';
 import { makeStoreDir } from './files.ts';
+import { withAdvisoryLock } from './advisory-lock.ts';
 import { CURRENT_RELEASE, MIGRATIONS, migrate, schemaRelease } from './migrations/index.ts';
 
 export interface Store extends Database {
@@ -95,15 +96,6 @@ async function claimFingerprint(client: pg.ClientBase, schema: string, key: Encr
 /** Serialises opening the store (key, migrations, fingerprint) across processes; see openStore. */
 const OPEN_LOCK = 0x61_73_74_6f_6b_79; // "astoky"
 
-async function withOpenLock<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
-  await client.query('select pg_advisory_lock($1)', [OPEN_LOCK]);
-  try {
-    return await fn();
-  } finally {
-    await client.query('select pg_advisory_unlock($1)', [OPEN_LOCK]);
-  }
-}
-
 /** Overwrites the recorded fingerprint: for a schema whose data was just (re-)encrypted with `key` (restore's staging schema). */
 export async function recordFingerprint(client: pg.ClientBase, schema: string, key: EncryptionKey): Promise<void> {
   await client.query(`insert into "${schema}".store_meta (key, value) values ('encryption_key_fingerprint', to_jsonb($1::text))
@@ -129,7 +121,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       // Under one lock from reading the recorded fingerprint to recording it: two processes opening
       // a new store with different key files (two homes, one database) would otherwise both pass
       // resolveKey, and one of them encrypt with its key (m003) what the other's fingerprint claims.
-      return await withOpenLock(client, async () => {
+      return await withAdvisoryLock(client, OPEN_LOCK, async () => {
         const key = await resolveKey(client, STORE_SCHEMA);
         let release: string | undefined;
         if (opts.migrate) {

@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { AppError } from '../../errors/index.ts';
+import { withAdvisoryLock } from '../advisory-lock.ts';
 import { m001Core } from './m001_core.ts';
 import { m002Training } from './m002_training.ts';
 import { m003Secrets } from './m003_secrets.ts';
@@ -61,8 +62,7 @@ export async function migrate(client: pg.ClientBase, opts: MigrateOptions): Prom
   if (opts.untilRelease && !MIGRATIONS.some((m) => m.release === opts.untilRelease)) {
     throw new AppError('UNKNOWN_RELEASE', `no schema release ${opts.untilRelease} is known to this store`);
   }
-  await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-  try {
+  return withAdvisoryLock(client, MIGRATION_LOCK, async () => {
     await client.query(`create schema if not exists ${schema}`);
     await client.query(`create table if not exists ${schema}.schema_migrations (
       id integer primary key, name text not null, release text not null, applied_at timestamptz not null default now())`);
@@ -88,15 +88,14 @@ export async function migrate(client: pg.ClientBase, opts: MigrateOptions): Prom
         await client.query(`insert into ${schema}.schema_migrations (id, name, release) values ($1, $2, $3)`, [m.id, m.name, m.release]);
         await client.query('commit');
       } catch (err) {
-        await client.query('rollback');
+        // On a broken connection the rollback fails too; the migration's own error is the one to report.
+        await client.query('rollback').catch(() => {});
         throw new AppError('MIGRATION_FAILED', `migration ${m.id} (${m.name}, release ${m.release}) failed: ${(err as Error).message}`, { cause: err, exitCode: 4 });
       }
       applied.push(m);
     }
     return { applied, release: await schemaRelease(client, opts.schema) };
-  } finally {
-    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-  }
+  });
 }
 
 /** "1.1.3" → "1.1.x": upgrade paths speak of release lines, like the seeds' table. */
