@@ -90,53 +90,79 @@ async function syncDir(dir: string): Promise<void> {
   try { await handle.sync(); } finally { await handle.close(); }
 }
 
-async function openEmbedded(home: string): Promise<{ connection: PgConnection; cluster: RunningCluster }> {
+interface Embedded { connection: PgConnection; cluster: RunningCluster; presence: pg.Client }
+
+/**
+ * Starts or attaches to the home's server and opens this process's presence session on it: a
+ * connection held until the database is closed, which the process that started the server sees
+ * before stopping it (stopUnlessShared). Pool sessions could not serve for that: an idle pool
+ * closes them after 10 s, and a command waiting on its operator (pgmig's prompts) had its server
+ * stopped under it. The presence session is opened under the home's lock, and the owner stops the
+ * server under that lock too (see openDatabase): a process that had found the server running but
+ * not yet connected to it was not seen, and its first query met a stopped server.
+ */
+async function openEmbedded(home: string): Promise<Embedded> {
   await makeStoreDir(home, `the store's home ${home}`, 'set ASTORE_HOME to a writable directory (or DATABASE_URL / --postgres to use another PostgreSQL)');
   // Credentials, initdb and start under the home's lock; a process that waited for it finds the
   // server the other started and attaches to it.
-  const { creds, cluster } = await withHomeLock(home, async () => {
-    const c = await embeddedCredentials(home);
-    const started = await startCluster({
-      dataDir: join(home, 'pg'), password: c.su_password, port: c.port || 0, logFile: join(home, 'postgres.log'),
+  return withHomeLock(home, async () => {
+    const creds = await embeddedCredentials(home);
+    const cluster = await startCluster({
+      dataDir: join(home, 'pg'), password: creds.su_password, port: creds.port || 0, logFile: join(home, 'postgres.log'),
     });
-    if (started.port !== c.port) {
-      await writeAtomic(join(home, 'postgres.yaml'), formatPostgresYaml({ ...c, port: started.port }), 0o600);
+    if (cluster.port !== creds.port) {
+      await writeAtomic(join(home, 'postgres.yaml'), formatPostgresYaml({ ...creds, port: cluster.port }), 0o600);
     }
-    return { creds: c, cluster: started };
+    const presence = new pg.Client({ connectionString: cluster.url('postgres'), application_name: sessionName() });
+    // The server's shutdown ends this session; without a listener that error would be thrown.
+    presence.on('error', () => {});
+    try {
+      await presence.connect();
+    } catch (err) {
+      // A server this call started would otherwise run on with nothing left to stop it.
+      if (cluster.owned) await cluster.stop().catch(() => {});
+      const e = describeConnectionError(err, { host: '127.0.0.1', port: cluster.port, database: 'postgres', user: creds.su_username, password: creds.su_password });
+      throw e.code !== 'PG_AUTH' ? e : new AppError('PG_AUTH', `the embedded PostgreSQL in ${home} refused the password in ${join(home, 'postgres.yaml')}`, {
+        hint: 'that file was edited or comes from another ASTORE_HOME: put back the postgres.yaml this home was created with (its su_password), or point ASTORE_HOME at the home it belongs to',
+        exitCode: e.exitCode, cause: err,
+      });
+    }
+    try {
+      const r = await presence.query('select 1 from pg_database where datname = $1', [creds.database]);
+      if (r.rowCount === 0) await presence.query(`create database "${creds.database}"`);
+    } catch (err) {
+      // Two processes may create it at once; the loser sees duplicate_database, or the catalog's
+      // unique violation when both got past the check before either committed.
+      const code = (err as { code?: string }).code;
+      if (code !== '42P04' && code !== '23505') {
+        await presence.end().catch(() => {});
+        if (cluster.owned) await cluster.stop().catch(() => {});
+        throw err;
+      }
+    }
+    return {
+      cluster, presence,
+      connection: { host: '127.0.0.1', port: cluster.port, database: creds.database, user: creds.su_username, password: creds.su_password },
+    };
   });
-  const admin = new pg.Client({ connectionString: cluster.url('postgres'), application_name: sessionName() });
-  try {
-    await admin.connect();
-  } catch (err) {
-    // A server this call started would otherwise run on with nothing left to stop it.
-    if (cluster.owned) await cluster.stop().catch(() => {});
-    const e = describeConnectionError(err, { host: '127.0.0.1', port: cluster.port, database: 'postgres', user: creds.su_username, password: creds.su_password });
-    throw e.code !== 'PG_AUTH' ? e : new AppError('PG_AUTH', `the embedded PostgreSQL in ${home} refused the password in ${join(home, 'postgres.yaml')}`, {
-      hint: 'that file was edited or comes from another ASTORE_HOME: put back the postgres.yaml this home was created with (its su_password), or point ASTORE_HOME at the home it belongs to',
-      exitCode: e.exitCode, cause: err,
-    });
-  }
-  let failed: unknown;
-  try {
-    const r = await admin.query('select 1 from pg_database where datname = $1', [creds.database]);
-    if (r.rowCount === 0) await admin.query(`create database "${creds.database}"`);
-  } catch (err) {
-    // Two processes may create it at once; the loser sees duplicate_database, or the catalog's
-    // unique violation when both got past the check before either committed.
-    const code = (err as { code?: string }).code;
-    if (code !== '42P04' && code !== '23505') failed = err;
-  } finally {
-    await admin.end().catch(() => {});
-  }
-  if (failed !== undefined) {
-    if (cluster.owned) await cluster.stop().catch(() => {});
-    throw failed;
-  }
-  return {
-    cluster,
-    connection: { host: '127.0.0.1', port: cluster.port, database: creds.database, user: creds.su_username, password: creds.su_password },
-  };
 }
+
+/**
+ * Stops the server this process started unless another process uses it, under the home's lock so
+ * that no process is between finding the server and connecting to it. A lock that cannot be had
+ * leaves the server running: stopping it under a process that is attaching would be worse.
+ */
+async function stopOwnedServer(home: string, cluster: RunningCluster): Promise<void> {
+  try {
+    await withHomeLock(home, () => cluster.stopUnlessShared(), STOP_LOCK_WAIT_MS);
+  } catch (err) {
+    if ((err as AppError).code !== 'EMBEDDED_PG_BUSY') throw err;
+    cluster.detach();
+  }
+}
+
+/** How long a closing process waits for the home's lock before leaving its server running. */
+const STOP_LOCK_WAIT_MS = 30_000;
 
 /**
  * `connectTimeoutMs` bounds how long a query waits for a connection (a new one, or a free one in a
@@ -159,9 +185,11 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
   const target = resolveTarget(opts);
   let connection: PgConnection;
   let embedded: Database['embedded'];
+  let presence: pg.Client | undefined;
   if (target.kind === 'embedded') {
     const e = await openEmbedded(target.home);
     connection = e.connection;
+    presence = e.presence;
     embedded = { home: target.home, cluster: e.cluster };
   } else {
     connection = target.connection;
@@ -180,13 +208,14 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
     }
   } catch (err) {
     await pool.end();
+    await presence?.end().catch(() => {});
     // A server this call started would otherwise run on with nothing left to stop it.
     if (embedded?.cluster.owned) await embedded.cluster.stop().catch(() => {});
     throw describeConnectionError(err, connection);
   }
   // Once only: the command's own close() and an early exit may both come.
   let closing: Promise<void> | undefined;
-  const stopOwned = async (): Promise<void> => { if (embedded?.cluster.owned) await embedded.cluster.stopUnlessShared(); };
+  const stopOwned = async (): Promise<void> => { if (embedded?.cluster.owned) await stopOwnedServer(embedded.home, embedded.cluster); };
   // Separate from closing: a close() waiting in pool.end() for a query that does not end (a second
   // SIGTERM during serve's shutdown) must not hold up the abandon, which ends that query with the server.
   let abandoning: Promise<void> | undefined;
@@ -195,6 +224,7 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
     close() {
       closing ??= (async () => {
         await pool.end();
+        await presence?.end().catch(() => {});
         await stopOwned();
       })().finally(() => untrackOwned(db));
       return closing;

@@ -1,10 +1,12 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { openDatabase } from '../../src/store/index.ts';
+import { withHomeLock } from '../../src/store/home-lock.ts';
 import { createTestDatabase, stopServerIn } from '../support/pg.ts';
 
 test('the test harness gives a real PostgreSQL database', async () => {
@@ -21,7 +23,7 @@ test('the test harness gives a real PostgreSQL database', async () => {
  * Runs close-child.ts; returns its admin URL and a function that closes it and waits for its exit.
  * The child is added to `children`, for the test's cleanup to kill if the test ends first.
  */
-async function childUsingServer(home: string, children: ChildProcess[]): Promise<{ url: string; owned: boolean; close(): Promise<{ code: number | null; out: string }> }> {
+async function childUsingServer(home: string, children: ChildProcess[]): Promise<{ url: string; owned: boolean; pid: number; close(): Promise<{ code: number | null; out: string }> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/close-child.ts'], { env: { ...process.env, ASTORE_HOME: home }, stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(child);
   let out = '';
@@ -32,7 +34,7 @@ async function childUsingServer(home: string, children: ChildProcess[]): Promise
     void exited.then((code) => reject(new Error(`close-child exited ${code}: ${out}`)));
   });
   return {
-    url, owned,
+    url, owned, pid: child.pid!,
     async close() {
       child.stdin.end('go\n');
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -43,14 +45,15 @@ async function childUsingServer(home: string, children: ChildProcess[]): Promise
   };
 }
 
-test('a process that started the embedded server stops it when done, or leaves it to another process still connected — and exits either way', { timeout: 120_000 }, async (t) => {
+/**
+ * A fresh home, and the children spawned with it. Also when an assertion fails: a child still
+ * waiting for its line is killed, the server left running (by the second child, or by a killed
+ * one) is stopped, then the home removed. A child left waiting kept the test file from ending,
+ * and the server was given 10 s to stop before its folder was removed under it.
+ */
+function scratchHome(t: TestContext): { home: string; pidFile: string; children: ChildProcess[] } {
   const home = mkdtempSync(join(tmpdir(), 'astore-close-'));
-  const pidFile = join(home, 'pg', 'postmaster.pid');
   const children: ChildProcess[] = [];
-  // Also when an assertion fails: a child still waiting for its line is killed, the server left
-  // running (by the second child, or by a killed one) is stopped, then the home removed. A child
-  // left waiting kept the test file from ending, and the server was given 10 s to stop before
-  // its folder was removed under it.
   t.after(async () => {
     for (const child of children) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
@@ -61,6 +64,11 @@ test('a process that started the embedded server stops it when done, or leaves i
     await stopServerIn(join(home, 'pg'));
     rmSync(home, { recursive: true, force: true });
   });
+  return { home, pidFile: join(home, 'pg', 'postmaster.pid'), children };
+}
+
+test('a process that started the embedded server stops it when done, or leaves it to another process still connected — and exits either way', { timeout: 120_000 }, async (t) => {
+  const { home, pidFile, children } = scratchHome(t);
   const alone = await childUsingServer(home, children);
   assert.equal(alone.owned, true, 'it started the server');
   const r1 = await alone.close();
@@ -82,6 +90,56 @@ test('a process that started the embedded server stops it when done, or leaves i
   } finally {
     await other.end();
   }
+});
+
+/**
+ * An attached process whose pool has gone idle (its sessions close after 10 s: a command waiting
+ * on its operator) still counts as using the server: the process that started the server saw no
+ * session of it, stopped the server, and the waiting command's next query failed.
+ */
+test('the server is left running for an attached process whose pool has gone idle', { timeout: 120_000 }, async (t) => {
+  const { home, pidFile, children } = scratchHome(t);
+  const owner = await openDatabase({ env: { ASTORE_HOME: home } });
+  let ownerClosed = false;
+  t.after(async () => { if (!ownerClosed) await owner.close(); });
+  assert.equal(owner.embedded?.cluster.owned, true);
+  const attached = await childUsingServer(home, children);
+  assert.equal(attached.owned, false);
+  // node-postgres's pool closes a session idle for 10 s (idleTimeoutMillis).
+  await new Promise((r) => setTimeout(r, 11_000));
+  const { rows } = await owner.pool.query<{ n: string }>(
+    'select count(*) as n from pg_stat_activity where application_name like $1', [`% (pid ${attached.pid})`]);
+  assert.equal(Number(rows[0]!.n), 1, 'its pool has closed its idle session; one session says it is there');
+  await owner.close();
+  ownerClosed = true;
+  assert.ok(existsSync(pidFile), 'the server is left running for the attached process');
+  const r = await attached.close();
+  assert.equal(r.code, 0, r.out);
+});
+
+/**
+ * The owner stops its server under the home's lock, which a process attaching holds from finding
+ * the server until its first session is open: the owner used to look for other sessions and stop
+ * the server while such a process was in between, and that process's first query failed.
+ */
+test('the owner does not stop the server while another process holds the home lock, and then sees it', { timeout: 120_000 }, async (t) => {
+  const { home, pidFile } = scratchHome(t);
+  const owner = await openDatabase({ env: { ASTORE_HOME: home } });
+  assert.equal(owner.embedded?.cluster.owned, true);
+  const url = owner.embedded!.cluster.url('postgres');
+  const other = new pg.Client({ connectionString: url, application_name: 'another process' });
+  other.on('error', () => {}); // the cleanup stops the server under it
+  t.after(() => other.end().catch(() => {}));
+  let closing: Promise<void> | undefined;
+  await withHomeLock(home, async () => {
+    closing = owner.close();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(existsSync(pidFile), 'not stopped while the lock is held');
+    await other.connect();
+  });
+  await closing;
+  assert.ok(existsSync(pidFile), 'left running for the process that connected meanwhile');
+  assert.equal((await other.query('select 1 as one')).rows[0].one, 1);
 });
 
 test('run as root, the embedded server gets search permission on its data directory\'s parents and nothing else changes', { timeout: 120_000, skip: process.getuid?.() !== 0 && 'only root hands the server to another user' }, async () => {
