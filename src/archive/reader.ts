@@ -225,7 +225,7 @@ export async function openArchive(input: ArchiveInput): Promise<ArchiveReader> {
 
 function describeMagic(b: Buffer): string {
   const text = b.toString('latin1');
-  if (text.startsWith('--') || text.startsWith('SET') || text.startsWith('\n--')) return 'plain SQL text (a pg_dump -Fp script: restore it with psql)';
+  if (text.startsWith('--') || text.startsWith('SET') || text.startsWith('\n--')) return 'plain SQL text (a pg_dump -Fp script, which has no table of contents to remap instances by)';
   if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip data (decompress it first)';
   if (b[0] === 0x28 && b[1] === 0xb5) return 'zstd data (decompress it first)';
   if (text.startsWith('toc.d')) return 'a tar-format archive';
@@ -235,7 +235,9 @@ function describeMagic(b: Buffer): string {
 async function readHeader(f: FieldReader): Promise<ArchiveHeader> {
   const src = f.src;
   if (!(await src.ensure(MAGIC.length))) {
-    if (await src.atEnd()) throw new AppError('ARCHIVE_EMPTY', 'the archive is empty (0 bytes): expected the magic "PGDMP" at offset 0', { exitCode: 2 });
+    if (await src.atEnd()) throw new AppError('ARCHIVE_EMPTY', 'the archive is empty (0 bytes): expected the magic "PGDMP" at offset 0', {
+      hint: 'the backup was never written (a full disk, a failed copy): use another one; `astore backups list --verify` shows which are whole', exitCode: 2,
+    });
   }
   const magic = await src.read(Math.min(MAGIC.length, 5), 'magic "PGDMP"');
   if (!magic.equals(MAGIC)) {

@@ -75,17 +75,23 @@ export function formatSecretYaml(key: EncryptionKey, name = SECRET_NAME): string
 }
 
 export function parseSecretYaml(text: string, source: string): EncryptionKey {
+  const hint = 'use a file written by `astore secret export` (the auth-encryption-secret.yaml backed up beside the data)';
+  // A binary file given by mistake (a dump): the parser's message would quote its bytes.
+  if (text.includes('\u0000') || text.includes('\ufffd')) {
+    throw new AppError('KEY_FILE_INVALID', `${source} is not a text file, so not an encryption-key Secret`, { hint, exitCode: 2 });
+  }
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    throw new AppError('KEY_FILE_INVALID', `${source} is not valid YAML: ${(err as Error).message}`, { exitCode: 2 });
+    // The first line says where; the rest is an excerpt of the file.
+    throw new AppError('KEY_FILE_INVALID', `${source} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { hint, exitCode: 2 });
   }
   const d = doc as { kind?: unknown; data?: Record<string, unknown>; stringData?: Record<string, unknown> } | null;
   const b64 = d?.data?.[DATA_KEY];
   if (d?.kind !== 'Secret' || typeof b64 !== 'string') {
     throw new AppError('KEY_FILE_INVALID', `${source} is not an encryption-key Secret (expected kind: Secret with data.${DATA_KEY})`, {
-      hint: `use a file written by \`astore secret export\``, exitCode: 2,
+      hint, exitCode: 2,
     });
   }
   return new EncryptionKey(Buffer.from(b64, 'base64'));

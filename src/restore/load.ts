@@ -18,6 +18,7 @@ import { AppError, isAppError } from '../errors/index.ts';
 import { ident, migrate, recordFingerprint, STORE_SCHEMA } from '../store/index.ts';
 import { adoptOwnerAndGrants } from './ownership.ts';
 import { rewriteIds } from './remap.ts';
+import { assertNoOutsideDependents } from './dependents.ts';
 import { STAGING_PREFIX } from './staging.ts';
 import { archiveIdentity, countRows, counted, isStoreTableData, RowCounter, type ArchiveSummary, type ProgressFn } from './scan.ts';
 import { requireStoreData, SKIPPED_TABLES, TARGET_HISTORY, TARGET_TABLES } from './tables.ts';
@@ -305,11 +306,14 @@ export async function swapIn(client: pg.ClientBase, staging: string): Promise<vo
   await client.query('begin');
   try {
     await adoptOwnerAndGrants(client, STORE_SCHEMA, staging);
+    // Again here: one may have been created during the load.
+    await assertNoOutsideDependents(client, STORE_SCHEMA);
     await client.query(`drop schema ${STORE_SCHEMA} cascade`);
     await client.query(`alter schema ${ident(staging)} rename to ${STORE_SCHEMA}`);
     await client.query('commit');
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
+    if (err instanceof AppError) throw err; // already says what to do
     // insufficient_privilege: the restoring role may not give the schema to the store's owner.
     const denied = (err as { code?: string }).code === '42501';
     throw new AppError('RESTORE_SWAP_FAILED', `replacing the store schema failed: ${(err as Error).message}`, {

@@ -18,6 +18,7 @@ import {
   checkUpgradePath, CURRENT_RELEASE, openDatabase, recordedFingerprint, schemaRelease, secretFilePath, STORE_SCHEMA, type Database,
 } from '../store/index.ts';
 import { readResourceControllerYaml } from './config.ts';
+import { assertNoOutsideDependents } from './dependents.ts';
 import { loadStaging, swapIn } from './load.ts';
 import { clearMaintenance, setMaintenance } from './maintenance.ts';
 import { resolveMapping } from './mapping.ts';
@@ -122,7 +123,9 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   // without it): their plaintext secrets are encrypted with the target's key by the upgrade.
   if (summary.fingerprint && summary.fingerprint !== key.fingerprint) {
     throw new AppError('KEY_MISMATCH', `the backup was written with encryption key ${summary.fingerprint}, but the target's key (${keyFile}) is ${key.fingerprint}`, {
-      hint: `apply the backed-up store's ${SECRET_FILE_NAME} first (\`astore secret apply -f ${SECRET_FILE_NAME}\`), restart the store, then run pgmig again`,
+      // Not "restart the store first": a serve that has recorded its own key refuses to start under
+      // the backed-up one until pgmig has restored data written with it.
+      hint: `apply the backed-up store's ${SECRET_FILE_NAME} (\`astore secret apply -f ${SECRET_FILE_NAME}\`) and run pgmig again, leaving the target's astore serve running; restart serve after pgmig, which then says RESTART REQUIRED`,
       exitCode: 5,
     });
   }
@@ -202,6 +205,7 @@ async function checkTarget(client: import('pg').ClientBase, mapping: Map<string,
       hint: 'resourceController.yaml and postgres.yaml must describe the same deployment', exitCode: 2,
     });
   }
+  await assertNoOutsideDependents(client, STORE_SCHEMA);
   if (!force) {
     const w = await client.query<{ n: string }>(`select count(*) as n from ${STORE_SCHEMA}.workspaces`);
     const n = Number(w.rows[0]!.n);

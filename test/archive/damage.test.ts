@@ -48,7 +48,7 @@ async function readAll(bytes: Buffer): Promise<void> {
   }
 }
 
-async function outcome(bytes: Buffer): Promise<'ok' | { code: string; message: string }> {
+async function outcome(bytes: Buffer): Promise<'ok' | { code: string; message: string; hint?: string | undefined }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('read did not finish within 5 s (hang)')), 5000); });
   try {
@@ -56,7 +56,7 @@ async function outcome(bytes: Buffer): Promise<'ok' | { code: string; message: s
     return 'ok';
   } catch (err) {
     assert.ok(isAppError(err), `expected an AppError, got ${(err as Error).stack}`);
-    return { code: err.code, message: err.message };
+    return { code: err.code, message: err.message, hint: err.hint };
   } finally {
     clearTimeout(timer);
   }
@@ -114,6 +114,7 @@ test('wrong magic, other formats and unsupported versions are named', async () =
   assert.ok(vv !== 'ok' && vv.code === 'ARCHIVE_UNSUPPORTED_VERSION' && /1\.17/.test(vv.message));
   const empty = await outcome(Buffer.alloc(0));
   assert.ok(empty !== 'ok' && empty.code === 'ARCHIVE_EMPTY');
+  assert.match(empty.hint ?? '', /use another one/, 'an empty archive says what to do');
 });
 
 test('verify reports trailing bytes after a zlib stream and lz4 archives by codec', async () => {

@@ -19,6 +19,19 @@ test('AES-256-GCM round trip; a wrong key is reported, never garbage', () => {
   assert.throws(() => k.decrypt(flipped), (e: any) => e.code === 'KEY_MISMATCH');
   assert.equal(parseSecretYaml(formatSecretYaml(k), 'x').fingerprint, k.fingerprint);
   assert.throws(() => parseSecretYaml('kind: ConfigMap\n', 'cm.yaml'), (e: any) => e.code === 'KEY_FILE_INVALID' && /cm.yaml/.test(e.message));
+  // Not YAML, or a dump given by mistake: one line saying so (not the file's bytes), and what to use.
+  assert.throws(() => parseSecretYaml('kind: Secret\ndata: [unclosed\n', 'bad.yaml'), (e: any) => {
+    assert.equal(e.code, 'KEY_FILE_INVALID');
+    assert.match(e.message, /^bad\.yaml is not valid YAML: [^\n]+$/);
+    assert.match(e.hint, /astore secret export/);
+    return true;
+  });
+  assert.throws(() => parseSecretYaml('PGDMP\u0001\u000f\u0000\u0004\b\u0001\u0001\u0001', 'store.dump'), (e: any) => {
+    assert.equal(e.code, 'KEY_FILE_INVALID');
+    assert.equal(e.message, 'store.dump is not a text file, so not an encryption-key Secret');
+    assert.match(e.hint, /astore secret export/);
+    return true;
+  });
 });
 
 test('webhook header values are encrypted at rest; wrong or missing key files stop the store', async (ctx) => {

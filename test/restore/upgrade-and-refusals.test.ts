@@ -88,7 +88,7 @@ describe('pgmig: upgrade from 1.1.0, and refusals that leave the target untouche
     const oneTokenDir = join(dir, 'one-token');
     mkdirSync(oneTokenDir);
     const cases: Array<[string, Partial<RestoreOptions>, RegExp, RegExp?]> = [
-      ['KEY_MISMATCH', { env: { ...base.env, ASTORE_ENCRYPTION_SECRET: otherKey } }, /encryption key/, /auth-encryption-secret\.yaml/],
+      ['KEY_MISMATCH', { env: { ...base.env, ASTORE_ENCRYPTION_SECRET: otherKey } }, /encryption key/, /secret apply -f auth-encryption-secret\.yaml.*leaving the target's astore serve running/],
       ['ARCHIVE_TRUNCATED', { source: truncated }, /archive|offset/, /intact/],
       ['UPGRADE_PATH_UNSUPPORTED', { source: join(dir, 'ancient.dump') }, /1\.0\.x/, /1\.1\.x/],
       ['INSTANCE_COUNT_MISMATCH', { resourceController: writeRc(oneTokenDir, b.url, [t[0]!.token]) }, /2 instance\(s\).*1/, /one target instance/],
@@ -106,6 +106,38 @@ describe('pgmig: upgrade from 1.1.0, and refusals that leave the target untouche
         return true;
       });
       assert.deepEqual(await checksum(b.db.url), before, `${code}: target untouched`);
+    }
+  });
+
+  test('objects of the operator that depend on the store schema are refused, before the load and at the swap, and survive', async () => {
+    const c = new pg.Client({ connectionString: b.db.url });
+    await c.connect();
+    const dependents = `create view reporting.ws_names as select id, name from astore.workspaces;
+      create table reporting.audit (ws uuid references astore.workspaces (id), note text);
+      create function reporting.label(w astore.workspaces) returns text language sql as 'select w.name'`;
+    try {
+      await c.query(`create schema reporting; ${dependents}`);
+      const before = await checksum(b.db.url);
+      await assert.rejects(restore(base), (err: { code?: string; message?: string; hint?: string }) => {
+        assert.equal(err.code, 'TARGET_HAS_DEPENDENTS', `${err.code} ${err.message}`);
+        assert.match(err.message!, /view reporting\.ws_names/);
+        assert.match(err.message!, /constraint audit_ws_fkey on table reporting\.audit/);
+        assert.match(err.message!, /function reporting\.label\(/);
+        assert.match(err.hint ?? '', /nothing was changed/);
+        return true;
+      });
+      assert.deepEqual(await checksum(b.db.url), before, 'target untouched');
+
+      // Created while the archive loads: the swap itself refuses, in its transaction.
+      await c.query('drop schema reporting cascade; create schema reporting');
+      await assert.rejects(restore({ ...base, beforeSwap: async () => { await c.query(dependents); } }),
+        (err: { code?: string; message?: string }) => err.code === 'TARGET_HAS_DEPENDENTS' && /reporting\.ws_names/.test(err.message!));
+      assert.deepEqual(await checksum(b.db.url), before, 'target untouched after a refused swap');
+      const left = await c.query(`select count(*)::int as n from pg_views where schemaname = 'reporting'`);
+      assert.equal(left.rows[0].n, 1, "the operator's view is still there");
+    } finally {
+      await c.query('drop schema if exists reporting cascade');
+      await c.end();
     }
   });
 
