@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isAppError, toError } from '../errors/index.ts';
 import { commandModules } from './commands/index.ts';
 import { exitStoppingOwnServer, installSignalFallback, interrupted } from './interrupt.ts';
+import { printJsonError } from './json.ts';
 
 // From package.json itself: npm_package_version is set only when run through npm, so `bin/astore
 // -V` said 0.1.0 whatever the release.
@@ -31,6 +32,8 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', onStdoutError);
   installSignalFallback();
   const program = await buildProgram(argv);
+  let json = false;
+  program.hook('preAction', (_, action) => { json = action.opts().json === true; });
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -42,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
     // signal's own line has said what was left.
     if (interrupted()) return;
     reportError(err);
+    if (json) printJsonError(isAppError(err) ? err : { code: 'INTERNAL', message: toError(err).message });
   }
 }
 

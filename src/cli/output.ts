@@ -1,6 +1,8 @@
 /** Shared CLI plumbing: opening the store for one command, and printing JSON or text. */
 import { openStore, type OpenStoreOptions, type Store } from '../store/index.ts';
 
+export { printJson, stdoutCarriesArchive } from './json.ts';
+
 export async function withStore<T>(opts: OpenStoreOptions, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(opts);
   try {
@@ -8,10 +10,6 @@ export async function withStore<T>(opts: OpenStoreOptions, fn: (store: Store) =>
   } finally {
     await store.close();
   }
-}
-
-export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 export function printTable(rows: Array<Record<string, unknown>>, columns: string[]): void {

@@ -57,3 +57,30 @@ it('an ASTORE_HOME that cannot be created is a clear error at once (mkdir -p use
   assert.match(r.stderr, /HOME_UNUSABLE.*\/proc\/astore-nope\/home/);
   assert.match(r.stderr, /hint: set ASTORE_HOME to a writable directory/);
 });
+
+it('a failed --json command prints its error as JSON on stdout too; one that printed its own document, or whose stdout is an archive, does not', () => {
+  const missing = join(dir, 'nope.dump');
+  const r = spawnSync(process.execPath, ['bin/pgmig', '-s', missing, '-r', join(dir, 'rc.yaml'), '-t', join(dir, 'pg.yaml'), '--json'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  const doc = JSON.parse(r.stdout) as { error: { code: string; message: string; hint?: string } };
+  assert.match(doc.error.code, /^[A-Z_]+$/);
+  assert.match(r.stderr, new RegExp(`error \\[${doc.error.code}\\]: `), 'the text error is still on stderr');
+  assert.ok(doc.error.message.length > 0 && (doc.error.hint ?? '').length > 0, JSON.stringify(doc));
+
+  // archive verify --json on a damaged file prints its report (ok: false), and nothing more.
+  const damaged = join(dir, 'damaged.dump');
+  writeFileSync(damaged, 'PGDMP');
+  const v = spawnSync(process.execPath, ['bin/astore', 'archive', 'verify', damaged, '--json'], { encoding: 'utf8' });
+  assert.equal(v.status, 2, v.stderr);
+  assert.equal((JSON.parse(v.stdout) as { ok: boolean }).ok, false);
+
+  // astore backup without -o: stdout is for the archive alone, even when the backup fails.
+  const b = spawnSync(process.execPath, ['bin/astore', 'backup', '--json'], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' } });
+  assert.equal(b.status, 3, b.stderr);
+  assert.match(b.stderr, /error \[PG_REFUSED\]/);
+  assert.equal(b.stdout, '');
+
+  // Without --json: stdout stays empty.
+  const plain = spawnSync(process.execPath, ['bin/astore', 'archive', 'list', missing], { encoding: 'utf8' });
+  assert.equal(plain.stdout, '');
+});

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
+import { printJson } from '../json.ts';
 // The modules themselves rather than the archive index, which also pulls in the writer.
 import { openArchive } from '../../archive/reader.ts';
 import { formatListing } from '../../archive/listing.ts';
@@ -56,7 +57,7 @@ export function register(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const report = await verifyArchive(file);
-      if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      if (opts.json) printJson(report);
       else printVerify(report);
       if (!report.ok) {
         const first = report.defects[0]!;

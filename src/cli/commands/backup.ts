@@ -8,7 +8,7 @@ import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
 import { assertCurrentRelease, openDatabase, type Database } from '../../store/index.ts';
 import { exitStoppingOwnServer } from '../interrupt.ts';
-import { printJson, printTable } from '../output.ts';
+import { printJson, printTable, stdoutCarriesArchive } from '../output.ts';
 
 interface TargetFlags { postgres?: string; secret?: string }
 
@@ -73,6 +73,7 @@ export function register(program: Command): void {
           hint: 'redirect stdout to a file (astore backup > backup.dump) or use -o FILE', exitCode: 2,
         });
       }
+      if (!o.output) stdoutCarriesArchive();
       const engine = engineFor(loadBackupSettings({ config: o.config }, ['engine']).engine);
       if (o.output) removePartialOnSignal(`no backup was written to ${o.output}`);
       const db = await openTarget(o);

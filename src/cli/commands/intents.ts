@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
+import { printJson } from '../json.ts';
 import { DEFAULT_THRESHOLD, evaluateIntents, parseLabelledCsv, type EvaluationReport } from '../../training/index.ts';
 
 export function register(program: Command): void {
@@ -19,7 +20,8 @@ export function register(program: Command): void {
         throw new AppError('BAD_THRESHOLD', `--threshold must be a number between 0 and 1 (got "${opts.threshold}").`, { exitCode: 2 });
       }
       const report = evaluateIntents(readCsv(opts.train), readCsv(opts.test), { threshold, language: opts.language });
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : format(report));
+      if (opts.json) printJson(report);
+      else process.stdout.write(format(report));
     });
 }
 
