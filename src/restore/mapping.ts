@@ -60,29 +60,42 @@ function aborted(cause?: unknown): AppError {
   });
 }
 
+/**
+ * Asks for each backed-up instance's target. The targets keep their numbers from question to
+ * question (a taken one is marked, not removed): renumbering made an operator who prepared answers
+ * from the first list pick the wrong instance. Lines are read through the interface's async
+ * iterator, which buffers them: with question(), answers pasted or typed ahead arrived while no
+ * question was pending and were dropped.
+ */
 async function ask(sources: SourceInstance[], targets: TargetInstance[], input: NodeJS.ReadableStream): Promise<Map<string, string>> {
   const rl = createInterface({ input, output: process.stderr });
-  // Ctrl-C and Ctrl-D on a terminal reject the pending question with an AbortError, but input that
-  // ends otherwise (a closed pipe) only closes the interface and would leave the question pending.
-  // (The interface is closed once the answers are in too; that rejection goes nowhere.)
-  const closed = new Promise<never>((_, reject) => rl.once('close', () => reject(aborted())));
-  closed.catch(() => undefined);
+  const lines = rl[Symbol.asyncIterator]();
+  // Ctrl-C on a terminal: end the input, which ends the iterator (as Ctrl-D and a closed pipe do).
+  rl.on('SIGINT', () => rl.close());
   const mapping = new Map<string, string>();
+  const takenBy = new Map<string, string>();
   try {
     for (const s of sources) {
-      const free = targets.filter((t) => ![...mapping.values()].includes(t.id));
       process.stderr.write(`\nBacked-up instance ${s.id} "${s.name}" (${s.workspaces} workspace(s)) goes to:\n`);
-      free.forEach((t, i) => process.stderr.write(`  ${i + 1}) ${t.id} "${t.name}" (${t.workspaces} workspace(s), replaced)\n`));
+      targets.forEach((t, i) => process.stderr.write(takenBy.has(t.id)
+        ? `  ${i + 1}) ${t.id} "${t.name}" (taken by ${takenBy.get(t.id)})\n`
+        : `  ${i + 1}) ${t.id} "${t.name}" (${t.workspaces} workspace(s), replaced)\n`));
       for (;;) {
-        const answer = (await Promise.race([rl.question(`choice [1-${free.length}] or target id: `), closed])).trim().toLowerCase();
-        const chosen = free[Number(answer) - 1] ?? free.find((t) => t.id === answer);
-        if (chosen) { mapping.set(s.id, chosen.id); break; }
-        process.stderr.write(`"${answer}" is not one of the choices\n`);
+        rl.setPrompt(`choice [1-${targets.length}] or target id: `);
+        rl.prompt();
+        const next = await lines.next();
+        if (next.done) throw aborted();
+        const answer = String(next.value).trim().toLowerCase();
+        const chosen = targets[Number(answer) - 1] ?? targets.find((t) => t.id === answer);
+        if (!chosen) { process.stderr.write(`"${answer}" is not one of the choices\n`); continue; }
+        if (takenBy.has(chosen.id)) { process.stderr.write(`${chosen.id} is already the target of ${takenBy.get(chosen.id)}\n`); continue; }
+        mapping.set(s.id, chosen.id);
+        takenBy.set(chosen.id, s.id);
+        break;
       }
     }
   } catch (err) {
-    // Input that ended while no question was pending leaves the next one asked of a closed interface.
-    if ((err as Error).name === 'AbortError' || (err as NodeJS.ErrnoException).code === 'ERR_USE_AFTER_CLOSE') throw aborted(err);
+    if ((err as Error).name === 'AbortError') throw aborted(err);
     throw err;
   } finally {
     rl.close();

@@ -59,6 +59,22 @@ describe('the mapping prompt', () => {
       rmSync(cwd, { recursive: true, force: true });
     }
   });
+
+  test('answers typed ahead are kept, and a target keeps its number from question to question', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pgmig-prompt-'));
+    const three = [...sources, { id: '00000000-0000-4000-8000-000000000003', name: 'three', workspaces: 3 }];
+    const targets3 = [...targets, { id: '10000000-0000-4000-8000-000000000003', name: 'z', workspaces: 0 }];
+    try {
+      const input = new PassThrough();
+      // All at once, before the first question: a wrong answer, a taken target, then the choices by
+      // the first list's numbers (with renumbering, "3" was out of range by the second question).
+      input.end('zzz\n2\n2\n3\n1\n');
+      const r = await resolveMapping(three, targets3, { interactive: true, cwd, input });
+      assert.deepEqual([...r.mapping], [[three[0]!.id, targets3[1]!.id], [three[1]!.id, targets3[2]!.id], [three[2]!.id, targets3[0]!.id]]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('next steps after a restore', () => {
