@@ -23,6 +23,8 @@ export interface RespondOptions {
 
 /** From this version on, output.text is gone and everything is in output.generic (RN). */
 const NO_OUTPUT_TEXT = '2021-11-27';
+/** Before this version /message output had no generic[] (rich responses came with it; RN). */
+const OUTPUT_GENERIC = '2018-07-10';
 /** From this version on, nodes_visited lists response conditions and event handlers too (RN). */
 const VISITS_ALL_NODES = '2018-02-16';
 /** Fires per turn before the dialog is judged to loop (jump_to cycles). */
@@ -647,7 +649,7 @@ class Turn {
     }
     const output: MessageResponse['output'] = {
       ...this.extraOutput,
-      generic: this.generic,
+      ...(this.options.version >= OUTPUT_GENERIC ? { generic: this.generic } : {}),
       nodes_visited: this.visited.map((n) => n.id),
       log_messages: this.logs,
     };

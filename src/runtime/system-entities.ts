@@ -19,7 +19,8 @@ const UNITS: Record<string, number> = {
 const SCALES: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9 };
 const NUMBER_WORD = `(?:${[...Object.keys(UNITS), ...Object.keys(SCALES)].join('|')})`;
 const WORDS_RE = new RegExp(`\\b${NUMBER_WORD}(?:(?:\\s+and\\s+|[\\s-]+)${NUMBER_WORD})*\\b`, 'gi');
-const DIGITS = '(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?';
+// With an exponent ("1E10"): one number, not a "1" followed by a word.
+const DIGITS = '(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?';
 // A leading minus only counts at the start of a word ("-5"), never between digits. A hyphen
 // between two numbers is a range's dash ("5-10 people": 5 and 10); in a chain ("2024-03-11") the
 // numbers after the first are a date's or a code's parts, not numbers of their own.
@@ -32,7 +33,8 @@ function numbers(text: string): RuntimeEntity[] {
   const out: RuntimeEntity[] = [];
   for (const m of text.matchAll(DIGITS_RE)) {
     const n = Number(m[0].replace(/,/g, ''));
-    out.push(entity('sys-number', m.index, m[0].length, String(n), { numeric_value: n }));
+    // A number in exponent form keeps its text as its value (RN 2021-06-14: "1E10" stays a string).
+    out.push(entity('sys-number', m.index, m[0].length, /e/i.test(m[0]) ? m[0] : String(n), { numeric_value: n }));
   }
   for (const m of text.matchAll(WORDS_RE)) {
     for (const w of wordNumbers(m[0])) {

@@ -105,7 +105,8 @@ export interface GenericItem {
 }
 
 export interface MessageOutput {
-  generic: GenericItem[];
+  /** From version 2018-07-10. */
+  generic?: GenericItem[];
   text?: string[];
   nodes_visited: string[];
   nodes_visited_details?: Array<{ dialog_node: string; title?: string; conditions?: string }>;

@@ -22,4 +22,4 @@ export function chat(nodes: DialogNode[], turns: string[], start?: MessageContex
 export const say = (text: string): Record<string, unknown> => ({ text });
 
 /** The texts of a response's output.generic. */
-export const texts = (r: MessageResponse): unknown[] => r.output.generic.map((g) => g.text);
+export const texts = (r: MessageResponse): unknown[] => (r.output.generic ?? []).map((g) => g.text);

@@ -19,7 +19,7 @@ function chat(turns: string[], opts: { context?: MessageContext; options?: Parti
   });
 }
 
-const texts = (r: MessageResponse) => r.output.generic.filter((g) => g.response_type === 'text').map((g) => g.text);
+const texts = (r: MessageResponse) => r.output.generic!.filter((g) => g.response_type === 'text').map((g) => g.text);
 
 test('first turn: welcome, conversation id, user id and dialog state', () => {
   const [r] = chat(['']);
@@ -141,10 +141,13 @@ test('multiline, random and non-text generic responses', () => {
   assert.deepEqual(rs.map((r) => texts(r)[0]), ['C', 'B', 'A']);
 });
 
-test('version: output.text before 2021-11-27 only; response conditions in nodes_visited from 2018-02-16', () => {
+test('version: output.generic from 2018-07-10, output.text before 2021-11-27 only; response conditions in nodes_visited from 2018-02-16', () => {
   const [old] = chat(['opening hours'], { options: { version: '2017-05-26' } });
   assert.deepEqual(old!.output.text, ['We open 8-18.']);
   assert.deepEqual(old!.output.nodes_visited, ['hours']);
+  assert.equal(old!.output.generic, undefined, 'no generic[] before 2018-07-10');
+  const [rich] = chat(['opening hours'], { options: { version: '2018-07-10' } });
+  assert.deepEqual(texts(rich!), ['We open 8-18.']);
   const [mid] = chat(['opening hours'], { options: { version: '2021-11-26' } });
   assert.deepEqual(mid!.output.text, ['We open 8-18.']);
   const [current] = chat(['opening hours'], { options: { version: '2021-11-27' } });

@@ -74,7 +74,7 @@ test('customer care: greeting by time of day, holidays, an appointment through s
 test('digression showcase: the docs\' tutorial asks about opening hours while booking, then returns', { skip: !fixtures }, () => {
   const ws = load('community-digression-showcase.json');
   const booking = converse(ws, ['Book me a restaurant', 'Tomorrow', 'What time do you close?']);
-  const [, asked, digressed] = booking.map((r) => r.output.generic.map((g) => g.text));
+  const [, asked, digressed] = booking.map((r) => r.output.generic!.map((g) => g.text));
   // The hours node's answer, then the time slot's prompt again, and the frame still waiting for it.
   assert.equal(digressed!.length, 2);
   assert.equal(digressed![1], asked![0]);
@@ -83,15 +83,15 @@ test('digression showcase: the docs\' tutorial asks about opening hours while bo
   assert.equal(target?.digress_in, 'returns');
   // Step 4, before its edit: the job question is asked again after the hours, the node allowing it.
   const jobs = converse(ws, ["I'm looking for a job", 'What time do you open?']);
-  const question = jobs[0]!.output.generic.map((g) => g.text);
-  assert.deepEqual(jobs[1]!.output.generic.map((g) => g.text).slice(1), question);
+  const question = jobs[0]!.output.generic!.map((g) => g.text);
+  assert.deepEqual(jobs[1]!.output.generic!.map((g) => g.text).slice(1), question);
   // Booking again from a digression chain that left the booking takes the booking up where it
   // waits: it is confirmed once, and the job question it interrupted is not asked again.
   // "7pm" fills the time only: its 7 lies inside the time, so the party size is asked for.
   const again = converse(ws, ['I want to book me a place in a restaurant', 'Do you have any job openings?', 'como estas', 'Book me a restaurant please', 'tomorrow', '7pm', '4', 'chef', '5 years']);
-  assert.deepEqual(again[5]!.output.generic.map((g) => g.text), ['How many of you will be going?']);
+  assert.deepEqual(again[5]!.output.generic!.map((g) => g.text), ['How many of you will be going?']);
   assert.deepEqual(again[6]!.context.system!.dialog_stack, [{ dialog_node: 'root' }]);
-  const confirmations = again.flatMap((r) => r.output.generic.map((g) => String(g.text))).filter((t) => t.includes('making you a reservation'));
+  const confirmations = again.flatMap((r) => r.output.generic!.map((g) => String(g.text))).filter((t) => t.includes('making you a reservation'));
   assert.equal(confirmations.length, 1);
 });
 
@@ -111,7 +111,7 @@ test('every fixture compiles and answers its own examples without errors', { ski
     const examples = (ws.intents ?? []).flatMap((i) => (i.examples ?? []).slice(0, 2).map((e) => e.text));
     const rs = converse(ws, examples);
     for (const r of rs) {
-      assert.ok(r.output.generic.length + r.output.nodes_visited.length > 0, `${file}: "${r.input.text}" reached a node`);
+      assert.ok(r.output.generic!.length + r.output.nodes_visited.length > 0, `${file}: "${r.input.text}" reached a node`);
       assert.deepEqual(r.output.log_messages.filter((l) => l.level === 'error'), [], `${file}: "${r.input.text}"`);
     }
   }

@@ -31,6 +31,17 @@ test('number words: compounds still read as one number', () => {
   assert.deepEqual(found('sys-number', 'zero one'), [['0', 'zero'], ['1', 'one']]);
 });
 
+test('sys-number: exponent notation is one number whose value keeps its text', () => {
+  // Before: "1E10" was the number 1 at [0, 1], the rest ignored.
+  assert.deepEqual(found('sys-number', '1E10'), [['1E10', '1E10']]);
+  assert.deepEqual(found('sys-number', 'about 2.5e-3 grams'), [['2.5e-3', '2.5e-3']]);
+  const [e] = matcher.extract('1E10', { now }).filter((x) => x.entity === 'sys-number');
+  assert.deepEqual(e!.location, [0, 4]);
+  assert.equal((e!.interpretation as { numeric_value: number }).numeric_value, 1e10);
+  // Not an exponent without digits after the "e": the number ends before it, as before.
+  assert.deepEqual(found('sys-number', '10e'), [['10', '10']]);
+});
+
 test('sys-date: "last <weekday>" is the one before today, not the one to come', () => {
   // Before: "last friday" was read as "friday", two days ahead.
   assert.deepEqual(found('sys-date', 'I was charged last Friday'), [['2024-03-08', 'last Friday']]);
