@@ -10,6 +10,12 @@ import { parseBody } from '../workspaces/index.ts';
 import { bulkClassify } from './bulk-classify.ts';
 import { inputText, Understanding, type UnderstandingOptions } from './understanding.ts';
 
+// The characters OAS Context forbids in conversation_id (&& and || as pairs: a single & or | is
+// allowed). The API sets no length bound on it.
+const CONVERSATION_ID_FORBIDDEN = /&&|\|\||[+=><!(){}[\]^"~*?:\\/]/;
+const conversationId = z.string().refine((s) => !CONVERSATION_ID_FORBIDDEN.test(s),
+  'must not contain any of + = && || > < ! ( ) { } [ ] ^ " ~ * ? : \\ / (other characters, such as letters, digits, - _ . and a single & or |, are allowed)');
+
 const messageBody = z.object({
   input: z.object({ text: inputText.optional() }).loose().optional(),
   intents: z.array(z.object({ intent: z.string(), confidence: z.number().optional() }).loose()).optional(),
@@ -18,7 +24,7 @@ const messageBody = z.object({
   // The runtime echoes these back and takes the user id from them, so their types are checked
   // (OAS Context); the rest of the context is the dialog's own variables, any JSON.
   context: z.object({
-    conversation_id: z.string().optional(),
+    conversation_id: conversationId.optional(),
     metadata: z.object({ user_id: z.string().min(1).max(256).optional() }).loose().optional(),
   }).catchall(z.unknown()).optional(),
   output: z.record(z.string(), z.unknown()).optional(),
