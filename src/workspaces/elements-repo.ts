@@ -219,7 +219,10 @@ export async function listMentions(db: Db, ws: string, entity: string, shape: Sh
 
 function checkValues(values: ValueInput[] | undefined): void {
   checkUnique(values, (v: ValueInput) => v.value, 'value', '/values');
-  values?.forEach((v, i) => checkUnique(v.synonyms, (s: string) => s, 'synonym', `/values/${i}/synonyms`));
+  values?.forEach((v, i) => {
+    checkUnique(v.synonyms, (s: string) => s, 'synonym', `/values/${i}/synonyms`);
+    checkUnique(v.patterns, (p: string) => p, 'pattern', `/values/${i}/patterns`);
+  });
 }
 
 const isSystem = (entity: string): boolean => entity.startsWith('sys-');
@@ -316,6 +319,7 @@ export async function createValue(db: Db, ws: string, entity: string, input: Val
   const e = await entityRow(db, ws, entity);
   if (isSystem(e.entity)) throw noSystemValues(e.entity, '/value');
   checkUnique(input.synonyms, (s: string) => s, 'synonym', '/synonyms');
+  checkUnique(input.patterns, (p: string) => p, 'pattern', '/patterns');
   await unique(`value "${input.value}"`, () => insertValues(db, e.id, [input]));
   await touch(db, ws, true);
   return input.value;
@@ -328,6 +332,10 @@ export async function updateValue(db: Db, ws: string, entity: string, value: str
   const type = input.type ?? v.type;
   const kind = valueKindError(type, input);
   if (kind) throw invalidBody([{ message: `${kind.field} ${kind.message}`, path: `/${kind.field}` }]);
+  checkUnique(input.patterns, (p: string) => p, 'pattern', '/patterns');
+  // With append, a pattern the value already has collides, as an appended synonym does (409).
+  const taken = append && type === 'patterns' ? input.patterns?.find((p) => v.patterns?.includes(p)) : undefined;
+  if (taken !== undefined) throw conflict(`pattern "${taken}" of value "${v.value}"`);
   const patterns = type === 'patterns' ? (input.patterns !== undefined ? [...(append ? v.patterns ?? [] : []), ...input.patterns] : v.patterns ?? []) : null;
   if (patterns && patterns.length > 5) {
     throw invalidBody([{ message: 'a value may have at most 5 patterns', path: '/patterns' }]);

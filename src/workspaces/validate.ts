@@ -43,7 +43,28 @@ export const intent = z.object({
 
 export const valueName = text(64);
 export const synonym = text(64);
-export const pattern = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters');
+/**
+ * Whether `source` compiles as a regular expression. Patterns are written for Java's engine, so
+ * the Java-only constructs JavaScript lacks (inline flags such as (?i), possessive quantifiers,
+ * atomic groups) are rewritten to their plain forms first: a pattern Java accepts is not refused
+ * for them, while broken syntax (an unclosed group or class, a quantifier with nothing to repeat)
+ * still fails. No 'u' flag, as the runtime matches without it.
+ */
+export function compiles(source: string): boolean {
+  const plain = source
+    .replace(/\(\?[a-zA-Z]+(?:-[a-zA-Z]*)?\)|\(\?-[a-zA-Z]+\)/g, '')
+    .replace(/\(\?[a-zA-Z]*-?[a-zA-Z]*:/g, '(?:')
+    .replace(/\(\?>/g, '(?:')
+    .replace(/([*+?}])\+/g, '$1');
+  try {
+    new RegExp(plain);
+    return true;
+  } catch {
+    return false;
+  }
+}
+export const pattern = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters')
+  .refine(compiles, 'must be a valid regular expression (check for unclosed groups or character classes, and quantifiers with nothing to repeat)');
 /**
  * A value holds synonyms or patterns, never both; its type (default synonyms) says which.
  * Returns the offending field and what is wrong with it, worded to follow the field's name.
@@ -88,6 +109,15 @@ const EVENT_NAMES = ['focus', 'input', 'filled', 'validate', 'filled_multiple', 
   'nomatch_responses_depleted', 'digression_return_prompt'] as const;
 const nodeId = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters')
   .regex(/^[\p{L}\p{N} _.-]+$/u, 'may contain only Unicode letters and digits, space, underscore, hyphen and period');
+const ACTION_TYPES = ['client', 'server', 'cloud_function', 'web_action', 'webhook'] as const;
+// Loose, so keys a newer export adds to an action are kept rather than silently dropped.
+const action = z.object({
+  name: z.string().min(1, 'must not be empty'),
+  type: z.enum(ACTION_TYPES, { error: `must be one of ${ACTION_TYPES.join(', ')} (default client)` }).optional(),
+  parameters: jsonObject.optional(),
+  result_variable: z.string().min(1, 'must not be empty'),
+  credentials: z.string().optional(),
+}).loose();
 export const dialogNode = z.object({
   dialog_node: nodeId,
   description: description.optional(),
@@ -104,11 +134,12 @@ export const dialogNode = z.object({
   }).loose().superRefine((s, ctx) => {
     if (s.behavior === 'jump_to' && !s.dialog_node) ctx.addIssue({ code: 'custom', path: ['dialog_node'], message: 'is required when behavior is jump_to' });
   }).optional(),
-  title: z.string().min(1).max(512, 'must be at most 512 characters').optional(),
+  title: z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters')
+    .regex(/^[\p{L}\p{N} _.-]*$/u, 'may contain only Unicode letters and digits, space, underscore, hyphen and period').optional(),
   type: z.enum(NODE_TYPES).optional(),
   event_name: z.enum(EVENT_NAMES).optional(),
   variable: z.string().optional(),
-  actions: z.array(jsonObject).max(5, 'a node may have at most 5 actions').optional(),
+  actions: z.array(action).max(5, 'a node may have at most 5 actions').optional(),
   digress_in: z.enum(['not_available', 'returns', 'does_not_return']).optional(),
   digress_out: z.enum(['allow_returning', 'allow_all', 'allow_all_never_return']).optional(),
   digress_out_slots: z.enum(['not_allowed', 'allow_returning', 'allow_all']).optional(),
@@ -118,17 +149,42 @@ export const dialogNode = z.object({
 
 const webhook = z.object({
   url: z.string().min(1),
-  name: z.string().min(1),
+  name: z.literal('main_webhook', { error: 'must be main_webhook: it is the only webhook name supported' }),
   headers: z.array(z.object({ name: z.string().min(1), value: z.string() })).optional(),
 });
+
+export const LANGUAGES = ['ar', 'zh-cn', 'zh-tw', 'cs', 'nl', 'en', 'fr', 'de', 'it', 'ja', 'ko', 'pt-br', 'es', 'xx'] as const;
+const SENSITIVITIES = ['auto', 'high', 'medium_high', 'medium', 'medium_low', 'low'] as const;
+const enabled = z.object({ enabled: z.boolean().optional() }).loose();
+/**
+ * The documented settings are checked for range and type; extra properties are allowed and kept
+ * (loose objects), as the API allows them. nlp.model is left free: its values differ by platform.
+ */
+const systemSettings = z.object({
+  tooling: z.object({ store_generic_responses: z.boolean().optional() }).loose().optional(),
+  disambiguation: z.object({
+    prompt: z.string().optional(),
+    none_of_the_above_prompt: z.string().optional(),
+    enabled: z.boolean().optional(),
+    sensitivity: z.enum(SENSITIVITIES, { error: `must be one of ${SENSITIVITIES.join(', ')}` }).optional(),
+    randomize: z.boolean().optional(),
+    max_suggestions: z.number().refine((n) => Number.isInteger(n) && n >= 1 && n <= 5, 'must be a whole number from 1 to 5').optional(),
+    suggestion_text_policy: z.string().optional(),
+  }).loose().optional(),
+  human_agent_assist: jsonObject.optional(),
+  spelling_suggestions: z.boolean().optional(),
+  spelling_auto_correct: z.boolean().optional(),
+  system_entities: enabled.optional(),
+  off_topic: enabled.optional(),
+}).loose();
 
 export const workspace = z.object({
   name: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters').refine(noCtl, CTL_MSG).optional(),
   description: description.optional(),
-  language: z.string().min(2).max(8).regex(/^[a-z]{2}(-[a-z]{2})?$/, 'must be a language code such as en or pt-br').optional(),
+  language: z.enum(LANGUAGES, { error: `must be one of the supported language codes: ${LANGUAGES.join(', ')}` }).optional(),
   learning_opt_out: z.boolean().optional(),
   metadata: jsonObject.optional(),
-  system_settings: jsonObject.optional(),
+  system_settings: systemSettings.optional(),
   webhooks: z.array(webhook).max(1, 'only one webhook (main_webhook) is supported').optional(),
   intents: z.array(intent).optional(),
   entities: z.array(entity).optional(),
@@ -236,16 +292,31 @@ function findUnstorable(body: unknown, base: ReadonlyArray<PropertyKey>): FieldE
   return undefined;
 }
 
+function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let at = value;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
 /** Parses `body` with `schema`, or throws a 400 whose errors name each field by JSON Pointer. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown, base: ReadonlyArray<PropertyKey> = []): z.infer<T> {
   const unstorable = findUnstorable(body, base);
   if (unstorable) throw invalidBody([unstorable]);
-  const r = schema.safeParse(dropNulls(body ?? {}));
+  const input = dropNulls(body ?? {});
+  const r = schema.safeParse(input);
   if (r.success) return r.data;
   throw invalidBody(r.error.issues.map((i) => {
     const path = [...base, ...i.path];
-    const field = path.length ? String(path[path.length - 1]) : 'body';
-    const message = i.code === 'invalid_type' ? `${field}: expected ${(i as { expected?: string }).expected ?? 'another type'}` : `${field} ${i.message}`;
+    const last = path[path.length - 1];
+    // An array item is named with its array: "patterns[0]", not "0".
+    const field = last === undefined ? 'body' : typeof last === 'number' && path.length > 1 ? `${String(path[path.length - 2])}[${last}]` : String(last);
+    const expected = `expected ${(i as { expected?: string }).expected ?? 'another type'}`;
+    // A field left out is reported as missing, not as a value of the wrong type.
+    const message = i.code !== 'invalid_type' ? `${field} ${i.message}`
+      : valueAt(input, i.path) === undefined ? `${field} is required (${expected})` : `${field}: ${expected}`;
     return { message: i.message.startsWith('Intent name') ? i.message : message, path: pointer(path) };
   }));
 }
@@ -268,7 +339,10 @@ export function checkWorkspaceUnique(ws: WorkspaceInput): void {
   checkUnique(ws.entities, (e: EntityInput) => e.entity, 'entity', '/entities');
   ws.entities?.forEach((e, n) => {
     checkUnique(e.values, (v: ValueInput) => v.value, 'value', `/entities/${n}/values`);
-    e.values?.forEach((v, m) => checkUnique(v.synonyms, (s: string) => s, 'synonym', `/entities/${n}/values/${m}/synonyms`));
+    e.values?.forEach((v, m) => {
+      checkUnique(v.synonyms, (s: string) => s, 'synonym', `/entities/${n}/values/${m}/synonyms`);
+      checkUnique(v.patterns, (p: string) => p, 'pattern', `/entities/${n}/values/${m}/patterns`);
+    });
   });
   checkUnique(ws.dialog_nodes, (d: DialogNodeInput) => d.dialog_node, 'dialog node', '/dialog_nodes');
   checkUnique(ws.counterexamples, (c: { text: string }) => c.text, 'counterexample', '/counterexamples');
