@@ -69,7 +69,7 @@ export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMat
     for (const v of e.values ?? []) {
       if (v.type === 'patterns') {
         for (const source of v.patterns ?? []) {
-          const re = compilePattern(source);
+          const re = compileEntityPattern(source);
           if (re) patterns.push({ entity: e.entity, value: v.value, re });
           else warnings.push({ level: 'warn', code: 'entity.pattern_unsupported', msg: `Pattern /${source}/ of @${e.entity}:${v.value} is not a valid regular expression here; it is ignored.` });
         }
@@ -192,9 +192,21 @@ function editDistance(a: string, b: string, limit: number): number {
  * Workspace patterns are written for Java's regex engine; the shared subset reads the same in
  * JavaScript. A leading (?i) is Java's inline flag; patterns are matched case-insensitively anyway.
  */
-function compilePattern(source: string): RegExp | undefined {
+/**
+ * An entity value's pattern as a JavaScript RegExp, or undefined when it does not compile. Patterns
+ * are written for Java's engine: its constructs JavaScript lacks are rewritten to their plain forms
+ * first — inline flags such as (?i) dropped (matching is case-insensitive throughout, as Watson's
+ * is), possessive quantifiers and atomic groups made ordinary (they only limit backtracking). Only
+ * a leading (?i) used to be handled, so `a(?i)b` or `\d++`, valid for the API, never matched.
+ */
+export function compileEntityPattern(source: string): RegExp | undefined {
+  const plain = source
+    .replace(/\(\?[a-zA-Z]+(?:-[a-zA-Z]*)?\)|\(\?-[a-zA-Z]+\)/g, '')
+    .replace(/\(\?[a-zA-Z]*-?[a-zA-Z]*:/g, '(?:')
+    .replace(/\(\?>/g, '(?:')
+    .replace(/([*+?}])\+/g, '$1');
   try {
-    return new RegExp(source.replace(/^\(\?i\)/, ''), 'gid');
+    return new RegExp(plain, 'gid');
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
  */
 export { ALTERNATE_INTENTS, classifyInput, respond, type RespondOptions } from './engine.ts';
 export { compileDialog, type CompiledDialog, type CompiledNode } from './dialog.ts';
-export { compileEntities, extractEntities, type EntityMatcher, type ExtractOptions } from './entities.ts';
+export { compileEntities, compileEntityPattern, extractEntities, type EntityMatcher, type ExtractOptions } from './entities.ts';
 export { compileExpression, INTENT_THRESHOLD, ExpressionSyntaxError, type Scope } from './expression.ts';
 export { SYSTEM_ENTITIES } from './system-entities.ts';
 export type {

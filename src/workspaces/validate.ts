@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors/index.ts';
+import { compileEntityPattern } from '../runtime/index.ts';
 
 const CTL = /[\r\n\t]/;
 const noCtl = (s: string): boolean => !CTL.test(s);
@@ -43,25 +44,9 @@ export const intent = z.object({
 
 export const valueName = text(64);
 export const synonym = text(64);
-/**
- * Whether `source` compiles as a regular expression. Patterns are written for Java's engine, so
- * the Java-only constructs JavaScript lacks (inline flags such as (?i), possessive quantifiers,
- * atomic groups) are rewritten to their plain forms first: a pattern Java accepts is not refused
- * for them, while broken syntax (an unclosed group or class, a quantifier with nothing to repeat)
- * still fails. No 'u' flag, as the runtime matches without it.
- */
+/** Whether `source` compiles as the runtime will match it (Java-only syntax included). */
 export function compiles(source: string): boolean {
-  const plain = source
-    .replace(/\(\?[a-zA-Z]+(?:-[a-zA-Z]*)?\)|\(\?-[a-zA-Z]+\)/g, '')
-    .replace(/\(\?[a-zA-Z]*-?[a-zA-Z]*:/g, '(?:')
-    .replace(/\(\?>/g, '(?:')
-    .replace(/([*+?}])\+/g, '$1');
-  try {
-    new RegExp(plain);
-    return true;
-  } catch {
-    return false;
-  }
+  return compileEntityPattern(source) !== undefined;
 }
 export const pattern = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters')
   .refine(compiles, 'must be a valid regular expression (check for unclosed groups or character classes, and quantifiers with nothing to repeat)');

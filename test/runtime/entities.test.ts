@@ -69,6 +69,17 @@ test('pattern values: regular expressions with capture groups; unreadable patter
   ]);
 });
 
+test('pattern values written in Java syntax match: inline flags anywhere, possessive quantifiers, atomic groups', () => {
+  // Before: only a leading (?i) was understood; these three were skipped as invalid.
+  const java: WorkspaceEntity[] = [{ entity: 'code', values: [
+    { value: 'flag', type: 'patterns', patterns: ['ref(?i)-[a-z]+'] },
+    { value: 'possessive', type: 'patterns', patterns: ['#\\d++'] },
+    { value: 'atomic', type: 'patterns', patterns: ['(?>zip|zap)\\d'] },
+  ] }];
+  assert.deepEqual(pick(extractEntities(java, 'ref-AB and #42 and zap7')),
+    [['code', 'flag', 0, 6], ['code', 'possessive', 11, 14], ['code', 'atomic', 19, 23]]);
+});
+
 const withSystem: WorkspaceEntity[] = [{ entity: 'sys-number' }, { entity: 'sys-date' }, { entity: 'sys-time', values: [] }];
 
 test('system entities are only extracted when the workspace enabled them', () => {
