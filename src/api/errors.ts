@@ -11,6 +11,23 @@ export function errorBody(status: number, error: string, errors?: ErrorBody['err
   return errors && errors.length > 0 ? { error, code: status, errors } : { error, code: status };
 }
 
+/** From this version on `errors[].path` is a JSON Pointer; before, dot notation (".intent"). */
+const POINTER_PATHS = '2018-09-20';
+
+/** `/examples/0/text` → `.examples[0].text`: how error paths read before 2018-09-20. */
+export function dotPath(pointer: string): string {
+  if (!pointer.startsWith('/')) return pointer;
+  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((t) => (/^\d+$/.test(t) ? `[${t}]` : `.${t}`)).join('');
+}
+
+/** The body as a caller of API `version` expects it (a version the request failed to give or spell is today's). */
+export function forVersion(body: ErrorBody, version: unknown): ErrorBody {
+  const dated = typeof version === 'string' && /^\d{4}-\d\d-\d\d$/.test(version);
+  if (!dated || version >= POINTER_PATHS || !body.errors) return body;
+  return { ...body, errors: body.errors.map((e) => (e.path === undefined ? e : { ...e, path: dotPath(e.path) })) };
+}
+
 /** Maps anything thrown by a handler (AppError, Fastify's own errors) to a status and body. */
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; fault: boolean } {
   if (isAppError(err)) {

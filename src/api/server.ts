@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type pg from 'pg';
 import { authenticate, authorize, listInstances, type EncryptionKey, type TokenInfo } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
-import { errorBody, toErrorResponse } from './errors.ts';
+import { errorBody, forVersion, toErrorResponse } from './errors.ts';
 import { queryOf, version } from './params.ts';
 import { decodeSegments, Router } from './router.ts';
 import { v1Routes, type V1Context, type V1Handler } from './v1.ts';
@@ -88,7 +88,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     const { status, body, fault } = toErrorResponse(err);
     if (fault) req.log.error({ err }, 'request failed');
-    void reply.code(status).type('application/json').send(body);
+    void reply.code(status).type('application/json').send(forVersion(body, (req.query as { version?: unknown } | undefined)?.version));
   });
   app.setNotFoundHandler((_req, reply) => {
     void reply.code(404).type('application/json').send(errorBody(404, 'Resource not found'));

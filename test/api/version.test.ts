@@ -54,4 +54,17 @@ describe('version-dependent behaviour', () => {
       assert.match(err.message, /version must be a date/, version);
     }
   });
+
+  test('error paths are dot notation before 2018-09-20 and JSON Pointers from then on', async () => {
+    const paths = async (version: string, call: (c: AssistantV1) => Promise<unknown>): Promise<string[]> => {
+      const err = await sdkRejects(call(sdkClient(tenant.serviceUrl, tenant.token, version)), 400);
+      return (JSON.parse(err.body) as { errors: Array<{ path: string }> }).errors.map((e) => e.path);
+    };
+    const sysIntent = (c: AssistantV1) => c.createIntent({ workspaceId: id, intent: 'sys-bad' });
+    const longExample = (c: AssistantV1) => c.createIntent({ workspaceId: id, intent: 'long', examples: [{ text: 'ok' }, { text: 'x'.repeat(1025) }] });
+    assert.deepEqual(await paths('2018-07-10', sysIntent), ['.intent']);
+    assert.deepEqual(await paths('2018-07-10', longExample), ['.examples[1].text']);
+    assert.deepEqual(await paths('2018-09-20', sysIntent), ['/intent']);
+    assert.deepEqual(await paths('2021-11-27', longExample), ['/examples/1/text']);
+  });
 });
