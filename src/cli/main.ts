@@ -6,7 +6,7 @@ import { exitStoppingOwnServer, installSignalFallback, interrupted } from './int
 import { printJsonError } from './json.ts';
 
 // From package.json itself: npm_package_version is set only when run through npm, so `bin/astore
-// -V` said 0.1.0 whatever the release.
+// -V` run directly printed a fixed fallback, whatever the release.
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /**
