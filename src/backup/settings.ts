@@ -41,6 +41,8 @@ export interface BackupSettings {
   engine: BackupEngineName;
 }
 
+const INT32_MAX = 2_147_483_647;
+
 export const BACKUP_ENGINES = ['builtin', 'pg_dump'] as const;
 export type BackupEngineName = typeof BACKUP_ENGINES[number];
 
@@ -106,10 +108,12 @@ function coerce(key: string, kind: Kind, raw: unknown, source: string): unknown 
       return text;
     default: {
       const n = typeof text === 'number' ? text : typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : NaN;
-      const max = kind === 'weekday' ? 6 : Number.MAX_SAFE_INTEGER;
+      // Counts go into a CronJob's job-history limits (astore k8s manifests), which Kubernetes keeps as int32.
+      const max = kind === 'weekday' ? 6 : kind === 'count' ? INT32_MAX : Number.MAX_SAFE_INTEGER;
       const min = kind === 'seconds' ? 1 : 0;
       if (!Number.isInteger(n) || n < min || n > max) {
-        throw invalid(key, source, raw, kind === 'weekday' ? 'a day of the week 0-6 (0 = Sunday)' : `a whole number >= ${min}`);
+        throw invalid(key, source, raw, kind === 'weekday' ? 'a day of the week 0-6 (0 = Sunday)'
+          : kind === 'count' ? `a whole number from ${min} to ${max}` : `a whole number >= ${min}`);
       }
       return n;
     }

@@ -39,6 +39,17 @@ describe('backup settings', () => {
     assert.equal(s.suspend, false);
   });
 
+  it('a count must fit the int32 of the CronJob job-history limits it also becomes', () => {
+    const file = join(dir, 'big-counts.yaml');
+    writeFileSync(file, stringify({ 'store.backup.history.jobs.failed': 2 ** 31 }));
+    assert.throws(() => loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }), (e: { code?: string; message?: string; hint?: string }) =>
+      e.code === 'BACKUP_CONFIG_INVALID' && /jobs\.failed from config file .* is 2147483648, expected a whole number from 0 to 2147483647$/.test(e.message!)
+        && /STORE_BACKUP_HISTORY_JOBS_FAILED/.test(e.hint!));
+    assert.throws(() => loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_HISTORY_JOBS_SUCCESS: String(Number.MAX_SAFE_INTEGER) } }),
+      /jobs\.success from STORE_BACKUP_HISTORY_JOBS_SUCCESS is "9007199254740991", expected a whole number from 0 to 2147483647/);
+    assert.equal(loadBackupSettings({ env: { ASTORE_HOME: dir, STORE_BACKUP_HISTORY_JOBS_SUCCESS: '2147483647' } }).jobsSuccess, 2 ** 31 - 1);
+  });
+
   it("reads the seeds' postgres.backup.schedule as the schedule; two different values under its two names are refused", () => {
     const file = join(dir, 'seeds-name.yaml');
     const home = { ASTORE_HOME: dir };
