@@ -10,9 +10,12 @@ function invalid(name: string, v: string, expected: string): AppError {
 
 const wholeNumber = (v: string): number | undefined => (/^\s*\d+\s*$/.test(v) ? Number(v) : undefined);
 
-export function positiveInt(v: string, name: string): number {
+/** `max`: the largest value the option's consumer takes, e.g. a Kubernetes int32 field's. */
+export function positiveInt(v: string, name: string, max?: number): number {
   const n = wholeNumber(v);
-  if (n === undefined || n < 1) throw invalid(name, v, 'a whole number >= 1');
+  if (n === undefined || n < 1 || (max !== undefined && n > max)) {
+    throw invalid(name, v, max === undefined ? 'a whole number >= 1' : `a whole number from 1 to ${max}`);
+  }
   return n;
 }
 

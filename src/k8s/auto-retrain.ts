@@ -10,6 +10,9 @@ export function autoRetrainAllEnv(schedule: string | undefined, trainingReplicas
   if (schedule === undefined) return [];
   const batch = trainingReplicas * 2;
   return [
+    // The seeds' first step: stale models are then retrained by retrain-all's batches only, not
+    // also in the background or as workspaces are opened.
+    { name: 'AUTO_RETRAIN', value: 'false' },
     { name: 'AUTO_RETRAIN_ALL_ENABLED', value: 'true' },
     { name: 'AUTO_RETRAIN_ALL_CRON_SCHEDULE', value: schedule },
     { name: 'BATCH_RETRAIN_ALL_SIZE', value: String(batch) },

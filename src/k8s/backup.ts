@@ -9,7 +9,8 @@ import type { ManifestDocument } from './document.ts';
 import { BACKUP_DIR, CONFIG_FILE_NAME, databaseAccess, KEY_FILE_NAME, keyAccess, type StoreFiles } from './mounts.ts';
 import { labels, objectMeta } from './names.ts';
 import type { ManifestOptions } from './options.ts';
-import { podSpec, type ContainerPlan } from './pod.ts';
+import { INIT_CONTAINER_REQUESTS, podSpec, type ContainerPlan } from './pod.ts';
+import { cronJobSchedule } from './schedule.ts';
 
 /**
  * The settings `astore backup-job` reads in the pod. Suspend, schedule and starting deadline are
@@ -42,12 +43,14 @@ export function backupManifests(o: ManifestOptions, files: StoreFiles): Manifest
     args: ['secret', 'export', '--name', o.encryptionSecret, '--keep-other', '-o', `${BACKUP_DIR}/${KEY_FILE_NAME}`, ...db.args],
     env: [...key.env, ...db.env],
     files: [...key.files, ...db.files, files.backups],
+    requests: INIT_CONTAINER_REQUESTS,
   };
   const backupJob: ContainerPlan = {
     name: 'backup-job',
     args: ['backup-job', '--config', files.config.path, ...db.args],
     env: db.env,
     files: [files.config, ...db.files, files.backups],
+    requests: { cpu: '250m', memory: '256Mi' },
   };
   return [
     {
@@ -76,7 +79,7 @@ export function backupManifests(o: ManifestOptions, files: StoreFiles): Manifest
         apiVersion: 'batch/v1', kind: 'CronJob',
         metadata: objectMeta(o.names.cronJob, o.instance, o.namespace, 'store-cronjob'),
         spec: {
-          schedule: s.schedule,
+          schedule: cronJobSchedule(s.schedule),
           suspend: s.suspend,
           concurrencyPolicy: 'Forbid',
           successfulJobsHistoryLimit: s.jobsSuccess,
@@ -90,7 +93,7 @@ export function backupManifests(o: ManifestOptions, files: StoreFiles): Manifest
               backoffLimit: 0,
               template: {
                 metadata: { labels: podLabels },
-                spec: podSpec(o.image, { initContainers: [exportKey], containers: [backupJob], extra: { restartPolicy: 'Never' } }),
+                spec: podSpec(o, { initContainers: [exportKey], containers: [backupJob], extra: { restartPolicy: 'Never' } }),
               },
             },
           },

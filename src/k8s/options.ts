@@ -5,7 +5,7 @@
  */
 import type { BackupSettings } from '../backup/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
-import { parseQuartz } from '../schedule/index.ts';
+import { nextQuartzTime, parseQuartz, type QuartzExpression } from '../schedule/index.ts';
 import { checkInstance, checkNamespace, checkObjectName, deploymentNames, type DeploymentNames } from './names.ts';
 
 export interface ManifestInput {
@@ -26,6 +26,12 @@ export interface ManifestInput {
   postgresCaSecret?: string | undefined;
   /** Default `<instance>-auth-encryption`. */
   encryptionSecret?: string | undefined;
+  /**
+   * The user and group id the pods run as, also their volumes' fsGroup (the command checks it as it
+   * reads it). Unset: none is written, and the cluster assigns them, as OpenShift's restricted SCC
+   * does (it refuses a fixed id outside the namespace's range).
+   */
+  runAs?: number | undefined;
   /** A Quartz expression; unset: no auto-retrain-all. */
   autoRetrainAllSchedule?: string | undefined;
   /** The backup settings, as `loadBackupSettings` read them. */
@@ -39,18 +45,36 @@ export interface ManifestOptions extends Omit<ManifestInput, 'postgresSecret' | 
 }
 
 // Kubernetes' quantity grammar, restricted to what makes sense for a volume size.
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 
-function invalidOption(option: string, value: string, expected: string): AppError {
-  return new AppError('K8S_OPTION_INVALID', `${option} is ${JSON.stringify(value)}, expected ${expected}`, { exitCode: 2, details: { option, value } });
+function invalidOption(option: string, value: string, expected: string, hint?: string): AppError {
+  return new AppError('K8S_OPTION_INVALID', `${option} is ${JSON.stringify(value)}, expected ${expected}`, { hint, exitCode: 2, details: { option, value } });
 }
 
+function checkStorage(value: string): void {
+  const size = QUANTITY.exec(value);
+  if (!size) throw invalidOption('--backup-storage', value, 'a Kubernetes quantity such as 10Gi or 500Mi');
+  // Kubernetes refuses a PersistentVolumeClaim that requests no storage.
+  if (Number(size[1]) === 0) {
+    throw invalidOption('--backup-storage', value, 'a size greater than zero', 'give room for the backups kept (store.backup.history.files.*), e.g. --backup-storage 10Gi');
+  }
+}
+
+/** A schedule serve can read that also fires again: one that never does would deploy a retrain-all that never runs. */
 function checkSchedule(expression: string): string {
+  let quartz: QuartzExpression;
   try {
-    parseQuartz(expression);
+    quartz = parseQuartz(expression);
   } catch (err) {
     if (!isAppError(err)) throw err;
     throw new AppError(err.code, `--auto-retrain-all-schedule: ${err.message}`, { hint: err.hint, exitCode: 2, details: err.details, cause: err });
+  }
+  const now = new Date();
+  if (nextQuartzTime(quartz, now) === undefined) {
+    throw new AppError('CRON_INVALID', `--auto-retrain-all-schedule "${expression}" has no fire time after now (${now.toISOString()}), so retrain-all would never run`, {
+      hint: 'give a time to come, in UTC (a year field still to come, or none), e.g. "0 0 3 * * ?" for every day at 03:00; to retrain now, run astore retrain-all',
+      exitCode: 2, details: { expression },
+    });
   }
   return expression.trim();
 }
@@ -59,7 +83,7 @@ export function checkManifestInput(input: ManifestInput): ManifestOptions {
   const instance = checkInstance(input.instance);
   const names = deploymentNames(instance);
   if (input.image.trim() === '' || /\s/.test(input.image)) throw invalidOption('--image', input.image, 'an image reference such as registry.example.com/assistant-store:0.1.0');
-  if (!QUANTITY.test(input.backupStorage)) throw invalidOption('--backup-storage', input.backupStorage, 'a Kubernetes quantity such as 10Gi or 500Mi');
+  checkStorage(input.backupStorage);
   const optional = <T>(v: T | undefined, check: (v: T) => T): T | undefined => (v === undefined ? undefined : check(v));
   return {
     ...input,

@@ -15,9 +15,20 @@ export interface ContainerPlan {
   args: string[];
   env: EnvVar[];
   files: MountedFile[];
+  /**
+   * What the scheduler reserves for the container. Requests only: a CPU limit would throttle it
+   * and a memory limit OOM-kill the training of a large workspace.
+   */
+  requests: { cpu: string; memory: string };
   /** Ports, probes and the like. */
   extra?: K8sObject;
 }
+
+/**
+ * For init containers, which only copy a file. A pod reserves the larger of its biggest init
+ * container's request and the sum of its containers', so this adds nothing to the pod's.
+ */
+export const INIT_CONTAINER_REQUESTS = { cpu: '50m', memory: '64Mi' };
 
 function container(image: string, plan: ContainerPlan): K8sObject {
   return {
@@ -27,7 +38,22 @@ function container(image: string, plan: ContainerPlan): K8sObject {
     args: plan.args,
     ...(plan.env.length > 0 ? { env: plan.env } : {}),
     volumeMounts: plan.files.map((f) => f.mount),
+    resources: { requests: plan.requests },
+    // astore needs no privileges; with the pod's settings this meets the restricted Pod Security Standard.
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     ...plan.extra,
+  };
+}
+
+/** What the pods run as; see `ManifestInput.runAs`. */
+export type PodOptions = Pick<ManifestOptions, 'image' | 'runAs'>;
+
+function podSecurityContext(runAs: number | undefined): K8sObject {
+  return {
+    runAsNonRoot: true,
+    // fsGroup also makes a freshly provisioned (root-owned) backup PVC writable to the pod.
+    ...(runAs === undefined ? {} : { runAsUser: runAs, runAsGroup: runAs, fsGroup: runAs }),
+    seccompProfile: { type: 'RuntimeDefault' },
   };
 }
 
@@ -39,20 +65,21 @@ export interface PodPlan {
 }
 
 /** The pod spec; each volume is declared once however many containers mount it. */
-export function podSpec(image: string, plan: PodPlan): K8sObject {
+export function podSpec(o: PodOptions, plan: PodPlan): K8sObject {
   const all = [...(plan.initContainers ?? []), ...plan.containers];
   const volumes = new Map<unknown, K8sObject>();
   for (const f of all.flatMap((c) => c.files)) volumes.set(f.volume.name, f.volume);
   return {
     ...plan.extra,
-    ...(plan.initContainers ? { initContainers: plan.initContainers.map((c) => container(image, c)) } : {}),
-    containers: plan.containers.map((c) => container(image, c)),
+    securityContext: podSecurityContext(o.runAs),
+    ...(plan.initContainers ? { initContainers: plan.initContainers.map((c) => container(o.image, c)) } : {}),
+    containers: plan.containers.map((c) => container(o.image, c)),
     volumes: [...volumes.values()],
   };
 }
 
 /** A Deployment of `replicas` pods running one container, the pods labelled with `component`. */
-export function deployment(o: Pick<ManifestOptions, 'image' | 'instance' | 'namespace'>, name: string, component: Component, replicas: number, main: ContainerPlan): K8sObject {
+export function deployment(o: PodOptions & Pick<ManifestOptions, 'instance' | 'namespace'>, name: string, component: Component, replicas: number, main: ContainerPlan): K8sObject {
   const selector = labels(o.instance, component);
   return {
     apiVersion: 'apps/v1', kind: 'Deployment',
@@ -60,7 +87,7 @@ export function deployment(o: Pick<ManifestOptions, 'image' | 'instance' | 'name
     spec: {
       replicas,
       selector: { matchLabels: selector },
-      template: { metadata: { labels: selector }, spec: podSpec(o.image, { containers: [main] }) },
+      template: { metadata: { labels: selector }, spec: podSpec(o, { containers: [main] }) },
     },
   };
 }

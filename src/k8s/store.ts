@@ -28,6 +28,7 @@ export function storeManifests(o: ManifestOptions, files: StoreFiles): ManifestD
       ...autoRetrainAllEnv(o.autoRetrainAllSchedule, o.trainingReplicas),
     ],
     files: [...db.files, ...key.files],
+    requests: { cpu: '500m', memory: '512Mi' },
     extra: {
       ports: [{ name: 'http', containerPort: SERVE_PORT }],
       // Readiness only: /health answers 503 while PostgreSQL is unreachable and recovers by

@@ -14,6 +14,8 @@ export function trainingManifests(o: ManifestOptions, files: StoreFiles): Manife
     args: ['train-worker', '--concurrency', '1', ...db.args],
     env: [...key.env, ...db.env],
     files: [...db.files, ...key.files],
+    // A whole CPU for its one training: the seeds want CPUs dedicated to training.
+    requests: { cpu: '1', memory: '1Gi' },
   };
   return [{
     comment: `${o.names.training}: astore train-worker, ${o.trainingReplicas} replica(s); on SIGTERM a worker finishes or hands back its trainings within the 30 s grace period`,

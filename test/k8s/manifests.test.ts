@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadBackupSettings } from '../../src/backup/index.ts';
+import { parseCron } from '../../src/schedule/index.ts';
 import { readServiceSettings } from '../../src/service/index.ts';
 import { cleanEnv, containers, find, manifests, objects, podTemplates, type Obj } from './helpers.ts';
 
@@ -152,8 +153,70 @@ test('serve: scheduled backups left to the CronJob, training to the train-worker
     schedule: '0 0 3 * * ?',
     options: { batchSize: 10, waitBetweenBatchesS: 50, waitBetweenTrainingsS: 1 },
   });
-  assert.equal(settings.autoRetrain, true);
+  assert.equal(settings.autoRetrain, false, 'AUTO_RETRAIN=false, the seeds\' first step');
+  assert.equal(env.AUTO_RETRAIN, 'false');
   assert.deepEqual(serve.args.slice(serve.args.indexOf('--training-threads'), serve.args.indexOf('--training-threads') + 2), ['--training-threads', '0']);
   assert.equal(serve.readinessProbe.httpGet.path, '/health');
   assert.equal(serve.livenessProbe, undefined);
+});
+
+test('without --auto-retrain-all-schedule, serve keeps AUTO_RETRAIN at its default and runs no retrain-all', { timeout: 60_000 }, async () => {
+  const env = envOf(find(await objects(['--instance', 'wa']), 'Deployment', 'wa-store').spec.template.spec.containers[0]);
+  assert.equal(env.AUTO_RETRAIN, undefined);
+  assert.equal(env.AUTO_RETRAIN_ALL_ENABLED, undefined);
+  assert.equal(readServiceSettings(env).autoRetrain, true);
+});
+
+test('a backup schedule Kubernetes would refuse (day-of-week 7, an upper-case macro) becomes an equivalent one it accepts', { timeout: 60_000 }, async () => {
+  const cases: Array<[string, string]> = [
+    ['0 23 * * 7', '0 23 * * 0'],
+    ['0 23 * * 5-7', '0 23 * * 0,5,6'],
+    ['@DAILY', '@daily'],
+    // Both day fields restricted: the re-written field stays a list, so either day still fires it.
+    ['0 23 1 * 7', '0 23 1 * 0'],
+    // A step that runs to 7 in the store's range, and only to 6 in Kubernetes'.
+    ['0 23 * * 1/3', '0 23 * * 0,1,4'],
+    // Ordinary schedules are copied as they are.
+    ['30 2 * * 1-5', '30 2 * * 1-5'],
+    ['0 23 * * */2', '0 23 * * */2'],
+    ['0 23 * * SUN', '0 23 * * SUN'],
+    ['@weekly', '@weekly'],
+  ];
+  const runs = await Promise.all(cases.map(([schedule]) => objects(['--instance', 'wa'], cleanEnv({ STORE_BACKUP_SCHEDULE: schedule }))));
+  runs.forEach((objs, i) => {
+    const [given, expected] = cases[i]!;
+    const emitted = find(objs, 'CronJob', 'wa-store-cronjob').spec.schedule;
+    assert.equal(emitted, expected, given);
+    const { source: _a, ...meaning } = parseCron(given);
+    const { source: _b, ...emittedMeaning } = parseCron(emitted);
+    assert.deepEqual(emittedMeaning, meaning, `${given}: the same days and times`);
+  });
+});
+
+test('every pod runs as non-root with the runtime\'s seccomp profile, every container without privileges', { timeout: 60_000 }, async () => {
+  const [plain, fixed] = await Promise.all([objects(['--instance', 'wa']), objects(['--instance', 'wa', '--run-as', '1001'])]);
+  for (const [objs, ids] of [[plain, {}], [fixed, { runAsUser: 1001, runAsGroup: 1001, fsGroup: 1001 }]] as const) {
+    const pods = podTemplates(objs);
+    assert.equal(pods.length, 3);
+    for (const { owner, template } of pods) {
+      // Without --run-as no id is written: OpenShift's restricted SCC assigns one from the namespace's range.
+      assert.deepEqual(template.spec.securityContext, { runAsNonRoot: true, ...ids, seccompProfile: { type: 'RuntimeDefault' } }, owner);
+    }
+    for (const { owner, container } of containers(objs)) {
+      assert.deepEqual(container.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, owner);
+    }
+  }
+});
+
+test('every container requests CPU and memory, and sets no limits', { timeout: 60_000 }, async () => {
+  const requests = Object.fromEntries(containers(await objects(['--instance', 'wa'])).map(({ owner, container }) => {
+    assert.deepEqual(Object.keys(container.resources), ['requests'], owner);
+    return [owner, container.resources.requests];
+  }));
+  assert.deepEqual(requests, {
+    'CronJob/wa-store-cronjob/export-key': { cpu: '50m', memory: '64Mi' },
+    'CronJob/wa-store-cronjob/backup-job': { cpu: '250m', memory: '256Mi' },
+    'Deployment/wa-store/serve': { cpu: '500m', memory: '512Mi' },
+    'Deployment/wa-clu-training/train-worker': { cpu: '1', memory: '1Gi' },
+  });
 });

@@ -18,7 +18,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = { Deploy
 const variants: string[][] = [
   ['--instance', 'wa'],
   ['--instance', 'wa', '--namespace', 'cpd', '--store-replicas', '3', '--training-replicas', '7', '--backup-storage', '1Ti',
-    '--storage-class', 'fast', '--postgres-ca-secret', 'pg-ca', '--auto-retrain-all-schedule', '0 0 3 * * ?'],
+    '--storage-class', 'fast', '--postgres-ca-secret', 'pg-ca', '--auto-retrain-all-schedule', '0 0 3 * * ?', '--run-as', '1001'],
 ];
 
 for (const args of variants) {

@@ -1,8 +1,12 @@
 /** Kubernetes: `astore k8s manifests`, the objects of one store deployment as YAML. */
 import type { Command } from 'commander';
+import { DATA_KEY } from '../../auth/index.ts';
 import { loadBackupSettings } from '../../backup/index.ts';
 import { defaultImage, generateManifests, INSTANCE_MAX_LENGTH, writeManifestsFile } from '../../k8s/index.ts';
 import { positiveInt } from '../args.ts';
+
+/** Replicas and user ids are int32 fields in Kubernetes. */
+const INT32_MAX = 2_147_483_647;
 
 interface ManifestFlags {
   instance: string;
@@ -15,6 +19,7 @@ interface ManifestFlags {
   postgresSecret?: string;
   postgresCaSecret?: string;
   encryptionSecret?: string;
+  runAs?: string;
   autoRetrainAllSchedule?: string;
   config?: string;
   output?: string;
@@ -34,8 +39,12 @@ export function register(program: Command): void {
     .option('--storage-class <name>', 'storage class of the backup PVC (default: the cluster default)')
     .option('--postgres-secret <name>', 'Secret whose key postgres.yaml is the database connection (default: INSTANCE-store-postgres)')
     .option('--postgres-ca-secret <name>', 'Secret whose key ca.crt verifies the PostgreSQL server certificate (default: none, no PG_CA_FILE)')
-    .option('--encryption-secret <name>', 'Secret whose key auth-encryption-secret.yaml is the encryption key (default: INSTANCE-auth-encryption)')
-    .option('--auto-retrain-all-schedule <quartz>', "run retrain-all in astore serve on this Quartz schedule (UTC), batches sized by the seeds' rule (default: off)")
+    .option('--encryption-secret <name>', `Secret holding the encryption key under key ${DATA_KEY}: the one \`astore secret export --name NAME\` writes, `
+      + 'applied with kubectl apply -f (default: INSTANCE-auth-encryption)')
+    .option('--run-as <uid>', "user and group id of every pod, and its volumes' fsGroup (which makes the backup PVC writable); on plain Kubernetes "
+      + "the image's non-root user id (default: none written, the cluster assigns them, as OpenShift's restricted SCC does)")
+    .option('--auto-retrain-all-schedule <quartz>', "run retrain-all in astore serve on this Quartz schedule (UTC), with a fire time still to come, "
+      + "with AUTO_RETRAIN=false and batches sized by the seeds' rule (default: off)")
     .option('--config <file>', 'config file with store.backup.* settings for the CronJob (default ASTORE_HOME/config.yaml; STORE_BACKUP_* override)')
     .option('-o, --output <file>', 'file to write (through a temporary name and rename); default stdout')
     .action(async (o: ManifestFlags) => {
@@ -43,13 +52,14 @@ export function register(program: Command): void {
         instance: o.instance,
         namespace: o.namespace,
         image: o.image,
-        storeReplicas: positiveInt(o.storeReplicas, '--store-replicas'),
-        trainingReplicas: positiveInt(o.trainingReplicas, '--training-replicas'),
+        storeReplicas: positiveInt(o.storeReplicas, '--store-replicas', INT32_MAX),
+        trainingReplicas: positiveInt(o.trainingReplicas, '--training-replicas', INT32_MAX),
         backupStorage: o.backupStorage,
         storageClass: o.storageClass,
         postgresSecret: o.postgresSecret,
         postgresCaSecret: o.postgresCaSecret,
         encryptionSecret: o.encryptionSecret,
+        runAs: o.runAs === undefined ? undefined : positiveInt(o.runAs, '--run-as', INT32_MAX),
         autoRetrainAllSchedule: o.autoRetrainAllSchedule,
         backup: loadBackupSettings({ config: o.config }),
       });
