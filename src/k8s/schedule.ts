@@ -13,14 +13,17 @@ const dayNumber = (token: string): number => (/^\d+$/.test(token) ? Number(token
 
 /**
  * Whether one item of a day-of-week list includes 7: written out (`7`, `5-7`) or reached by a step
- * that runs to the store's maximum, 7 (`*\/1`, `1/3`), where Kubernetes' runs only to 6.
+ * that runs to the store's maximum, 7 (`1/3`), where Kubernetes' runs only to 6.
  */
 function reachesSeven(item: string): boolean {
   const [base = '', stepText] = item.split('/');
+  // `*` and `*\/N` select the same days over 0-7 (7 folded into 0) as over Kubernetes' 0-6, and must
+  // stay as written: a field starting with `*` is unrestricted for the day-matching rule.
+  if (base === '*') return false;
   const step = stepText === undefined ? 1 : Number(stepText);
   const [from = '', to] = base.split('-');
-  const lo = base === '*' ? 0 : dayNumber(from);
-  const hi = base === '*' ? 7 : to !== undefined ? dayNumber(to) : stepText === undefined ? lo : 7;
+  const lo = dayNumber(from);
+  const hi = to !== undefined ? dayNumber(to) : stepText === undefined ? lo : 7;
   return hi === 7 && (7 - lo) % step === 0;
 }
 

@@ -27,8 +27,11 @@ export interface CronExpression {
   months: number[];
   /** 0 = Sunday ... 6 = Saturday (7 is folded into 0). */
   daysOfWeek: number[];
-  /** Vixie rule: when both day fields are restricted, a day matching either one fires. */
-  dayRule: 'both-any' | 'dom' | 'dow' | 'either';
+  /**
+   * Vixie rule: when both day fields are restricted, a day matching either one fires; when either
+   * starts with `*` (so `*\/2` too), a day must match both.
+   */
+  dayRule: 'both' | 'either';
 }
 
 export function parseCron(expr: string): CronExpression {
@@ -44,8 +47,8 @@ export function parseCron(expr: string): CronExpression {
   const daysOfMonth = parseField(expr, dom, { name: 'day-of-month', min: 1, max: 31 });
   const months = parseField(expr, month, { name: 'month', min: 1, max: 12, names: MONTH_NAMES });
   const daysOfWeek = parseField(expr, dow, { name: 'day-of-week', min: 0, max: 7, names: DAY_NAMES });
-  const dayRule = daysOfMonth.any ? (daysOfWeek.any ? 'both-any' : 'dow') : daysOfWeek.any ? 'dom' : 'either';
-  if (dayRule === 'dom') {
+  const dayRule = daysOfMonth.star || daysOfWeek.star ? 'both' : 'either';
+  if (dayRule === 'both') {
     // Refuse a schedule that can never fire ("0 0 30 2 *") rather than searching forever for it.
     const longest = Math.max(...months.values.map((m) => daysInMonth(2000, m)));
     if (daysOfMonth.values[0]! > longest) {
@@ -73,12 +76,9 @@ export function nextCronTime(expr: string | CronExpression, after: Date, options
   const cron = typeof expr === 'string' ? parseCron(expr) : expr;
   const dom = new Set(cron.daysOfMonth);
   const dow = new Set(cron.daysOfWeek);
-  const dayMatches: Schedule['dayMatches'] = {
-    'both-any': () => true,
-    dom: (_y: number, _m: number, d: number) => dom.has(d),
-    dow: (y: number, m: number, d: number) => dow.has(weekday(y, m, d)),
-    either: (y: number, m: number, d: number) => dom.has(d) || dow.has(weekday(y, m, d)),
-  }[cron.dayRule];
+  const dayMatches: Schedule['dayMatches'] = cron.dayRule === 'both'
+    ? (y: number, m: number, d: number) => dom.has(d) && dow.has(weekday(y, m, d))
+    : (y: number, m: number, d: number) => dom.has(d) || dow.has(weekday(y, m, d));
   const schedule: Schedule = {
     years: undefined,
     // parseCron refuses impossible day/month pairs; a 29 February needs at most 8 years.

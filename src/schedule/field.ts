@@ -25,14 +25,17 @@ export function cronError(expr: string, field: string, text: string, problem: st
   });
 }
 
-/** A parsed field: the allowed values, and whether it was unrestricted (`*`), which the day rules need. */
+/**
+ * A parsed field: the allowed values, and whether it starts with `*` (`*`, `*\/2`), which the day
+ * rules need: Vixie cron and Kubernetes (robfig/cron) both count such a field as unrestricted there.
+ */
 export interface ParsedField {
   values: number[];
-  any: boolean;
+  star: boolean;
 }
 
 export function parseField(expr: string, text: string, spec: FieldSpec): ParsedField {
-  if (text === '*') return { values: range(spec.min, spec.max, 1), any: true };
+  if (text === '*') return { values: range(spec.min, spec.max, 1), star: true };
   const allowed = new Set<number>();
   for (const item of text.split(',')) {
     if (item === '') throw cronError(expr, spec.name, text, 'has an empty list item');
@@ -71,7 +74,7 @@ export function parseField(expr: string, text: string, spec: FieldSpec): ParsedF
       throw cronError(expr, spec.name, text, `has range "${base}" whose start is after its end`);
     }
   }
-  return { values: [...allowed].sort((a, b) => a - b), any: false };
+  return { values: [...allowed].sort((a, b) => a - b), star: text.startsWith('*') };
 }
 
 function value(expr: string, fieldText: string, token: string, spec: FieldSpec): number {

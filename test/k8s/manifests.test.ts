@@ -179,6 +179,9 @@ test('a backup schedule Kubernetes would refuse (day-of-week 7, an upper-case ma
     // Ordinary schedules are copied as they are.
     ['30 2 * * 1-5', '30 2 * * 1-5'],
     ['0 23 * * */2', '0 23 * * */2'],
+    // "*/1" selects the same days in both ranges, and a list in its place would no longer count as
+    // unrestricted: the 15th would fire every day.
+    ['0 23 15 * */1', '0 23 15 * */1'],
     ['0 23 * * SUN', '0 23 * * SUN'],
     ['@weekly', '@weekly'],
   ];

@@ -27,6 +27,10 @@ test('5-field cron: next fire times in UTC', () => {
     ['0 0 13 * 5', '2024-09-13T00:00:00', '2024-09-20T00:00:00'],
     // Only one restricted -> only that one counts.
     ['0 0 13 * *', '2024-09-01T00:00:00', '2024-09-13T00:00:00'],
+    // A field starting with "*" counts as unrestricted even with a step (Vixie, Kubernetes): a day
+    // must match both fields. Before, these fired on either: 2 September (a Monday) for both.
+    ['0 0 */2 * 1', '2024-09-01T00:00:00', '2024-09-09T00:00:00'], // a Monday on an odd day
+    ['0 0 15 * */1', '2024-09-01T00:00:00', '2024-09-15T00:00:00'],
     ['0 0 * * 5', '2024-09-07T00:00:00', '2024-09-13T00:00:00'],
     ['@daily', '2024-09-07T10:00:00', '2024-09-08T00:00:00'],
     ['@hourly', '2024-09-07T10:00:00', '2024-09-07T11:00:00'],
@@ -64,8 +68,9 @@ test('5-field cron: local time across daylight-saving changes', () => {
 test('5-field cron: parse normalises Sunday and keeps the day rule', () => {
   const c = parseCron('0 23 * * 0,7');
   assert.deepEqual(c.daysOfWeek, [0]);
-  assert.equal(c.dayRule, 'dow');
+  assert.equal(c.dayRule, 'both');
   assert.equal(parseCron('0 23 1 * 1').dayRule, 'either');
+  assert.equal(parseCron('0 23 */2 * 1').dayRule, 'both', 'a field starting with * is unrestricted for the rule');
   assert.deepEqual(parseCron('0-10/5 * * * *').minutes, [0, 5, 10]);
 });
 
