@@ -22,6 +22,8 @@ export function runAstore(args: string[], env: NodeJS.ProcessEnv, ms = 60_000): 
   child.stderr.on('data', (d: Buffer) => { run.stderr += d; run.output += d; });
   return new Promise((resolve) => {
     const timer = setTimeout(() => { run.timedOut = true; child.kill('SIGKILL'); }, ms);
-    child.on('exit', (code) => { clearTimeout(timer); run.code = code; resolve(run); });
+    // 'close', not 'exit': the process can be gone before its stdout has been read to the end, and
+    // on a busy machine a run then came back with exit 0 and no output.
+    child.on('close', (code) => { clearTimeout(timer); run.code = code; resolve(run); });
   });
 }
