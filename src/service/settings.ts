@@ -6,7 +6,7 @@
 import { parseSwitch } from '../config/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
 import { parseQuartz } from '../schedule/index.ts';
-import { retrainOptionsFromEnv, type RetrainAllOptions } from '../training/index.ts';
+import { autoRetrainFromEnv, retrainOptionsFromEnv, type RetrainAllOptions } from '../training/index.ts';
 
 export interface ServiceSettings {
   /** AUTO_RETRAIN: train stale workspaces in the background and when they are opened or messaged. */
@@ -40,7 +40,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): Servi
     }
   }
   return {
-    autoRetrain: envBoolean(env, 'AUTO_RETRAIN', true),
+    autoRetrain: autoRetrainFromEnv(env),
     retrainAll,
     maxBodyBytes: envBytes(env, 'ASTORE_MAX_BODY_BYTES'),
     maxAsyncBodyBytes: envBytes(env, 'ASTORE_MAX_ASYNC_BODY_BYTES'),

@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { runAstore } from '../support/cli.ts';
 
@@ -44,4 +45,56 @@ test('retrain-all trains every affected workspace, logs the seeds\' summary line
   assert.deepEqual([status.affected, status.done, status.queued], [0, 3, 0]);
   const again = await astore(['retrain-all', '--workers', '1', '--json']);
   assert.equal(JSON.parse(again.stdout).affected, 0, 'nothing is stale afterwards');
+});
+
+/**
+ * AUTO_RETRAIN=false on a train-worker: it trains what is queued and nothing else. Its sweep used
+ * to queue every stale workspace the moment it started, so the seeds' batched retrain-all (which
+ * tells operators to add workers) had nothing left to batch.
+ */
+test('a train-worker with AUTO_RETRAIN=false queues nothing itself; without it, it trains every stale workspace', { timeout: 90_000 }, async () => {
+  await s.store.pool.query('delete from models');
+  await s.store.pool.query('delete from training_jobs');
+  const models = async (): Promise<number> => Number((await s.store.pool.query<{ n: string }>('select count(*) as n from models')).rows[0]!.n);
+  const worker = (env: NodeJS.ProcessEnv): ChildProcess => spawn(process.execPath, ['bin/astore', 'train-worker', '--concurrency', '1'],
+    { env: { ...process.env, ASTORE_HOME: s.home, DATABASE_URL: s.db.url, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stop = async (child: ChildProcess): Promise<void> => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const ready = (child: ChildProcess): Promise<void> => new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => { err += d; if (err.includes('training worker')) resolve(); });
+    child.once('exit', (code) => reject(new Error(`train-worker exited ${code}: ${err}`)));
+  });
+
+  const off = worker({ AUTO_RETRAIN: 'false' });
+  try {
+    await ready(off);
+    await new Promise((r) => setTimeout(r, 2000)); // its sweep, were there one, runs at start
+    assert.equal((await s.store.pool.query('select 1 from training_jobs')).rowCount, 0, 'nothing queued');
+    assert.equal(await models(), 0, 'nothing trained');
+  } finally {
+    await stop(off);
+  }
+
+  const on = worker({ AUTO_RETRAIN: '' });
+  try {
+    await ready(on);
+    for (const deadline = Date.now() + 60_000; await models() < 3; await new Promise((r) => setTimeout(r, 100))) {
+      assert.ok(Date.now() < deadline, 'the stale workspaces were not trained');
+    }
+  } finally {
+    await stop(on);
+  }
+});
+
+test('retrain-all settings: a wait a timer cannot hold is refused, and a bad batch size is named as a count', async () => {
+  const wait = await astore(['retrain-all', '--workers', '0'], { WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL: '2200000' });
+  assert.equal(wait.code, 2, wait.stderr);
+  assert.match(wait.stderr, /WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL="2200000" is not a number of seconds up to 86400/);
+  const batch = await astore(['retrain-all', '--workers', '0'], { BATCH_RETRAIN_ALL_SIZE: 'abc' });
+  assert.equal(batch.code, 2, batch.stderr);
+  assert.match(batch.stderr, /BATCH_RETRAIN_ALL_SIZE="abc" is not a whole number of workspaces/);
 });

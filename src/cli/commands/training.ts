@@ -1,7 +1,7 @@
 /** Training: `train-worker`, `retrain-all`, `retrain status`, `retrain estimate`. */
 import type { Command } from 'commander';
 import {
-  defaultConcurrency, measuredEstimateSeconds, retrainAll, retrainOptionsFromEnv, retrainStatus, seedsEstimateSeconds, Trainer,
+  autoRetrainFromEnv, defaultConcurrency, measuredEstimateSeconds, retrainAll, retrainOptionsFromEnv, retrainStatus, seedsEstimateSeconds, Trainer,
 } from '../../training/index.ts';
 import { nonNegativeInt, positiveInt, positiveNumber } from '../args.ts';
 import { printJson, printTable, withStore } from '../output.ts';
@@ -16,8 +16,11 @@ export function register(program: Command): void {
     .option(...pgOption)
     .action(async (o: { concurrency: string; postgres?: string }) => {
       const concurrency = positiveInt(o.concurrency, '--concurrency');
+      // With AUTO_RETRAIN=false a worker trains only what is queued (data changes, retrain-all's
+      // batches): its sweep queued every stale workspace at once, defeating the seeds' batching.
+      const autoRetrain = autoRetrainFromEnv();
       await withStore({ postgres: o.postgres }, async (s) => {
-        const trainer = new Trainer(s.pool, { concurrency,
+        const trainer = new Trainer(s.pool, { concurrency, ...(autoRetrain ? {} : { sweepMs: 0 }),
           onTrained: (id, ok) => process.stderr.write(`${ok ? 'trained' : 'failed '} ${id}\n`) });
         trainer.start();
         process.stderr.write(`training worker ${trainer.workerId} with ${o.concurrency} thread(s); Ctrl-C to stop\n`);

@@ -1,7 +1,7 @@
 export { Trainer, defaultConcurrency, type TrainerOptions } from './trainer.ts';
 export { enqueue, sweep, queueCounts } from './queue.ts';
 export {
-  retrainAll, retrainStatus, retrainOptionsFromEnv, findAffected, seedsEstimateSeconds, measuredEstimateSeconds,
+  retrainAll, retrainStatus, retrainOptionsFromEnv, autoRetrainFromEnv, findAffected, seedsEstimateSeconds, measuredEstimateSeconds,
   type RetrainAllOptions, type RetrainAllSummary, type RetrainStatus,
 } from './retrain.ts';
 export { train } from './train.ts';

@@ -5,6 +5,7 @@
  * validation command greps for.
  */
 import type pg from 'pg';
+import { parseSwitch } from '../../config/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { modelIsCurrent } from '../../workspaces/index.ts';
 import { ALGORITHM_VERSION, trainingDataHash } from '../model/index.ts';
@@ -26,6 +27,12 @@ export interface RetrainAllOptions {
   log?(line: string): void;
   progress?(p: { affected: number; submitted: number; done: number; failed: number }): void;
   sleep?(ms: number): Promise<void>;
+  /**
+   * Ends the run early (the service is stopping): nothing more is submitted, the waits end, and
+   * the summary says how far it got. Before, a stop closed the pool under the run, which failed
+   * without a summary line and left the rest unsubmitted without a word.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RetrainAllSummary {
@@ -34,7 +41,7 @@ export interface RetrainAllSummary {
   failed: number;
   /** Affected workspaces deleted during the run. */
   deleted: number;
-  /** False when the run gave up waiting (see `timeoutS`). */
+  /** False when the run gave up waiting (see `timeoutS`) or was stopped (`signal`). */
   complete: boolean;
   durationS: number;
 }
@@ -46,20 +53,39 @@ const RETRAIN_ALL_LOCK = 0x72_65_74_72_61_69; // "retrai"
  * the seeds set the batch wait to 60 − BATCH_RETRAIN_ALL_SIZE, which is negative past 30 replicas.
  */
 export function retrainOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RetrainAllOptions {
-  const read = (name: string): number | undefined => {
+  const read = (name: string, want: string): number | undefined => {
     const v = env[name]?.trim();
     if (!v) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n)) throw invalid(name, env[name]!, 'a number of seconds');
+    if (!Number.isFinite(n)) throw invalid(name, env[name]!, want);
     return n;
   };
-  const batchSize = read('BATCH_RETRAIN_ALL_SIZE') ?? 100;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalid('BATCH_RETRAIN_ALL_SIZE', env.BATCH_RETRAIN_ALL_SIZE!, 'a whole number of workspaces, at least 1');
+  const BATCH = 'a whole number of workspaces, at least 1';
+  const batchSize = read('BATCH_RETRAIN_ALL_SIZE', BATCH) ?? 100;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalid('BATCH_RETRAIN_ALL_SIZE', env.BATCH_RETRAIN_ALL_SIZE!, BATCH);
+  const wait = (name: string): number => {
+    const s = Math.max(0, read(name, WAIT) ?? 0);
+    // A timer longer than this fires at once (Node clamps it to 1 ms, with only a warning).
+    if (s > MAX_WAIT_S) throw invalid(name, env[name]!, WAIT);
+    return s;
+  };
   return {
     batchSize,
-    waitBetweenBatchesS: Math.max(0, read('WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL') ?? 0),
-    waitBetweenTrainingsS: Math.max(0, read('WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL') ?? 0),
+    waitBetweenBatchesS: wait('WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL'),
+    waitBetweenTrainingsS: wait('WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL'),
   };
+}
+
+const MAX_WAIT_S = 86_400;
+const WAIT = `a number of seconds up to ${MAX_WAIT_S} (a day)`;
+
+/**
+ * AUTO_RETRAIN (default true): whether workspaces whose model is missing or stale are queued by
+ * themselves — by serve when one is opened, and by every training worker's sweep. The seeds turn
+ * it off so that retrain-all alone submits them, in its batches.
+ */
+export function autoRetrainFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return parseSwitch('AUTO_RETRAIN', env.AUTO_RETRAIN) ?? true;
 }
 
 function invalid(name: string, value: string, want: string): AppError {
@@ -108,8 +134,19 @@ async function countDone(pool: pg.Pool, ids: string[], since: string): Promise<P
   return { done: Number(row.done), failed: Number(row.failed), deleted: ids.length - Number(row.found) };
 }
 
+/** A timer that ends early when `signal` aborts. */
+function sleeper(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  return (ms) => new Promise<void>((resolve) => {
+    if (signal?.aborted) { resolve(); return; }
+    const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promise<RetrainAllSummary> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = opts.sleep ?? sleeper(opts.signal);
+  const stopping = (): boolean => opts.signal?.aborted === true;
   const log = opts.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const lock = await pool.connect();
   try {
@@ -140,12 +177,17 @@ export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promis
       while ((await queueCounts(pool)).queued > opts.batchSize) {
         await report();
         if (stalled()) { gaveUp = true; break submit; }
+        if (stopping()) break submit;
         await sleep(200);
       }
       const batch = affected.slice(i, i + opts.batchSize);
       if (opts.waitBetweenTrainingsS > 0) {
-        for (const id of batch) { await enqueue(pool, [id]); submitted++; await sleep(opts.waitBetweenTrainingsS * 1000); }
+        for (const id of batch) {
+          if (stopping()) break submit;
+          await enqueue(pool, [id]); submitted++; await sleep(opts.waitBetweenTrainingsS * 1000);
+        }
       } else {
+        if (stopping()) break submit;
         await enqueue(pool, batch);
         submitted += batch.length;
       }
@@ -153,17 +195,24 @@ export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promis
       if (i + opts.batchSize < affected.length && opts.waitBetweenBatchesS > 0) await sleep(opts.waitBetweenBatchesS * 1000);
     }
     await report();
-    while (!gaveUp && settled < affected.length) {
+    while (!gaveUp && !stopping() && settled < affected.length) {
       if (stalled()) { gaveUp = true; break; }
       await sleep(250);
       await report();
+    }
+    const interrupted = stopping() && settled < affected.length;
+    if (interrupted) {
+      // What was submitted stays queued, and workers (here or elsewhere) train it; the rest is
+      // still affected and is what the next run finds.
+      log(`[RETRAIN-ALL] stopped (the service is shutting down) with ${affected.length - submitted} of ${affected.length} not yet submitted` +
+        ' and the submitted ones left in the queue; run `astore retrain-all` (or wait for the next scheduled run) for the rest');
     }
     if (gaveUp) {
       log(`[RETRAIN-ALL] no training finished in ${opts.timeoutS ?? 3600} s; stopped waiting with ${affected.length - submitted} not yet submitted` +
         ' (are training workers running? `astore retrain status` shows the queue)');
     }
     const summary: RetrainAllSummary = {
-      affected: affected.length, retrained: c.done, failed: c.failed, deleted: c.deleted, complete: !gaveUp,
+      affected: affected.length, retrained: c.done, failed: c.failed, deleted: c.deleted, complete: !gaveUp && !interrupted,
       durationS: Math.round((Date.now() - start) / 100) / 10,
     };
     log(`[RETRAIN-ALL-SUMMARY] Affected workspaces found: ${summary.affected}, Retrained Total: ${summary.retrained}, Failed: ${summary.failed}` +
