@@ -7,7 +7,10 @@ import { nextQuartzTime } from '../schedule/index.ts';
 import { retrainAll, type RetrainAllOptions } from '../training/index.ts';
 import type pg from 'pg';
 
-export interface Scheduled { stop(): void }
+export interface Scheduled {
+  /** Cancels the schedule and stops a run under way, resolving once it has logged its summary. */
+  stop(): Promise<void>;
+}
 
 /**
  * `expression` and `options` are checked when the service starts (service/settings.ts), so a bad
@@ -16,6 +19,8 @@ export interface Scheduled { stop(): void }
 export function scheduleRetrainAll(pool: pg.Pool, expression: string, options: RetrainAllOptions, log: (line: string) => void, now: () => Date = () => new Date()): Scheduled {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  const abort = new AbortController();
+  let running: Promise<void> | undefined;
   const arm = (): void => {
     if (stopped) return;
     const next = nextQuartzTime(expression, now());
@@ -30,11 +35,18 @@ export function scheduleRetrainAll(pool: pg.Pool, expression: string, options: R
     const delay = Math.min(next.getTime() - now().getTime(), 2 ** 31 - 1);
     timer = setTimeout(() => {
       if (now() < next) { arm(); return; }
-      retrainAll(pool, { ...options, log })
-        .catch((err: Error) => log(`[RETRAIN-ALL] run failed: ${err.message}`))
-        .finally(arm);
+      running = retrainAll(pool, { ...options, log, signal: abort.signal })
+        .then(() => undefined, (err: Error) => log(`[RETRAIN-ALL] run failed: ${err.message}`))
+        .finally(() => { running = undefined; arm(); });
     }, Math.max(0, delay));
   };
   arm();
-  return { stop() { stopped = true; clearTimeout(timer); } };
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      abort.abort();
+      await running;
+    },
+  };
 }

@@ -20,6 +20,8 @@ export interface ServiceOptions {
   settings?: ServiceSettings;
   env?: NodeJS.ProcessEnv;
   logger?: boolean | { level: string };
+  /** Where retrain-all's lines go; by default the service log, at info whatever LOG_LEVEL says. */
+  retrainLog?: (line: string) => void;
   trainer?: TrainerOptions | false;
   /** Debounce before a change's training starts, so a burst of edits trains once. */
   debounceMs?: number;
@@ -62,7 +64,7 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
     })),
   });
   const app = createServer({
-    pool: store.pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, release: store.release,
+    pool: store.pool, key: store.key, algorithmVersion: ALGORITHM_VERSION, autoRetrain, release: store.release,
     logger: opts.logger ?? false,
     maxBodyBytes: settings.maxBodyBytes,
     maxAsyncBodyBytes: settings.maxAsyncBodyBytes,
@@ -91,13 +93,14 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
       // The seeds check a run by grepping the log for its [RETRAIN-ALL-SUMMARY] line: these lines
       // are written whatever LOG_LEVEL hides (unless logging is off altogether).
       const retrainLog = app.log.child({}, { level: app.log.level === 'silent' ? 'silent' : 'info' });
-      retrainSchedule = scheduleRetrainAll(store.pool, all.schedule, all.options, (line) => retrainLog.info(line));
+      retrainSchedule = scheduleRetrainAll(store.pool, all.schedule, all.options, opts.retrainLog ?? ((line) => retrainLog.info(line)));
     }
   });
   return {
     app, trainer, logs,
     async close() {
-      retrainSchedule?.stop();
+      // Before the pool closes under it: a run under way logs its summary and stops submitting.
+      await retrainSchedule?.stop();
       await app.close();
       await logs?.close();
       await trainer?.stop();
