@@ -26,6 +26,8 @@ export interface ServerOptions {
   pool: pg.Pool;
   key: EncryptionKey;
   algorithmVersion: string;
+  /** AUTO_RETRAIN (default true): whether a stale model will be retrained, for the workspace status. */
+  autoRetrain?: boolean;
   release: string;
   /** Largest accepted request body (spec: 1.5 MB for synchronous workspace writes). */
   maxBodyBytes?: number;
@@ -151,7 +153,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
       if (why) throw new AppError('WRITES_SUSPENDED', why, { status: 503 });
     }
     const ctx: V1Context = {
-      pool: opts.pool, key: opts.key, algorithmVersion: opts.algorithmVersion, instanceId,
+      pool: opts.pool, key: opts.key, algorithmVersion: opts.algorithmVersion, autoRetrain: opts.autoRetrain !== false, instanceId,
       params: match.params, query, body: req.body, headers: req.headers, version: ver,
       path: '/' + rawPath.split('/').filter(Boolean).slice(restRaw).join('/'),
       trainingChanged: (id) => opts.hooks?.trainingChanged?.(id),

@@ -17,6 +17,8 @@ export interface V1Context {
   pool: pg.Pool;
   key: EncryptionKey;
   algorithmVersion: string;
+  /** AUTO_RETRAIN, for the workspace status. */
+  autoRetrain: boolean;
   instanceId: string;
   params: Record<string, string>;
   query: Query;
@@ -37,7 +39,7 @@ const synonymBody = z.object({ synonym: schemas.synonym });
 export interface V1Reply { status?: number; body: unknown }
 export type V1Handler = (ctx: V1Context) => Promise<V1Reply>;
 
-const readCtx = (c: V1Context): ReadContext => ({ key: c.key, algorithmVersion: c.algorithmVersion });
+const readCtx = (c: V1Context): ReadContext => ({ key: c.key, algorithmVersion: c.algorithmVersion, autoRetrain: c.autoRetrain });
 const wantsAudit = (c: V1Context): boolean => includeAudit(c.query, c.version);
 const shape = (c: V1Context) => ({ audit: wantsAudit(c), stable: c.query.sort === 'stable', export: bool(c.query, 'export') });
 /** Sub-resource lists take `sort` as a field name, so `stable` there is not special. */

@@ -67,19 +67,33 @@ export function trainingWanted(algo: string): string {
   return `(not ${modelIsCurrent(algo)} and f.failed_version is distinct from w.training_version)`;
 }
 
-/** Training status: Available with a current model; Failed when training the current data failed; else Training. */
-const statusSql = (algo: string): string => `
+/**
+ * Training status: Available with a current model; Failed when training the current data failed;
+ * Training when training is queued or under way, or will be: a data change queues it (just after
+ * its commit), and AUTO_RETRAIN trains any stale model. Otherwise — a model left stale by an
+ * algorithm upgrade while AUTO_RETRAIN is off, waiting for retrain-all — Non Existent: no usable
+ * model exists and nothing is training one. It said Training there, and a client polling for
+ * Available waited for ever.
+ */
+const statusSql = (algo: string, autoRetrain: boolean): string => `
   case
     when ${modelIsCurrent(algo)} then 'Available'
     when f.failed_version = w.training_version then 'Failed'
-    else 'Training' end`;
+    when ${autoRetrain} or m.workspace_id is null or m.trained_version < w.training_version
+      or exists (select 1 from training_jobs j where j.workspace_id = w.id) then 'Training'
+    else 'Non Existent' end`;
 
-const WORKSPACE_COLUMNS = (algoParam: string): string => `
+const WORKSPACE_COLUMNS = (algoParam: string, autoRetrain: boolean): string => `
   w.id, w.instance_id, w.name, w.description, w.language, w.learning_opt_out, w.metadata, w.system_settings, w.webhooks,
-  w.created, w.updated, ${statusSql(algoParam)} as status, f.message as status_error`;
+  w.created, w.updated, ${statusSql(algoParam, autoRetrain)} as status, f.message as status_error`;
 const WORKSPACE_FROM = `workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id`;
 
-export interface ReadContext { key: EncryptionKey; algorithmVersion: string }
+export interface ReadContext {
+  key: EncryptionKey;
+  algorithmVersion: string;
+  /** AUTO_RETRAIN: a stale model will be retrained (default true). */
+  autoRetrain?: boolean | undefined;
+}
 
 export function workspaceJson(w: WorkspaceRow, shape: Shape, key: EncryptionKey): Json {
   return audit(compact({
@@ -102,7 +116,7 @@ export async function findWorkspace(db: Db, instanceId: string, workspaceId: str
     if (l.rowCount === 0) throw notFound();
   }
   const r = await db.query<WorkspaceRow>(
-    `select ${WORKSPACE_COLUMNS('$3')} from ${WORKSPACE_FROM} where w.id = $1::uuid and w.instance_id = $2`,
+    `select ${WORKSPACE_COLUMNS('$3', ctx.autoRetrain !== false)} from ${WORKSPACE_FROM} where w.id = $1::uuid and w.instance_id = $2`,
     [workspaceKey(workspaceId), instanceId, ctx.algorithmVersion]);
   const row = r.rows[0];
   if (!row) throw notFound();
@@ -112,7 +126,7 @@ export async function findWorkspace(db: Db, instanceId: string, workspaceId: str
 export async function listWorkspaces(db: Db, instanceId: string, page: Page, shape: Shape, ctx: ReadContext): Promise<PageResult<Json>> {
   const { sql, total } = pageClause(page, { name: 'w.name', updated: 'w.updated' }, 'w.created, w.id');
   const r = await db.query<WorkspaceRow & { total: string }>(
-    `select ${WORKSPACE_COLUMNS('$2')}, ${total} from ${WORKSPACE_FROM} where w.instance_id = $1 ${sql}`,
+    `select ${WORKSPACE_COLUMNS('$2', ctx.autoRetrain !== false)}, ${total} from ${WORKSPACE_FROM} where w.instance_id = $1 ${sql}`,
     [instanceId, ctx.algorithmVersion]);
   return { items: r.rows.map((w) => workspaceJson(w, shape, ctx.key)), total: await pageTotal(db, page, r.rows, 'workspaces w where w.instance_id = $1', [instanceId]) };
 }
