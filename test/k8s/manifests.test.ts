@@ -155,6 +155,8 @@ test('serve: scheduled backups left to the CronJob, training to the train-worker
   });
   assert.equal(settings.autoRetrain, false, 'AUTO_RETRAIN=false, the seeds\' first step');
   assert.equal(env.AUTO_RETRAIN, 'false');
+  const worker = find(objs, 'Deployment', 'wa-clu-training').spec.template.spec.containers[0];
+  assert.equal(envOf(worker).AUTO_RETRAIN, 'false', 'the train-workers do not sweep stale workspaces ahead of the batches');
   assert.deepEqual(serve.args.slice(serve.args.indexOf('--training-threads'), serve.args.indexOf('--training-threads') + 2), ['--training-threads', '0']);
   assert.equal(serve.readinessProbe.httpGet.path, '/health');
   assert.equal(serve.livenessProbe, undefined);
