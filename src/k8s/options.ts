@@ -82,7 +82,7 @@ function checkSchedule(expression: string): string {
 export function checkManifestInput(input: ManifestInput): ManifestOptions {
   const instance = checkInstance(input.instance);
   const names = deploymentNames(instance);
-  if (input.image.trim() === '' || /\s/.test(input.image)) throw invalidOption('--image', input.image, 'an image reference such as registry.example.com/assistant-store:0.1.0');
+  if (input.image.trim() === '' || /\s/.test(input.image)) throw invalidOption('--image', input.image, 'an image reference such as registry.example.com/assistant-store:1.2.1');
   checkStorage(input.backupStorage);
   const optional = <T>(v: T | undefined, check: (v: T) => T): T | undefined => (v === undefined ? undefined : check(v));
   return {
