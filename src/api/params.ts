@@ -29,13 +29,16 @@ export function bool(q: Query, name: string, fallback = false): boolean {
   throw invalidParameter(name, 'must be true or false');
 }
 
+/** A given `page_limit`, from 1 to `max`. */
+export function pageLimit(q: Query, max: number): number {
+  // Digits only: Number() would also read '0x10', '1e2', '2.0' and ' 5' as whole numbers.
+  const limit = /^\d{1,9}$/.test(q.page_limit ?? '') ? Number(q.page_limit) : NaN;
+  if (!(limit >= 1 && limit <= max)) throw invalidParameter('page_limit', `must be a whole number from 1 to ${max}`);
+  return limit;
+}
+
 export function page(q: Query): Page {
-  let limit = 100;
-  if (q.page_limit !== undefined) {
-    // Digits only: Number() would also read '0x10', '1e2', '2.0' and ' 5' as whole numbers.
-    limit = /^\d{1,6}$/.test(q.page_limit) ? Number(q.page_limit) : NaN;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw invalidParameter('page_limit', 'must be a whole number from 1 to 100000');
-  }
+  const limit = q.page_limit === undefined ? 100 : pageLimit(q, 100_000);
   return { limit, offset: decodeCursor(q.cursor), sort: q.sort || undefined, count: bool(q, 'include_count') };
 }
 

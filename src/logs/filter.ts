@@ -57,8 +57,15 @@ export function invalidFilter(message: string): AppError {
   });
 }
 
+/** Deeper nesting is refused: the parser recurses once per '(' and ran out of stack (a 500). */
+const MAX_DEPTH = 32;
+
 export function parseFilter(text: string): FilterTree {
+  // PostgreSQL text cannot hold U+0000: the query failed (a 500) instead of the filter being refused.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) throw invalidFilter(`holds the character U+0000 at position ${nul + 1}, which no log field can contain`);
   let at = 0;
+  let depth = 0;
   const peek = (): string | undefined => text[at];
   const orExpr = (): FilterTree => {
     const parts = [andExpr()];
@@ -72,10 +79,12 @@ export function parseFilter(text: string): FilterTree {
   };
   const term = (): FilterTree => {
     if (peek() === '(') {
+      if (++depth > MAX_DEPTH) throw invalidFilter(`nests parentheses more than ${MAX_DEPTH} deep (position ${at + 1})`);
       at++;
       const inner = orExpr();
       if (peek() !== ')') throw invalidFilter(`has an unclosed '(' (position ${at + 1})`);
       at++;
+      depth--;
       return inner;
     }
     const start = at;
@@ -87,17 +96,24 @@ export function parseFilter(text: string): FilterTree {
     at += op.length;
     return { field, op, value: value() };
   };
+  /** The character after a backslash; one that ends the filter escapes nothing and is refused. */
+  const escaped = (): string => {
+    if (at + 1 >= text.length) throw invalidFilter(`ends with a lone backslash (position ${at + 1}); write \\\\ for a backslash`);
+    return text[++at]!;
+  };
   const value = (): string => {
     while (text[at] === ' ') at++;
     if (peek() === '"') {
       let out = '';
-      for (at++; at < text.length && text[at] !== '"'; at++) out += text[at] === '\\' ? text[++at] ?? '' : text[at];
+      for (at++; at < text.length && text[at] !== '"'; at++) out += text[at] === '\\' ? escaped() : text[at];
       if (peek() !== '"') throw invalidFilter('has an unclosed quotation mark');
       at++;
+      // Spaces after the closing quote, as around a bare value.
+      while (text[at] === ' ') at++;
       return out;
     }
     let out = '';
-    for (; at < text.length && !/[,|)]/.test(text[at]!); at++) out += text[at] === '\\' ? text[++at] ?? '' : text[at];
+    for (; at < text.length && !/[,|)]/.test(text[at]!); at++) out += text[at] === '\\' ? escaped() : text[at];
     return out.trim();
   };
   const tree = orExpr();

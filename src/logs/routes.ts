@@ -2,7 +2,7 @@
  * The v1 log calls: `GET v1/workspaces/{ws}/logs`, `GET v1/logs` (instance-wide, filter required)
  * and `DELETE v1/user_data?customer_id=…` (202, as the service answers it).
  */
-import { invalidParameter, pageUrl, type Router, type V1Context, type V1Handler } from '../api/index.ts';
+import { invalidParameter, pageLimit, pageUrl, type Router, type V1Context, type V1Handler } from '../api/index.ts';
 import { AppError } from '../errors/index.ts';
 import { findWorkspace } from '../workspaces/index.ts';
 import { parseFilter, type FilterTree } from './filter.ts';
@@ -11,16 +11,11 @@ import type { LogWriter } from './writer.ts';
 
 const MAX_PAGE = 10_000;
 
-function pageLimit(c: V1Context): number {
-  const v = c.query.page_limit;
-  if (v === undefined || v === '') return 100;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw invalidParameter('page_limit', `must be a whole number from 1 to ${MAX_PAGE}`);
-  return n;
-}
+/** The same check as every other list's (it used Number(), which read '0x2', '1e0' and ' 2'). */
+const limitOf = (c: V1Context): number => (c.query.page_limit ? pageLimit(c.query, MAX_PAGE) : 100);
 
 async function page(c: V1Context, workspaceId: string | undefined, filter: FilterTree | undefined): Promise<{ body: unknown }> {
-  const limit = pageLimit(c);
+  const limit = limitOf(c);
   const { logs, nextCursor } = await listLogs(c.pool, {
     instanceId: c.instanceId, workspaceId, filter, sort: c.query.sort || undefined, limit, cursor: c.query.cursor || undefined,
   });
@@ -50,6 +45,8 @@ export function registerLogRoutes(router: Router<V1Handler>, writer?: LogWriter)
     if (!id) {
       throw new AppError('INVALID_PARAMETER', 'Missing customer_id', { status: 400, details: { errors: [{ message: 'customer_id is required: the label sent as X-Watson-Metadata: customer_id=… with the messages to erase', path: '/customer_id' }] } });
     }
+    // No stored label holds U+0000 (PostgreSQL text cannot), and the query would fail with a 500.
+    if (id.includes('\u0000')) throw invalidParameter('customer_id', 'must not contain the character U+0000');
     // Turns answered before this call but still queued would be written after the delete. (Those
     // queued in other serve processes are not reached: README says so.)
     await writer?.flush();

@@ -88,6 +88,29 @@ describe('message-log filters and cursors', () => {
     }
   });
 
+  test('hostile input is a 400, never a 500: U+0000, deep nesting, a lone backslash, page_limit forms Number() reads', async () => {
+    // Each used to be a 500 (PostgreSQL refuses U+0000; the parser ran out of stack) or was read
+    // wrongly (the backslash dropped, matching every log; '0x2' taken as 2).
+    const bad: Array<[string, RegExp]> = [
+      ['language::en\u0000', /U\+0000/],
+      ['customer_id:a\u0000', /U\+0000/],
+      [`${'('.repeat(200)}language::en${')'.repeat(200)}`, /nests parentheses more than 32 deep/],
+      ['request.input.text:\\', /lone backslash/],
+    ];
+    for (const [filter, why] of bad) {
+      assert.match((await sdkRejects(sdk.listLogs({ workspaceId: id, filter }), 400)).body, why, filter.slice(0, 40));
+    }
+    // Deeper than any URL carries: the parser stops at the limit instead of running out of stack.
+    assert.throws(() => parseFilter(`${'('.repeat(100_000)}language::en${')'.repeat(100_000)}`), { code: 'INVALID_FILTER' });
+    assert.deepEqual(await texts(`${'('.repeat(32)}request.input.text:"pizza only"${')'.repeat(32)}`), ['pizza only'], 'nesting up to the limit works');
+    assert.deepEqual(await texts('request.input.text:"pizza" ,response.top_intent::order_pizza'), ['pizza, alternates on', 'pizza only'], 'a space after a quoted value');
+    for (const limit of ['0x2', '1e0', '2.0', ' 2']) {
+      const err = await sdkRejects(sdk.listLogs({ workspaceId: id, pageLimit: limit as unknown as number }), 400);
+      assert.match(err.body, /page_limit must be a whole number/, limit);
+    }
+    await sdkRejects(sdk.deleteUserData({ customerId: 'a\u0000' }), 400);
+  });
+
   test('a damaged cursor is a 400 that says to start again, not a 500', async () => {
     const r = (await sdk.listLogs({ workspaceId: id, pageLimit: 1 })).result;
     assert.ok(r.pagination.next_cursor);
