@@ -3,18 +3,21 @@
  * search_path so every name PostgreSQL prints is schema-qualified) and turns them into archive TOC
  * entries in a valid creation order:
  *
- *   special entries, metadata → schemas → types (dependency order) → sequences → tables →
- *   OWNED BY → TABLE DATA → SEQUENCE SET → constraints, indexes → foreign keys
+ *   special entries, metadata → schemas → types (dependency order) → tables → sequences →
+ *   OWNED BY → sequence defaults → TABLE DATA → SEQUENCE SET → constraints, indexes → foreign
+ *   keys → comments, privileges
  *
  * Serial pg_restore replays exactly this order; the dependency lists let `pg_restore -j` schedule
- * the data and post-data entries in parallel. Column defaults and validated CHECK constraints
- * are written inside CREATE TABLE (sequences referenced by defaults are created before tables);
- * identity columns are declared inline with their sequence options.
+ * the data and post-data entries in parallel. Validated CHECK constraints and defaults are
+ * written inside CREATE TABLE, except a default that calls a sequence: as pg_dump does, that is
+ * its own DEFAULT entry after the sequence, so that `pg_restore --clean` (which drops in reverse
+ * order) drops a sequence before the table that owns it, and `pg_restore -t TABLE` can create the
+ * table alone. Identity columns are declared inline with their sequence options.
  */
 import type pg from 'pg';
 import { AppError } from '../errors/index.ts';
 import {
-  SECTION_DATA, SECTION_POST_DATA, SECTION_PRE_DATA, metadataEntry, type ArchiveMetadata, type WriterEntry,
+  SECTION_DATA, SECTION_NONE, SECTION_POST_DATA, SECTION_PRE_DATA, metadataEntry, type ArchiveMetadata, type WriterEntry,
 } from '../archive/index.ts';
 
 export interface TablePlan {
@@ -114,8 +117,8 @@ export async function planDump(client: pg.Client, metadata: ArchiveMetadata | un
             AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
      WHERE c.relkind = 'S' AND ${namespace} ORDER BY n.nspname, c.relname`);
 
-  const defaultSeqs = await rows<{ rel: number; seq: number }>(client, `
-    SELECT DISTINCT ad.adrelid::int8::float8 AS rel, d.refobjid::int8::float8 AS seq
+  const defaultSeqs = await rows<{ rel: number; num: number; seq: number }>(client, `
+    SELECT DISTINCT ad.adrelid::int8::float8 AS rel, ad.adnum AS num, d.refobjid::int8::float8 AS seq
       FROM pg_attrdef ad JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
       JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
      WHERE d.refclassid = 'pg_class'::regclass AND ad.adrelid = ANY($1::oid[])`, [tableOids]);
@@ -184,19 +187,14 @@ export async function planDump(client: pg.Client, metadata: ArchiveMetadata | un
   };
   for (const t of types) emitType(t);
 
-  // Sequences not created by identity columns.
-  const seqId = new Map<number, number>();
   const seqOptions = (s: SeqRow): string =>
     `    AS ${s.typ}\n    START WITH ${s.seqstart}\n    INCREMENT BY ${s.seqincrement}\n    MINVALUE ${s.seqmin}\n    MAXVALUE ${s.seqmax}\n    CACHE ${s.seqcache}${s.seqcycle ? '\n    CYCLE' : ''}`;
-  for (const s of sequences) {
-    if (s.deptype === 'i') continue;
-    seqId.set(s.oid, add({ desc: 'SEQUENCE', tag: s.relname, namespace: s.nspname, section: SECTION_PRE_DATA, tableoid: PG_CLASS, oid: String(s.oid),
-      defn: `CREATE SEQUENCE ${s.qname}\n${seqOptions(s)};\n`, dropStmt: `DROP SEQUENCE ${s.qname};\n`, owner: s.owner, dependencies: inSchema(s.nspname) }));
-  }
   const identitySeq = new Map(sequences.filter((s) => s.deptype === 'i').map((s) => [`${s.reftable}:${s.refcol}`, s]));
 
   const consOf = groupBy(constraints, (c) => c.conrelid);
-  const seqsOfTable = groupBy(defaultSeqs, (d) => d.rel);
+  /** Columns whose default calls a sequence, as `rel:attnum` → the sequences it calls. */
+  const seqDefaults = groupBy(defaultSeqs, (d) => `${d.rel}:${d.num}`);
+  const separateDefaults: Array<{ t: TableRow; a: AttrRow }> = [];
   const tableId = new Map<number, number>();
   const tableByOid = new Map(tables.map((t) => [t.oid, t]));
   for (const t of tables) {
@@ -209,6 +207,7 @@ export async function planDump(client: pg.Client, metadata: ArchiveMetadata | un
       let line = `    ${a.qname} ${a.typ}`;
       if (a.coll) line += ` COLLATE ${a.coll}`;
       if (a.attgenerated === 's') line += ` GENERATED ALWAYS AS (${a.def}) STORED`;
+      else if (a.def !== null && seqDefaults.has(`${t.oid}:${a.attnum}`)) separateDefaults.push({ t, a });
       else if (a.def !== null) line += ` DEFAULT ${a.def}`;
       if (a.attnotnull) line += ' NOT NULL';
       if (a.attidentity === 'a' || a.attidentity === 'd') {
@@ -223,17 +222,31 @@ export async function planDump(client: pg.Client, metadata: ArchiveMetadata | un
     }
     const opts = t.reloptions?.length ? `\nWITH (${t.reloptions.join(', ')})` : '';
     const defn = `CREATE ${t.relpersistence === 'u' ? 'UNLOGGED ' : ''}TABLE ${t.qname} (\n${lines.join(',\n')}\n)${opts};\n`;
-    const deps = [...inSchema(t.nspname), ...usedTypes, ...(seqsOfTable.get(t.oid) ?? []).map((d) => seqId.get(d.seq)).filter((x): x is number => x !== undefined)];
+    const deps = [...inSchema(t.nspname), ...usedTypes];
     tableId.set(t.oid, add({ desc: 'TABLE', tag: t.relname, namespace: t.nspname, section: SECTION_PRE_DATA, tableoid: PG_CLASS, oid: String(t.oid),
       defn, dropStmt: `DROP TABLE ${t.qname};\n`, owner: t.owner, tablespace: '', tableam: t.amname ?? 'heap', dependencies: [...new Set(deps)] }));
   }
 
+  // Sequences not created by identity columns.
+  const seqId = new Map<number, number>();
+  for (const s of sequences) {
+    if (s.deptype === 'i') continue;
+    seqId.set(s.oid, add({ desc: 'SEQUENCE', tag: s.relname, namespace: s.nspname, section: SECTION_PRE_DATA, tableoid: PG_CLASS, oid: String(s.oid),
+      defn: `CREATE SEQUENCE ${s.qname}\n${seqOptions(s)};\n`, dropStmt: `DROP SEQUENCE ${s.qname};\n`, owner: s.owner, dependencies: inSchema(s.nspname) }));
+  }
   for (const s of sequences) {
     if (s.deptype !== 'a' || s.reftable === null) continue;
     const t = tableByOid.get(s.reftable);
     if (!t) continue; // owned by a table outside the user schemas: nothing to restore it against
     add({ desc: 'SEQUENCE OWNED BY', tag: s.relname, namespace: s.nspname, section: SECTION_PRE_DATA,
       defn: `ALTER SEQUENCE ${s.qname} OWNED BY ${t.qname}.${s.refcolq};\n`, owner: s.owner, dependencies: [seqId.get(s.oid)!, tableId.get(t.oid)!] });
+  }
+
+  for (const { t, a } of separateDefaults) {
+    const seqs = (seqDefaults.get(`${t.oid}:${a.attnum}`) ?? []).map((d) => seqId.get(d.seq)).filter((x): x is number => x !== undefined);
+    add({ desc: 'DEFAULT', tag: `${t.relname} ${a.attname}`, namespace: t.nspname, section: SECTION_PRE_DATA,
+      defn: `ALTER TABLE ONLY ${t.qname} ALTER COLUMN ${a.qname} SET DEFAULT ${a.def};\n`,
+      dropStmt: `ALTER TABLE ${t.qname} ALTER COLUMN ${a.qname} DROP DEFAULT;\n`, owner: t.owner, dependencies: [tableId.get(t.oid)!, ...seqs] });
   }
 
   // Column types whose `::text` is their output function (no function cast to text: an I/O or a
@@ -300,6 +313,54 @@ export async function planDump(client: pg.Client, metadata: ArchiveMetadata | un
     add({ desc: 'FK CONSTRAINT', tag: `${t.relname} ${c.conname}`, namespace: t.nspname, section: SECTION_POST_DATA, tableoid: PG_CONSTRAINT,
       oid: String(c.oid), defn: `ALTER TABLE ONLY ${t.qname}\n    ADD CONSTRAINT ${c.qname} ${c.def};\n`,
       dropStmt: `ALTER TABLE ONLY ${t.qname} DROP CONSTRAINT ${c.qname};\n`, owner: t.owner, dependencies: [...new Set(deps)] });
+  }
+
+  // Comments and privileges last, as pg_dump writes them (pg_restore applies ACL entries in a pass
+  // of their own after everything else). Before, the builtin engine left both out without a word.
+  const objectId = (cls: string, oid: number): number | undefined =>
+    cls === 'n' ? schemaId.get(schemas.find((x) => x.oid === oid)?.nspname ?? '') : (tableId.get(oid) ?? seqId.get(oid));
+  for (const c of await rows<{ cls: string; oid: number; kind: string; tag: string; target: string; nsp: string | null; owner: string; body: string }>(client, `
+    SELECT 'n' AS cls, n.oid::int8::float8 AS oid, 'SCHEMA' AS kind, n.nspname AS tag, quote_ident(n.nspname) AS target, NULL AS nsp,
+           pg_get_userbyid(n.nspowner) AS owner, quote_literal(d.description) AS body
+      FROM pg_description d JOIN pg_namespace n ON d.classoid = 'pg_namespace'::regclass AND d.objoid = n.oid
+     WHERE ${namespace}
+    UNION ALL
+    SELECT 'c', c.oid::int8::float8, CASE WHEN d.objsubid > 0 THEN 'COLUMN' WHEN c.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+           c.relname || CASE WHEN d.objsubid > 0 THEN '.' || a.attname ELSE '' END,
+           format('%I.%I', n.nspname, c.relname) || CASE WHEN d.objsubid > 0 THEN '.' || quote_ident(a.attname) ELSE '' END,
+           n.nspname, pg_get_userbyid(c.relowner), quote_literal(d.description)
+      FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid AND c.relkind IN ('r', 'S')
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
+     WHERE ${namespace}
+     ORDER BY 1, 2, 4`)) {
+    const of = objectId(c.cls, c.oid);
+    if (of === undefined) continue; // the public schema, which is not dumped either
+    add({ desc: 'COMMENT', tag: `${c.kind} ${c.tag}`, ...(c.nsp !== null ? { namespace: c.nsp } : {}), section: SECTION_NONE,
+      defn: `COMMENT ON ${c.kind} ${c.target} IS ${c.body};\n`, owner: c.owner, dependencies: [of] });
+  }
+  for (const g of await rows<{ cls: string; oid: number; kind: string; tag: string; target: string; nsp: string | null; owner: string; ownerq: string; grants: string[] }>(client, `
+    WITH objs AS (
+      SELECT 'n' AS cls, n.oid, 'SCHEMA' AS kind, n.nspname AS tag, quote_ident(n.nspname) AS target, NULL AS nsp, n.nspowner AS ownerid, n.nspacl AS acl
+        FROM pg_namespace n WHERE n.nspacl IS NOT NULL AND ${namespace}
+      UNION ALL
+      SELECT 'c', c.oid, CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname, format('%I.%I', n.nspname, c.relname), n.nspname, c.relowner, c.relacl
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'S') AND c.relacl IS NOT NULL AND ${namespace}
+    )
+    SELECT o.cls, o.oid::int8::float8 AS oid, o.kind, o.tag, o.target, o.nsp, pg_get_userbyid(o.ownerid) AS owner,
+           quote_ident(pg_get_userbyid(o.ownerid)) AS ownerq,
+           ARRAY(SELECT format('GRANT %s ON %s %s TO %s%s;', string_agg(x.privilege_type, ',' ORDER BY x.privilege_type), o.kind, o.target,
+                               CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,
+                               CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+                   FROM aclexplode(o.acl) x GROUP BY x.grantee, x.is_grantable ORDER BY x.grantee, x.is_grantable) AS grants
+      FROM objs o ORDER BY 1, 4`)) {
+    const of = objectId(g.cls, g.oid);
+    if (of === undefined) continue;
+    // From nothing, as the ACL stands: what the object had by default (its owner's rights, and
+    // PUBLIC's USAGE on a new schema) is revoked first, then every grant it holds is made again.
+    const revoke = `REVOKE ALL ON ${g.kind} ${g.target} FROM PUBLIC;\nREVOKE ALL ON ${g.kind} ${g.target} FROM ${g.ownerq};\n`;
+    add({ desc: 'ACL', tag: `${g.kind} ${g.tag}`, ...(g.nsp !== null ? { namespace: g.nsp } : {}), section: SECTION_NONE,
+      defn: revoke + g.grants.map((x) => `${x}\n`).join(''), owner: g.owner, dependencies: [of] });
   }
   return { entries, tables: plans };
 }

@@ -88,6 +88,33 @@ SELECT 'foreign-data wrapper', format('%I', fdwname) FROM pg_foreign_data_wrappe
 UNION ALL
 SELECT 'large object', oid::text FROM pg_largeobject_metadata
 UNION ALL
+-- Comments on schemas, tables, columns and sequences are dumped; on anything else, refused.
+SELECT 'comment on', pg_describe_object(d.classoid, d.objoid, d.objsubid)
+  FROM pg_description d
+ WHERE (d.classoid = 'pg_class'::regclass AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.oid = d.objoid AND c.relkind NOT IN ('r', 'S') AND ${namespace}))
+    OR (d.classoid = 'pg_constraint'::regclass AND EXISTS (SELECT 1 FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace
+          WHERE co.oid = d.objoid AND ${namespace}))
+    OR (d.classoid = 'pg_type'::regclass AND EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+          WHERE t.oid = d.objoid AND ${namespace}))
+UNION ALL
+SELECT CASE WHEN a.attacl IS NOT NULL THEN 'column privileges'
+            WHEN a.attstorage <> t.typstorage THEN 'column storage setting'
+            WHEN a.attstattarget <> -1 THEN 'column statistics target'
+            WHEN a.attoptions IS NOT NULL THEN 'column options'
+            ELSE 'column compression setting' END,
+       format('%I.%I.%I', n.nspname, c.relname, a.attname)
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid
+ WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND ${namespace}
+   AND (a.attacl IS NOT NULL OR a.attstorage <> t.typstorage OR a.attstattarget <> -1 OR a.attoptions IS NOT NULL OR a.attcompression <> '')
+UNION ALL
+SELECT 'table replica identity', format('%I.%I', n.nspname, c.relname)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND c.relreplident <> 'd' AND ${namespace}
+UNION ALL
+SELECT 'default privileges', coalesce(format('in schema %I', n.nspname), 'for all schemas') || format(' for role %I', pg_get_userbyid(a.defaclrole))
+  FROM pg_default_acl a LEFT JOIN pg_namespace n ON n.oid = a.defaclnamespace
+UNION ALL
 SELECT 'constraint trigger', format('%I on %I.%I', co.conname, n.nspname, c.relname)
   FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE co.contype = 't' AND ${namespace}
