@@ -153,11 +153,15 @@ async function openEmbedded(home: string): Promise<Embedded> {
  * leaves the server running: stopping it under a process that is attaching would be worse.
  */
 async function stopOwnedServer(home: string, cluster: RunningCluster): Promise<void> {
+  let locked = false;
   try {
-    await withHomeLock(home, () => cluster.stopUnlessShared(), STOP_LOCK_WAIT_MS);
+    await withHomeLock(home, async () => { locked = true; await cluster.stopUnlessShared(); }, STOP_LOCK_WAIT_MS);
   } catch (err) {
-    if ((err as AppError).code !== 'EMBEDDED_PG_BUSY') throw err;
-    cluster.detach();
+    if (locked) throw err;
+    if ((err as AppError).code === 'EMBEDDED_PG_BUSY') { cluster.detach(); return; }
+    // The lock file cannot be made (the home was removed or made read-only): no process can be
+    // attaching through this home either, and a server left running would have no one to stop it.
+    await cluster.stopUnlessShared();
   }
 }
 
