@@ -9,6 +9,9 @@ import { printJsonError } from './json.ts';
 // -V` run directly printed a fixed fallback, whatever the release.
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+const USAGE_CODE = 'ARGUMENT_INVALID';
+const USAGE_HINT = 'check the command line against the usage printed below (or the command\'s --help)';
+
 /**
  * Builds the program with the command modules `argv` needs: only the one owning the named command,
  * or all of them when no known command is named (help, or a typo that commander should suggest a
@@ -21,6 +24,9 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .description('Assistant Store: Watson Assistant v1 compatible skill store with backup, restore and retraining')
     .version(PACKAGE_VERSION, '-V, --cli-version')
     .showHelpAfterError()
+    // Commander's own errors (an unknown option, a missing argument) in the form every other
+    // failure takes; subcommands inherit this.
+    .configureOutput({ outputError: (text, write) => write(`error [${USAGE_CODE}]: ${text.replace(/^error: /, '')}hint: ${USAGE_HINT}\n`) })
     .exitOverride();
   const modules = await Promise.all((owner ? [owner] : commandModules).map((m) => m.load()));
   for (const m of modules) m.register(program);
@@ -39,6 +45,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode;
+      // Help and -V end as CommanderErrors too, with exit code 0.
+      if (err.exitCode !== 0 && argv.includes('--json')) printJsonError({ code: USAGE_CODE, message: err.message.replace(/^error: /, ''), hint: USAGE_HINT });
       return;
     }
     // The failure of work a signal interrupted (its server stopping under it) is no news: the
