@@ -35,8 +35,12 @@ async function ensureUser(db: Queryable, name: string): Promise<string> {
 }
 
 export async function createInstance(db: Queryable, name: string, owner: string): Promise<Instance> {
-  if (!name.trim() || name.length > 256) {
-    throw new AppError('INSTANCE_NAME_INVALID', 'an instance name must be 1-256 characters', { exitCode: 2, status: 400 });
+  // Control characters would be stored and printed raw by `instances list` and the resource controller.
+  const why = !name.trim() ? 'is blank' : name.length > 256 ? `is ${name.length} characters long` : /\p{Cc}/u.test(name) ? 'holds a control character' : undefined;
+  if (why) {
+    throw new AppError('INSTANCE_NAME_INVALID', `the instance name ${JSON.stringify(name)} ${why}`, {
+      hint: 'give 1-256 characters, not all spaces, without control characters (tabs, newlines and the like)', exitCode: 2, status: 400,
+    });
   }
   const ownerId = await ensureUser(db, owner);
   const id = randomUUID();
