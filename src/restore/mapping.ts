@@ -53,10 +53,10 @@ export function validateMapping(mapping: Map<string, string>, sources: SourceIns
   }
 }
 
-function aborted(cause?: unknown): AppError {
+function aborted(): AppError {
   return new AppError('RESTORE_ABORTED', 'aborted at the mapping prompt; nothing was changed', {
     hint: `run pgmig again to answer the prompt, or pass the mapping with -m FILE (the format of ${ENTERED_MAPPING_FILE})`,
-    exitCode: 8, cause,
+    exitCode: 8,
   });
 }
 
@@ -94,9 +94,6 @@ async function ask(sources: SourceInstance[], targets: TargetInstance[], input: 
         break;
       }
     }
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw aborted(err);
-    throw err;
   } finally {
     rl.close();
   }

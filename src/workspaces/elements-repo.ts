@@ -13,7 +13,7 @@ import {
   counterexampleJson, entityJson, exampleJson, groupBy, intentJson, mentionJson, nodeJson, synonymJson, valueJson,
   type EntityRow, type ExampleRow, type IntentRow, type Json, type MentionRow, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
 } from './serialize.ts';
-import { checkDialogTree, checkUnique, invalidBody, valueKindError, type DialogNodeInput, type EntityInput, type ExampleInput, type IntentInput, type ValueInput } from './validate.ts';
+import { checkDialogTree, checkUnique, checkValueUnique, invalidBody, valueKindError, type DialogNodeInput, type EntityInput, type ExampleInput, type IntentInput, type ValueInput } from './validate.ts';
 import { conflict, notFound, touch } from './workspace-repo.ts';
 
 type Db = Pick<pg.ClientBase, 'query'>;
@@ -219,10 +219,7 @@ export async function listMentions(db: Db, ws: string, entity: string, shape: Sh
 
 function checkValues(values: ValueInput[] | undefined): void {
   checkUnique(values, (v: ValueInput) => v.value, 'value', '/values');
-  values?.forEach((v, i) => {
-    checkUnique(v.synonyms, (s: string) => s, 'synonym', `/values/${i}/synonyms`);
-    checkUnique(v.patterns, (p: string) => p, 'pattern', `/values/${i}/patterns`);
-  });
+  values?.forEach((v, i) => checkValueUnique(v, `/values/${i}`));
 }
 
 const isSystem = (entity: string): boolean => entity.startsWith('sys-');
@@ -318,8 +315,7 @@ export async function getValue(db: Db, ws: string, entity: string, value: string
 export async function createValue(db: Db, ws: string, entity: string, input: ValueInput): Promise<string> {
   const e = await entityRow(db, ws, entity);
   if (isSystem(e.entity)) throw noSystemValues(e.entity, '/value');
-  checkUnique(input.synonyms, (s: string) => s, 'synonym', '/synonyms');
-  checkUnique(input.patterns, (p: string) => p, 'pattern', '/patterns');
+  checkValueUnique(input, '');
   await unique(`value "${input.value}"`, () => insertValues(db, e.id, [input]));
   await touch(db, ws, true);
   return input.value;
@@ -332,7 +328,7 @@ export async function updateValue(db: Db, ws: string, entity: string, value: str
   const type = input.type ?? v.type;
   const kind = valueKindError(type, input);
   if (kind) throw invalidBody([{ message: `${kind.field} ${kind.message}`, path: `/${kind.field}` }]);
-  checkUnique(input.patterns, (p: string) => p, 'pattern', '/patterns');
+  checkValueUnique(input, '');
   // With append, a pattern the value already has collides, as an appended synonym does (409).
   const taken = append && type === 'patterns' ? input.patterns?.find((p) => v.patterns?.includes(p)) : undefined;
   if (taken !== undefined) throw conflict(`pattern "${taken}" of value "${v.value}"`);
@@ -346,7 +342,6 @@ export async function updateValue(db: Db, ws: string, entity: string, value: str
     [v.id, name, type, patterns, JSON.stringify(input.metadata ?? null), input.metadata !== undefined]));
   if (type === 'patterns') await db.query('delete from synonyms where value_id = $1', [v.id]);
   if (input.synonyms && type === 'synonyms') {
-    checkUnique(input.synonyms, (s: string) => s, 'synonym', '/synonyms');
     if (!append) await db.query('delete from synonyms where value_id = $1', [v.id]);
     await unique('a synonym of the update', () => insertSynonyms(db, v.id, input.synonyms ?? []));
   }

@@ -317,6 +317,12 @@ export function checkUnique(items: ReadonlyArray<unknown> | undefined, key: (x: 
   });
 }
 
+/** A value's synonyms, and its patterns, each named once. */
+export function checkValueUnique(v: { synonyms?: string[] | undefined; patterns?: string[] | undefined }, base: string): void {
+  checkUnique(v.synonyms, (s: string) => s, 'synonym', `${base}/synonyms`);
+  checkUnique(v.patterns, (p: string) => p, 'pattern', `${base}/patterns`);
+}
+
 /** Duplicate checks for a whole workspace body, at every level. */
 export function checkWorkspaceUnique(ws: WorkspaceInput): void {
   checkUnique(ws.intents, (i: IntentInput) => i.intent, 'intent', '/intents');
@@ -324,10 +330,7 @@ export function checkWorkspaceUnique(ws: WorkspaceInput): void {
   checkUnique(ws.entities, (e: EntityInput) => e.entity, 'entity', '/entities');
   ws.entities?.forEach((e, n) => {
     checkUnique(e.values, (v: ValueInput) => v.value, 'value', `/entities/${n}/values`);
-    e.values?.forEach((v, m) => {
-      checkUnique(v.synonyms, (s: string) => s, 'synonym', `/entities/${n}/values/${m}/synonyms`);
-      checkUnique(v.patterns, (p: string) => p, 'pattern', `/entities/${n}/values/${m}/patterns`);
-    });
+    e.values?.forEach((v, m) => checkValueUnique(v, `/entities/${n}/values/${m}`));
   });
   checkUnique(ws.dialog_nodes, (d: DialogNodeInput) => d.dialog_node, 'dialog node', '/dialog_nodes');
   checkUnique(ws.counterexamples, (c: { text: string }) => c.text, 'counterexample', '/counterexamples');

@@ -4,6 +4,7 @@
  * in batches with the configured waits, and log the `[RETRAIN-ALL-SUMMARY]` line the seeds'
  * validation command greps for.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type pg from 'pg';
 import { parseSwitch } from '../../config/index.ts';
 import { AppError } from '../../errors/index.ts';
@@ -134,18 +135,9 @@ async function countDone(pool: pg.Pool, ids: string[], since: string): Promise<P
   return { done: Number(row.done), failed: Number(row.failed), deleted: ids.length - Number(row.found) };
 }
 
-/** A timer that ends early when `signal` aborts. */
-function sleeper(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
-  return (ms) => new Promise<void>((resolve) => {
-    if (signal?.aborted) { resolve(); return; }
-    const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promise<RetrainAllSummary> {
-  const sleep = opts.sleep ?? sleeper(opts.signal);
+  // A pause ends early when the run is stopped (its rejection is the abort, nothing to report).
+  const sleep = opts.sleep ?? ((ms: number) => delay(ms, undefined, { signal: opts.signal }).catch(() => undefined));
   const stopping = (): boolean => opts.signal?.aborted === true;
   const log = opts.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const lock = await pool.connect();
