@@ -3,6 +3,6 @@ export {
 } from './encryption-key.ts';
 export { encryptWebhooks, decryptWebhooks } from './webhooks.ts';
 export {
-  createInstance, listInstances, createToken, listTokens, tokenIdOf, revokeToken, authenticate, authorize, instanceCrn, hashToken, UUID,
-  type Instance, type TokenInfo, type TokenListing,
+  createInstance, deleteInstance, listInstances, createToken, listTokens, tokenIdOf, revokeToken, revokeUserTokens, authenticate, authorize, instanceCrn, hashToken, UUID,
+  type DeletedInstance, type Instance, type TokenInfo, type TokenListing,
 } from './tenants.ts';

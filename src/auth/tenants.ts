@@ -60,6 +60,44 @@ export async function listInstances(db: Queryable, filter: { userId?: string } =
   return r.rows.map((row) => ({ ...row, workspaces: Number(row.workspaces) }));
 }
 
+export interface DeletedInstance { id: string; name: string; owner: string; workspaces: number }
+
+/**
+ * Deletes an instance; the workspaces it holds (with their models, logs and queued training) go
+ * too, but only when `withWorkspaces` says so: otherwise an instance that holds any is refused,
+ * so a mistyped id never takes skills along. The instance row is locked before counting: a
+ * workspace being created meanwhile waits on that lock, so the count checked is the count deleted.
+ */
+export async function deleteInstance(pool: pg.Pool, id: string, options: { withWorkspaces: boolean }): Promise<DeletedInstance> {
+  if (!UUID.test(id)) {
+    throw new AppError('INSTANCE_NOT_FOUND', `"${id}" is not an instance id`, { hint: 'instance ids are the UUIDs astore instances list shows', exitCode: 2 });
+  }
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const r = await client.query<{ name: string; owner: string; workspaces: string }>(
+      `select i.name, u.name as owner, (select count(*) from workspaces w where w.instance_id = i.id) as workspaces
+         from instances i join users u on u.id = i.owner_id where i.id = $1 for update of i`, [id]);
+    const row = r.rows[0];
+    if (!row) throw new AppError('INSTANCE_NOT_FOUND', `no instance with id ${id}`, { hint: 'astore instances list shows the instances', exitCode: 2 });
+    const workspaces = Number(row.workspaces);
+    if (workspaces > 0 && !options.withWorkspaces) {
+      throw new AppError('INSTANCE_NOT_EMPTY', `instance ${id} (${row.name}) holds ${workspaces} workspace(s); nothing was deleted`, {
+        hint: 'back them up first (astore backup -o FILE), then add --delete-workspaces to delete them with the instance', exitCode: 2,
+        details: { workspaces },
+      });
+    }
+    await client.query('delete from instances where id = $1', [id]);
+    await client.query('commit');
+    return { id, name: row.name, owner: row.owner, workspaces };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 /** Creates a token for the user (created if new). The token is returned once and stored hashed. */
 export async function createToken(db: Queryable, user: string): Promise<{ id: string; token: string; user: string }> {
   const userId = await ensureUser(db, user);
@@ -98,6 +136,18 @@ export async function revokeToken(db: Queryable, tokenId: string): Promise<void>
   if (r.rowCount === 0) {
     throw new AppError('TOKEN_NOT_FOUND', `no active token with id ${tokenId}`, { exitCode: 2 });
   }
+}
+
+/** Revokes every active token of a user (a user's credentials all leaked, or a user leaving); the ids revoked. */
+export async function revokeUserTokens(db: Queryable, user: string): Promise<string[]> {
+  const known = await db.query('select 1 from users where name = $1', [user]);
+  if (known.rowCount === 0) {
+    throw new AppError('USER_NOT_FOUND', `no user named "${user}"`, { hint: 'astore tokens list --all shows the users that have tokens', exitCode: 2 });
+  }
+  const r = await db.query<{ id: string }>(
+    `update tokens t set revoked_at = now() from users u
+      where u.id = t.user_id and u.name = $1 and t.revoked_at is null returning t.id`, [user]);
+  return r.rows.map((x) => x.id).sort();
 }
 
 /** Resolves a presented bearer token; undefined when unknown or revoked. */

@@ -62,13 +62,32 @@ describe('astore tokens list / revoke', () => {
     assert.ok(withRevoked.find((t) => t.id === alice.id)?.revoked, 'a revoked token is listed with --all, with its time');
   });
 
+  it('--user revokes every active token of that user, and no other user\'s', async () => {
+    const e1 = await create('erin');
+    const e2 = await create('erin');
+    const frank = await create('frank');
+    const r = await runAstore(['tokens', 'revoke', '--user', 'erin', '--json'], env);
+    assert.equal(r.code, 0, r.output);
+    assert.deepEqual(JSON.parse(r.stdout), { revoked: [e1.id, e2.id].sort() });
+    const active = (await list()).map((t) => t.id);
+    assert.ok(active.includes(frank.id) && !active.includes(e1.id) && !active.includes(e2.id), JSON.stringify(active));
+    const none = await runAstore(['tokens', 'revoke', '--user', 'erin'], env);
+    assert.equal(none.code, 0, none.output);
+    assert.match(none.stderr, /user erin had no active tokens/);
+    const unknown = await runAstore(['tokens', 'revoke', '--user', 'nobody'], env);
+    assert.equal(unknown.code, 2, unknown.output);
+    assert.match(unknown.stderr, /error \[USER_NOT_FOUND\]: no user named "nobody"/);
+    const both = await runAstore(['tokens', 'revoke', frank.id, '--user', 'frank'], env);
+    assert.equal(both.code, 2, both.output);
+  });
+
   it('an unknown value, or neither or both of id and --token-stdin, is refused with exit 2', async () => {
     const unknown = await withStdin(['tokens', 'revoke', '--token-stdin'], env, 'ast_not-a-token');
     assert.equal(unknown.code, 2, unknown.stderr);
     assert.match(unknown.stderr, /error \[TOKEN_NOT_FOUND\]: no active token has that value/);
     const neither = await runAstore(['tokens', 'revoke'], env);
     assert.equal(neither.code, 2, neither.output);
-    assert.match(neither.stderr, /ARGUMENT_MISSING.*give either a token id or --token-stdin/);
+    assert.match(neither.stderr, /ARGUMENT_MISSING.*give one of: a token id, --token-stdin or --user/);
     const both = await withStdin(['tokens', 'revoke', '00000000-0000-0000-0000-000000000000', '--token-stdin'], env, 'x');
     assert.equal(both.code, 2, both.stderr);
   });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
-  createInstance, createToken, formatSecretYaml, isDirectory, listInstances, listTokens, readGivenSecretFile, readSecretFile, revokeToken,
+  createInstance, createToken, deleteInstance, formatSecretYaml, isDirectory, listInstances, listTokens, readGivenSecretFile, readSecretFile, revokeToken, revokeUserTokens,
   SECRET_NAME, tokenIdOf,
   EncryptionKey,
 } from '../../auth/index.ts';
@@ -70,6 +70,19 @@ export function register(program: Command): void {
       });
     });
 
+  instances.command('delete <instanceId>')
+    .description('delete a service instance (refused while it holds workspaces, unless --delete-workspaces)')
+    .option('--delete-workspaces', 'also delete its workspaces, with their models and message logs (back them up first)')
+    .option(...pgOption)
+    .option('--json', 'machine-readable output')
+    .action(async (instanceId: string, o: { deleteWorkspaces?: boolean; postgres?: string; json?: boolean }) => {
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const d = await deleteInstance(s.pool, instanceId, { withWorkspaces: o.deleteWorkspaces === true });
+        if (o.json) printJson(d);
+        else process.stderr.write(`deleted instance ${d.id} (${d.name}, owner ${d.owner}) with ${d.workspaces} workspace(s)\n`);
+      });
+    });
+
   const tokens = program.command('tokens').description('bearer tokens');
   tokens.command('create')
     .description('create a bearer token for a user (printed once; only its hash is stored)')
@@ -97,18 +110,28 @@ export function register(program: Command): void {
       });
     });
   tokens.command('revoke [tokenId]')
-    .description('revoke a bearer token by its id, or by its value read from stdin (--token-stdin: a leaked token whose id is lost)')
+    .description('revoke a bearer token by its id, by its value read from stdin (--token-stdin: a leaked token whose id is lost), or all of a user\'s (--user)')
     .option('--token-stdin', 'read the token value from stdin instead of giving its id (kept out of the shell history)')
+    .option('--user <user>', 'revoke every active token of this user')
     .option(...pgOption)
-    .action(async (tokenId: string | undefined, o: { tokenStdin?: boolean; postgres?: string }) => {
-      if ((tokenId === undefined) === (o.tokenStdin !== true)) {
-        throw new AppError('ARGUMENT_MISSING', 'give either a token id or --token-stdin', { hint: 'astore tokens list shows the ids', exitCode: 2 });
+    .option('--json', 'machine-readable output: {"revoked": [ids]}')
+    .action(async (tokenId: string | undefined, o: { tokenStdin?: boolean; user?: string; postgres?: string; json?: boolean }) => {
+      if ([tokenId !== undefined, o.tokenStdin === true, o.user !== undefined].filter(Boolean).length !== 1) {
+        throw new AppError('ARGUMENT_MISSING', 'give one of: a token id, --token-stdin or --user', { hint: 'astore tokens list shows the ids and users', exitCode: 2 });
       }
       const value = o.tokenStdin ? (await readStdin()).trim() : undefined;
       await withStore({ postgres: o.postgres }, async (s) => {
-        const id = value === undefined ? tokenId! : await tokenIdOf(s.pool, value);
-        await revokeToken(s.pool, id);
-        process.stderr.write(`revoked ${id}\n`);
+        let revoked: string[];
+        if (o.user !== undefined) {
+          revoked = await revokeUserTokens(s.pool, o.user);
+        } else {
+          const id = value === undefined ? tokenId! : await tokenIdOf(s.pool, value);
+          await revokeToken(s.pool, id);
+          revoked = [id];
+        }
+        if (o.json) printJson({ revoked });
+        else if (revoked.length === 0) process.stderr.write(`user ${o.user} had no active tokens\n`);
+        else for (const id of revoked) process.stderr.write(`revoked ${id}\n`);
       });
     });
 
