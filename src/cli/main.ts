@@ -1,13 +1,10 @@
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { PACKAGE_VERSION } from '../config/index.ts';
 import { isAppError, toError } from '../errors/index.ts';
 import { commandModules } from './commands/index.ts';
 import { exitStoppingOwnServer, installSignalFallback, interrupted } from './interrupt.ts';
 import { printJsonError } from './json.ts';
 
-// From package.json itself: npm_package_version is set only when run through npm, so `bin/astore
-// -V` run directly printed a fixed fallback, whatever the release.
-const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 const USAGE_CODE = 'ARGUMENT_INVALID';
 const USAGE_HINT = 'check the command line against the usage printed below (or the command\'s --help)';

@@ -4,3 +4,4 @@ export {
   type DatabaseTarget, type PgConnection, type TargetOptions,
 } from './connection.ts';
 export { parseSwitch } from './switch.ts';
+export { PACKAGE_VERSION } from './package-version.ts';

@@ -1,4 +1,5 @@
 /** Every object of one store deployment, in the order `kubectl apply` should create them. */
+import { PACKAGE_VERSION } from '../config/index.ts';
 import { backupManifests } from './backup.ts';
 import type { ManifestDocument } from './document.ts';
 import { CA_FILE_NAME, KEY_FILE_NAME, POSTGRES_FILE_NAME, storeFiles } from './mounts.ts';
@@ -6,7 +7,6 @@ import { checkManifestInput, type ManifestInput, type ManifestOptions } from './
 import { renderManifests } from './render.ts';
 import { storeManifests } from './store.ts';
 import { trainingManifests } from './training.ts';
-import { packageVersion } from './version.ts';
 
 function documentsFor(o: ManifestOptions): ManifestDocument[] {
   const files = storeFiles({
@@ -21,7 +21,7 @@ function documentsFor(o: ManifestOptions): ManifestDocument[] {
 export function generateManifests(input: ManifestInput): string {
   const o = checkManifestInput(input);
   const header = [
-    `Assistant Store ${packageVersion()}, instance ${o.instance}: written by \`astore k8s manifests\`.`,
+    `Assistant Store ${PACKAGE_VERSION}, instance ${o.instance}: written by \`astore k8s manifests\`.`,
     'Create these Secrets first (they hold credentials, so they are not written here):',
     `  ${o.postgresSecret} with key ${POSTGRES_FILE_NAME} (from \`astore db info\`)`,
     `  ${o.encryptionSecret}: kubectl apply -f the ${KEY_FILE_NAME} of \`astore secret export --name ${o.encryptionSecret}\``,

@@ -1,7 +1,7 @@
 /** `astore restore`, which `pgmig` runs: the seeds' restore tool, with the seeds' flags. */
-import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { Help, type Command } from 'commander';
+import { PACKAGE_VERSION } from '../../config/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { listTargetInstances, readResourceControllerYaml, restore, type ProgressFn, type RestorePhase } from '../../restore/index.ts';
 import { CURRENT_RELEASE, openDatabase } from '../../store/index.ts';
@@ -29,7 +29,6 @@ Exit codes:
 
 /** bin/pgmig runs this command; its help and version then name pgmig, as the seeds' tool. */
 const AS_PGMIG = basename(process.argv[1] ?? '') === 'pgmig';
-const PACKAGE_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 /**
  * Ends the process on SIGINT/SIGTERM with one line saying what the interruption left. Nothing is
