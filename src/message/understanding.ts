@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { classifyInput, compileDialog, type CompiledDialog, type Nlu, type RuntimeEntity, type RuntimeIntent, type Workspace } from '../runtime/index.ts';
+import { withSnapshot } from '../store/index.ts';
 import { deserializeModel, type IntentModel } from '../training/index.ts';
 import { exportElements, notFound, trainingWanted, workspaceKey } from '../workspaces/index.ts';
 import { Lru } from './lru.ts';
@@ -28,8 +29,9 @@ export const inputText = z.string().max(2048, 'must be at most 2048 characters')
  * answering as one not yet trained, where every /message failed with a 500 until retrain-all had
  * reached it.
  */
+const DIALOG_KEY = `w.xmin::text || ' ' || w.updated::text`;
 const META = `
-  select w.id, w.language, w.xmin::text || ' ' || w.updated::text as dialog_key,
+  select w.id, w.language, ${DIALOG_KEY} as dialog_key,
          case when m.algorithm_version = $3 then m.trained_version || ':' || extract(epoch from m.trained_at) end as model_key,
          ${trainingWanted('$3')} as stale
     from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
@@ -93,9 +95,15 @@ export class Understanding {
   async #dialog(pool: pg.Pool, meta: Meta): Promise<CompiledDialog> {
     const hit = this.#dialogs.get(meta.id);
     if (hit && hit.key === meta.dialog_key) return hit.dialog;
-    const elements = await exportElements(pool, meta.id, { audit: false, stable: false });
+    // The elements and their dialog key from one snapshot: read piecemeal, an update or delete
+    // committing in between answered the turn from half a workspace (no nodes, no entities).
+    const { key, elements } = await withSnapshot(pool, async (db) => {
+      const r = await db.query<{ dialog_key: string }>(`select ${DIALOG_KEY} as dialog_key from workspaces w where w.id = $1`, [meta.id]);
+      if (!r.rows[0]) throw notFound();
+      return { key: r.rows[0].dialog_key, elements: await exportElements(db, meta.id, { audit: false, stable: false }) };
+    });
     const dialog = compileDialog({ language: meta.language, ...elements } as Workspace);
-    this.#dialogs.set(meta.id, { key: meta.dialog_key, dialog });
+    this.#dialogs.set(meta.id, { key, dialog });
     return dialog;
   }
 

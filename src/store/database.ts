@@ -290,10 +290,23 @@ export function describeConnectionError(err: unknown, c: PgConnection): AppError
 export { connectionUrl };
 
 /** `fn` inside BEGIN … COMMIT on one pooled client; any error rolls back and is rethrown. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, 'begin', fn);
+}
+
+/**
+ * `fn`'s reads from one snapshot (REPEATABLE READ, read only): a reply assembled from several
+ * queries — a workspace and its intents, examples, entities… — then shows the data as it was at
+ * one moment, never half of a concurrent update or delete.
+ */
+export function withSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, 'begin isolation level repeatable read read only', fn);
+}
+
+async function inTransaction<T>(pool: pg.Pool, begin: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('begin');
+    await client.query(begin);
     const out = await fn(client);
     await client.query('commit');
     return out;

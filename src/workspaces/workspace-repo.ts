@@ -19,6 +19,8 @@ import { checkDialogTree, checkWorkspaceUnique, type WorkspaceInput } from './va
 import { pageClause, pageTotal, type Page, type PageResult } from './page.ts';
 
 type Db = Pick<pg.ClientBase, 'query'>;
+/** One connection, not the pool: its several queries must see one snapshot (withSnapshot, withTransaction). */
+type Connection = Pick<pg.PoolClient, 'query' | 'release'>;
 
 export interface WorkspaceRow {
   id: string; instance_id: string; name: string; description: string | null; language: string;
@@ -131,8 +133,11 @@ export async function listWorkspaces(db: Db, instanceId: string, page: Page, sha
   return { items: r.rows.map((w) => workspaceJson(w, shape, ctx.key)), total: await pageTotal(db, page, r.rows, 'workspaces w where w.instance_id = $1', [instanceId]) };
 }
 
-/** Every element of a workspace, as the export (`export=true`) shows them. */
-export async function exportElements(db: Db, workspaceId: string, shape: Shape): Promise<Json> {
+/**
+ * Every element of a workspace, as the export (`export=true`) shows them. Several queries: call it
+ * inside a snapshot or transaction, or a concurrent write shows through half done.
+ */
+export async function exportElements(db: Connection, workspaceId: string, shape: Shape): Promise<Json> {
   const [intents, examples, entities, values, synonyms, nodes, cx] = await Promise.all([
     db.query<IntentRow>('select id, intent, description, created, updated from intents where workspace_id = $1 order by id', [workspaceId]),
     db.query<ExampleRow>(`select e.intent_id, e.text, e.mentions, e.created, e.updated from examples e
@@ -157,7 +162,7 @@ export async function exportElements(db: Db, workspaceId: string, shape: Shape):
   };
 }
 
-export async function getWorkspace(db: Db, instanceId: string, workspaceId: string, opts: { export: boolean } & Shape, ctx: ReadContext): Promise<Json> {
+export async function getWorkspace(db: Connection, instanceId: string, workspaceId: string, opts: { export: boolean } & Shape, ctx: ReadContext): Promise<Json> {
   const w = await findWorkspace(db, instanceId, workspaceId, ctx);
   const json = workspaceJson(w, opts, ctx.key);
   return opts.export ? { ...json, ...(await exportElements(db, w.id, opts)) } : json;
