@@ -4,7 +4,7 @@
  * function here is scoped by workspace id and answers 404/409 as the v1 API does.
  */
 import type pg from 'pg';
-import type { AppError } from '../errors/index.ts';
+import { AppError } from '../errors/index.ts';
 import {
   insertExamples, insertSynonyms, insertValues, nodeDocument,
 } from './insert.ts';
@@ -484,16 +484,30 @@ export async function updateNode(db: Db, ws: string, id: string, input: Partial<
   return name;
 }
 
-/** Deleting a node deletes its descendants (as WA does) and closes the gap in its sibling chain. */
+/**
+ * Deleting a node deletes its descendants (as WA does) and closes the gap in its sibling chain.
+ * A node that another node jumps to (next_step) is refused rather than left dangling: that jump
+ * then failed at run time, and every later write of the jumping node, or an import of the
+ * workspace's own export, was refused for it.
+ */
 export async function deleteNode(db: Db, ws: string, id: string): Promise<void> {
   const n = await nodeRow(db, ws, id);
   const prev = (n.node.previous_sibling as string | undefined) ?? null;
-  await db.query(`
+  const r = await db.query<{ dialog_node: string }>(`
     with recursive doomed(dialog_node) as (
       select $2::text
       union
       select d.dialog_node from dialog_nodes d join doomed on d.node->>'parent' = doomed.dialog_node where d.workspace_id = $1)
-    delete from dialog_nodes where workspace_id = $1 and dialog_node in (select dialog_node from doomed)`, [ws, id]);
+    delete from dialog_nodes where workspace_id = $1 and dialog_node in (select dialog_node from doomed) returning dialog_node`, [ws, id]);
+  const jumps = await db.query<{ source: string; target: string }>(`
+    select dialog_node as source, node#>>'{next_step,dialog_node}' as target from dialog_nodes
+     where workspace_id = $1 and node#>>'{next_step,behavior}' = 'jump_to' and node#>>'{next_step,dialog_node}' = any($2::text[])
+     order by dialog_node limit 1`, [ws, r.rows.map((x) => x.dialog_node)]);
+  const jump = jumps.rows[0];
+  if (jump) {
+    const which = jump.target === id ? `'${id}'` : `'${id}' (with its descendant '${jump.target}')`;
+    throw new AppError('DIALOG_NODE_IN_USE', `Dialog node ${which} cannot be deleted: dialog node '${jump.source}' jumps to '${jump.target}'. Point next_step of '${jump.source}' at another node, or remove it, first.`, { status: 400 });
+  }
   await leavePlace(db, ws, id, prev);
   await touch(db, ws, false);
 }

@@ -105,11 +105,23 @@ describe('dialog node tree through the SDK', () => {
     await rejects(a.updateDialogNode({ workspaceId: id, dialogNode: 'leaf', newNextStep: { behavior: 'jump_to', dialog_node: 'nowhere' } }), 400);
     assert.deepEqual(await nodes(id), before);
 
-    // A node left jumping to a deleted node does not block changes to other nodes.
+    // A node another node jumps to is not deleted (the jump would dangle: a failing turn, and an
+    // export that cannot be imported again), nor is a node whose descendant is such a target.
     await a.createDialogNode({ workspaceId: id, dialogNode: 'target', previousSibling: 'other' });
+    await a.createDialogNode({ workspaceId: id, dialogNode: 'deep', parent: 'target' });
     await a.createDialogNode({ workspaceId: id, dialogNode: 'jumper', previousSibling: 'target', nextStep: { behavior: 'jump_to', dialog_node: 'target', selector: 'body' } });
-    await a.deleteDialogNode({ workspaceId: id, dialogNode: 'target' });
+    await a.createDialogNode({ workspaceId: id, dialogNode: 'jumper2', previousSibling: 'jumper', nextStep: { behavior: 'jump_to', dialog_node: 'deep', selector: 'condition' } });
+    const inUse = await rejects(a.deleteDialogNode({ workspaceId: id, dialogNode: 'target' }), 400);
+    assert.match(inUse.message, /Dialog node 'target' cannot be deleted: dialog node 'jumper' jumps to 'target'/);
+    await a.updateDialogNode({ workspaceId: id, dialogNode: 'jumper', newNextStep: { behavior: 'skip_user_input' } });
+    const viaChild = await rejects(a.deleteDialogNode({ workspaceId: id, dialogNode: 'target' }), 400);
+    assert.match(viaChild.message, /Dialog node 'target' \(with its descendant 'deep'\) cannot be deleted: dialog node 'jumper2' jumps to 'deep'/);
+    assert.ok((await nodes(id)).some((n) => n.dialog_node === 'deep'), 'nothing was deleted');
+    await a.deleteDialogNode({ workspaceId: id, dialogNode: 'jumper2' });
+    assert.equal((await a.deleteDialogNode({ workspaceId: id, dialogNode: 'target' })).status, 200);
     assert.equal((await a.updateDialogNode({ workspaceId: id, dialogNode: 'top', newTitle: 'still editable' })).status, 200);
+    const exported = (await a.getWorkspace({ workspaceId: id, _export: true })).result;
+    assert.equal((await a.createWorkspace({ name: 'again', dialogNodes: exported.dialog_nodes })).status, 201, 'the export imports again');
   });
 
   test('a tree stored before the rules (two nodes in one place) stays editable; writing into the clash is refused', async () => {
