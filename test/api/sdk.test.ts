@@ -151,6 +151,8 @@ describe('v1 API through the ibm-watson SDK', () => {
     assert.deepEqual(nodes.map((n) => [n.dialog_node, n.parent, n.previous_sibling, n.next_step?.dialog_node]),
       [['root2', undefined, undefined, undefined], ['child', 'root2', undefined, undefined], ['next', undefined, 'root2', 'root2']]);
     await rejects(a.createDialogNode({ workspaceId: id, dialogNode: 'orphan', parent: 'nope' }), 400);
+    await rejects(a.deleteDialogNode({ workspaceId: id, dialogNode: 'root2' }), 400); // 'next' jumps to it
+    await a.updateDialogNode({ workspaceId: id, dialogNode: 'next', newNextStep: { behavior: 'skip_user_input' } });
     await a.deleteDialogNode({ workspaceId: id, dialogNode: 'root2' });
     assert.deepEqual((await a.listDialogNodes({ workspaceId: id })).result.dialog_nodes.map((n) => [n.dialog_node, n.previous_sibling]), [['next', undefined]]);
     assert.deepEqual((await a.deleteWorkspace({ workspaceId: id })).result, {});
