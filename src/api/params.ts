@@ -39,7 +39,7 @@ export function pageLimit(q: Query, max: number): number {
 
 export function page(q: Query): Page {
   const limit = q.page_limit === undefined ? 100 : pageLimit(q, 100_000);
-  return { limit, offset: decodeCursor(q.cursor), sort: q.sort || undefined, count: bool(q, 'include_count') };
+  return { limit, after: decodeCursor(q.cursor), sort: q.sort || undefined, count: bool(q, 'include_count') };
 }
 
 /** The `version` date every v1 call must carry. */

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { EncryptionKey } from '../auth/index.ts';
 import { withSnapshot, withTransaction } from '../store/index.ts';
 import {
-  createWorkspace, deleteWorkspace, elements, encodeCursor, findWorkspace, getWorkspace, listWorkspaces, nullKeys, parseBody,
+  createWorkspace, deleteWorkspace, elements, findWorkspace, getWorkspace, listWorkspaces, nullKeys, parseBody,
   schemas, updateWorkspace, type Json, type Page, type PageResult, type ReadContext,
 } from '../workspaces/index.ts';
 import { z } from 'zod';
@@ -54,14 +54,12 @@ export function pageUrl(c: V1Context, cursor: string | undefined): string {
 }
 
 function collection(c: V1Context, key: string, p: Page, result: PageResult<Json>): V1Reply {
-  const hasNext = result.items.length > p.limit;
-  const items = hasNext ? result.items.slice(0, p.limit) : result.items;
+  const items = result.items.slice(0, p.limit);
   const pagination: Json = { refresh_url: pageUrl(c, c.query.cursor) };
   if (c.query.cursor) pagination.refresh_cursor = c.query.cursor;
-  if (hasNext) {
-    const next = encodeCursor(p.offset + p.limit);
-    pagination.next_url = pageUrl(c, next);
-    pagination.next_cursor = next;
+  if (result.next) {
+    pagination.next_url = pageUrl(c, result.next);
+    pagination.next_cursor = result.next;
   }
   if (p.count) pagination.total = result.total;
   return { body: { [key]: items, pagination } };

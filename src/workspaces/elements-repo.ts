@@ -8,7 +8,7 @@ import { AppError } from '../errors/index.ts';
 import {
   insertExamples, insertSynonyms, insertValues, nodeDocument,
 } from './insert.ts';
-import { pageClause, pageTotal, type Page, type PageResult } from './page.ts';
+import { pageQuery, type Page, type PageResult } from './page.ts';
 import {
   counterexampleJson, entityJson, exampleJson, groupBy, intentJson, mentionJson, nodeJson, synonymJson, valueJson,
   type EntityRow, type ExampleRow, type IntentRow, type Json, type MentionRow, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
@@ -46,11 +46,9 @@ async function examplesOf(db: Db, intentIds: string[]): Promise<Map<string, Exam
 }
 
 export async function listIntents(db: Db, ws: string, page: Page, shape: Shape & { export: boolean }): Promise<PageResult<Json>> {
-  const { sql, total } = pageClause(page, { intent: 'intent', updated: 'updated' }, 'id');
-  const from = 'intents where workspace_id = $1';
-  const r = await db.query<IntentRow & { total: string }>(`select id, intent, description, created, updated, ${total} from ${from} ${sql}`, [ws]);
+  const r = await pageQuery<IntentRow>(db, page, { select: 'id, intent, description, created, updated', from: 'intents where workspace_id = $1', args: [ws], columns: { intent: 'intent', updated: 'updated' }, tiebreak: ['id'] });
   const ex = shape.export ? await examplesOf(db, r.rows.map((i) => i.id)) : undefined;
-  return { items: r.rows.map((i) => intentJson(i, ex ? ex.get(i.id) ?? [] : undefined, shape)), total: await pageTotal(db, page, r.rows, from, [ws]) };
+  return { items: r.rows.map((i) => intentJson(i, ex ? ex.get(i.id) ?? [] : undefined, shape)), total: r.total, next: r.next };
 }
 
 export async function getIntent(db: Db, ws: string, intent: string, shape: Shape & { export: boolean }): Promise<Json> {
@@ -94,10 +92,8 @@ const exampleRow = (db: Db, intentId: string, text: string): Promise<ExampleRow 
 
 export async function listExamples(db: Db, ws: string, intent: string, page: Page, shape: Shape): Promise<PageResult<Json>> {
   const i = await intentRow(db, ws, intent);
-  const { sql, total } = pageClause(page, { text: 'text', updated: 'updated' }, 'id');
-  const from = 'examples where intent_id = $1';
-  const r = await db.query<ExampleRow & { total: string }>(`select intent_id, text, mentions, created, updated, ${total} from ${from} ${sql}`, [i.id]);
-  return { items: r.rows.map((e) => exampleJson(e, shape)), total: await pageTotal(db, page, r.rows, from, [i.id]) };
+  const r = await pageQuery<ExampleRow>(db, page, { select: 'intent_id, text, mentions, created, updated', from: 'examples where intent_id = $1', args: [i.id], columns: { text: 'text', updated: 'updated' }, tiebreak: ['id'] });
+  return { items: r.rows.map((e) => exampleJson(e, shape)), total: r.total, next: r.next };
 }
 
 export async function getExample(db: Db, ws: string, intent: string, text: string, shape: Shape): Promise<Json> {
@@ -133,10 +129,8 @@ export async function deleteExample(db: Db, ws: string, intent: string, text: st
 // ---- counterexamples ----
 
 export async function listCounterexamples(db: Db, ws: string, page: Page, shape: Shape): Promise<PageResult<Json>> {
-  const { sql, total } = pageClause(page, { text: 'text', updated: 'updated' }, 'id');
-  const from = 'counterexamples where workspace_id = $1';
-  const r = await db.query<TextRow & { total: string }>(`select text, created, updated, ${total} from ${from} ${sql}`, [ws]);
-  return { items: r.rows.map((c) => counterexampleJson(c, shape)), total: await pageTotal(db, page, r.rows, from, [ws]) };
+  const r = await pageQuery<TextRow>(db, page, { select: 'text, created, updated', from: 'counterexamples where workspace_id = $1', args: [ws], columns: { text: 'text', updated: 'updated' }, tiebreak: ['id'] });
+  return { items: r.rows.map((c) => counterexampleJson(c, shape)), total: r.total, next: r.next };
 }
 
 const cxRow = (db: Db, ws: string, text: string): Promise<TextRow & { id: string }> =>
@@ -189,11 +183,9 @@ async function synonymsOf(db: Db, valueIds: string[]): Promise<Map<string, Synon
 }
 
 export async function listEntities(db: Db, ws: string, page: Page, shape: Shape & { export: boolean }): Promise<PageResult<Json>> {
-  const { sql, total } = pageClause(page, { entity: 'entity', updated: 'updated' }, 'id');
-  const from = 'entities where workspace_id = $1';
-  const r = await db.query<EntityRow & { total: string }>(`select id, entity, description, fuzzy_match, metadata, extra, created, updated, ${total} from ${from} ${sql}`, [ws]);
+  const r = await pageQuery<EntityRow>(db, page, { select: 'id, entity, description, fuzzy_match, metadata, extra, created, updated', from: 'entities where workspace_id = $1', args: [ws], columns: { entity: 'entity', updated: 'updated' }, tiebreak: ['id'] });
   const values = shape.export ? await valuesOf(db, r.rows.map((e) => e.id), shape, true) : undefined;
-  return { items: r.rows.map((e) => entityJson(e, values ? values.get(e.id) ?? [] : undefined, shape)), total: await pageTotal(db, page, r.rows, from, [ws]) };
+  return { items: r.rows.map((e) => entityJson(e, values ? values.get(e.id) ?? [] : undefined, shape)), total: r.total, next: r.next };
 }
 
 export async function getEntity(db: Db, ws: string, entity: string, shape: Shape & { export: boolean }): Promise<Json> {
@@ -299,11 +291,9 @@ export async function deleteEntity(db: Db, ws: string, entity: string): Promise<
 
 export async function listValues(db: Db, ws: string, entity: string, page: Page, shape: Shape & { export: boolean }): Promise<PageResult<Json>> {
   const e = await entityRow(db, ws, entity);
-  const { sql, total } = pageClause(page, { value: 'value', updated: 'updated' }, 'id');
-  const from = 'entity_values where entity_id = $1';
-  const r = await db.query<ValueRow & { total: string }>(`select id, entity_id, value, type, metadata, patterns, created, updated, ${total} from ${from} ${sql}`, [e.id]);
+  const r = await pageQuery<ValueRow>(db, page, { select: 'id, entity_id, value, type, metadata, patterns, created, updated', from: 'entity_values where entity_id = $1', args: [e.id], columns: { value: 'value', updated: 'updated' }, tiebreak: ['id'] });
   const syn = shape.export ? await synonymsOf(db, r.rows.map((v) => v.id)) : undefined;
-  return { items: r.rows.map((v) => valueJson(v, syn ? syn.get(v.id) ?? [] : undefined, shape)), total: await pageTotal(db, page, r.rows, from, [e.id]) };
+  return { items: r.rows.map((v) => valueJson(v, syn ? syn.get(v.id) ?? [] : undefined, shape)), total: r.total, next: r.next };
 }
 
 export async function getValue(db: Db, ws: string, entity: string, value: string, shape: Shape & { export: boolean }): Promise<Json> {
@@ -361,10 +351,8 @@ const synonymRow = (db: Db, valueId: string, synonym: string): Promise<SynonymRo
 
 export async function listSynonyms(db: Db, ws: string, entity: string, value: string, page: Page, shape: Shape): Promise<PageResult<Json>> {
   const v = await valueRow(db, (await entityRow(db, ws, entity)).id, value);
-  const { sql, total } = pageClause(page, { synonym: 'synonym', updated: 'updated' }, 'id');
-  const from = 'synonyms where value_id = $1';
-  const r = await db.query<SynonymRow & { total: string }>(`select value_id, synonym, created, updated, ${total} from ${from} ${sql}`, [v.id]);
-  return { items: r.rows.map((s) => synonymJson(s, shape)), total: await pageTotal(db, page, r.rows, from, [v.id]) };
+  const r = await pageQuery<SynonymRow>(db, page, { select: 'value_id, synonym, created, updated', from: 'synonyms where value_id = $1', args: [v.id], columns: { synonym: 'synonym', updated: 'updated' }, tiebreak: ['id'] });
+  return { items: r.rows.map((s) => synonymJson(s, shape)), total: r.total, next: r.next };
 }
 
 export async function getSynonym(db: Db, ws: string, entity: string, value: string, synonym: string, shape: Shape): Promise<Json> {
@@ -404,10 +392,8 @@ const nodeRow = (db: Db, ws: string, id: string): Promise<NodeRow & { id: string
   one(db, 'select id, dialog_node, node, created, updated from dialog_nodes where workspace_id = $1 and dialog_node = $2', [ws, id]);
 
 export async function listNodes(db: Db, ws: string, page: Page, shape: Shape): Promise<PageResult<Json>> {
-  const { sql, total } = pageClause(page, { dialog_node: 'dialog_node', updated: 'updated' }, 'id');
-  const from = 'dialog_nodes where workspace_id = $1';
-  const r = await db.query<NodeRow & { total: string }>(`select dialog_node, node, created, updated, ${total} from ${from} ${sql}`, [ws]);
-  return { items: r.rows.map((n) => nodeJson(n, shape)), total: await pageTotal(db, page, r.rows, from, [ws]) };
+  const r = await pageQuery<NodeRow>(db, page, { select: 'dialog_node, node, created, updated', from: 'dialog_nodes where workspace_id = $1', args: [ws], columns: { dialog_node: 'dialog_node', updated: 'updated' }, tiebreak: ['id'] });
+  return { items: r.rows.map((n) => nodeJson(n, shape)), total: r.total, next: r.next };
 }
 
 export async function getNode(db: Db, ws: string, id: string, shape: Shape): Promise<Json> {

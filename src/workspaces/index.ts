@@ -3,7 +3,7 @@ export {
   createWorkspace, getWorkspace, updateWorkspace, deleteWorkspace, listWorkspaces, findWorkspace, exportElements,
   workspaceJson, workspaceKey, notFound, algorithmGeneration, modelIsCurrent, trainingWanted, type ReadContext, type WorkspaceRow,
 } from './workspace-repo.ts';
-export { decodeCursor, encodeCursor, type Page, type PageResult } from './page.ts';
+export { decodeCursor, type Page, type PageResult } from './page.ts';
 export * as schemas from './validate.ts';
 export { nullKeys, parseBody, invalidBody, type FieldError, type WorkspaceInput } from './validate.ts';
 export type { Json, Shape } from './serialize.ts';

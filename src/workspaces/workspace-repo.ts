@@ -16,7 +16,7 @@ import {
   type EntityRow, type ExampleRow, type IntentRow, type Json, type NodeRow, type Shape, type SynonymRow, type TextRow, type ValueRow,
 } from './serialize.ts';
 import { checkDialogTree, checkWorkspaceUnique, type WorkspaceInput } from './validate.ts';
-import { pageClause, pageTotal, type Page, type PageResult } from './page.ts';
+import { pageQuery, type Page, type PageResult } from './page.ts';
 
 type Db = Pick<pg.ClientBase, 'query'>;
 /** One connection, not the pool: its several queries must see one snapshot (withSnapshot, withTransaction). */
@@ -126,11 +126,12 @@ export async function findWorkspace(db: Db, instanceId: string, workspaceId: str
 }
 
 export async function listWorkspaces(db: Db, instanceId: string, page: Page, shape: Shape, ctx: ReadContext): Promise<PageResult<Json>> {
-  const { sql, total } = pageClause(page, { name: 'w.name', updated: 'w.updated' }, 'w.created, w.id');
-  const r = await db.query<WorkspaceRow & { total: string }>(
-    `select ${WORKSPACE_COLUMNS('$2', ctx.autoRetrain !== false)}, ${total} from ${WORKSPACE_FROM} where w.instance_id = $1 ${sql}`,
-    [instanceId, ctx.algorithmVersion]);
-  return { items: r.rows.map((w) => workspaceJson(w, shape, ctx.key)), total: await pageTotal(db, page, r.rows, 'workspaces w where w.instance_id = $1', [instanceId]) };
+  const r = await pageQuery<WorkspaceRow>(db, page, {
+    select: WORKSPACE_COLUMNS('$2', ctx.autoRetrain !== false), from: `${WORKSPACE_FROM} where w.instance_id = $1`, args: [instanceId, ctx.algorithmVersion],
+    columns: { name: 'w.name', updated: 'w.updated' }, tiebreak: ['w.created', 'w.id'],
+    count: { from: 'workspaces w where w.instance_id = $1', args: [instanceId] },
+  });
+  return { items: r.rows.map((w) => workspaceJson(w, shape, ctx.key)), total: r.total, next: r.next };
 }
 
 /**

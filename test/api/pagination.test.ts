@@ -1,15 +1,15 @@
 /**
- * include_count reports the real total on every page, including a cursor past the last one
- * (which has no rows for a window count to ride on).
+ * Paging through every list: include_count reports the real total on every page, the cursor is
+ * the last row's sort key (rows created or deleted between two pages neither repeat a row nor
+ * skip one, which an offset did), and a cursor from another sort order or edited by hand is a 400.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import AssistantV1 from 'ibm-watson/assistant/v1.js';
-import { encodeCursor } from '../../src/workspaces/index.ts';
 import { sdkClient } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
-describe('include_count past the last page', () => {
+describe('cursors', () => {
   let s: TestStore;
   let a: AssistantV1;
   let id: string;
@@ -29,27 +29,73 @@ describe('include_count past the last page', () => {
   });
   after(async () => { await s.close(); });
 
-  test('every list reports its total with a cursor past the end, and no items', async () => {
-    const past = encodeCursor(50);
-    const common = { workspaceId: id, includeCount: true, cursor: past };
-    const lists: Array<[string, () => Promise<{ result: any }>, string, number]> = [
-      ['workspaces', () => a.listWorkspaces({ includeCount: true, cursor: past }), 'workspaces', 2],
-      ['intents', () => a.listIntents(common), 'intents', 2],
-      ['examples', () => a.listExamples({ ...common, intent: 'one' }), 'examples', 2],
-      ['counterexamples', () => a.listCounterexamples(common), 'counterexamples', 2],
-      ['entities', () => a.listEntities(common), 'entities', 1],
-      ['values', () => a.listValues({ ...common, entity: 'drink' }), 'values', 1],
-      ['synonyms', () => a.listSynonyms({ ...common, entity: 'drink', value: 'tea' }), 'synonyms', 3],
-      ['dialog nodes', () => a.listDialogNodes(common), 'dialog_nodes', 2],
+  test('every list pages one row at a time to its end, with its total on every page', async () => {
+    type Lister = (extra: { cursor?: string; pageLimit: number; includeCount: boolean; sort?: string }) => Promise<{ result: any }>;
+    const common = { workspaceId: id };
+    const lists: Array<[string, Lister, string, string[]]> = [
+      ['workspaces', (x) => a.listWorkspaces(x), 'workspaces', ['counted', 'second']],
+      ['intents', (x) => a.listIntents({ ...common, ...x }), 'intents', ['one', 'two']],
+      ['examples', (x) => a.listExamples({ ...common, intent: 'one', ...x }), 'examples', ['a', 'b']],
+      ['counterexamples', (x) => a.listCounterexamples({ ...common, ...x }), 'counterexamples', ['x', 'y']],
+      ['entities', (x) => a.listEntities({ ...common, ...x }), 'entities', ['drink']],
+      ['values', (x) => a.listValues({ ...common, entity: 'drink', ...x }), 'values', ['tea']],
+      ['synonyms', (x) => a.listSynonyms({ ...common, entity: 'drink', value: 'tea', ...x }), 'synonyms', ['chai', 'cha', 'char']],
+      ['dialog nodes', (x) => a.listDialogNodes({ ...common, ...x }), 'dialog_nodes', ['n1', 'n2']],
     ];
-    for (const [name, list, key, total] of lists) {
-      const { result } = await list();
-      assert.deepEqual(result[key], [], name);
-      assert.equal(result.pagination.total, total, name);
-      assert.equal(result.pagination.next_cursor, undefined, name);
+    const label = (item: any): string => item.name ?? item.intent ?? item.text ?? item.entity ?? item.value ?? item.synonym ?? item.dialog_node;
+    for (const [name, list, key, want] of lists) {
+      for (const sort of [undefined, '-updated']) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let pages = 0; ; pages++) {
+          assert.ok(pages <= want.length, `${name}: more pages than rows`);
+          const { result } = await list({ pageLimit: 1, includeCount: true, ...(sort ? { sort } : {}), ...(cursor ? { cursor } : {}) });
+          assert.equal(result.pagination.total, want.length, name);
+          seen.push(...result[key].map(label));
+          cursor = result.pagination.next_cursor;
+          if (!cursor) break;
+          assert.match(result.pagination.next_url, new RegExp(`cursor=${cursor}`), name);
+        }
+        assert.deepEqual(seen.sort(), [...want].sort(), `${name} sort=${sort}`);
+      }
     }
-    // Without include_count there is no total, past the end or not.
-    assert.equal((await a.listIntents({ workspaceId: id, cursor: past })).result.pagination.total, undefined);
+    // Without include_count there is no total.
+    assert.equal((await a.listIntents({ workspaceId: id })).result.pagination.total, undefined);
+  });
+
+  test('rows deleted or created between two pages neither skip a row nor repeat one', async () => {
+    const ws = (await a.createWorkspace({ name: 'paged', intents: Array.from({ length: 9 }, (_, i) => ({ intent: `m${i}` })) })).result.workspace_id!;
+    const names = (r: { result: any }): string[] => r.result.intents.map((i: { intent: string }) => i.intent);
+    const first = await a.listIntents({ workspaceId: ws, pageLimit: 3, sort: 'intent' });
+    assert.deepEqual(names(first), ['m0', 'm1', 'm2']);
+    // Deleting the rows already read: an offset cursor then skipped m3, m4 and m5.
+    for (const i of ['m0', 'm1']) await a.deleteIntent({ workspaceId: ws, intent: i });
+    const second = await a.listIntents({ workspaceId: ws, pageLimit: 3, sort: 'intent', cursor: first.result.pagination.next_cursor });
+    assert.deepEqual(names(second), ['m3', 'm4', 'm5']);
+    // Creating a row before the cursor: an offset cursor then returned m5 again.
+    await a.createIntent({ workspaceId: ws, intent: 'a0' });
+    const third = await a.listIntents({ workspaceId: ws, pageLimit: 3, sort: 'intent', cursor: second.result.pagination.next_cursor, includeCount: true });
+    assert.deepEqual(names(third), ['m6', 'm7', 'm8']);
+    assert.equal(third.result.pagination.total, 8);
+    assert.equal(third.result.pagination.next_cursor, undefined);
+  });
+
+  test('a cursor used with another sort, or edited by hand, is a 400 that says to start again', async () => {
+    const first = await a.listIntents({ workspaceId: id, pageLimit: 1, sort: 'intent' });
+    const cursor = first.result.pagination.next_cursor as string;
+    const bad = [
+      [cursor, '-intent'],
+      [Buffer.from(JSON.stringify({ s: 'intent', k: ['one', 'not-a-number'] })).toString('base64url'), 'intent'],
+      [Buffer.from(JSON.stringify({ s: 'intent', k: ['one'] })).toString('base64url'), 'intent'],
+      [Buffer.from('o:50').toString('base64url'), 'intent'],
+    ];
+    for (const [c, sort] of bad) {
+      await assert.rejects(a.listIntents({ workspaceId: id, cursor: c!, sort: sort! }), (e: { status?: number; body?: string }) => {
+        assert.equal(e.status, 400, `${c} ${sort}`);
+        assert.match(String(e.body), /cursor .*repeat the request without cursor/);
+        return true;
+      });
+    }
   });
 });
 
