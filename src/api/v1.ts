@@ -12,6 +12,7 @@ import {
 import { z } from 'zod';
 import { bool, includeAudit, page, type Query } from './params.ts';
 import { Router } from './router.ts';
+import { KeyedQueue } from './write-queue.ts';
 
 export interface V1Context {
   pool: pg.Pool;
@@ -83,17 +84,21 @@ async function ws(db: pg.ClientBase | pg.Pool, c: V1Context, lock = false): Prom
   return (await findWorkspace(db, c.instanceId, c.params.ws!, readCtx(c), lock)).id;
 }
 
+const workspaceWrites = new KeyedQueue();
+/** A write to the workspace the path names, after this process's earlier writes to it (see write-queue.ts). */
+const queued = <T>(c: V1Context, fn: () => Promise<T>): Promise<T> => workspaceWrites.run(`${c.instanceId}/${c.params.ws!.toLowerCase()}`, fn);
+
 /** A write to a workspace's elements: lock the workspace row, apply, report the change. */
 function write(fn: (db: pg.PoolClient, wsId: string, c: V1Context) => Promise<string | void>, reread: (db: pg.PoolClient, wsId: string, key: string | undefined, c: V1Context) => Promise<Json>, status = 200, training = true): V1Handler {
   return async (c) => {
     let wsId = '';
     // The reply is read inside the write's transaction: read after the commit, a concurrent
     // delete or rename turned a write that had succeeded into a 404.
-    const body = await withTransaction(c.pool, async (db) => {
+    const body = await queued(c, () => withTransaction(c.pool, async (db) => {
       wsId = await ws(db, c, true);
       const key = await fn(db, wsId, c);
       return reread(db, wsId, key ?? undefined, c);
-    });
+    }));
     if (training) c.trainingChanged(wsId);
     return { status, body };
   };
@@ -122,10 +127,10 @@ function createHandler(status: number, whole: boolean): V1Handler {
 function updateHandler(status: number, whole: boolean): V1Handler {
   return async (c) => {
     const input = parseBody(schemas.workspace, c.body);
-    const body = await withTransaction(c.pool, async (db) => {
+    const body = await queued(c, () => withTransaction(c.pool, async (db) => {
       await updateWorkspace(db, c.instanceId, c.params.ws!, input, bool(c.query, 'append'), readCtx(c));
       return getWorkspace(db, c.instanceId, c.params.ws!, written(c, whole), readCtx(c));
-    });
+    }));
     c.trainingChanged(String(body.workspace_id));
     return { status, body };
   };
@@ -149,7 +154,7 @@ export function v1Routes(): Router<V1Handler> {
   });
   r.add('POST', 'v1/workspaces/:ws', updateHandler(200, true));
   r.add('DELETE', 'v1/workspaces/:ws', async (c) => {
-    await deleteWorkspace(c.pool, c.instanceId, c.params.ws!);
+    await queued(c, () => deleteWorkspace(c.pool, c.instanceId, c.params.ws!));
     return { body: {} };
   });
 
