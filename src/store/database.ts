@@ -180,8 +180,12 @@ export function createPool(connection: PgConnection, max = 10, connectTimeoutMs?
     options: `-c search_path=${STORE_SCHEMA},public`, application_name: sessionName(),
     ...(connectTimeoutMs ? { connectionTimeoutMillis: connectTimeoutMs } : {}),
   });
-  // An idle client losing its connection (server restart) must not crash the process.
+  // A client losing its connection (server restart, failover, pg_terminate_backend) must not crash
+  // the process: pg-pool listens for that only on idle clients, and a checked-out client between
+  // two queries (a backup run holds one for its whole run) emitted an unhandled 'error' that took
+  // serve down. Its next query fails instead, and the pool drops it on release.
   pool.on('error', () => {});
+  pool.on('connect', (client) => { client.on('error', () => {}); });
   return pool;
 }
 
