@@ -3,7 +3,9 @@
  * names them), each with a `.done` sidecar written before the archive is renamed into place. A
  * backup is good only when its sidecar names it and records its exact size (and, when verifying,
  * its SHA-256); anything else — temporary `.partial` files, archives without a sidecar, size
- * mismatches — is listed but never counted as a backup.
+ * mismatches — is listed but never counted as a backup. Backups are ordered by the instant their
+ * sidecar records, not by their names: a name is a local wall time, which a daylight-saving change
+ * or another process's time zone puts out of order.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -32,7 +34,7 @@ export type BackupStatus = 'good' | 'partial' | 'no-sidecar' | 'size-mismatch' |
 export interface BackupEntry {
   name: string;
   path: string;
-  /** From the file name (local time). */
+  /** The instant the sidecar records; from the file name (local time) when there is none. */
   takenAt: Date | undefined;
   bytes: number;
   status: BackupStatus;
@@ -88,13 +90,15 @@ export async function listBackups(dir: string, opts: ListOptions = {}): Promise<
   const out: BackupEntry[] = [];
   for (const name of names) {
     const path = join(dir, name);
-    if (TEMP_PATTERN.test(name) && name.startsWith('.' + BACKUP_PREFIX)) {
+    // Only temporary files of scheduled-backup names: `astore backup -o DIR/other-name` may be
+    // writing one into the same directory, and is no run of ours.
+    if (TEMP_PATTERN.test(name) && NAME.test(name.slice(1, name.lastIndexOf('.partial-')))) {
       const st = await stat(path).catch(() => undefined);
       if (st) out.push({ name, path, takenAt: undefined, bytes: st.size, status: 'partial', sidecar: undefined });
       continue;
     }
-    const takenAt = parseBackupName(name);
-    if (!takenAt) continue;
+    const named = parseBackupName(name);
+    if (!named) continue;
     const st = await stat(path).catch(() => undefined);
     if (!st?.isFile()) continue;
     const sidecar = await readSidecar(sidecarPath(path));
@@ -102,6 +106,8 @@ export async function listBackups(dir: string, opts: ListOptions = {}): Promise<
     if (!sidecar || sidecar.name !== name) status = 'no-sidecar';
     else if (sidecar.bytes !== st.size) status = 'size-mismatch';
     else if (opts.verify && (await sha256File(path)) !== sidecar.sha256) status = 'checksum-mismatch';
+    const recorded = sidecar && status !== 'no-sidecar' ? new Date(sidecar.takenAt) : undefined;
+    const takenAt = recorded && !Number.isNaN(recorded.getTime()) ? recorded : named;
     out.push({ name, path, takenAt, bytes: st.size, status, sidecar: status === 'no-sidecar' ? undefined : sidecar });
   }
   return out.sort((a, b) => (b.takenAt?.getTime() ?? Infinity) - (a.takenAt?.getTime() ?? Infinity) || b.name.localeCompare(a.name));

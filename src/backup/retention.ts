@@ -31,16 +31,20 @@ export function planRetention(entries: readonly BackupEntry[], limits: Retention
 export interface RetentionResult { kept: string[]; removed: string[]; cleaned: string[] }
 
 export async function applyRetention(dir: string, limits: RetentionLimits): Promise<RetentionResult> {
-  const entries = await listBackups(dir);
-  const plan = planRetention(entries, limits);
-  const cleaned: string[] = [];
+  const plan = planRetention(await listBackups(dir), limits);
   for (const e of plan.remove) {
     // Archive first: a stop in between leaves an orphan sidecar (cleaned next time), never an
     // archive whose sidecar is gone but which a reader might take for a foreign backup.
     await unlink(e.path);
     await unlink(sidecarPath(e.path)).catch(() => undefined);
   }
-  for (const e of entries.filter((x) => x.status === 'partial')) {
+  return { kept: plan.keep.map((e) => e.name), removed: plan.remove.map((e) => e.name), cleaned: await cleanLeftovers(dir) };
+}
+
+/** Removes what killed runs left: temporary files and sidecars without their archive. */
+export async function cleanLeftovers(dir: string): Promise<string[]> {
+  const cleaned: string[] = [];
+  for (const e of (await listBackups(dir)).filter((x) => x.status === 'partial')) {
     await unlink(e.path).catch(() => undefined);
     cleaned.push(e.name);
   }
@@ -48,5 +52,5 @@ export async function applyRetention(dir: string, limits: RetentionLimits): Prom
     await unlink(p).catch(() => undefined);
     cleaned.push(p);
   }
-  return { kept: plan.keep.map((e) => e.name), removed: plan.remove.map((e) => e.name), cleaned };
+  return cleaned;
 }

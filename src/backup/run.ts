@@ -3,7 +3,8 @@
  * the job, prune files and jobs. One run at a time across processes and hosts: the run holds a
  * PostgreSQL advisory lock for its whole duration, and a second run fails fast (Forbid).
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, unlink, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, join } from 'node:path';
 import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
@@ -13,7 +14,7 @@ import { dropStaleStagingIfIdle } from '../restore/index.ts';
 import { backupName, sidecarPath, type Sidecar } from './catalog.ts';
 import { engineFor, type DumpEngine } from './engine.ts';
 import { failInterruptedJobs, finishJob, pruneJobs, slotTaken, startJob } from './jobs.ts';
-import { applyRetention, type RetentionResult } from './retention.ts';
+import { applyRetention, cleanLeftovers, type RetentionResult } from './retention.ts';
 import type { BackupSettings } from './settings.ts';
 import { readStoreFacts, takeBackup, type BackupSummary } from './take.ts';
 
@@ -62,7 +63,8 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
     }
     const startedAt = now();
     const jobId = await startJob(client, opts.slot ? 'schedule' : 'job', startedAt, opts.slot);
-    const file = join(opts.settings.dir, backupName(opts.slot ?? startedAt));
+    let takenAt = opts.slot ?? startedAt;
+    let file = join(opts.settings.dir, backupName(takenAt));
     let backup: BackupSummary | undefined;
     let error: Error | undefined;
     // A killed pgmig's staging schema holds a full copy of the data until the next pgmig; backups
@@ -73,14 +75,34 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
     } catch (err) {
       log(`could not drop the staging schema(s) of a killed restore (the next pgmig drops them): ${(err as Error).message}`);
     }
+    let ours = false;
     try {
-      log(`backup to ${file}`);
       // Created here rather than left to takeBackup so the failure names the setting to change.
       await makeDir(opts.settings.dir).catch((err: Error) => {
         throw new AppError('BACKUP_DIR_UNUSABLE', `cannot create backup directory ${opts.settings.dir}: ${err.message}`, {
           hint: 'set store.backup.dir (or STORE_BACKUP_DIR) to a directory this process can create and write', exitCode: 1, cause: err,
         });
       });
+      // Before the backup, not only after: a killed run's temporary file can hold the space this
+      // backup needs. Under the lock, no run of ours is writing one.
+      const cleaned = await cleanLeftovers(opts.settings.dir);
+      if (cleaned.length) log(`cleaned leftovers ${cleaned.join(', ')}`);
+      // Names are local wall times to the second: two runs can fall in one second, and a
+      // daylight-saving change repeats an hour (and so a slot's name). Writing the sidecar and
+      // renaming over an existing backup would replace it: the run takes the name of a later second.
+      for (let tries = 0; (await pathExists(file)) || (await pathExists(sidecarPath(file))); tries++) {
+        if (tries === 3) {
+          throw new AppError('BACKUP_NAME_TAKEN', `${basename(file)} already exists in ${opts.settings.dir}; it was left as it is and no backup was taken`, {
+            hint: 'backup names are the local time to the second; check the clock of this machine, then run again', exitCode: 1,
+          });
+        }
+        log(`${basename(file)} is taken; waiting for the next second's name`);
+        await sleep(1005 - (Date.now() % 1000));
+        takenAt = now();
+        file = join(opts.settings.dir, backupName(takenAt));
+      }
+      ours = true;
+      log(`backup to ${file}`);
       const facts = await readStoreFacts(opts.pool);
       backup = await takeBackup({
         connection: opts.connection, facts, output: file, engine: opts.engine ?? engineFor(opts.settings.engine), checksum: true,
@@ -89,7 +111,7 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
         beforeRename: async (s) => {
           const sidecar: Sidecar = {
             format: 'astore-backup/1', name: basename(file), bytes: s.bytes, sha256: s.sha256!,
-            takenAt: (opts.slot ?? startedAt).toISOString(), release: s.release, keyFingerprint: s.keyFingerprint,
+            takenAt: takenAt.toISOString(), release: s.release, keyFingerprint: s.keyFingerprint,
             tables: s.tables, rows: s.rows,
           };
           await writeFile(sidecarPath(file), JSON.stringify(sidecar, null, 2) + '\n', { flush: true, mode: 0o600 });
@@ -99,15 +121,27 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
     } catch (err) {
       error = err instanceof Error ? err : new Error(String(err));
       log(`failed: ${error.message}`);
+      // A failure after the rename (the directory's fsync) left the archive and its sidecar in
+      // place: a failed run must not leave a file that counts as its backup.
+      if (ours) {
+        backup = undefined;
+        for (const p of [file, sidecarPath(file)]) await unlink(p).catch(() => undefined);
+      }
     }
     let retention: RetentionResult | undefined;
-    try {
-      retention = await applyRetention(opts.settings.dir, opts.settings);
-      if (retention.removed.length) log(`retention removed ${retention.removed.join(', ')}`);
-      if (retention.cleaned.length) log(`cleaned leftovers ${retention.cleaned.join(', ')}`);
-    } catch (err) {
-      error ??= err instanceof Error ? err : new Error(String(err));
-      log(`retention failed: ${(err as Error).message}`);
+    if (error) {
+      // No pruning after a failed run: the backups it would remove are then the newest good ones,
+      // and one of those kept in their place may be damaged.
+      log('retention skipped: the backup failed');
+    } else {
+      try {
+        retention = await applyRetention(opts.settings.dir, opts.settings);
+        if (retention.removed.length) log(`retention removed ${retention.removed.join(', ')}`);
+        if (retention.cleaned.length) log(`cleaned leftovers ${retention.cleaned.join(', ')}`);
+      } catch (err) {
+        error = err instanceof Error ? err : new Error(String(err));
+        log(`retention failed: ${(err as Error).message}`);
+      }
     }
     const status = error ? 'failed' : 'succeeded';
     await finishJob(client, jobId, { status, finishedAt: now(), file: backup ? file : undefined, bytes: backup?.bytes, log: lines.join('\n') + '\n' });
@@ -118,3 +152,5 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
     client.release();
   }
 }
+
+const pathExists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
