@@ -301,10 +301,30 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   return { staging, rows, tables, workspaces: ws.rowCount ?? 0 };
 }
 
+/**
+ * The target's users, instances and tokens were copied into the staging schema when the load
+ * began; a token created or revoked, or a user or instance created, while the archive loaded would
+ * have been undone by the swap (a revoked token working again). They are brought over again here,
+ * in the swap's transaction, with those tables locked so that no write slips in between; a write
+ * that waits on the lock lands in the restored tables once the swap commits.
+ */
+async function syncTenants(client: pg.ClientBase, staging: string): Promise<void> {
+  const s = ident(staging);
+  const t = (table: string): string => `${STORE_SCHEMA}.${ident(table)}`;
+  await client.query(`lock table ${TARGET_TABLES.map(t).join(', ')} in share row exclusive mode`);
+  // Users and instances are only ever added while a restore runs (instances delete refuses then);
+  // deleting staging rows could take restored workspaces along (on delete cascade).
+  await client.query(`insert into ${s}.users select * from ${t('users')} on conflict do nothing`);
+  await client.query(`insert into ${s}.instances select * from ${t('instances')} on conflict do nothing`);
+  await client.query(`delete from ${s}.tokens`);
+  await client.query(`insert into ${s}.tokens select * from ${t('tokens')}`);
+}
+
 /** The one moment the target changes: the store schema is replaced atomically, keeping its owner and grants. */
 export async function swapIn(client: pg.ClientBase, staging: string): Promise<void> {
   await client.query('begin');
   try {
+    await syncTenants(client, staging);
     await adoptOwnerAndGrants(client, STORE_SCHEMA, staging);
     // Again here: one may have been created during the load.
     await assertNoOutsideDependents(client, STORE_SCHEMA);

@@ -9,6 +9,7 @@ import {
 } from '../../auth/index.ts';
 import { formatPostgresYaml, readPostgresYaml } from '../../config/index.ts';
 import { AppError } from '../../errors/index.ts';
+import { maintenanceMessage } from '../../restore/index.ts';
 import { createAtomic, makeStoreDir, openDatabase, recordedFingerprint, secretFilePath, STORE_SCHEMA, writeAtomic } from '../../store/index.ts';
 import { printJson, printTable, withStore } from '../output.ts';
 
@@ -77,6 +78,14 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (instanceId: string, o: { deleteWorkspaces?: boolean; postgres?: string; json?: boolean }) => {
       await withStore({ postgres: o.postgres }, async (s) => {
+        // A restore keeps the instances that exist when it swaps its data in (and its workspaces
+        // may be mapped to this one): deleting one meanwhile would not last.
+        const restoring = await maintenanceMessage(s.pool);
+        if (restoring) {
+          throw new AppError('WRITES_SUSPENDED', `a restore is running (${restoring}); nothing was deleted`, {
+            hint: 'wait for pgmig to finish, then delete the instance', exitCode: 1,
+          });
+        }
         const d = await deleteInstance(s.pool, instanceId, { withWorkspaces: o.deleteWorkspaces === true });
         if (o.json) printJson(d);
         else process.stderr.write(`deleted instance ${d.id} (${d.name}, owner ${d.owner}) with ${d.workspaces} workspace(s)\n`);
