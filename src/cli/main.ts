@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<void> {
     // signal's own line has said what was left.
     if (interrupted()) return;
     reportError(err);
-    if (json) printJsonError(isAppError(err) ? err : { code: 'INTERNAL', message: toError(err).message });
+    if (json) printJsonError(isAppError(err) ? err : isSystemError(err) ? systemError(err) : { code: 'INTERNAL', message: toError(err).message });
   }
 }
 
@@ -76,9 +76,31 @@ export function reportError(err: unknown): void {
     process.stderr.write(`error [${err.code}]: ${err.message}\n`);
     if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     process.exitCode = err.exitCode;
+  } else if (isSystemError(err)) {
+    const s = systemError(err);
+    process.stderr.write(`error [${s.code}]: ${s.message}\nhint: ${s.hint}\n`);
+    process.exitCode = 1;
   } else {
     const e = toError(err);
     process.stderr.write(`error: ${e.stack ?? e.message}\n`);
     process.exitCode = 1;
   }
+}
+
+function isSystemError(err: unknown): err is NodeJS.ErrnoException & { code: string } {
+  const e = err as NodeJS.ErrnoException;
+  return err instanceof Error && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string';
+}
+
+/**
+ * The operating system refused a file or socket operation (ENOSPC, ENOTDIR, EACCES, EIO …): its
+ * own message names the call and the path, which a stack trace would only bury.
+ */
+function systemError(err: NodeJS.ErrnoException & { code: string }): { code: string; message: string; hint: string } {
+  return {
+    code: err.code, message: err.message.replace(`${err.code}: `, ''),
+    hint: err.code === 'EPIPE'
+      ? 'the program reading the output stopped before all of it was written: what it got is incomplete'
+      : 'check that path (free space, permissions, whether it is a file or a directory) and run again',
+  };
 }

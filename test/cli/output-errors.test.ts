@@ -98,3 +98,14 @@ it('a command-line mistake commander catches is reported like any failure: error
   assert.equal(help.status, 0);
   assert.doesNotMatch(help.stdout, /"error"/, 'help is not a failure');
 });
+
+it('a refusal by the operating system (a file where a directory should be) names the call and path, with a hint and no stack', () => {
+  const file = join(dir, 'not-a-dir');
+  writeFileSync(file, '');
+  const r = spawnSync(process.execPath, ['bin/astore', 'backups', 'list', '--dir', file], { encoding: 'utf8', env: { ...process.env, ASTORE_HOME: dir } });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^error \[ENOTDIR\]: not a directory, scandir '.*not-a-dir'\nhint: check that path/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  const j = spawnSync(process.execPath, ['bin/astore', 'backups', 'list', '--dir', file, '--json'], { encoding: 'utf8', env: { ...process.env, ASTORE_HOME: dir } });
+  assert.equal(JSON.parse(j.stdout).error.code, 'ENOTDIR');
+});
