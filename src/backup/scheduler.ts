@@ -14,12 +14,15 @@ import { lastScheduledSlot } from './jobs.ts';
 import { runBackupJob, type RunResult } from './run.ts';
 import type { BackupSettings } from './settings.ts';
 
+export type LogLevel = 'info' | 'warn' | 'error';
+
 export interface SchedulerOptions {
   settings: BackupSettings;
   now?: () => Date;
   /** Default: the one settings.engine names. */
   engine?: DumpEngine | undefined;
-  log?: (message: string) => void;
+  /** `level`: 'error' for a failed or unrun slot, 'warn' for a skipped one (monitoring filters on it), else 'info'. */
+  log?: (message: string, level: LogLevel) => void;
   /** Called after every run (tests, metrics). */
   onRun?: (slot: Date, result: RunResult | Error) => void;
 }
@@ -50,7 +53,8 @@ export function latestSlotBetween(cron: CronExpression, after: Date, now: Date):
 
 export function startBackupScheduler(store: { pool: pg.Pool; connection: PgConnection }, opts: SchedulerOptions): BackupScheduler {
   const now = opts.now ?? (() => new Date());
-  const log = opts.log ?? ((m: string) => process.stderr.write(`backup scheduler: ${m}\n`));
+  const write = opts.log ?? ((m: string) => { process.stderr.write(`backup scheduler: ${m}\n`); });
+  const log = (m: string, level: LogLevel = 'info'): void => write(m, level);
   const settings = opts.settings;
   const cron = parseCron(settings.schedule);
   const deadlineMs = settings.startingDeadlineSeconds === undefined ? undefined : settings.startingDeadlineSeconds * 1000;
@@ -62,17 +66,18 @@ export function startBackupScheduler(store: { pool: pg.Pool; connection: PgConne
   const run = async (slot: Date): Promise<void> => {
     const late = now().getTime() - slot.getTime();
     if (deadlineMs !== undefined && late > deadlineMs) {
-      log(`slot ${slot.toISOString()} missed by ${Math.round(late / 1000)} s, past the starting deadline; skipped`);
+      log(`slot ${slot.toISOString()} missed by ${Math.round(late / 1000)} s, past the starting deadline; skipped`, 'warn');
       return;
     }
     try {
       const result = await runBackupJob({ pool: store.pool, connection: store.connection, settings, slot, now, engine: opts.engine });
-      if (result.status === 'failed') log(`slot ${slot.toISOString()} failed: ${result.error?.message}`);
+      if (result.status === 'failed') log(`slot ${slot.toISOString()} failed: ${result.error?.message}`, 'error');
       opts.onRun?.(slot, result);
     } catch (err) {
       // Another process holding the lock is the overlap case: skip, like concurrencyPolicy Forbid.
       const e = err instanceof Error ? err : new Error(String(err));
-      log(isAppError(e) && e.code === 'BACKUP_LOCKED' ? `slot ${slot.toISOString()} skipped: another run is in progress` : `slot ${slot.toISOString()} not run: ${e.message}`);
+      if (isAppError(e) && e.code === 'BACKUP_LOCKED') log(`slot ${slot.toISOString()} skipped: another run is in progress`, 'warn');
+      else log(`slot ${slot.toISOString()} not run: ${e.message}`, 'error');
       opts.onRun?.(slot, e);
     }
   };
@@ -98,7 +103,7 @@ export function startBackupScheduler(store: { pool: pg.Pool; connection: PgConne
       log('store.backup.suspend is true: no scheduled backups');
       return;
     }
-    const last = await lastScheduledSlot(store.pool).catch((err: Error) => { log(`cannot read the job history: ${err.message}`); return undefined; });
+    const last = await lastScheduledSlot(store.pool).catch((err: Error) => { log(`cannot read the job history: ${err.message}`, 'error'); return undefined; });
     const t = now();
     const missed = last ? latestSlotBetween(cron, last, t) : undefined;
     if (missed && !stopped) {

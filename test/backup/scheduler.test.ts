@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -59,18 +59,30 @@ describe('backup scheduler', () => {
     const logs: string[] = [];
     const s = startBackupScheduler(store, {
       settings: { ...defaultSettings(), dir: join(root, 'b2'), startingDeadlineSeconds: 3600 },
-      now: () => now, onRun: (slot) => runs.push(slot), log: (m) => logs.push(m),
+      now: () => now, onRun: (slot) => runs.push(slot), log: (m, level) => logs.push(`${level} ${m}`),
     });
     await new Promise((r) => setTimeout(r, 300));
     await s.stop();
     assert.equal(runs.length, 0);
-    assert.ok(logs.some((m) => /past the starting deadline/.test(m)), logs.join('\n'));
+    assert.ok(logs.some((m) => /^warn .*past the starting deadline/.test(m)), logs.join('\n'));
 
     const t = startBackupScheduler(store, { settings: { ...defaultSettings(), suspend: true }, now: () => now, onRun: (slot) => runs.push(slot), log: () => {} });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(t.nextRun, undefined);
     await t.stop();
     assert.equal(runs.length, 0);
+  });
+
+  it('a failed slot is logged at error level, for monitoring that filters on it', async () => {
+    await seedLastSlot(new Date(2026, 3, 1, 23));
+    const now = new Date(2026, 3, 2, 23, 0, 30);
+    const file = join(root, 'a-file');
+    writeFileSync(file, '');
+    const logs: string[] = [];
+    const s = startBackupScheduler(store, { settings: { ...defaultSettings(), dir: join(file, 'backups') }, now: () => now, log: (m, level) => logs.push(`${level} ${m}`) });
+    await new Promise((r) => setTimeout(r, 1000));
+    await s.stop();
+    assert.ok(logs.some((m) => /^error slot .* failed: cannot create backup directory/.test(m)), logs.join('\n'));
   });
 
   it('runs at the slot when its time comes', async () => {

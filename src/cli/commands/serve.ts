@@ -82,7 +82,7 @@ async function start(store: Store, opts: ServiceOptions, host: string, port: num
   const service = createService(store, opts);
   try {
     const url = await listen(service, host, port);
-    const backups = startBackupScheduler(store, { settings: backupSettings, log: (m) => service.app.log.info(`backup scheduler: ${m}`) });
+    const backups = startBackupScheduler(store, { settings: backupSettings, log: (m, level) => service.app.log[level](`backup scheduler: ${m}`) });
     return { service, url, backups };
   } catch (err) {
     await service.close();
