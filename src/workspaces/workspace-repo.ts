@@ -139,18 +139,17 @@ export async function listWorkspaces(db: Db, instanceId: string, page: Page, sha
  * inside a snapshot or transaction, or a concurrent write shows through half done.
  */
 export async function exportElements(db: Connection, workspaceId: string, shape: Shape): Promise<Json> {
-  const [intents, examples, entities, values, synonyms, nodes, cx] = await Promise.all([
-    db.query<IntentRow>('select id, intent, description, created, updated from intents where workspace_id = $1 order by id', [workspaceId]),
-    db.query<ExampleRow>(`select e.intent_id, e.text, e.mentions, e.created, e.updated from examples e
-      join intents i on i.id = e.intent_id where i.workspace_id = $1 order by e.id`, [workspaceId]),
-    db.query<EntityRow>('select id, entity, description, fuzzy_match, metadata, extra, created, updated from entities where workspace_id = $1 order by id', [workspaceId]),
-    db.query<ValueRow>(`select v.id, v.entity_id, v.value, v.type, v.metadata, v.patterns, v.created, v.updated from entity_values v
-      join entities e on e.id = v.entity_id where e.workspace_id = $1 order by v.id`, [workspaceId]),
-    db.query<SynonymRow>(`select s.value_id, s.synonym, s.created, s.updated from synonyms s join entity_values v on v.id = s.value_id
-      join entities e on e.id = v.entity_id where e.workspace_id = $1 order by s.id`, [workspaceId]),
-    db.query<NodeRow>('select dialog_node, node, created, updated from dialog_nodes where workspace_id = $1 order by id', [workspaceId]),
-    db.query<TextRow>('select text, created, updated from counterexamples where workspace_id = $1 order by id', [workspaceId]),
-  ]);
+  // One after another: they share one connection (and its snapshot), where queries queue anyway.
+  const intents = await db.query<IntentRow>('select id, intent, description, created, updated from intents where workspace_id = $1 order by id', [workspaceId]);
+  const examples = await db.query<ExampleRow>(`select e.intent_id, e.text, e.mentions, e.created, e.updated from examples e
+    join intents i on i.id = e.intent_id where i.workspace_id = $1 order by e.id`, [workspaceId]);
+  const entities = await db.query<EntityRow>('select id, entity, description, fuzzy_match, metadata, extra, created, updated from entities where workspace_id = $1 order by id', [workspaceId]);
+  const values = await db.query<ValueRow>(`select v.id, v.entity_id, v.value, v.type, v.metadata, v.patterns, v.created, v.updated from entity_values v
+    join entities e on e.id = v.entity_id where e.workspace_id = $1 order by v.id`, [workspaceId]);
+  const synonyms = await db.query<SynonymRow>(`select s.value_id, s.synonym, s.created, s.updated from synonyms s join entity_values v on v.id = s.value_id
+    join entities e on e.id = v.entity_id where e.workspace_id = $1 order by s.id`, [workspaceId]);
+  const nodes = await db.query<NodeRow>('select dialog_node, node, created, updated from dialog_nodes where workspace_id = $1 order by id', [workspaceId]);
+  const cx = await db.query<TextRow>('select text, created, updated from counterexamples where workspace_id = $1 order by id', [workspaceId]);
   const exByIntent = groupBy(examples.rows, (e) => e.intent_id);
   const valByEntity = groupBy(values.rows, (v) => v.entity_id);
   const synByValue = groupBy(synonyms.rows, (s) => s.value_id);

@@ -18,11 +18,9 @@ export async function readTrainingData(client: pg.PoolClient, workspaceId: strin
       'select language, training_version from workspaces where id = $1', [workspaceId]);
     const ws = w.rows[0];
     if (!ws) return undefined;
-    const [ex, cx] = await Promise.all([
-      client.query<{ intent: string; text: string | null }>(`select i.intent, e.text from intents i
-        left join examples e on e.intent_id = i.id where i.workspace_id = $1 order by i.id, e.id`, [workspaceId]),
-      client.query<{ text: string }>('select text from counterexamples where workspace_id = $1 order by id', [workspaceId]),
-    ]);
+    const ex = await client.query<{ intent: string; text: string | null }>(`select i.intent, e.text from intents i
+      left join examples e on e.intent_id = i.id where i.workspace_id = $1 order by i.id, e.id`, [workspaceId]);
+    const cx = await client.query<{ text: string }>('select text from counterexamples where workspace_id = $1 order by id', [workspaceId]);
     const intents = new Map<string, Array<{ text: string }>>();
     for (const row of ex.rows) {
       let list = intents.get(row.intent);
