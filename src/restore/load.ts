@@ -224,6 +224,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   }
   let rows = 0;
   let tables = 0;
+  const withData = new Set<string>();
   for await (const block of reader.blocks()) {
     const e = block.entry;
     if (!isStoreTableData(e)) continue;
@@ -234,7 +235,8 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
       continue;
     }
     const table = summary.tables.get(e.tag!)!;
-    const sql = `copy ${s}.${ident(table.name)} (${table.columns.join(', ')}) from stdin`;
+    withData.add(table.name);
+    const sql = `copy ${s}.${ident(table.name)} (${table.columns.map(ident).join(', ')}) from stdin`;
     // The payload's own row count, taken as it streams to the server: what the archive holds,
     // checked against what COPY loaded (and against a full scan's count, when there was one).
     const counter = new RowCounter(table.name);
@@ -272,6 +274,14 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
     await o.afterTable?.(table.name);
   }
 
+  // A table of the table of contents whose data block never came (an entry marked as having no
+  // data, its block gone) would be restored empty.
+  const missing = [...summary.tables.keys()].filter((t) => !SKIPPED_TABLES.has(t) && !withData.has(t)).sort();
+  if (missing.length > 0) {
+    throw new AppError('ARCHIVE_INCOMPLETE', `${summary.file} has no data block for store table(s) ${missing.map((t) => `${STORE_SCHEMA}.${t}`).join(', ')}: restoring it would leave them empty`, {
+      hint: 'nothing was changed in the target; use an intact copy of the archive', exitCode: 2, details: { tables: missing },
+    });
+  }
   o.stepDone?.('copy');
   await rebuild(clients, staging, stripped.indexes);
   o.stepDone?.('indexes');

@@ -55,7 +55,18 @@ export function copyColumns(entry: TocEntry): string[] {
       hint: 'use an archive made by `pg_dump -Fc` or `astore backup`', exitCode: 2,
     });
   }
-  return m[1]!.split(',').map((c) => c.trim());
+  // Checked here because the load writes them into its own COPY statement: an archive could
+  // otherwise append SQL to the column list and have it run on the target.
+  return m[1]!.split(',').map((c) => {
+    const name = c.trim();
+    const plain = /^[a-z_][a-z0-9_$]*$/.exec(name)?.[0] ?? /^"((?:[^"]|"")+)"$/.exec(name)?.[1]?.replace(/""/g, '"');
+    if (plain === undefined) {
+      throw new AppError('ARCHIVE_UNEXPECTED', `table data of ${entry.namespace}.${entry.tag} names a column ${JSON.stringify(name.slice(0, 80))} in its COPY statement, which is not a column name`, {
+        hint: 'nothing was changed in the target; the archive was not written by pg_dump or astore backup, or has been tampered with', exitCode: 2,
+      });
+    }
+    return plain;
+  });
 }
 
 export function isStoreTableData(e: TocEntry): boolean {
@@ -84,7 +95,7 @@ export class RowCounter {
    * ignored, as COPY ignores it).
    */
   feed(chunk: Buffer): number {
-    if (this.ended) return 0;
+    if (this.ended) { this.checkTrailing(chunk, 0); return 0; }
     let pos = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, pos);
@@ -93,19 +104,37 @@ export class RowCounter {
       if (this.length <= 1 && end > pos + 1 - this.length) this.second = chunk[pos + 1 - this.length]!;
       this.length += end - pos;
       if (nl < 0) return chunk.length;
-      if (this.isEndMarker()) { this.ended = true; return nl + 1; }
+      if (this.isEndMarker()) { this.ended = true; this.checkTrailing(chunk, nl + 1); return nl + 1; }
       this.rows++;
       this.length = 0;
       pos = nl + 1;
     }
   }
 
-  /** The row count once the payload has ended; a last line without its newline is damage. */
-  finish(): number {
-    if (!this.ended && this.length > 0 && !this.isEndMarker()) {
-      throw new AppError('ARCHIVE_COPY_DATA_INVALID', `table data of ${this.table} ends in the middle of a row`, { hint: 'use an intact copy of the archive', exitCode: 2 });
+  /**
+   * pg_dump and astore backup end every payload with the marker and blank lines: rows after the
+   * marker would be dropped without a word (COPY stops there), so they are damage.
+   */
+  private checkTrailing(chunk: Buffer, from: number): void {
+    for (let i = from; i < chunk.length; i++) {
+      if (chunk[i] !== 0x0a) throw this.invalid('has data after its \\. end marker');
     }
+  }
+
+  /**
+   * The row count once the payload has ended. Every payload ends with the marker, so one without
+   * it was cut short (or made by hand): restoring it would keep the rows before the cut only.
+   */
+  finish(): number {
+    if (!this.ended && this.length > 0 && !this.isEndMarker()) throw this.invalid('ends in the middle of a row');
+    if (!this.ended && !this.isEndMarker()) throw this.invalid('has no \\. end marker: it was cut short');
     return this.rows;
+  }
+
+  private invalid(why: string): AppError {
+    return new AppError('ARCHIVE_COPY_DATA_INVALID', `table data of ${this.table} ${why}`, {
+      hint: 'nothing was changed in the target; use an intact copy of the archive', exitCode: 2,
+    });
   }
 }
 

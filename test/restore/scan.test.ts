@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { counted, RowCounter } from '../../src/restore/scan.ts';
+import type { TocEntry } from '../../src/archive/index.ts';
+import { copyColumns, counted, RowCounter } from '../../src/restore/scan.ts';
 
 async function run(chunks: Buffer[]): Promise<{ rows: number; passed: string }> {
   const counter = new RowCounter('t');
@@ -32,10 +33,22 @@ test('rows are counted and the data passed on the same at every cut, the end mar
   }
 });
 
-test('a payload without the marker counts its rows; one cut inside a row is damage', async () => {
-  assert.deepEqual(await run(cuts('x\ny\n', [1])), { rows: 2, passed: 'x\ny\n' });
-  assert.deepEqual(await run([]), { rows: 0, passed: '' });
-  await assert.rejects(run(cuts('x\ny', [2])), { code: 'ARCHIVE_COPY_DATA_INVALID' });
-  // Data after the marker is neither counted nor passed on, even when it looks like rows.
-  assert.deepEqual(await run(cuts('x\n\\.\nnot a row\n', [3, 5])), { rows: 1, passed: 'x\n\\.\n' });
+test('a payload without the marker, or with rows after it, is damage: restoring it would keep only the rows before the cut', async () => {
+  // Found by fuzzing: a payload cut after a row, an empty one, and one with a marker in the middle
+  // were restored in part and committed.
+  await assert.rejects(run(cuts('x\ny\n', [1])), { code: 'ARCHIVE_COPY_DATA_INVALID', message: /has no \\\. end marker/ });
+  await assert.rejects(run([]), { code: 'ARCHIVE_COPY_DATA_INVALID' });
+  await assert.rejects(run(cuts('x\ny', [2])), { code: 'ARCHIVE_COPY_DATA_INVALID', message: /ends in the middle of a row/ });
+  await assert.rejects(run(cuts('x\n\\.\nnot a row\n', [3, 5])), { code: 'ARCHIVE_COPY_DATA_INVALID', message: /data after its \\\. end marker/ });
+  await assert.rejects(run(cuts('x\n\\.\n\nnot a row\n', [7])), { code: 'ARCHIVE_COPY_DATA_INVALID' });
+  // The blank lines pg_dump and astore backup write after the marker are fine, in any chunking.
+  assert.deepEqual(await run(cuts('x\n\\.\n\n\n', [2, 4])), { rows: 1, passed: 'x\n\\.\n' });
+});
+
+test('a COPY column list must be column names: SQL appended to it is refused, never run', () => {
+  const entry = (copyStmt: string) => ({ desc: 'TABLE DATA', namespace: 'astore', tag: 'workspaces', copyStmt }) as unknown as TocEntry;
+  assert.deepEqual(copyColumns(entry('COPY astore.workspaces (id, name, "order") FROM stdin;\n')), ['id', 'name', 'order']);
+  // Found by fuzzing: the load wrote the list into its own COPY, so this renamed every workspace.
+  const injected = `COPY astore.workspaces (id, name) FROM stdin; UPDATE astore.workspaces SET name='x'; CREATE TEMP TABLE t AS SELECT (1) FROM stdin;`;
+  assert.throws(() => copyColumns(entry(injected)), { code: 'ARCHIVE_UNEXPECTED', message: /which is not a column name/ });
 });
