@@ -112,20 +112,38 @@ export function decodeCopyLine(line: string, decoder: TextDecoder = UTF8): CopyV
  * reports, through `onEnd`, whether one was seen; bytes after the marker (pg_dump writes two
  * extra newlines) are ignored. Rows are yielded in batches to keep per-row overhead low.
  */
+/** Longer than any row of the store (a model's hex text is a few MiB); shorter than V8's longest string. */
+const MAX_LINE = 256 << 20;
+
 export async function* copyRows(
   payload: AsyncIterable<Buffer>,
-  options: { decoder?: TextDecoder; batchSize?: number; onEnd?: (sawEndMarker: boolean) => void } = {},
+  options: { decoder?: TextDecoder; batchSize?: number; onEnd?: (sawEndMarker: boolean) => void; maxLine?: number } = {},
 ): AsyncGenerator<CopyValue[][]> {
   const decoder = options.decoder ?? UTF8;
   const batchSize = options.batchSize ?? 1000;
   const utf8 = decoder.encoding === 'utf-8';
-  let pending: Buffer | undefined;
+  // The unfinished line, in pieces: joined only once a newline arrives, so a long line costs one
+  // copy rather than one per chunk (a line of 256 MiB took half a minute and a gigabyte).
+  const maxLine = options.maxLine ?? MAX_LINE;
+  let pieces: Buffer[] = [];
+  let pieceBytes = 0;
+  const hold = (piece: Buffer): void => {
+    pieces.push(piece);
+    pieceBytes += piece.length;
+    if (pieceBytes > maxLine) {
+      throw new AppError('ARCHIVE_COPY_DATA_INVALID', `a COPY row is longer than ${maxLine} bytes without a newline: the data is damaged`, {
+        hint: 'use an intact copy of the archive', exitCode: 2,
+      });
+    }
+  };
   let batch: CopyValue[][] = [];
   let ended = false;
   for await (const chunk of payload) {
     if (ended) continue; // drain what follows the end marker so the producer can finish
-    const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-    pending = undefined;
+    if (pieces.length > 0 && chunk.indexOf(0x0a) < 0) { hold(chunk); continue; }
+    const buf = pieces.length > 0 ? Buffer.concat([...pieces, chunk]) : chunk;
+    pieces = [];
+    pieceBytes = 0;
     let start = 0;
     for (;;) {
       const nl = buf.indexOf(0x0a, start);
@@ -136,9 +154,10 @@ export async function* copyRows(
       start = nl + 1;
       if (batch.length >= batchSize) { yield batch; batch = []; }
     }
-    if (!ended && start < buf.length) pending = Buffer.from(buf.subarray(start));
+    if (!ended && start < buf.length) hold(Buffer.from(buf.subarray(start)));
   }
-  if (pending && pending.length > 0 && !ended) {
+  const pending = Buffer.concat(pieces);
+  if (pending.length > 0 && !ended) {
     // A last line without newline is only legal as the end marker itself.
     if (pending.length === 2 && pending[0] === 0x5c && pending[1] === 0x2e) ended = true;
     else {

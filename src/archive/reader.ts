@@ -28,7 +28,9 @@ export type ArchiveInput = string | Readable | AsyncIterable<Buffer | Uint8Array
 
 const READ_BUFFER = 1 << 20;
 /** Sanity limits: beyond them a length field is certainly corrupt, and honouring it would only waste memory. */
-const MAX_STRING = 1 << 30;
+// A TOC string (a definition, a COPY statement) of 64 MiB is already far beyond any real one; a
+// flipped bit in a length field asked for up to 1 GiB, past V8's longest string, after a long read.
+const MAX_STRING = 64 << 20;
 const MAX_TOC_ENTRIES = 50_000_000;
 
 export function corrupt(offset: number, message: string, details: Record<string, unknown> = {}): AppError {

@@ -49,3 +49,16 @@ test('copyRows reports a payload without end marker and rejects a half row', asy
   assert.equal(saw, false);
   await assert.rejects(async () => { for await (const b of copyRows(Readable.from([Buffer.from('1\n2')]))) void b; }, /ARCHIVE_COPY_DATA_INVALID|middle of a row/);
 });
+
+test('copyRows joins a line split over many chunks once, and refuses one longer than the limit', async () => {
+  // Found by fuzzing: a decompression bomb of one endless line was joined chunk by chunk, in
+  // quadratic time and memory, and pgmig's preflight hung on it.
+  const long = 'x'.repeat(5000);
+  const chunks = [...Array.from({ length: 50 }, (_, i) => Buffer.from(long.slice(i * 100, i * 100 + 100))), Buffer.from(`${long.slice(5000)}\n\\.\n`)];
+  const rows: unknown[][] = [];
+  for await (const batch of copyRows(Readable.from(chunks))) rows.push(...batch);
+  assert.deepEqual(rows, [[long]]);
+  const endless = Array.from({ length: 40 }, () => Buffer.from('y'.repeat(100)));
+  await assert.rejects(async () => { for await (const b of copyRows(Readable.from(endless), { maxLine: 2000 })) void b; },
+    { code: 'ARCHIVE_COPY_DATA_INVALID', message: /longer than 2000 bytes without a newline/ });
+});
