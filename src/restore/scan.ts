@@ -8,6 +8,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { OFFSET_SET, openArchive, type ArchiveReader, type CopyValue, type DataBlock, type TocEntry } from '../archive/index.ts';
+import { UUID } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
 import { MIGRATIONS, STORE_SCHEMA } from '../store/index.ts';
 import { requireStoreData } from './tables.ts';
@@ -175,14 +176,25 @@ class Collector {
   }
 
   private collect(name: string, row: CopyValue[], col: (c: string) => number): void {
-    if (name === 'schema_migrations') this.migrationIds.push(Number(row[col('id')]));
+    // The preflight reads these rows before PostgreSQL has seen any of them: a value that is
+    // missing, null or malformed is damage to report, not a TypeError to crash on.
+    const value = (column: string, check: RegExp): string => {
+      const v = col(column) < 0 ? undefined : row[col(column)];
+      if (typeof v !== 'string' || !check.test(v)) {
+        throw new AppError('ARCHIVE_INCONSISTENT', `a row of ${STORE_SCHEMA}.${name} in the archive has ${v === undefined ? `no ${column} column` : `an invalid ${column} (${JSON.stringify(v === null ? null : String(v).slice(0, 40))})`}`, {
+          hint: 'nothing was changed in the target; use an intact backup', exitCode: 2,
+        });
+      }
+      return v;
+    };
+    if (name === 'schema_migrations') this.migrationIds.push(Number(value('id', /^\d{1,9}$/)));
     else if (name === 'store_meta' && row[col('key')] === 'encryption_key_fingerprint') {
       const v = row[col('value')] ?? null;
-      this.fingerprint = v === null ? undefined : String(JSON.parse(v));
+      this.fingerprint = v === null ? undefined : String(JSON.parse(value('value', /^"[0-9a-zA-Z:_-]*"$/)));
     } else if (name === 'instances') {
-      const id = row[col('id')]!.toLowerCase();
+      const id = value('id', UUID).toLowerCase();
       this.instances.set(id, { id, name: row[col('name')] ?? '', workspaces: 0 });
-    } else if (name === 'workspaces') this.workspaceInstance.push(row[col('instance_id')]!.toLowerCase());
+    } else if (name === 'workspaces') this.workspaceInstance.push(value('instance_id', UUID).toLowerCase());
   }
 
   summary(reader: ArchiveReader, file: string, tables: Map<string, ArchiveTable>, verified: boolean): ArchiveSummary {
