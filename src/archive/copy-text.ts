@@ -107,14 +107,14 @@ export function decodeCopyLine(line: string, decoder: TextDecoder = UTF8): CopyV
   return out;
 }
 
+/** Longer than any row of the store (a model's hex text is a few MiB); shorter than V8's longest string. */
+const MAX_LINE = 256 << 20;
+
 /**
  * Splits a COPY payload (a stream of byte chunks) into rows. Stops at the `\.` end marker and
  * reports, through `onEnd`, whether one was seen; bytes after the marker (pg_dump writes two
  * extra newlines) are ignored. Rows are yielded in batches to keep per-row overhead low.
  */
-/** Longer than any row of the store (a model's hex text is a few MiB); shorter than V8's longest string. */
-const MAX_LINE = 256 << 20;
-
 export async function* copyRows(
   payload: AsyncIterable<Buffer>,
   options: { decoder?: TextDecoder; batchSize?: number; onEnd?: (sawEndMarker: boolean) => void; maxLine?: number } = {},

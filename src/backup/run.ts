@@ -76,6 +76,7 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
       log(`could not drop the staging schema(s) of a killed restore (the next pgmig drops them): ${(err as Error).message}`);
     }
     let ours = false;
+    let cleanedFirst: string[] = [];
     try {
       // Created here rather than left to takeBackup so the failure names the setting to change.
       await makeDir(opts.settings.dir).catch((err: Error) => {
@@ -85,8 +86,8 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
       });
       // Before the backup, not only after: a killed run's temporary file can hold the space this
       // backup needs. Under the lock, no run of ours is writing one.
-      const cleaned = await cleanLeftovers(opts.settings.dir);
-      if (cleaned.length) log(`cleaned leftovers ${cleaned.join(', ')}`);
+      cleanedFirst = await cleanLeftovers(opts.settings.dir);
+      if (cleanedFirst.length) log(`cleaned leftovers ${cleanedFirst.join(', ')}`);
       // Names are local wall times to the second: two runs can fall in one second, and a
       // daylight-saving change repeats an hour (and so a slot's name). Writing the sidecar and
       // renaming over an existing backup would replace it: the run takes the name of a later second.
@@ -135,9 +136,11 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
       log('retention skipped: the backup failed');
     } else {
       try {
-        retention = await applyRetention(opts.settings.dir, opts.settings);
-        if (retention.removed.length) log(`retention removed ${retention.removed.join(', ')}`);
-        if (retention.cleaned.length) log(`cleaned leftovers ${retention.cleaned.join(', ')}`);
+        const pruned = await applyRetention(opts.settings.dir, opts.settings);
+        if (pruned.removed.length) log(`retention removed ${pruned.removed.join(', ')}`);
+        if (pruned.cleaned.length) log(`cleaned leftovers ${pruned.cleaned.join(', ')}`);
+        // What was cleaned before the backup too, so --json still reports every leftover removed.
+        retention = { ...pruned, cleaned: [...cleanedFirst, ...pruned.cleaned] };
       } catch (err) {
         error = err instanceof Error ? err : new Error(String(err));
         log(`retention failed: ${(err as Error).message}`);

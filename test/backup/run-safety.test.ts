@@ -76,8 +76,10 @@ describe('backup runs and retention', () => {
     writeFileSync(join(dir, manual), Buffer.alloc(1000));
     let seen: string[] = [];
     const looking: DumpEngine = async (req) => { seen = readdirSync(dir); return storeDumpEngine(req); };
-    assert.equal((await run(noWeekly(dir, 5), 21, looking)).status, 'succeeded');
+    const r = await run(noWeekly(dir, 5), 21, looking);
+    assert.equal(r.status, 'succeeded');
     assert.ok(!seen.includes(killed), `cleaned before the dump: ${seen.join(', ')}`);
+    assert.deepEqual(r.retention?.cleaned, [killed], 'the run reports what it cleaned before the backup');
     assert.ok(readdirSync(dir).includes(manual), 'astore backup -o\'s temporary file stays');
   });
 
