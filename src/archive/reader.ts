@@ -102,10 +102,21 @@ const ENCODINGS: Record<string, string> = {
   ISO_8859_5: 'iso-8859-5', ISO_8859_6: 'iso-8859-6', ISO_8859_7: 'iso-8859-7', ISO_8859_8: 'iso-8859-8',
 };
 
-function decoderFor(encoding: string): TextDecoder | undefined {
+function textDecoder(encoding: string): TextDecoder | undefined {
   const label = ENCODINGS[encoding.toUpperCase()];
   if (!label) return undefined;
   try { return new TextDecoder(label); } catch { return undefined; }
+}
+
+/** A decoder for the archive's COPY text, or ARCHIVE_ENCODING_UNSUPPORTED naming where the encoding came from. */
+function decoderFor(encoding: string, source: string): TextDecoder {
+  const decoder = textDecoder(encoding);
+  if (!decoder) {
+    throw new AppError('ARCHIVE_ENCODING_UNSUPPORTED', `the archive's client encoding "${encoding}" (${source}) is not supported for decoding rows`, {
+      hint: 'dump the database again with `pg_dump -Fc -E UTF8`', exitCode: 2, details: { encoding },
+    });
+  }
+  return decoder;
 }
 
 /** Reads the archive's primitive encodings (int, string, offset) with its header's sizes. */
@@ -188,6 +199,11 @@ export interface ArchiveReader {
   entries: TocEntry[];
   /** The archive's client encoding (from its ENCODING entry; SQL_ASCII when absent). */
   encoding: string;
+  /**
+   * `encoding` as PostgreSQL names it, once checked to be one this reader decodes
+   * (ARCHIVE_ENCODING_UNSUPPORTED otherwise): what a COPY of the archive's data must be told.
+   */
+  copyEncoding(): string;
   /** Offset just after the TOC, where data blocks start. */
   dataStart: number;
   /** Where the input came from, for messages. */
@@ -347,7 +363,7 @@ async function readToc(f: FieldReader, header: ArchiveHeader): Promise<TocEntry[
     };
     if (desc === 'ENCODING' && defn) {
       const enc = /'([^']*)'/.exec(defn)?.[1];
-      const dec = enc ? decoderFor(enc) : undefined;
+      const dec = enc ? textDecoder(enc) : undefined;
       if (dec) f.text = dec;
     }
     entries.push(entry);
@@ -377,6 +393,11 @@ class Reader implements ArchiveReader {
   }
 
   get offset(): number { return this.src.offset; }
+
+  copyEncoding(): string {
+    decoderFor(this.encoding, this.encodingSource);
+    return this.encoding.toUpperCase();
+  }
 
   get size(): number | undefined { return this.file?.size; }
 
@@ -566,8 +587,7 @@ class Block implements DataBlock {
     if (this.entry.copyStmt === null) {
       throw new AppError('ARCHIVE_NOT_COPY_DATA', `${describeEntry(this.entry)} holds INSERT statements (pg_dump --inserts), not COPY rows`, { exitCode: 2 });
     }
-    const decoder = decoderFor(this.encoding);
-    if (!decoder) throw new AppError('ARCHIVE_ENCODING_UNSUPPORTED', `the archive's client encoding "${this.encoding}" (${this.encodingSource}) is not supported for decoding rows`, { exitCode: 2 });
+    const decoder = decoderFor(this.encoding, this.encodingSource);
     return copyRows(this.payload(), { decoder, batchSize: options.batchSize, onEnd: (saw) => { this.sawEndMarker = saw; } });
   }
 

@@ -5,7 +5,7 @@
  */
 import { isAppError, toError } from '../errors/index.ts';
 import { openArchive, describeEntry, type ArchiveInput } from './reader.ts';
-import { versionText, type TocEntry } from './format.ts';
+import { OFFSET_SET, versionText, type TocEntry } from './format.ts';
 
 export interface TableReport {
   dumpId: number;
@@ -29,7 +29,7 @@ export interface VerifyReport {
   rawBytes: number;
   storedBytes: number;
   archiveBytes: number;
-  defects: Array<{ code: string; message: string; offset?: number }>;
+  defects: Array<{ code: string; message: string; offset?: number; hint?: string }>;
 }
 
 /** Number of columns named in `COPY x (a, b, "c,d") FROM stdin;`, or undefined if it cannot tell. */
@@ -83,7 +83,9 @@ export async function verifyArchive(input: ArchiveInput): Promise<VerifyReport> 
     ok: false, source: typeof input === 'string' ? input : 'stream', version: null, compression: null, entries: 0,
     tables: [], largeObjects: { count: 0, bytes: 0 }, rawBytes: 0, storedBytes: 0, archiveBytes: 0, defects: [],
   };
-  const defect = (code: string, message: string, offset?: number) => report.defects.push({ code, message, ...(offset !== undefined ? { offset } : {}) });
+  const defect = (code: string, message: string, offset?: number, hint?: string) => report.defects.push({
+    code, message, ...(offset !== undefined ? { offset } : {}), ...(hint !== undefined ? { hint } : {}),
+  });
   let reader;
   try {
     reader = await openArchive(input);
@@ -94,6 +96,11 @@ export async function verifyArchive(input: ArchiveInput): Promise<VerifyReport> 
     report.entries = reader.entries.length;
     checkToc(reader.entries, defect);
     for await (const block of reader.blocks()) {
+      // pg_restore seeks to the TOC's offset and gives up on a block of another entry found there;
+      // this reader walks the blocks in order, so it has to compare.
+      if (block.entry.offsetFlag === OFFSET_SET && block.entry.dataOffset !== block.offset) {
+        defect('ARCHIVE_BAD_OFFSET', `the TOC places the data of ${describeEntry(block.entry)} (dumpId ${block.dumpId}) at offset ${block.entry.dataOffset}, but its block is at offset ${block.offset}`, block.offset);
+      }
       if (block.kind === 'table-data') {
         const scanner = new CopyScanner(block.entry.copyStmt ? copyColumnCount(block.entry.copyStmt) : undefined);
         let raw = 0;
@@ -118,7 +125,7 @@ export async function verifyArchive(input: ArchiveInput): Promise<VerifyReport> 
     report.archiveBytes = reader.offset;
   } catch (err) {
     if (!isAppError(err)) throw toError(err);
-    defect(err.code, err.message, typeof err.details?.offset === 'number' ? err.details.offset : undefined);
+    defect(err.code, err.message, typeof err.details?.offset === 'number' ? err.details.offset : undefined, err.hint);
     if (reader) report.archiveBytes = reader.offset;
   }
   report.ok = report.defects.length === 0;
@@ -127,10 +134,16 @@ export async function verifyArchive(input: ArchiveInput): Promise<VerifyReport> 
 
 function checkToc(entries: TocEntry[], defect: (code: string, message: string, offset?: number) => void): void {
   const byId = new Map(entries.map((e) => [e.dumpId, e]));
+  const dataOf = new Map<string, TocEntry>();
   for (const e of entries) {
     if (e.desc === 'TABLE DATA') {
       const table = byId.get(e.dependencies[0] ?? 0);
       if (!table) defect('ARCHIVE_BAD_TABLE_DATA', `${describeEntry(e)} (dumpId ${e.dumpId}): its first dependency is not an entry of this archive (pg_restore requires the TABLE)`, e.tocOffset);
+      // pg_dump writes one per table; a restore loads each, so a second one adds its rows again.
+      const name = JSON.stringify([e.namespace, e.tag]);
+      const first = dataOf.get(name);
+      if (first) defect('ARCHIVE_DUPLICATE_TABLE_DATA', `${describeEntry(e)} has two TABLE DATA entries (dumpIds ${first.dumpId} and ${e.dumpId}): a restore would load both`, e.tocOffset);
+      else dataOf.set(name, e);
       if (!e.hadDumper) defect('ARCHIVE_BAD_TABLE_DATA', `${describeEntry(e)} (dumpId ${e.dumpId}) has no data block`, e.tocOffset);
     }
     if (e.withOids !== null && e.withOids !== 'false') defect('ARCHIVE_WITH_OIDS', `${describeEntry(e)} is marked WITH OIDS, which PostgreSQL 12+ cannot restore`, e.tocOffset);

@@ -2,8 +2,8 @@
  * The backup directory: `store.dump_YYYYMMDD-HHMMSS` archives (local time, as the seeds' CronJob
  * names them), each with a `.done` sidecar written before the archive is renamed into place. A
  * backup is good only when its sidecar names it and records its exact size (and, when verifying,
- * its SHA-256); anything else — temporary `.partial` files, archives without a sidecar, size
- * mismatches — is listed but never counted as a backup. Backups are ordered by the instant their
+ * its SHA-256); anything else — temporary `.partial` files, archives without a sidecar or with a
+ * damaged one, size mismatches — is listed but never counted as a backup. Backups are ordered by the instant their
  * sidecar records, not by their names: a name is a local wall time, which a daylight-saving change
  * or another process's time zone puts out of order.
  */
@@ -29,7 +29,7 @@ export interface Sidecar {
   rows: number | undefined;
 }
 
-export type BackupStatus = 'good' | 'partial' | 'no-sidecar' | 'size-mismatch' | 'checksum-mismatch';
+export type BackupStatus = 'good' | 'partial' | 'no-sidecar' | 'bad-sidecar' | 'size-mismatch' | 'checksum-mismatch';
 
 export interface BackupEntry {
   name: string;
@@ -58,12 +58,21 @@ export function sidecarPath(backupPath: string): string {
   return backupPath + SIDECAR_SUFFIX;
 }
 
-async function readSidecar(path: string): Promise<Sidecar | undefined> {
+/** The sidecar at `path`: undefined when there is none, 'unreadable' when it is not one a run wrote. */
+async function readSidecar(path: string): Promise<Sidecar | 'unreadable' | undefined> {
+  let text: string;
   try {
-    const s = JSON.parse(await readFile(path, 'utf8')) as Sidecar;
-    return s && s.format === 'astore-backup/1' ? s : undefined;
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
+  }
+  try {
+    const s = JSON.parse(text) as Partial<Sidecar> | null;
+    const valid = s !== null && typeof s === 'object' && s.format === 'astore-backup/1' && typeof s.name === 'string'
+      && typeof s.bytes === 'number' && typeof s.sha256 === 'string' && typeof s.takenAt === 'string';
+    return valid ? (s as Sidecar) : 'unreadable';
   } catch {
-    return undefined;
+    return 'unreadable';
   }
 }
 
@@ -103,12 +112,15 @@ export async function listBackups(dir: string, opts: ListOptions = {}): Promise<
     if (!st?.isFile()) continue;
     const sidecar = await readSidecar(sidecarPath(path));
     let status: BackupStatus = 'good';
-    if (!sidecar || sidecar.name !== name) status = 'no-sidecar';
+    if (!sidecar) status = 'no-sidecar';
+    // A run wrote a sidecar for this file, and it no longer says what the run wrote.
+    else if (sidecar === 'unreadable' || sidecar.name !== name) status = 'bad-sidecar';
     else if (sidecar.bytes !== st.size) status = 'size-mismatch';
     else if (opts.verify && (await sha256File(path)) !== sidecar.sha256) status = 'checksum-mismatch';
-    const recorded = sidecar && status !== 'no-sidecar' ? new Date(sidecar.takenAt) : undefined;
+    const kept = typeof sidecar === 'object' && status !== 'bad-sidecar' ? sidecar : undefined;
+    const recorded = kept ? new Date(kept.takenAt) : undefined;
     const takenAt = recorded && !Number.isNaN(recorded.getTime()) ? recorded : named;
-    out.push({ name, path, takenAt, bytes: st.size, status, sidecar: status === 'no-sidecar' ? undefined : sidecar });
+    out.push({ name, path, takenAt, bytes: st.size, status, sidecar: kept });
   }
   return out.sort((a, b) => (b.takenAt?.getTime() ?? Infinity) - (a.takenAt?.getTime() ?? Infinity) || b.name.localeCompare(a.name));
 }

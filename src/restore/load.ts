@@ -225,53 +225,64 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
   let rows = 0;
   let tables = 0;
   const withData = new Set<string>();
-  for await (const block of reader.blocks()) {
-    const e = block.entry;
-    if (!isStoreTableData(e)) continue;
-    if (SKIPPED_TABLES.has(e.tag!)) {
-      // Not loaded, but after a preflight this pass is the only one that reads it: an archive
-      // with a damaged block of any store table restores nothing.
-      if (!summary.verified) await countRows(block);
-      continue;
+  // The COPY text is in the archive's client encoding (pg_dump -E, or a non-UTF8 database): the
+  // server converts it when told, as pg_restore tells it. Loaded as UTF-8, a LATIN1 "é" is
+  // refused, and "Ã©" silently becomes "é".
+  const encoding = reader.copyEncoding();
+  // copyEncoding() returns only names from the reader's fixed table, so no quoting is needed.
+  for (const c of clients) await c.query(`set client_encoding to '${encoding}'`);
+  try {
+    for await (const block of reader.blocks()) {
+      const e = block.entry;
+      if (!isStoreTableData(e)) continue;
+      if (SKIPPED_TABLES.has(e.tag!)) {
+        // Not loaded, but after a preflight this pass is the only one that reads it: an archive
+        // with a damaged block of any store table restores nothing.
+        if (!summary.verified) await countRows(block);
+        continue;
+      }
+      const table = summary.tables.get(e.tag!)!;
+      withData.add(table.name);
+      const sql = `copy ${s}.${ident(table.name)} (${table.columns.map(ident).join(', ')}) from stdin`;
+      // The payload's own row count, taken as it streams to the server: what the archive holds,
+      // checked against what COPY loaded (and against a full scan's count, when there was one).
+      const counter = new RowCounter(table.name);
+      let loaded: number;
+      let held: number;
+      try {
+        loaded = await copyInParallel(clients, sql, rewriteIds(counted(block.payload(), counter), o.mapping));
+        held = counter.finish();
+      } catch (err) {
+        // A damaged archive is reported as such (its code, offset and hint), not as a failed load.
+        if (isAppError(err) && err.code.startsWith('ARCHIVE_')) throw err;
+        // Decompressing a damaged block can yield garbage rows before the damage is detected, and the
+        // server may refuse one of them first: the block is read whole again, and damage found there
+        // is what to report (it was a race which error came first).
+        if (!summary.verified) await reader.readBlockAt(e, countRows).catch((again: unknown) => {
+          if (isAppError(again) && again.code.startsWith('ARCHIVE_') && !['ARCHIVE_NO_OFFSET', 'ARCHIVE_NOT_SEEKABLE'].includes(again.code)) throw again;
+        });
+        throw new AppError('RESTORE_LOAD_FAILED', `loading table ${table.name} failed: ${(err as Error).message}`, {
+          hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7, cause: err,
+        });
+      }
+      if (table.rows !== undefined && table.rows !== held) {
+        throw new AppError('ARCHIVE_CHANGED', `table ${table.name} holds ${held} rows now, but ${table.rows} when the archive was checked`, {
+          hint: 'something rewrote the archive during the restore; nothing was changed in the target; run pgmig again on a file nothing writes to', exitCode: 2,
+        });
+      }
+      if (loaded !== held) {
+        throw new AppError('RESTORE_LOAD_FAILED', `table ${table.name}: the server loaded ${loaded} rows, but the archive holds ${held}`, {
+          hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7,
+        });
+      }
+      rows += held;
+      tables++;
+      o.progress?.({ bytes: reader.offset, totalBytes: summary.bytes, rows, phase: 'load' });
+      await o.afterTable?.(table.name);
     }
-    const table = summary.tables.get(e.tag!)!;
-    withData.add(table.name);
-    const sql = `copy ${s}.${ident(table.name)} (${table.columns.map(ident).join(', ')}) from stdin`;
-    // The payload's own row count, taken as it streams to the server: what the archive holds,
-    // checked against what COPY loaded (and against a full scan's count, when there was one).
-    const counter = new RowCounter(table.name);
-    let loaded: number;
-    let held: number;
-    try {
-      loaded = await copyInParallel(clients, sql, rewriteIds(counted(block.payload(), counter), o.mapping));
-      held = counter.finish();
-    } catch (err) {
-      // A damaged archive is reported as such (its code, offset and hint), not as a failed load.
-      if (isAppError(err) && err.code.startsWith('ARCHIVE_')) throw err;
-      // Decompressing a damaged block can yield garbage rows before the damage is detected, and the
-      // server may refuse one of them first: the block is read whole again, and damage found there
-      // is what to report (it was a race which error came first).
-      if (!summary.verified) await reader.readBlockAt(e, countRows).catch((again: unknown) => {
-        if (isAppError(again) && again.code.startsWith('ARCHIVE_') && !['ARCHIVE_NO_OFFSET', 'ARCHIVE_NOT_SEEKABLE'].includes(again.code)) throw again;
-      });
-      throw new AppError('RESTORE_LOAD_FAILED', `loading table ${table.name} failed: ${(err as Error).message}`, {
-        hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7, cause: err,
-      });
-    }
-    if (table.rows !== undefined && table.rows !== held) {
-      throw new AppError('ARCHIVE_CHANGED', `table ${table.name} holds ${held} rows now, but ${table.rows} when the archive was checked`, {
-        hint: 'something rewrote the archive during the restore; nothing was changed in the target; run pgmig again on a file nothing writes to', exitCode: 2,
-      });
-    }
-    if (loaded !== held) {
-      throw new AppError('RESTORE_LOAD_FAILED', `table ${table.name}: the server loaded ${loaded} rows, but the archive holds ${held}`, {
-        hint: 'nothing was changed in the target; check the archive with `astore archive verify`', exitCode: 7,
-      });
-    }
-    rows += held;
-    tables++;
-    o.progress?.({ bytes: reader.offset, totalBytes: summary.bytes, rows, phase: 'load' });
-    await o.afterTable?.(table.name);
+  } finally {
+    // node-postgres reads every reply as UTF-8 (the encoding it connected with).
+    for (const c of clients) await c.query('reset client_encoding').catch(() => undefined);
   }
 
   // A table of the table of contents whose data block never came (an entry marked as having no

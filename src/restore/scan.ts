@@ -254,7 +254,14 @@ export async function requireRegularFile(file: string): Promise<void> {
 function storeTables(reader: ArchiveReader, file: string): Map<string, ArchiveTable> {
   const tables = new Map<string, ArchiveTable>();
   for (const e of reader.entries) {
-    if (isStoreTableData(e)) tables.set(e.tag!, { name: e.tag!, columns: copyColumns(e), rows: undefined });
+    if (!isStoreTableData(e)) continue;
+    // pg_dump writes one per table; loading a second one would add its rows again.
+    if (tables.has(e.tag!)) {
+      throw new AppError('ARCHIVE_INCONSISTENT', `${file} has two TABLE DATA entries for ${STORE_SCHEMA}.${e.tag!}: restoring it would load the table's rows twice`, {
+        hint: 'the archive was not written by pg_dump or astore backup, or was altered; `astore archive verify` lists its defects; use an intact backup', exitCode: 2,
+      });
+    }
+    tables.set(e.tag!, { name: e.tag!, columns: copyColumns(e), rows: undefined });
   }
   if (!tables.has('schema_migrations')) {
     throw new AppError('ARCHIVE_NOT_A_STORE', `${file} holds no table data of ${STORE_SCHEMA}.schema_migrations: it is not a backup of a store database`, {

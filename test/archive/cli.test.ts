@@ -71,6 +71,8 @@ test('archive verify reports rows per table, and fails with the offset on a trun
   assert.equal(bad.code, 2);
   assert.match(bad.stdout, /DEFECT \[ARCHIVE_TRUNCATED\]/);
   assert.match(bad.stderr, /offset \d+/);
+  // The first defect's advice, carried into the failure (it had none).
+  assert.match(bad.stderr, /\nhint: the file is incomplete .*use an intact copy of the archive/);
   const text = join(dir, 'plain.sql');
   writeFileSync(text, '--\n-- PostgreSQL database dump\n');
   const wrong = await astore(['archive', 'list', '-'], text);

@@ -137,3 +137,74 @@ test('verify reports trailing bytes after a zlib stream and lz4 archives by code
   await assert.rejects(async () => { for await (const b of inflateChunks(chunks, 'test block', 42)) void b; },
     (e: unknown) => isAppError(e) && e.code === 'ARCHIVE_CORRUPT' && /4 byte\(s\) follow the end of the zlib stream/.test(e.message) && e.details?.offset === 42);
 });
+
+test('verify: a TOC offset that points at another entry\'s block, and a second TABLE DATA entry for one table, are defects', async () => {
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'verify-toc-'));
+  try {
+    // Written to a file, so the TOC holds each block's offset.
+    const write = async (file: string, twice: boolean): Promise<void> => {
+      const entries: WriterEntry[] = [
+        { dumpId: 1, desc: 'ENCODING', tag: 'ENCODING', section: 2, defn: "SET client_encoding = 'UTF8';\n" },
+        { dumpId: 2, desc: 'TABLE', tag: 'a', namespace: 's', section: 2, defn: 'CREATE TABLE s.a (x int);\n' },
+        { dumpId: 3, desc: 'TABLE', tag: 'b', namespace: 's', section: 2, defn: 'CREATE TABLE s.b (x int);\n' },
+        { dumpId: 4, desc: 'TABLE DATA', tag: 'a', namespace: 's', section: 3, copyStmt: 'COPY s.a (x) FROM stdin;\n', dependencies: [2], hasData: true },
+        twice
+          ? { dumpId: 5, desc: 'TABLE DATA', tag: 'a', namespace: 's', section: 3, copyStmt: 'COPY s.a (x) FROM stdin;\n', dependencies: [2], hasData: true }
+          : { dumpId: 5, desc: 'TABLE DATA', tag: 'b', namespace: 's', section: 3, copyStmt: 'COPY s.b (x) FROM stdin;\n', dependencies: [3], hasData: true },
+      ];
+      const w = await ArchiveWriter.create({ output: file, entries, compressionLevel: 6, dbname: 'd', serverVersion: '15' });
+      await w.writeTableData(4, copyTextFromRows([['1'], ['2']]));
+      await w.writeTableData(5, copyTextFromRows([['3']]));
+      await w.finish();
+    };
+
+    const good = join(dir, 'good.dump');
+    await write(good, false);
+    assert.equal((await verifyArchive(good)).ok, true);
+    // Point entry 4's offset at entry 5's block: pg_restore seeks there and stops at the wrong block.
+    const r = await openArchive(good);
+    const [a, b] = [r.entries.find((e) => e.dumpId === 4)!, r.entries.find((e) => e.dumpId === 5)!];
+    await r.close();
+    const le = (n: number) => { const x = Buffer.alloc(9); x[0] = 2; x.writeBigUInt64LE(BigInt(n), 1); return x; };
+    const bytes = readFileSync(good);
+    const at = bytes.indexOf(le(a.dataOffset));
+    assert.ok(at > 0 && at < r.dataStart, 'the offset field of entry 4 is in the TOC');
+    le(b.dataOffset).copy(bytes, at);
+    const moved = join(dir, 'moved.dump');
+    writeFileSync(moved, bytes);
+    const report = await verifyArchive(moved);
+    assert.equal(report.ok, false);
+    assert.equal(report.defects[0]!.code, 'ARCHIVE_BAD_OFFSET');
+    assert.match(report.defects[0]!.message, new RegExp(`\\(dumpId 4\\) at offset ${b.dataOffset}, but its block is at offset ${a.dataOffset}$`));
+
+    const twice = join(dir, 'twice.dump');
+    await write(twice, true);
+    const dup = await verifyArchive(twice);
+    assert.equal(dup.ok, false);
+    assert.deepEqual(dup.defects.map((d) => d.code), ['ARCHIVE_DUPLICATE_TABLE_DATA']);
+    assert.match(dup.defects[0]!.message, /dumpIds 4 and 5/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an archive in an encoding the reader cannot decode is named with what to do', async () => {
+  const entries: WriterEntry[] = [
+    { dumpId: 1, desc: 'ENCODING', tag: 'ENCODING', section: 2, defn: "SET client_encoding = 'MULE_INTERNAL';\n" },
+    { dumpId: 2, desc: 'TABLE', tag: 'a', namespace: 's', section: 2, defn: 'CREATE TABLE s.a (x text);\n' },
+    { dumpId: 3, desc: 'TABLE DATA', tag: 'a', namespace: 's', section: 3, copyStmt: 'COPY s.a (x) FROM stdin;\n', dependencies: [2], hasData: true },
+  ];
+  const chunks: Buffer[] = [];
+  const sink = new (await import('node:stream')).PassThrough();
+  sink.on('data', (b: Buffer) => chunks.push(b));
+  const w = await ArchiveWriter.create({ output: sink, entries, dbname: 'd', serverVersion: '15' });
+  await w.writeTableData(3, copyTextFromRows([['x']]));
+  await w.finish();
+  const reader = await openArchive(Readable.from([Buffer.concat(chunks)]));
+  const expected = { code: 'ARCHIVE_ENCODING_UNSUPPORTED', message: /"MULE_INTERNAL" \(the ENCODING entry at offset \d+\)/, hint: /pg_dump -Fc -E UTF8/ };
+  assert.throws(() => reader.copyEncoding(), expected);
+  for await (const block of reader.blocks()) assert.throws(() => block.rows(), expected);
+});

@@ -2,14 +2,15 @@
  * `astore backups list --verify` is how an operator (or a monitoring cron job) checks the backups
  * it keeps; it exited 0 whatever it found, so a backup whose bytes no longer match its checksum was
  * only a word in a table. Like `astore archive verify`, it now exits 2 when a backup that was
- * complete (it has its sidecar) fails the check, naming it; the listing is printed either way.
+ * complete (it has its sidecar) fails the check, naming it; the listing is printed either way. A
+ * damaged sidecar fails it too (it was listed as a stranger's file without one).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultSettings, runBackupJob } from '../../src/backup/index.ts';
+import { defaultSettings, runBackupJob, sidecarPath } from '../../src/backup/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { runAstore } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
@@ -60,5 +61,18 @@ describe('astore backups list --verify', () => {
     assert.deepEqual(rows.map((r) => [r.name, r.status, r.verified]), [
       ['store.dump_20261002-230000', 'good', true], ['store.dump_20261001-230000', 'checksum-mismatch', false],
     ]);
+
+    // The newer backup's sidecar damaged: it was listed as "no sidecar", like a stranger's file,
+    // and --verify passed over it.
+    writeFileSync(sidecarPath(second.file!), '{"format":"astore-backup/1","name":');
+    const sidecar = await runAstore(['backups', 'list', '--dir', dir, '--verify', '--json'], env);
+    assert.equal(sidecar.code, 2, sidecar.output);
+    assert.deepEqual((JSON.parse(sidecar.stdout) as Array<{ status: string }>).map((r) => r.status), ['bad-sidecar', 'checksum-mismatch']);
+    assert.match(sidecar.stderr, /fail verification: store\.dump_20261002-230000 \(bad-sidecar\), store\.dump_20261001-230000 \(checksum-mismatch\)/);
+    // A sidecar that is valid JSON but names another archive is no better.
+    writeFileSync(sidecarPath(second.file!), readFileSync(sidecarPath(first.file!)));
+    const other = await runAstore(['backups', 'list', '--dir', dir, '--json'], env);
+    assert.equal(other.code, 0, other.output);
+    assert.equal((JSON.parse(other.stdout) as Array<{ name: string; status: string }>).find((r) => r.name === 'store.dump_20261002-230000')?.status, 'bad-sidecar');
   });
 });

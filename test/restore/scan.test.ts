@@ -1,12 +1,15 @@
 /**
  * The row counter the load verifies COPY data with: the same count however the payload is cut into
  * chunks, the end marker recognised across a cut, nothing after it passed on, a cut-off last row
- * reported.
+ * reported; an archive with two data entries for one table refused.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TocEntry } from '../../src/archive/index.ts';
-import { copyColumns, counted, RowCounter } from '../../src/restore/scan.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ArchiveWriter, copyTextFromRows, type TocEntry, type WriterEntry } from '../../src/archive/index.ts';
+import { copyColumns, counted, preflightArchive, RowCounter, scanArchive } from '../../src/restore/scan.ts';
 
 async function run(chunks: Buffer[]): Promise<{ rows: number; passed: string }> {
   const counter = new RowCounter('t');
@@ -51,4 +54,27 @@ test('a COPY column list must be column names: SQL appended to it is refused, ne
   // Found by fuzzing: the load wrote the list into its own COPY, so this renamed every workspace.
   const injected = `COPY astore.workspaces (id, name) FROM stdin; UPDATE astore.workspaces SET name='x'; CREATE TEMP TABLE t AS SELECT (1) FROM stdin;`;
   assert.throws(() => copyColumns(entry(injected)), { code: 'ARCHIVE_UNEXPECTED', message: /which is not a column name/ });
+});
+
+test('an archive with two TABLE DATA entries for one store table is refused before anything is read: both would be loaded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scan-dup-'));
+  try {
+    const file = join(dir, 'twice.dump');
+    const copyStmt = 'COPY astore.schema_migrations (id) FROM stdin;\n';
+    const entries: WriterEntry[] = [
+      { dumpId: 1, desc: 'ENCODING', tag: 'ENCODING', section: 2, defn: "SET client_encoding = 'UTF8';\n" },
+      { dumpId: 2, desc: 'TABLE', tag: 'schema_migrations', namespace: 'astore', section: 2, defn: 'CREATE TABLE astore.schema_migrations (id text);\n' },
+      { dumpId: 3, desc: 'TABLE DATA', tag: 'schema_migrations', namespace: 'astore', section: 3, copyStmt, dependencies: [2], hasData: true },
+      { dumpId: 4, desc: 'TABLE DATA', tag: 'schema_migrations', namespace: 'astore', section: 3, copyStmt, dependencies: [2], hasData: true },
+    ];
+    const w = await ArchiveWriter.create({ output: file, entries, dbname: 'd', serverVersion: '15' });
+    await w.writeTableData(3, copyTextFromRows([['1.0.0']]));
+    await w.writeTableData(4, copyTextFromRows([['1.0.0']]));
+    await w.finish();
+    for (const read of [preflightArchive, scanArchive]) {
+      await assert.rejects(read(file), { code: 'ARCHIVE_INCONSISTENT', message: /two TABLE DATA entries for astore\.schema_migrations/ });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -62,7 +62,10 @@ export function register(program: Command): void {
       if (!report.ok) {
         const first = report.defects[0]!;
         if (opts.json) { process.exitCode = 2; return; }
-        throw new AppError('ARCHIVE_VERIFY_FAILED', `archive ${report.source} has ${report.defects.length} defect(s); first: ${first.message}`, { exitCode: 2 });
+        throw new AppError('ARCHIVE_VERIFY_FAILED', `archive ${report.source} has ${report.defects.length} defect(s); first: ${first.message}`, {
+          hint: first.hint ?? 'the archive is damaged, or was not written by pg_dump or astore backup; restore from another copy (`astore backups list --verify` shows which backups are intact)',
+          exitCode: 2,
+        });
       }
     });
 

@@ -158,11 +158,12 @@ export function register(program: Command): void {
       }
       // A verification that finds damage fails, as `archive verify` does: monitoring reads exit codes.
       // Only backups that were complete count (their sidecar says so); leftovers were never backups.
-      const damaged = o.verify ? entries.filter((e) => e.status === 'checksum-mismatch' || e.status === 'size-mismatch') : [];
+      // A damaged sidecar counts too: it was written by a run, and the archive can no longer be checked against it.
+      const damaged = o.verify ? entries.filter((e) => ['checksum-mismatch', 'size-mismatch', 'bad-sidecar'].includes(e.status)) : [];
       if (damaged.length > 0) {
         throw new AppError('BACKUP_VERIFY_FAILED',
           `${damaged.length} backup(s) in ${o.dir ?? settings.dir} fail verification: ${damaged.map((e) => `${e.name} (${e.status})`).join(', ')}`, {
-            hint: 'the file changed after it was written (disk or copy damage, or something wrote to it); do not restore from it, use another backup and check the storage',
+            hint: 'the archive or its .done sidecar changed after it was written (disk or copy damage, or something wrote to it); do not restore from it, use another backup and check the storage; `astore archive verify FILE` tells whether an archive itself still reads whole',
             exitCode: 2,
           });
       }
