@@ -333,8 +333,20 @@ async function syncTenants(client: pg.ClientBase, staging: string): Promise<void
   const s = ident(staging);
   const t = (table: string): string => `${STORE_SCHEMA}.${ident(table)}`;
   await client.query(`lock table ${TARGET_TABLES.map(t).join(', ')} in share row exclusive mode`);
-  // Users and instances are only ever added while a restore runs (instances delete refuses then);
-  // deleting staging rows could take restored workspaces along (on delete cascade).
+  // `instances delete` refuses while a restore runs, but one that passed that check just before
+  // this restore began commits during the load: its instance must stay deleted. Restored
+  // workspaces mapped to it would go with it (on delete cascade), so that is refused instead.
+  const gone = await client.query<{ id: string; workspaces: string }>(`
+    select i.id, (select count(*) from ${s}.workspaces w where w.instance_id = i.id) as workspaces
+      from ${s}.instances i where not exists (select 1 from ${t('instances')} l where l.id = i.id) order by i.id`);
+  const mapped = gone.rows.filter((r) => Number(r.workspaces) > 0).map((r) => r.id);
+  if (mapped.length > 0) {
+    throw new AppError('TARGET_CHANGED', `target instance(s) ${mapped.join(', ')} were deleted while the archive loaded, and the mapping restores backed-up workspaces into them`, {
+      hint: 'nothing was changed in the target; map those workspaces to an existing instance (or create the instance again) and run pgmig again', exitCode: 2,
+    });
+  }
+  if (gone.rows.length > 0) await client.query(`delete from ${s}.instances where id = any($1::uuid[])`, [gone.rows.map((r) => r.id)]);
+  // Users are never deleted; instances created during the load are added.
   await client.query(`insert into ${s}.users select * from ${t('users')} on conflict do nothing`);
   await client.query(`insert into ${s}.instances select * from ${t('instances')} on conflict do nothing`);
   await client.query(`delete from ${s}.tokens`);

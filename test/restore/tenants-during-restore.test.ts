@@ -2,10 +2,12 @@
  * Tokens and instances changed while pgmig loads: the target's users, instances and tokens were
  * copied when the load began, so a token revoked meanwhile worked again after the swap, and a
  * token or instance created meanwhile was gone (found by the backup/restore chaos review). They
- * are now taken again inside the swap. Deleting an instance while a restore runs is refused.
+ * are now taken again inside the swap. Deleting an instance while a restore runs is refused; one
+ * deleted during the load all the same stays deleted.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +56,43 @@ describe('tenants written while pgmig runs', () => {
     assert.ok(await authenticate(pool, created!.token), 'the token created during the load works');
     assert.ok(await authenticate(pool, spare.token), 'a token from before still works');
     assert.ok((await listInstances(pool)).some((i) => i.id === instance), 'the instance created during the load is there');
+  });
+
+  // The race `instances delete` cannot see: its check passed just before pgmig began, and it
+  // commits during the load (simulated by deleting the row meanwhile). The instance came back.
+  test('an instance deleted during the load stays deleted; one the mapping restores into refuses the swap', async () => {
+    // A store of its own: the mapping must name every instance the archive holds.
+    const raceHome = join(dir, 'race-home');
+    mkdirSync(raceHome);
+    const r = await startTestStore({ home: raceHome });
+    try {
+      const pool = r.store.pool;
+      const u = await r.tenant('uma');
+      const workspace = randomUUID();
+      await pool.query(`insert into workspaces (id, instance_id, name, language) values ($1, $2, 'raced', 'en')`, [workspace, u.instanceId]);
+      const archive = join(dir, 'race.dump');
+      pgDump(r.db.url, archive);
+      const bystander = await createInstance(pool, 'deleted during the restore', 'vic');
+      const base = {
+        source: archive, resourceController: writeRc(dir, r.url, [u.token]),
+        mapping: writeMapping(dir, { [u.instanceId]: u.instanceId }, 'race.yaml'),
+        interactive: false, force: true, cwd: dir, env: { DATABASE_URL: r.db.url, ASTORE_HOME: raceHome },
+      };
+      const ids = async (): Promise<string[]> => (await listInstances(pool)).map((i) => i.id);
+      await restore({ ...base, beforeSwap: async () => { await pool.query('delete from instances where id = $1', [bystander.id]); } });
+      assert.ok(!(await ids()).includes(bystander.id), 'the deleted instance stays deleted');
+      assert.ok((await ids()).includes(u.instanceId), 'the mapped instance is there');
+
+      await assert.rejects(
+        restore({ ...base, beforeSwap: async () => { await pool.query('delete from instances where id = $1', [u.instanceId]); } }),
+        { code: 'TARGET_CHANGED', message: new RegExp(`${u.instanceId} were deleted while the archive loaded`) },
+      );
+      assert.ok(!(await ids()).includes(u.instanceId), 'the instance stays deleted');
+      const left = await pool.query('select id from workspaces where id = $1', [workspace]);
+      assert.equal(left.rowCount, 0, 'the delete (and its cascade) stands; the restored workspace was not swapped in');
+    } finally {
+      await r.close();
+    }
   });
 
   test('instances delete refuses while a restore runs', async () => {
