@@ -403,7 +403,7 @@ export async function getNode(db: Db, ws: string, id: string, shape: Shape): Pro
 /** Checks the workspace's whole tree after a change; jump targets only of the `written` nodes. */
 async function checkTree(db: Db, ws: string, written: string): Promise<void> {
   const all = await db.query<{ dialog_node: string; node: Json }>('select dialog_node, node from dialog_nodes where workspace_id = $1 order by id', [ws]);
-  checkDialogTree(all.rows.map((r) => ({ ...r.node, dialog_node: r.dialog_node }) as DialogNodeInput), new Set([written]));
+  checkDialogTree(all.rows.map((r) => ({ ...r.node, dialog_node: r.dialog_node }) as DialogNodeInput), new Map([[written, '']]));
 }
 
 interface Position { parent: string | null; previous: string | null }

@@ -362,17 +362,23 @@ function findLoop(ids: ReadonlyArray<string>, next: (id: string) => string | und
  * each parent (and the root) has one first child and each node at most one follower; a jump_to
  * target exists. With `written`, only problems that involve a written node are refused: a tree
  * stored before these rules were enforced (two nodes sharing a place, say), or a node left jumping
- * to one deleted earlier, does not block changes to other nodes.
+ * to one deleted earlier, does not block changes to other nodes. `written` maps each written
+ * node to where the request holds it (a JSON pointer, '' for a request that is the node itself),
+ * which is where an error's path points.
  */
-export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>, written?: ReadonlySet<string>): void {
+export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>, written?: ReadonlyMap<string, string>): void {
   const index = new Map(nodes.map((n, i) => [n.dialog_node, i]));
   const node = (id: string): DialogNodeInput | undefined => {
     const i = index.get(id);
     return i === undefined ? undefined : nodes[i];
   };
-  const poorly = (id: string, field: 'parent' | 'previous_sibling', why: string): AppError => invalidBody([{
+  // Without `written` the nodes are the request's own list. With it they are the workspace's
+  // stored nodes, in no particular order, and a stored node's problem is reported at the written
+  // node involved (`at`).
+  const where = (id: string, at = id): string => (written ? written.get(id) ?? written.get(at) ?? '' : `/dialog_nodes/${index.get(id)}`);
+  const poorly = (id: string, field: 'parent' | 'previous_sibling', why: string, at?: string): AppError => invalidBody([{
     message: `Invalid tree detected. Dialog node '${id}' is poorly defined: ${why}. Check its parent or previous_sibling value.`,
-    path: `/dialog_nodes/${index.get(id)}/${field}`,
+    path: `${where(id, at)}/${field}`,
   }]);
 
   const involved = (...ids: string[]): boolean => !written || ids.some((id) => written.has(id));
@@ -393,12 +399,12 @@ export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>, written?:
       throw poorly(id, 'previous_sibling', `its previous_sibling '${n.previous_sibling}' has another parent; a previous sibling must share the node's parent`);
     }
     if (taken !== undefined) {
-      const where = n.previous_sibling !== undefined ? `'${taken}' already follows '${n.previous_sibling}'`
+      const place = n.previous_sibling !== undefined ? `'${taken}' already follows '${n.previous_sibling}'`
         : `'${taken}' is already the first ${n.parent !== undefined ? `child of '${n.parent}'` : 'node at the root'}`;
-      throw poorly(id, 'previous_sibling', `${where}, and two nodes cannot share a place`);
+      throw poorly(id, 'previous_sibling', `${place}, and two nodes cannot share a place`, taken);
     }
   }
-  const ids = (written ? [...written].filter((id) => index.has(id)) : nodes.map((n) => n.dialog_node));
+  const ids = (written ? [...written.keys()].filter((id) => index.has(id)) : nodes.map((n) => n.dialog_node));
   for (const ref of ['parent', 'previous_sibling'] as const) {
     // A loop that involves a written node is reached by walking from it.
     const looped = findLoop(ids, (id) => node(id)?.[ref]);
@@ -410,7 +416,7 @@ export function checkDialogTree(nodes: ReadonlyArray<DialogNodeInput>, written?:
     if (target === undefined || index.has(target) || !involved(n.dialog_node)) continue;
     throw invalidBody([{
       message: `Dialog node '${n.dialog_node}' jumps to '${target}', which does not exist. Point next_step.dialog_node at an existing node, or remove next_step.`,
-      path: `/dialog_nodes/${index.get(n.dialog_node)}/next_step/dialog_node`,
+      path: `${where(n.dialog_node)}/next_step/dialog_node`,
     }]);
   }
 }

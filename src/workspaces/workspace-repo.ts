@@ -249,7 +249,7 @@ export async function updateWorkspace(db: Db, instanceId: string, workspaceId: s
   if (ws.dialog_nodes) {
     const all = await db.query<{ dialog_node: string; node: Json }>('select dialog_node, node from dialog_nodes where workspace_id = $1', [id]);
     // With append, nodes already stored keep whatever jump targets they had; the body's must exist.
-    checkDialogTree(all.rows.map((r) => ({ ...r.node, dialog_node: r.dialog_node }) as never), new Set(ws.dialog_nodes.map((n) => n.dialog_node)));
+    checkDialogTree(all.rows.map((r) => ({ ...r.node, dialog_node: r.dialog_node }) as never), new Map(ws.dialog_nodes.map((n, i) => [n.dialog_node, `/dialog_nodes/${i}`])));
   }
   const trainingChanged = Boolean(ws.intents || ws.entities || ws.counterexamples || ws.language !== undefined);
   await touch(db, id, trainingChanged);

@@ -134,6 +134,23 @@ describe('dialog node tree through the SDK', () => {
     assert.match(clash.message, /Dialog node 'c' is poorly defined: 'b' already follows 'a'/);
   });
 
+  test('errors about written nodes point into the request: the append body\'s index, or the single node\'s field', async () => {
+    const id = await workspace([{ dialog_node: 'a' }, { dialog_node: 'b', previous_sibling: 'a' }]);
+    const paths = (err: { body: string }): string[] => (JSON.parse(err.body) as { errors: Array<{ path: string }> }).errors.map((e) => e.path);
+    // 'late' clashes with 'b'; it is the body's second node (it pointed into the stored list, at 3).
+    const appended = await rejects(a.updateWorkspace({
+      workspaceId: id, append: true, dialogNodes: [{ dialog_node: 'fine', previous_sibling: 'b' }, { dialog_node: 'late', previous_sibling: 'a' }],
+    }), 400);
+    assert.match(appended.message, /Dialog node 'late' is poorly defined: 'b' already follows 'a'/);
+    assert.deepEqual(paths(appended), ['/dialog_nodes/1/previous_sibling']);
+    const jump = await rejects(a.updateWorkspace({
+      workspaceId: id, append: true, dialogNodes: [{ dialog_node: 'j', previous_sibling: 'b', next_step: { behavior: 'jump_to', dialog_node: 'nowhere', selector: 'body' } }],
+    }), 400);
+    assert.deepEqual(paths(jump), ['/dialog_nodes/0/next_step/dialog_node']);
+    const single = await rejects(a.createDialogNode({ workspaceId: id, dialogNode: 'loner', parent: 'missing' }), 400);
+    assert.deepEqual(paths(single), ['/parent']);
+  });
+
   test('a workspace body is refused when two nodes share a position, siblings loop or a jump target is missing', async () => {
     const cases: Array<[Node[], RegExp]> = [
       [[{ dialog_node: 'a' }, { dialog_node: 'b' }], /Dialog node 'b' is poorly defined: 'a' is already the first node at the root/],
