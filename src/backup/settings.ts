@@ -186,12 +186,16 @@ function readSources(opts: LoadSettingsOptions): Sources {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new AppError('BACKUP_CONFIG_UNREADABLE', `config file ${file} cannot be read: ${(err as Error).message}`, { exitCode: 2 });
+    throw new AppError('BACKUP_CONFIG_UNREADABLE', `config file ${file} cannot be read: ${(err as Error).message}`, {
+      hint: opts.config ? 'check the path given with --config and that this user may read it' : `make ${file} readable by this user, or remove it to use the defaults`, exitCode: 2,
+    });
   }
   try {
     return { doc: parseYaml(text), file, env };
   } catch (err) {
-    throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not valid YAML: ${(err as Error).message}`, { exitCode: 2 });
+    throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not valid YAML: ${(err as Error).message}`, {
+      hint: 'fix the line the message names (YAML: two-space indents, `key: value`; quote cron schedules)', exitCode: 2,
+    });
   }
 }
 

@@ -5,7 +5,9 @@
 import { AppError } from '../errors/index.ts';
 
 function invalid(name: string, v: string, expected: string): AppError {
-  return new AppError('ARGUMENT_INVALID', `${name} must be ${expected}, got "${v}"`, { exitCode: 2 });
+  return new AppError('ARGUMENT_INVALID', `${name} must be ${expected}, got "${v}"`, {
+    hint: `give ${name} ${expected} (the command's --help lists its options and defaults)`, exitCode: 2,
+  });
 }
 
 const wholeNumber = (v: string): number | undefined => (/^\s*\d+\s*$/.test(v) ? Number(v) : undefined);

@@ -41,7 +41,8 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
+      // Commander ends a usage mistake with 1; here 1 is an internal error and 2 bad input.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
       // Help and -V end as CommanderErrors too, with exit code 0.
       if (err.exitCode !== 0 && argv.includes('--json')) printJsonError({ code: USAGE_CODE, message: err.message.replace(/^error: /, ''), hint: USAGE_HINT });
       return;

@@ -61,7 +61,9 @@ export function connectionFromUrl(url: string, env: NodeJS.ProcessEnv = process.
     });
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-    throw new AppError('CONFIG_INVALID', `DATABASE_URL has protocol ${u.protocol}, expected postgres:`, { exitCode: 2 });
+    throw new AppError('CONFIG_INVALID', `DATABASE_URL has protocol ${u.protocol}, expected postgres:`, {
+      hint: 'use the form postgres://USER:PASSWORD@HOST:PORT/DATABASE', exitCode: 2,
+    });
   }
   const { ssl: tls, tlsOptional } = tlsForMode(u.searchParams.get('sslmode'), env);
   return {

@@ -87,12 +87,15 @@ it('a failed --json command prints its error as JSON on stdout too; one that pri
 
 it('a command-line mistake commander catches is reported like any failure: error [CODE], a hint, and JSON with --json', () => {
   const r = spawnSync(process.execPath, ['bin/astore', 'instances', 'create', '--json'], { encoding: 'utf8', env: { ...process.env, ASTORE_HOME: dir } });
-  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /^error \[ARGUMENT_INVALID\]: required option '--name <name>' not specified\nhint: /);
   assert.match(r.stderr, /Usage: astore instances create/);
   assert.deepEqual((JSON.parse(r.stdout) as { error: { code: string; message: string } }).error.message, "required option '--name <name>' not specified");
   const u = spawnSync(process.execPath, ['bin/astore', 'tokens', 'list', '--bogus'], { encoding: 'utf8', env: { ...process.env, ASTORE_HOME: dir } });
   assert.match(u.stderr, /^error \[ARGUMENT_INVALID\]: unknown option '--bogus'\nhint: /);
+  assert.equal(u.status, 2, 'bad input, as pgmig --help documents (1 is an internal error)');
+  const p = spawnSync(process.execPath, ['bin/pgmig', '--bogus'], { encoding: 'utf8', env: { ...process.env, ASTORE_HOME: dir } });
+  assert.equal(p.status, 2, p.stderr);
   assert.equal(u.stdout, '', 'no JSON without --json');
   const help = spawnSync(process.execPath, ['bin/astore', 'tokens', 'list', '--help', '--json'], { encoding: 'utf8' });
   assert.equal(help.status, 0);

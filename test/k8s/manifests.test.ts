@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { loadBackupSettings } from '../../src/backup/index.ts';
 import { parseCron } from '../../src/schedule/index.ts';
 import { readServiceSettings } from '../../src/service/index.ts';
-import { cleanEnv, containers, find, manifests, objects, podTemplates, type Obj } from './helpers.ts';
+import { cleanEnv, containers, find, manifests, objects, parseObjects, podTemplates, type Obj } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'astore-k8s-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -160,6 +160,23 @@ test('serve: scheduled backups left to the CronJob, training to the train-worker
   assert.deepEqual(serve.args.slice(serve.args.indexOf('--training-threads'), serve.args.indexOf('--training-threads') + 2), ['--training-threads', '0']);
   assert.equal(serve.readinessProbe.httpGet.path, '/health');
   assert.equal(serve.livenessProbe, undefined);
+});
+
+test("the seeds' CLU_TRAINING_REPLICAS sets the train-worker replicas (and the retrain-all batches) unless --training-replicas does", { timeout: 60_000 }, async () => {
+  const run = async (args: string[], env: NodeJS.ProcessEnv): Promise<Obj[]> => {
+    const r = await manifests(['--instance', 'wa', '--auto-retrain-all-schedule', '0 0 3 * * ?', ...args], cleanEnv(env));
+    assert.equal(r.code, 0, r.output);
+    return parseObjects(r.stdout);
+  };
+  const replicas = (objs: Obj[]): unknown => find(objs, 'Deployment', 'wa-clu-training').spec.replicas;
+  const fromEnv = await run([], { CLU_TRAINING_REPLICAS: '7' });
+  assert.equal(replicas(fromEnv), 7);
+  assert.equal(envOf(find(fromEnv, 'Deployment', 'wa-store').spec.template.spec.containers[0]).BATCH_RETRAIN_ALL_SIZE, '14');
+  assert.equal(replicas(await run(['--training-replicas', '3'], { CLU_TRAINING_REPLICAS: '7' })), 3, 'the flag wins');
+  assert.equal(replicas(await run([], {})), 1);
+  const bad = await manifests(['--instance', 'wa'], cleanEnv({ CLU_TRAINING_REPLICAS: 'five' }));
+  assert.equal(bad.code, 2, bad.output);
+  assert.match(bad.stderr, /error \[ARGUMENT_INVALID\]: CLU_TRAINING_REPLICAS must be a whole number from 1 to 2147483647, got "five"/);
 });
 
 test('without --auto-retrain-all-schedule, serve keeps AUTO_RETRAIN at its default and runs no retrain-all', { timeout: 60_000 }, async () => {

@@ -17,7 +17,9 @@ export function register(program: Command): void {
     .action((opts: { train: string; test: string; threshold: string; language: string; json?: boolean }) => {
       const threshold = Number(opts.threshold);
       if (!(threshold >= 0 && threshold <= 1)) {
-        throw new AppError('BAD_THRESHOLD', `--threshold must be a number between 0 and 1 (got "${opts.threshold}").`, { exitCode: 2 });
+        throw new AppError('BAD_THRESHOLD', `--threshold must be a number between 0 and 1 (got "${opts.threshold}").`, {
+          hint: 'the threshold is the top confidence below which no intent counts as recognised; Watson uses 0.2', exitCode: 2,
+        });
       }
       const report = evaluateIntents(readCsv(opts.train), readCsv(opts.test), { threshold, language: opts.language });
       if (opts.json) printJson(report);

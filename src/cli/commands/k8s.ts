@@ -13,7 +13,7 @@ interface ManifestFlags {
   namespace?: string;
   image: string;
   storeReplicas: string;
-  trainingReplicas: string;
+  trainingReplicas?: string;
   backupStorage: string;
   storageClass?: string;
   postgresSecret?: string;
@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--namespace <name>', 'namespace of the objects (default: none written, kubectl -n or the context decides)')
     .option('--image <ref>', 'container image with astore on PATH; you build and push it (npm install -g of this package)', defaultImage())
     .option('--store-replicas <n>', 'astore serve replicas', '1')
-    .option('--training-replicas <n>', 'astore train-worker replicas (one training each)', '1')
+    .option('--training-replicas <n>', "astore train-worker replicas (one training each); default the seeds' CLU_TRAINING_REPLICAS, else 1")
     .option('--backup-storage <size>', 'size of the backup PVC', '10Gi')
     .option('--storage-class <name>', 'storage class of the backup PVC (default: the cluster default)')
     .option('--postgres-secret <name>', 'Secret whose key postgres.yaml is the database connection (default: INSTANCE-store-postgres)')
@@ -53,7 +53,9 @@ export function register(program: Command): void {
         namespace: o.namespace,
         image: o.image,
         storeReplicas: positiveInt(o.storeReplicas, '--store-replicas', INT32_MAX),
-        trainingReplicas: positiveInt(o.trainingReplicas, '--training-replicas', INT32_MAX),
+        trainingReplicas: o.trainingReplicas !== undefined
+          ? positiveInt(o.trainingReplicas, '--training-replicas', INT32_MAX)
+          : positiveInt(process.env.CLU_TRAINING_REPLICAS || '1', process.env.CLU_TRAINING_REPLICAS ? 'CLU_TRAINING_REPLICAS' : '--training-replicas', INT32_MAX),
         backupStorage: o.backupStorage,
         storageClass: o.storageClass,
         postgresSecret: o.postgresSecret,
