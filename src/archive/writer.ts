@@ -278,7 +278,8 @@ export class ArchiveWriter {
     let sink: Sink;
     if (typeof options.output === 'string') {
       try {
-        sink = new FileSink(await open(options.output, 'w'), options.output);
+        // Only for this user: an archive holds every tenant's workspaces and conversations.
+        sink = new FileSink(await open(options.output, 'w', 0o600), options.output);
       } catch (err) {
         throw new AppError('ARCHIVE_WRITE_FAILED', `cannot create archive ${options.output}: ${(err as Error).message}`, { cause: err, hint: writeHint(options.output) });
       }

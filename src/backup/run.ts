@@ -78,8 +78,9 @@ export async function runBackupJob(opts: RunOptions): Promise<RunResult> {
     let ours = false;
     let cleanedFirst: string[] = [];
     try {
-      // Created here rather than left to takeBackup so the failure names the setting to change.
-      await makeDir(opts.settings.dir).catch((err: Error) => {
+      // Created here rather than left to takeBackup so the failure names the setting to change;
+      // for this user alone, as every archive in it is (each holds every tenant's data).
+      await makeDir(opts.settings.dir, 0o700).catch((err: Error) => {
         throw new AppError('BACKUP_DIR_UNUSABLE', `cannot create backup directory ${opts.settings.dir}: ${err.message}`, {
           hint: 'set store.backup.dir (or STORE_BACKUP_DIR) to a directory this process can create and write', exitCode: 1, cause: err,
         });

@@ -203,7 +203,8 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
   const port = opts.port && opts.port > 0 ? opts.port : await freePort();
   const logFile = opts.logFile ?? join(dirname(opts.dataDir), 'postgres.log');
   await makeDir(dirname(logFile));
-  const fd = openSync(logFile, 'a');
+  // The server logs the values a constraint refused (an example's text, say): this user's alone.
+  const fd = openSync(logFile, 'a', 0o600);
   if (user) await chown(logFile, user.uid, user.gid);
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',

@@ -28,9 +28,12 @@ async function assertDirectory(path: string): Promise<void> {
   }
 }
 
-/** makeDir for a folder the store cannot work without: a failure is HOME_UNUSABLE saying `what` and `hint`. */
+/**
+ * makeDir for a folder the store cannot work without: a failure is HOME_UNUSABLE saying `what` and
+ * `hint`. Created for this user alone: it holds the key file, the embedded server and its log.
+ */
 export async function makeStoreDir(dir: string, what: string, hint: string): Promise<void> {
-  await makeDir(dir).catch((err: Error) => {
+  await makeDir(dir, 0o700).catch((err: Error) => {
     throw new AppError('HOME_UNUSABLE', `cannot create ${what}: ${err.message}`, { hint, exitCode: 2, cause: err });
   });
 }

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -55,6 +55,11 @@ test('archive sql prints the script pg_restore -f - prints', async () => {
   const a = await astore(['archive', 'sql', '-'], file);
   assert.equal(a.code, 0, a.stderr);
   assert.equal(a.stdout, noRestrict(want));
+  const out = join(dir, 'script.sql');
+  const f = await astore(['archive', 'sql', '-f', out, file]);
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal(readFileSync(out, 'utf8'), a.stdout);
+  assert.equal(statSync(out).mode & 0o777, 0o600, 'the script holds every row: for this user alone');
 });
 
 test('archive verify reports rows per table, and fails with the offset on a truncated archive', async () => {

@@ -6,7 +6,7 @@
  * damaged sidecar fails it too (it was listed as a stranger's file without one).
  */
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -38,6 +38,9 @@ describe('astore backups list --verify', () => {
     const second = await runBackupJob({ pool: store.pool, connection: store.connection, settings, slot: day(1), now: () => day(1) });
     assert.equal(first.status, 'succeeded');
     assert.equal(second.status, 'succeeded');
+    // Every tenant's data: readable by this user alone (they were 0644 in a 0755 directory).
+    assert.equal(statSync(first.file!).mode & 0o777, 0o600);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
     const env = { ASTORE_HOME: home };
 
     const ok = await runAstore(['backups', 'list', '--dir', dir, '--verify'], env);

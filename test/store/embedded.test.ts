@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -71,6 +71,8 @@ test('a process that started the embedded server stops it when done, or leaves i
   const { home, pidFile, children } = scratchHome(t);
   const alone = await childUsingServer(home, children);
   assert.equal(alone.owned, true, 'it started the server');
+  // The server logs values a constraint refused (tenants' text): not for other local users.
+  assert.equal(statSync(join(home, 'postgres.log')).mode & 0o777, 0o600);
   const r1 = await alone.close();
   assert.equal(r1.code, 0, r1.out);
   assert.match(r1.out, /closed/);

@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .argument('<file>', 'archive file, or - for stdin')
     .option('-f, --file <out>', 'write the script to this file instead of stdout')
     .action(async (file: string, opts: { file?: string }) => {
-      const out = opts.file && opts.file !== '-' ? createWriteStream(opts.file) : process.stdout;
+      const out = opts.file && opts.file !== '-' ? createWriteStream(opts.file, { mode: 0o600 }) : process.stdout;
       await writeSqlScript(file, out);
       if (out !== process.stdout) { out.end(); await once(out, 'finish'); }
     });
