@@ -133,7 +133,7 @@ export function requiredExact(tree: FilterTree): Map<string, string> {
 export function filterSql(tree: FilterTree, params: unknown[]): string {
   if ('and' in tree) return `(${tree.and.map((t) => filterSql(t, params)).join(' and ')})`;
   if ('or' in tree) return `(${tree.or.map((t) => filterSql(t, params)).join(' or ')})`;
-  const f = FIELDS[tree.field];
+  const f = Object.hasOwn(FIELDS, tree.field) ? FIELDS[tree.field] : undefined;
   if (!f) throw invalidFilter(`names the field '${tree.field}', which is not supported`);
   if (!f.each) return compare(f, tree, params);
   // Per element, a negation means that no element matches (`not exists` of the positive test), not

@@ -69,7 +69,7 @@ export async function pageQuery<R>(db: Pick<pg.ClientBase, 'query'>, page: Page,
   const sort = page.sort ?? '';
   const desc = sort.startsWith('-');
   const field = desc ? sort.slice(1) : sort;
-  const column = field ? q.columns[field] : undefined;
+  const column = field && Object.hasOwn(q.columns, field) ? q.columns[field] : undefined;
   if (field && !column) {
     throw new AppError('INVALID_SORT', `Invalid value for sort: ${sort}`, {
       status: 400, details: { errors: [{ message: `sort must be one of ${Object.keys(q.columns).map((c) => `${c}, -${c}`).join(', ')}`, path: '/sort' }] },

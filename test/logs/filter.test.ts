@@ -96,6 +96,9 @@ describe('message-log filters and cursors', () => {
       ['customer_id:a\u0000', /U\+0000/],
       [`${'('.repeat(200)}language::en${')'.repeat(200)}`, /nests parentheses more than 32 deep/],
       ['request.input.text:\\', /lone backslash/],
+      // Names every object inherits resolved to functions (found by the security review).
+      ['constructor::1', /'constructor', which is not supported/],
+      ['__proto__::1', /'__proto__', which is not supported/],
     ];
     for (const [filter, why] of bad) {
       assert.match((await sdkRejects(sdk.listLogs({ workspaceId: id, filter }), 400)).body, why, filter.slice(0, 40));
