@@ -16,10 +16,15 @@ const CONVERSATION_ID_FORBIDDEN = /&&|\|\||[+=><!(){}[\]^"~*?:\\/]/;
 const conversationId = z.string().refine((s) => !CONVERSATION_ID_FORBIDDEN.test(s),
   'must not contain any of + = && || > < ! ( ) { } [ ] ^ " ~ * ? : \\ / (other characters, such as letters, digits, - _ . and a single & or |, are allowed)');
 
+// Far more than a 2048-character input yields (a client sends back the previous turn's). Slots
+// compare every supplied entity with every other: thousands made one turn take seconds of CPU
+// that every other request waited for.
+const MAX_SUPPLIED = 500;
+
 const messageBody = z.object({
   input: z.object({ text: inputText.optional() }).loose().optional(),
-  intents: z.array(z.object({ intent: z.string(), confidence: z.number().optional() }).loose()).optional(),
-  entities: z.array(z.object({ entity: z.string(), value: z.string() }).loose()).optional(),
+  intents: z.array(z.object({ intent: z.string(), confidence: z.number().optional() }).loose()).max(MAX_SUPPLIED).optional(),
+  entities: z.array(z.object({ entity: z.string(), value: z.string() }).loose()).max(MAX_SUPPLIED).optional(),
   alternate_intents: z.boolean().optional(),
   // The runtime echoes these back and takes the user id from them, so their types are checked
   // (OAS Context); the rest of the context is the dialog's own variables, any JSON.

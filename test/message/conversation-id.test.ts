@@ -50,3 +50,13 @@ test('other conversation ids, a single & or | and a long one included, are answe
     assert.equal(r.json.context.conversation_id, conversation_id);
   }
 });
+
+test('more than 500 supplied intents or entities is a 400 naming the field (thousands took seconds of CPU in slot filling)', async () => {
+  const entity = { entity: 'e', value: 'v', location: [0, 1] };
+  const many = await post({ input: { text: 'hi' }, entities: Array.from({ length: 501 }, () => entity) });
+  assert.equal(many.status, 400, JSON.stringify(many.json).slice(0, 300));
+  assert.deepEqual(many.json.errors.map((e: { path: string }) => e.path), ['/entities']);
+  const intents = await post({ input: { text: 'hi' }, intents: Array.from({ length: 501 }, (_, i) => ({ intent: `i${i}`, confidence: 0.5 })) });
+  assert.equal(intents.status, 400);
+  assert.equal((await post({ input: { text: 'hi' }, entities: Array.from({ length: 500 }, () => entity) })).status, 200);
+});
