@@ -87,11 +87,27 @@ export function compare(a: unknown, b: unknown): number {
   return sx < sy ? -1 : sx > sy ? 1 : 0;
 }
 
+/**
+ * The longest string an expression may build. replaceAll() with the input as the replacement
+ * grows a string as the cube of the input's length in two calls: a 400-character input made a
+ * 64 MB answer, and a few such turns at once exhausted the server's memory.
+ */
+export const MAX_STRING = 100_000;
+
+function withinLimit(length: number, what: string): void {
+  if (length > MAX_STRING) throw new ExpressionError(`${what} would build a string of ${length} characters; at most ${MAX_STRING} are allowed`);
+}
+
+function bounded<T>(value: T, what: string): T {
+  if (typeof value === 'string') withinLimit(value.length, what);
+  return value;
+}
+
 export function plus(a: unknown, b: unknown): unknown {
   const x = unwrap(a);
   const y = unwrap(b);
   if (typeof x === 'number' && typeof y === 'number') return x + y;
-  return stringify(x) + stringify(y);
+  return bounded(stringify(x) + stringify(y), '"+"');
 }
 
 export function arithmetic(op: string, a: unknown, b: unknown): number {
@@ -141,6 +157,10 @@ export function index(target: unknown, key: unknown): unknown {
 }
 
 export function callMethod(target: unknown, name: string, args: unknown[]): unknown {
+  return bounded(method(target, name, args), `${name}()`);
+}
+
+function method(target: unknown, name: string, args: unknown[]): unknown {
   const t = unwrap(target);
   const a = args.map(unwrap);
   if (t === null || t === undefined) throw new ExpressionError(`cannot call ${name}() on null`);
@@ -174,8 +194,17 @@ export function callMethod(target: unknown, name: string, args: unknown[]): unkn
       case 'concat': return t + String(a[0]);
       case 'charAt': return t.charAt(Number(a[0]));
       case 'split': return t.split(javaRegex(String(a[0])));
-      case 'replace': return t.split(String(a[0])).join(String(a[1]));
-      case 'replaceAll': return t.replace(javaRegex(String(a[0]), 'g'), String(a[1]));
+      case 'replace': {
+        const parts = t.split(String(a[0]));
+        withinLimit(t.length + (parts.length - 1) * String(a[1]).length, name);
+        return parts.join(String(a[1]));
+      }
+      case 'replaceAll': {
+        // Counted before the string is built: one call can otherwise ask for gigabytes.
+        const re = javaRegex(String(a[0]), 'g');
+        withinLimit(t.length + [...t.matchAll(re)].length * String(a[1]).length, name);
+        return t.replace(re, String(a[1]));
+      }
       // Java's matches() is a whole-string match; find() is the substring search.
       case 'matches': return javaRegex(`^(?:${String(a[0])})$`).test(t);
       case 'find': return javaRegex(String(a[0])).test(t);

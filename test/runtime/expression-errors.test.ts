@@ -33,3 +33,18 @@ test('matches() is a whole-string match, find() a search', () => {
   assert.deepEqual(chat(nodes, ['42']).map(texts), [['Only digits.']]);
   assert.deepEqual(chat(nodes, ['room 42']).map(texts), [['Some digits.']]);
 });
+
+test('an expression that would build a huge string fails like any other, before it is built (a 400-character input made a 64 MB answer)', () => {
+  const grow = "<? input.text.replaceAll('.', input.text).replaceAll('.', input.text) ?>";
+  const nodes = [{ dialog_node: 'big', conditions: 'true', context: { big: grow }, output: { ...say('Done.'), echo: "<? input.text.replace('a', input.text).replace('a', input.text) ?>" } }];
+  const [r] = chat(nodes, ['a'.repeat(400)]);
+  assert.deepEqual(texts(r!), ['Done.']);
+  assert.equal(r!.context.big, undefined);
+  assert.equal(r!.output.echo, undefined);
+  assert.ok(r!.output.log_messages.every((l) => /would build a string of 160400 characters; at most 100000 are allowed/.test(l.msg)), JSON.stringify(r!.output.log_messages));
+  assert.ok(r!.output.log_messages.length >= 2);
+  // Short enough, the same expressions still work.
+  const [small] = chat(nodes, ['a.']);
+  // '.' is a regular expression in replaceAll: every character becomes the input.
+  assert.equal(small!.context.big, 'a.'.repeat(4));
+});
