@@ -113,7 +113,7 @@ class Turn {
     const now = options.now ?? new Date();
     const entities: RuntimeEntity[] = request.entities
       ? request.entities.map((e) => ({ ...e, confidence: e.confidence ?? 1 }) as RuntimeEntity)
-      : this.dialog.entities.extract(text, { now });
+      : this.dialog.entities.extract(text, { now, warn: (m) => this.logs.push(m) });
     this.scope = {
       context: structuredClone(variables),
       input: { ...request.input, text },

@@ -6,6 +6,7 @@
  */
 import { foldPhrase, foldText, wordTokens } from './fold.ts';
 import { SYSTEM_ENTITIES, systemEntities, type SystemEntityName } from './system-entities.ts';
+import { RegexTimeout, runGuarded, type RegexMatch } from './regex-guard.ts';
 import type { LogMessage, RuntimeEntity, WorkspaceEntity } from './types.ts';
 
 interface DictionaryHit {
@@ -38,6 +39,8 @@ interface PatternValue {
 export interface ExtractOptions {
   /** "Today" for sys-date; defaults to the current time. */
   now?: Date;
+  /** Told when the workspace's patterns ran out of time on this text (they then find nothing). */
+  warn?: (message: LogMessage) => void;
 }
 
 export interface EntityMatcher {
@@ -94,7 +97,7 @@ export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMat
     unsupported,
     extract(text, options = {}) {
       const found = matchDictionary(text, dictionary, fuzzy, maxWords);
-      for (const p of patterns) found.push(...matchPattern(text, p));
+      found.push(...matchPatterns(text, patterns, options.warn));
       const now = options.now ?? new Date();
       for (const name of system) found.push(...systemEntities(name, text, now));
       return found.sort((a, b) => a.location[0] - b.location[0] || b.location[1] - a.location[1]);
@@ -212,15 +215,32 @@ export function compileEntityPattern(source: string): RegExp | undefined {
   }
 }
 
-function matchPattern(text: string, p: PatternValue): RuntimeEntity[] {
-  const out: RuntimeEntity[] = [];
-  for (const m of text.matchAll(p.re)) {
-    if (m[0] === '') continue;
-    const groups: NonNullable<RuntimeEntity['groups']> = [];
-    m.indices?.forEach((span, k) => {
-      if (span) groups.push({ group: `group_${k}`, location: [span[0], span[1]] });
+/** Every pattern's matches, found in the regex worker (see regex-guard.ts) within one time budget. */
+function matchPatterns(text: string, patterns: PatternValue[], warn: ExtractOptions['warn']): RuntimeEntity[] {
+  if (patterns.length === 0) return [];
+  let results: RegexMatch[][];
+  try {
+    results = runGuarded(patterns.map((p) => ({ op: 'matchAll', source: p.re.source, flags: p.re.flags, text }))) as RegexMatch[][];
+  } catch (err) {
+    if (!(err instanceof RegexTimeout)) throw err;
+    warn?.({
+      level: 'warn', code: 'entity.pattern_timeout',
+      msg: `The workspace's entity patterns took too long on this input, so none was recognized: a pattern with nested repetition, such as (a+)+, can take time exponential in the input's length; rewrite it. ${err.message}.`,
     });
-    out.push({ entity: p.entity, location: [m.index, m.index + m[0].length], value: p.value, confidence: 1, groups });
+    return [];
   }
+  const out: RuntimeEntity[] = [];
+  results.forEach((matches, i) => {
+    const p = patterns[i]!;
+    for (const m of matches) {
+      const whole = m.groups[0] ?? '';
+      if (whole === '') continue;
+      const groups: NonNullable<RuntimeEntity['groups']> = [];
+      m.indices.forEach((span, k) => {
+        if (span) groups.push({ group: `group_${k}`, location: [span[0], span[1]] });
+      });
+      out.push({ entity: p.entity, location: [m.index, m.index + whole.length], value: p.value, confidence: 1, groups });
+    }
+  });
   return out;
 }

@@ -3,6 +3,7 @@
  * them ($list.size(), @x.literal, now().after('12:00:00'), $date.reformatDateTime('EEEE') ...).
  * Dates and times are strings, as in the service: 'yyyy-MM-dd', 'HH:mm:ss', 'yyyy-MM-dd HH:mm:ss'.
  */
+import { RegexTimeout, runGuarded, type RegexMatch, type RegexRequest } from './regex-guard.ts';
 import type { RuntimeEntity } from './types.ts';
 
 export class ExpressionError extends Error {}
@@ -193,7 +194,7 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
       case 'substring': return t.substring(Number(a[0]), a[1] === undefined ? undefined : Number(a[1]));
       case 'concat': return t + String(a[0]);
       case 'charAt': return t.charAt(Number(a[0]));
-      case 'split': return t.split(javaRegex(String(a[0])));
+      case 'split': return guarded({ op: 'split', ...javaRegex(String(a[0])), text: t });
       case 'replace': {
         const parts = t.split(String(a[0]));
         withinLimit(t.length + (parts.length - 1) * String(a[1]).length, name);
@@ -202,15 +203,15 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
       case 'replaceAll': {
         // Counted before the string is built: one call can otherwise ask for gigabytes.
         const re = javaRegex(String(a[0]), 'g');
-        withinLimit(t.length + [...t.matchAll(re)].length * String(a[1]).length, name);
-        return t.replace(re, String(a[1]));
+        withinLimit(t.length + (guarded({ op: 'count', ...re, text: t }) as number) * String(a[1]).length, name);
+        return guarded({ op: 'replace', ...re, text: t, replacement: String(a[1]) });
       }
       // Java's matches() is a whole-string match; find() is the substring search.
-      case 'matches': return javaRegex(`^(?:${String(a[0])})$`).test(t);
-      case 'find': return javaRegex(String(a[0])).test(t);
+      case 'matches': return guarded({ op: 'test', ...javaRegex(`^(?:${String(a[0])})$`), text: t });
+      case 'find': return guarded({ op: 'test', ...javaRegex(String(a[0])), text: t });
       case 'extract': {
-        const m = javaRegex(String(a[0])).exec(t);
-        return m ? (m[Number(a[1] ?? 0)] ?? '') : '';
+        const m = (guarded({ op: 'matchAll', ...javaRegex(String(a[0]), 'g'), text: t }) as RegexMatch[])[0];
+        return m ? (m.groups[Number(a[1] ?? 0)] ?? '') : '';
       }
       case 'toInt': case 'toLong': case 'toDouble': {
         const n = Number(t);
@@ -238,26 +239,25 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
 }
 
 /**
- * Compiled regular expressions by flags and source. The sources are the dialog's own string
- * literals, so a few distinct ones are evaluated on every turn: compiling each once keeps the
- * conditions cheap. Bounded (cleared when full) because an argument can be built from input.
- * Only replaceAll() uses the global flag, and String.replace resets lastIndex itself: sharing is safe.
+ * A regular expression of the dialog, checked to compile here (an ExpressionError if it does not),
+ * to be run by `guarded` in the regex worker: the source comes from the workspace's author.
  */
-const regexCache = new Map<string, RegExp>();
-const REGEX_CACHE_SIZE = 512;
-
-function javaRegex(source: string, flags = ''): RegExp {
-  const key = `${flags}/${source}`;
-  let re = regexCache.get(key);
-  if (re) return re;
+function javaRegex(source: string, flags = ''): { source: string; flags: string } {
   try {
-    re = new RegExp(source, flags);
+    void new RegExp(source, flags);
   } catch {
     throw new ExpressionError(`invalid regular expression "${source}"`);
   }
-  if (regexCache.size >= REGEX_CACHE_SIZE) regexCache.clear();
-  regexCache.set(key, re);
-  return re;
+  return { source, flags };
+}
+
+function guarded(request: RegexRequest): unknown {
+  try {
+    return runGuarded([request])[0];
+  } catch (err) {
+    if (err instanceof RegexTimeout) throw new ExpressionError(`${err.message} on this input; a pattern with nested repetition, such as (a+)+, can take time exponential in the input's length`);
+    throw err;
+  }
 }
 
 interface DateTimeParts {
