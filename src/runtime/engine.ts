@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { compileDialog, type CompiledDialog, type CompiledGeneric, type CompiledNode } from './dialog.ts';
 import { canEnter, childrenMode, digressIn, isAnythingElse, slotsMode, type DigressMode } from './digression.ts';
-import type { Scope } from './expression.ts';
+import { INTENT_THRESHOLD, type Scope } from './expression.ts';
 import { ExpressionError, toJson, truthy } from './values.ts';
 import type {
   GenericItem, LogMessage, MessageContext, MessageRequest, MessageResponse, NextStep, Nlu, RuntimeEntity, RuntimeIntent, Workspace,
@@ -664,7 +664,9 @@ class Turn {
     const alternate = this.request.alternate_intents === true;
     const response: MessageResponse = {
       input: { ...this.request.input, text: this.scope.input.text },
-      intents: this.allIntents.slice(0, alternate ? ALTERNATE_INTENTS : 1),
+      // Without alternates, only a top intent confident enough to count (Watson's expression-language
+      // docs: "only intents with a confidence above 0.2"): an input about nothing the skill knows has none.
+      intents: alternate ? this.allIntents.slice(0, ALTERNATE_INTENTS) : this.allIntents.slice(0, 1).filter((i) => i.confidence >= INTENT_THRESHOLD),
       entities: this.scope.entities,
       alternate_intents: alternate,
       context: {

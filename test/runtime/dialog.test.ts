@@ -176,10 +176,13 @@ test('intents: top one, or up to ten with alternate_intents; caller-supplied int
   assert.deepEqual(supplied.intents, [{ intent: 'menu', confidence: 1 }]);
   assert.deepEqual(supplied.entities, [{ entity: 'filling', value: 'apple', confidence: 1 }]);
   assert.deepEqual(texts(supplied), ['Apple or cherry?']);
-  // Below 0.2 an intent no longer triggers its node, though it is still reported.
+  // Below 0.2 an intent no longer triggers its node, and without alternates it is not returned
+  // (Watson's expression-language docs: "only intents with a confidence above 0.2"); with them it is.
   const weak = respond(bakery, { input: { text: 'x' } }, fixedNlu([{ intent: 'menu', confidence: 0.19 }]), base);
-  assert.deepEqual(weak.intents, [{ intent: 'menu', confidence: 0.19 }]);
+  assert.deepEqual(weak.intents, []);
   assert.deepEqual(texts(weak), ["Sorry, I didn't get that."]);
+  const weakAlternates = respond(bakery, { input: { text: 'x' }, alternate_intents: true }, fixedNlu([{ intent: 'menu', confidence: 0.19 }]), base);
+  assert.deepEqual(weakAlternates.intents, [{ intent: 'menu', confidence: 0.19 }]);
 });
 
 test('entities carry locations into the response', () => {
