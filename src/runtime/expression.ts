@@ -266,7 +266,12 @@ class Parser {
       case 'var': {
         const { v: name, value } = t;
         if (value === undefined) return (s) => s.context[name];
-        return (s) => equals(s.context[name], value);
+        // `$isMember:true` (the docs' own example) holds for a boolean true, and `$count:3` for a
+        // number: the shorthand's value is text, compared with the variable's value as text.
+        return (s) => {
+          const v = s.context[name];
+          return typeof v === 'boolean' || typeof v === 'number' ? String(v) === value : equals(v, value);
+        };
       }
       case 'id':
         return this.identifier(t.v);

@@ -51,6 +51,11 @@ test('condition shorthands: #intent, @entity, @entity:value, @entity:(multi word
     ['$flag', false],
     ['$unset', false],
     ['$name:Ada', true],
+    // Booleans and numbers compare as text: the docs' `$isMember:true AND ($memberlevel:silver OR $memberlevel:gold)`.
+    ['$flag:false', true],
+    ['$flag:true', false],
+    ['$zero:0', true],
+    ['$zero:1', false],
   ];
   for (const [src, expected] of cases) assert.equal(holds(src), expected, src);
 });
