@@ -10,19 +10,21 @@ import { stringify, toJson } from './values.ts';
 // `$5` and `support@ibm.com` stay text: a variable starts with a letter, an entity follows no word.
 // Property chains ($order.size, @toppings.length) are read; a sentence's final "." is not one.
 const PROPS = '(?:\\.[\\p{L}_][\\p{L}\\p{N}_]*)*';
+// A backslash before $, @ or # keeps that character as text (feedback\@example.com, \$2, \#1;
+// "\\@" in JSON), as Watson's dialog docs tell authors to write it; the backslash is dropped.
 const PART = new RegExp(
-  `<\\?([\\s\\S]*?)\\?>|(\\$[\\p{L}_][\\p{L}\\p{N}_]*${PROPS})|((?<![\\p{L}\\p{N}_])@[\\p{L}\\p{N}_-]*[\\p{L}\\p{N}_]${PROPS})`,
+  `\\\\([$@#])|<\\?([\\s\\S]*?)\\?>|(\\$[\\p{L}_][\\p{L}\\p{N}_]*${PROPS})|((?<![\\p{L}\\p{N}_])@[\\p{L}\\p{N}_-]*[\\p{L}\\p{N}_]${PROPS})`,
   'gu',
 );
 
 /** Compiles text with embedded expressions; throws ExpressionSyntaxError for a malformed `<? ?>`. */
 export function compileTemplate(text: string): Evaluate {
-  if (!text.includes('$') && !text.includes('@') && !text.includes('<?')) return () => text;
+  if (!text.includes('$') && !text.includes('@') && !text.includes('<?') && !text.includes('\\')) return () => text;
   const parts: Array<string | Evaluate> = [];
   let last = 0;
   for (const m of text.matchAll(PART)) {
     if (m.index > last) parts.push(text.slice(last, m.index));
-    parts.push(compileExpression(m[1] ?? m[2] ?? m[3]!));
+    parts.push(m[1] !== undefined ? m[1] : compileExpression(m[2] ?? m[3] ?? m[4]!));
     last = m.index + m[0].length;
   }
   if (last < text.length) parts.push(text.slice(last));
