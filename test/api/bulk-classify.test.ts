@@ -63,7 +63,7 @@ describe('bulk_classify', () => {
       assert.deepEqual(output[i]!.entities, alternate.entities, `entities of "${text}"`);
       // Without alternates /message keeps the top intent only when it is confident enough to count.
       const top = output[i]!.intents?.[0];
-      assert.deepEqual((await message(text, false)).intents, top && top.confidence >= 0.2 ? [top] : [], `top intent of "${text}"`);
+      assert.deepEqual((await message(text, false)).intents, top && (top.confidence ?? 0) >= 0.2 ? [top] : [], `top intent of "${text}"`);
     }
     // The comparison means something only if the model tells the intents apart and entities are found.
     assert.deepEqual(output.slice(0, 3).map((o) => o.intents?.[0]?.intent), ['order_pizza', 'opening_hours', 'cancel_order']);
