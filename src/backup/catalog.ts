@@ -3,9 +3,9 @@
  * names them), each with a `.done` sidecar written before the archive is renamed into place. A
  * backup is good only when its sidecar names it and records its exact size (and, when verifying,
  * its SHA-256); anything else — temporary `.partial` files, archives without a sidecar or with a
- * damaged one, size mismatches — is listed but never counted as a backup. Backups are ordered by the instant their
- * sidecar records, not by their names: a name is a local wall time, which a daylight-saving change
- * or another process's time zone puts out of order.
+ * damaged one, size mismatches — is listed but never counted as a backup. Backups are ordered by
+ * the instant their sidecar records, not by their names: a name is a local wall time, which a
+ * daylight-saving change or another process's time zone puts out of order.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';

@@ -99,12 +99,16 @@ describe('message logs', () => {
 
   test('filters narrow the logs; a filter the store cannot apply is a 400 that says why', async () => {
     const texts = async (filter: string): Promise<string[]> => (await all({ filter })).map((l) => l.request.input!.text!);
-    // The top intent of the nonsense turn is whatever the model says (low confidence): read it back.
+    // The top intent of the nonsense turn is whatever the model says (low confidence, so usually
+    // none without alternate_intents): read it back.
     const logs = await all();
     const top = (intent: string): string[] => logs.filter((l) => l.response.intents[0]?.intent === intent).map((l) => l.request.input!.text!);
     assert.ok(top('order_pizza').length >= 3);
     assert.deepEqual(await texts('response.top_intent::order_pizza'), top('order_pizza'));
-    assert.deepEqual(await texts('response.top_intent::!order_pizza'), top('opening_hours'));
+    // Every log whose top intent is not order_pizza: also one with none (the nonsense turn, unless
+    // the model happens to be confident about it).
+    assert.deepEqual(await texts('response.top_intent::!order_pizza'),
+      logs.filter((l) => l.response.intents[0]?.intent !== 'order_pizza').map((l) => l.request.input!.text!));
     assert.deepEqual(await texts('request.input.text:pizza'), [TURNS[0]![1], TURNS[3]![1], TURNS[4]![1]]);
     assert.deepEqual(await texts('response.intents.intent::opening_hours,request.input.text:!close'), [TURNS[1]![1]]);
     assert.deepEqual(await texts('customer_id::bob|request.input.text::xyzzy'), [TURNS[1]![1], TURNS[4]![1], TURNS[5]![1]]);
