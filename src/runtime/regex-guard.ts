@@ -28,8 +28,8 @@ export type RegexRequest =
   | { op: 'matchAll'; source: string; flags: string; text: string }
   | { op: 'test'; source: string; flags: string; text: string }
   | { op: 'split'; source: string; flags: string; text: string }
-  | { op: 'replace'; source: string; flags: string; text: string; replacement: string }
-  | { op: 'count'; source: string; flags: string; text: string };
+  /** Replaced only if the result has at most `max` characters; otherwise its would-be length is returned. */
+  | { op: 'replace'; source: string; flags: string; text: string; replacement: string; max: number };
 
 // Plain JavaScript run with eval (no loader in a worker); errors are passed back by message.
 const WORKER = `
@@ -41,8 +41,12 @@ function run(r) {
     case 'matchAll': return [...r.text.matchAll(re)].map((m) => ({ index: m.index, groups: [...m], indices: m.indices ? [...m.indices] : [] }));
     case 'test': return re.test(r.text);
     case 'split': return r.text.split(re);
-    case 'replace': return r.text.replace(re, r.replacement);
-    case 'count': { let n = 0; for (const _ of r.text.matchAll(re)) n++; return n; }
+    case 'replace': {
+      let n = 0;
+      for (const _ of r.text.matchAll(re)) n++;
+      const length = r.text.length + n * r.replacement.length;
+      return length > r.max ? { length } : r.text.replace(re, r.replacement);
+    }
   }
   throw new Error('unknown op ' + r.op);
 }

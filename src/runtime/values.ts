@@ -95,8 +95,12 @@ export function compare(a: unknown, b: unknown): number {
  */
 export const MAX_STRING = 100_000;
 
+function tooLong(length: number, what: string): never {
+  throw new ExpressionError(`${what} would build a string of ${length} characters; at most ${MAX_STRING} are allowed`);
+}
+
 function withinLimit(length: number, what: string): void {
-  if (length > MAX_STRING) throw new ExpressionError(`${what} would build a string of ${length} characters; at most ${MAX_STRING} are allowed`);
+  if (length > MAX_STRING) tooLong(length, what);
 }
 
 function bounded<T>(value: T, what: string): T {
@@ -202,9 +206,8 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
       }
       case 'replaceAll': {
         // Counted before the string is built: one call can otherwise ask for gigabytes.
-        const re = javaRegex(String(a[0]), 'g');
-        withinLimit(t.length + (guarded({ op: 'count', ...re, text: t }) as number) * String(a[1]).length, name);
-        return guarded({ op: 'replace', ...re, text: t, replacement: String(a[1]) });
+        const r = guarded({ op: 'replace', ...javaRegex(String(a[0]), 'g'), text: t, replacement: String(a[1]), max: MAX_STRING }) as string | { length: number };
+        return typeof r === 'string' ? r : tooLong(r.length, name);
       }
       // Java's matches() is a whole-string match; find() is the substring search.
       case 'matches': return guarded({ op: 'test', ...javaRegex(`^(?:${String(a[0])})$`), text: t });
@@ -238,15 +241,25 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
   throw new ExpressionError(`unknown method ${name}() on ${Array.isArray(t) ? 'a list' : typeof t}`);
 }
 
+/** Sources and flags already checked to compile. */
+const compiled = new Set<string>();
+const COMPILED_SIZE = 512;
+
 /**
  * A regular expression of the dialog, checked to compile here (an ExpressionError if it does not),
  * to be run by `guarded` in the regex worker: the source comes from the workspace's author.
  */
 function javaRegex(source: string, flags = ''): { source: string; flags: string } {
-  try {
-    void new RegExp(source, flags);
-  } catch {
-    throw new ExpressionError(`invalid regular expression "${source}"`);
+  const key = `${flags}/${source}`;
+  if (!compiled.has(key)) {
+    try {
+      void new RegExp(source, flags);
+    } catch {
+      throw new ExpressionError(`invalid regular expression "${source}"`);
+    }
+    // The sources are mostly the dialog's own literals, checked once; bounded because an argument can be built from input.
+    if (compiled.size >= COMPILED_SIZE) compiled.clear();
+    compiled.add(key);
   }
   return { source, flags };
 }

@@ -133,3 +133,8 @@ test('a context.system or _node_output_map a client mangled gets an answer and a
   assert.deepEqual(texts(second!), ['two']);
   assert.deepEqual(second!.output.log_messages, []);
 });
+
+test('a backslash keeps $, @ and # as text and is dropped (it was printed, and \\@ cut "@example.com" out as an entity)', () => {
+  const [r] = chat([{ dialog_node: 'n', conditions: 'true', context: { user: 'Sam' }, output: say('Mail feedback\\@example.com. The fee is \\$2, \\#1 seller. Price: \\$user, not $user.') }], ['x']);
+  assert.deepEqual(texts(r!), ['Mail feedback@example.com. The fee is $2, #1 seller. Price: $user, not Sam.']);
+});

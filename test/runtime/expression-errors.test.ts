@@ -48,8 +48,3 @@ test('an expression that would build a huge string fails like any other, before 
   // '.' is a regular expression in replaceAll: every character becomes the input.
   assert.equal(small!.context.big, 'a.'.repeat(4));
 });
-
-test('a backslash keeps $, @ and # as text and is dropped (it was printed, and \\@ cut "@example.com" out as an entity)', () => {
-  const [r] = chat([{ dialog_node: 'n', conditions: 'true', context: { user: 'Sam' }, output: say('Mail feedback\\@example.com. The fee is \\$2, \\#1 seller. Price: \\$user, not $user.') }], ['x']);
-  assert.deepEqual(texts(r!), ['Mail feedback@example.com. The fee is $2, #1 seller. Price: $user, not Sam.']);
-});

@@ -53,9 +53,7 @@ export function register(program: Command): void {
         namespace: o.namespace,
         image: o.image,
         storeReplicas: positiveInt(o.storeReplicas, '--store-replicas', INT32_MAX),
-        trainingReplicas: o.trainingReplicas !== undefined
-          ? positiveInt(o.trainingReplicas, '--training-replicas', INT32_MAX)
-          : positiveInt(process.env.CLU_TRAINING_REPLICAS || '1', process.env.CLU_TRAINING_REPLICAS ? 'CLU_TRAINING_REPLICAS' : '--training-replicas', INT32_MAX),
+        trainingReplicas: trainingReplicas(o.trainingReplicas),
         backupStorage: o.backupStorage,
         storageClass: o.storageClass,
         postgresSecret: o.postgresSecret,
@@ -72,4 +70,11 @@ export function register(program: Command): void {
         process.stdout.write(yaml);
       }
     });
+}
+
+/** --training-replicas, else the seeds' CLU_TRAINING_REPLICAS, else 1. */
+function trainingReplicas(flag: string | undefined): number {
+  if (flag !== undefined) return positiveInt(flag, '--training-replicas', INT32_MAX);
+  const env = process.env.CLU_TRAINING_REPLICAS;
+  return env ? positiveInt(env, 'CLU_TRAINING_REPLICAS', INT32_MAX) : 1;
 }
