@@ -5,5 +5,4 @@ export { readResourceControllerYaml, readMappingFile, formatMapping, type Resour
 export { listTargetInstances, type TargetInstance } from './resource-controller.ts';
 export { ENTERED_MAPPING_FILE, resolveMapping } from './mapping.ts';
 export { preflightArchive, scanArchive, type ArchiveSummary, type ProgressFn } from './scan.ts';
-export { rewriteIds } from './remap.ts';
 export { STAGING_PREFIX, dropStaleStagingIfIdle } from './staging.ts';

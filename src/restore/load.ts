@@ -17,7 +17,7 @@ import { openArchive } from '../archive/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
 import { ident, migrate, recordFingerprint, STORE_SCHEMA } from '../store/index.ts';
 import { adoptOwnerAndGrants } from './ownership.ts';
-import { rewriteIds } from './remap.ts';
+import { coalesce } from './coalesce.ts';
 import { assertNoOutsideDependents } from './dependents.ts';
 import { STAGING_PREFIX } from './staging.ts';
 import { archiveIdentity, countRows, counted, isStoreTableData, RowCounter, type ArchiveSummary, type ProgressFn } from './scan.ts';
@@ -166,6 +166,21 @@ async function copyInParallel(clients: pg.ClientBase[], sql: string, chunks: Asy
   return sinks.reduce((n, sink) => n + sink.rowCount, 0);
 }
 
+/**
+ * Moves the restored workspaces to their target instances. The only loaded column holding an
+ * instance id is workspaces.instance_id (instances come from the target), so that column alone
+ * is rewritten: a source id that a user wrote into an example, a node's output or a webhook URL
+ * comes back as written. One statement, so swapped pairs (a→b, b→a) move once; it runs before
+ * the indexes are built, so none is maintained row by row.
+ */
+async function remapInstances(client: pg.ClientBase, staging: string, mapping: ReadonlyMap<string, string>): Promise<void> {
+  const moves = [...mapping].filter(([source, target]) => source !== target);
+  if (moves.length === 0) return;
+  await client.query(`update ${ident(staging)}.workspaces w set instance_id = m.target
+      from unnest($1::uuid[], $2::uuid[]) as m(source, target) where w.instance_id = m.source`,
+  [moves.map(([source]) => source), moves.map(([, target]) => target)]);
+}
+
 async function fixSequences(client: pg.ClientBase, schema: string): Promise<void> {
   const r = await client.query<{ tbl: string; col: string; seq: string }>(`select format('%I.%I', c.table_schema, c.table_name) as tbl,
       c.column_name as col, pg_get_serial_sequence(format('%I.%I', c.table_schema, c.table_name), c.column_name) as seq
@@ -250,7 +265,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
       let loaded: number;
       let held: number;
       try {
-        loaded = await copyInParallel(clients, sql, rewriteIds(counted(block.payload(), counter), o.mapping));
+        loaded = await copyInParallel(clients, sql, coalesce(counted(block.payload(), counter)));
         held = counter.finish();
       } catch (err) {
         // A damaged archive is reported as such (its code, offset and hint), not as a failed load.
@@ -293,6 +308,7 @@ export async function loadStaging(o: LoadOptions): Promise<LoadResult> {
       hint: 'nothing was changed in the target; use an intact copy of the archive', exitCode: 2, details: { tables: missing },
     });
   }
+  await remapInstances(client, staging, o.mapping);
   o.stepDone?.('copy');
   await rebuild(clients, staging, stripped.indexes);
   o.stepDone?.('indexes');

@@ -141,14 +141,14 @@ describe('pgmig: upgrade from 1.1.0, and refusals that leave the target untouche
     }
   });
 
-  test('a 1.1.0 archive restores into the current release: webhook secrets encrypted, ids rewritten in JSON', async () => {
+  test('a 1.1.0 archive restores into the current release: webhook secrets encrypted, the workspace moved, its JSON as written', async () => {
     writeRc(dir, b.url, t.map((x) => x.token));
     const s = await restore(base);
     assert.equal(s.release.backup, '1.1.0');
     const stored = await b.store.pool.query(`select webhooks, metadata, instance_id from astore.workspaces where id = $1`, [old.workspace]);
     const row = stored.rows[0];
     assert.equal(row.instance_id, t[1]!.instanceId);
-    assert.deepEqual(row.metadata, { owner_instance: t[1]!.instanceId }, 'the instance id inside JSON is rewritten');
+    assert.deepEqual(row.metadata, { owner_instance: old.instances[0] }, "the client's metadata comes back as written, ids in it included");
     assert.ok(EncryptionKey.isEncrypted(row.webhooks[0].headers[0].value), 'the header is encrypted at rest after the upgrade');
     const got = (await sdk(t[1]!.serviceUrl, t[1]!.token).getWorkspace({ workspaceId: old.workspace, _export: true })).result;
     assert.deepEqual(got.webhooks, HOOK, 'and decrypts to the original value');
