@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { PACKAGE_VERSION } from '../config/index.ts';
 import { isAppError, toError } from '../errors/index.ts';
 import { commandModules } from './commands/index.ts';
@@ -19,12 +19,18 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   const owner = commandModules.find((m) => first !== undefined && m.names.includes(first));
   const program = new Command('astore')
     .description('Assistant Store: Watson Assistant v1 compatible skill store with backup, restore and retraining')
-    .version(PACKAGE_VERSION, '-V, --cli-version')
+    .version(PACKAGE_VERSION, '-V, --version')
+    // The flag's first name, still accepted (older scripts).
+    .addOption(new Option('--cli-version').hideHelp())
     .showHelpAfterError()
     // Commander's own errors (an unknown option, a missing argument) in the form every other
     // failure takes; subcommands inherit this.
     .configureOutput({ outputError: (text, write) => write(`error [${USAGE_CODE}]: ${text.replace(/^error: /, '')}hint: ${USAGE_HINT}\n`) })
     .exitOverride();
+  program.on('option:cli-version', () => {
+    process.stdout.write(`${PACKAGE_VERSION}\n`);
+    throw new CommanderError(0, 'commander.version', PACKAGE_VERSION);
+  });
   const modules = await Promise.all((owner ? [owner] : commandModules).map((m) => m.load()));
   for (const m of modules) m.register(program);
   return program;

@@ -6,12 +6,15 @@ import { test } from 'node:test';
 import { CURRENT_RELEASE } from '../../src/store/index.ts';
 import { runAstore } from '../support/cli.ts';
 
-test('astore -V prints package.json\'s version, not an inherited npm_package_version', async () => {
-  const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  const r = await runAstore(['-V'], { npm_package_version: '9.9.9-from-another-package' });
-  assert.equal(r.code, 0, r.output);
-  assert.equal(r.stdout, `${version}\n`);
-});
+// --version was refused (the flag was -V / --cli-version only); --cli-version still works.
+for (const flag of ['-V', '--version', '--cli-version']) {
+  test(`astore ${flag} prints package.json's version, not an inherited npm_package_version`, async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const r = await runAstore([flag], { npm_package_version: '9.9.9-from-another-package' });
+    assert.equal(r.code, 0, r.output);
+    assert.equal(r.stdout, `${version}\n`);
+  });
+}
 
 /**
  * The package is released as the store's release: the image tag the manifests default to, `-V`
