@@ -8,6 +8,7 @@ import { compileDialog, type CompiledDialog, type CompiledGeneric, type Compiled
 import { canEnter, childrenMode, digressIn, isAnythingElse, slotsMode, type DigressMode } from './digression.ts';
 import { INTENT_THRESHOLD, type Scope } from './expression.ts';
 import { ExpressionError, toJson, truthy } from './values.ts';
+import { wallClock } from './time-zone.ts';
 import type {
   GenericItem, LogMessage, MessageContext, MessageRequest, MessageResponse, NextStep, Nlu, RuntimeEntity, RuntimeIntent, Workspace,
 } from './types.ts';
@@ -110,7 +111,7 @@ class Turn {
     this.allIntents = request.intents
       ? request.intents.map((i) => ({ intent: i.intent, confidence: i.confidence ?? 1 }))
       : classifyInput(nlu, text);
-    const now = options.now ?? new Date();
+    const now = this.userClock(options.now ?? new Date(), variables.timezone);
     const entities: RuntimeEntity[] = request.entities
       ? request.entities.map((e) => ({ ...e, confidence: e.confidence ?? 1 }) as RuntimeEntity)
       : this.dialog.entities.extract(text, { now, warn: (m) => this.logs.push(m) });
@@ -124,6 +125,15 @@ class Turn {
       slotInFocus: false,
       now: formatNow(now),
     };
+  }
+
+  /** The time in the user's `$timezone` when the client gave a known one, else the server's. */
+  private userClock(instant: Date, zone: unknown): Date {
+    if (zone === undefined || zone === null || zone === '') return instant;
+    const local = typeof zone === 'string' ? wallClock(instant, zone) : undefined;
+    if (local) return local;
+    this.logs.push({ level: 'warn', code: 'dialog.timezone_invalid', msg: `context.timezone ${JSON.stringify(zone)} is not an IANA time zone name (such as "America/New_York"); dates and now() use the server's time zone.` });
+    return instant;
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * The system entities the runtime recognises: sys-number, sys-date, sys-time, sys-percentage and
  * sys-currency. Rule-based and English-only; each finder returns matches on the original text, so
- * locations need no mapping. Dates are calendar dates in the process's local time zone, relative
- * to an injected `now`. The others the API accepts (sys-person, sys-location, …) need a named-entity
+ * locations need no mapping. Dates are calendar dates relative to an injected `now`, read in its
+ * local fields (the engine passes the user's `$timezone` wall clock that way). The others the API accepts (sys-person, sys-location, …) need a named-entity
  * model; the entity compiler reports them in log_messages instead of silently never matching.
  */
 import type { RuntimeEntity } from './types.ts';
