@@ -32,7 +32,9 @@ export class EntityRef {
       case 'literal': return e.location ? this.text.slice(e.location[0], e.location[1]) : e.value;
       case 'location': return e.location;
       case 'confidence': return e.confidence;
-      case 'groups': return e.groups ?? [];
+      // The captured texts by group number, as the docs use them (`<? @ContactInfo.groups[1] ?>`, the
+      // area code); a group that took no part is null, so the numbers never shift.
+      case 'groups': return groupTexts(e, this.text);
       case 'entity': return e.entity;
       case 'interpretation': return e.interpretation;
       // All values found, in order: "@toppings.values" fills a list slot in one turn.
@@ -41,6 +43,20 @@ export class EntityRef {
       default: return undefined;
     }
   }
+}
+
+function groupTexts(e: RuntimeEntity, text: string): Array<string | null> {
+  const out: Array<string | null> = [];
+  // A client may supply entities with groups of any shape (the request schema is loose), and any
+  // names: at most three digits bound the array.
+  const groups: unknown[] = Array.isArray(e.groups) ? e.groups : [];
+  for (const g of groups as Array<Partial<NonNullable<RuntimeEntity['groups']>[number]> | null>) {
+    const k = typeof g?.group === 'string' ? /^group_(\d{1,3})$/.exec(g.group)?.[1] : undefined;
+    if (k === undefined || !Array.isArray(g!.location)) continue;
+    const [from, to] = g!.location;
+    if (typeof from === 'number' && typeof to === 'number') out[Number(k)] = text.slice(from, to);
+  }
+  return Array.from(out, (t) => t ?? null);
 }
 
 export function unwrap(v: unknown): unknown {

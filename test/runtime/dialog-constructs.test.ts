@@ -4,8 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DialogNode, MessageContext } from '../../src/runtime/index.ts';
-import { chat, say, texts } from './chat.ts';
+import { respond, type DialogNode, type MessageContext } from '../../src/runtime/index.ts';
+import { chat, CHAT_OPTIONS, say, texts } from './chat.ts';
+import { fixedNlu } from './stub-nlu.ts';
 
 test('a disabled node keeps its place in the sibling order', () => {
   // As exported: the node after a disabled one names it as its previous sibling (adv-dialog1's
@@ -137,4 +138,29 @@ test('a context.system or _node_output_map a client mangled gets an answer and a
 test('a backslash keeps $, @ and # as text and is dropped (it was printed, and \\@ cut "@example.com" out as an entity)', () => {
   const [r] = chat([{ dialog_node: 'n', conditions: 'true', context: { user: 'Sam' }, output: say('Mail feedback\\@example.com. The fee is \\$2, \\#1 seller. Price: \\$user, not $user.') }], ['x']);
   assert.deepEqual(texts(r!), ['Mail feedback@example.com. The fee is $2, #1 seller. Price: $user, not Sam.']);
+});
+
+test('a pattern\'s capture groups by number: @e.groups[n] is the captured text, null for a group that took no part', () => {
+  // entities docs ("Capture groups"): <? @ContactInfo.groups[1] ?> is the area code. Before, it
+  // was the group's {group, location} object, and a group that took no part was left out, so
+  // the later groups' numbers shifted.
+  const contact = [{ entity: 'ContactInfo', values: [{ value: 'phone', type: 'patterns' as const, patterns: ['(\\+1 )?(\\d{3})-(\\d{3})-(\\d{4})'] }] }];
+  const nodes: DialogNode[] = [{
+    dialog_node: 'phone', conditions: '@ContactInfo:phone',
+    output: say('area <? @ContactInfo.groups[2] ?>, line <? @ContactInfo.groups[4] ?>, country <? @ContactInfo.groups[1] == null ? "none" : @ContactInfo.groups[1] ?>'),
+    context: { area_code: '<? @ContactInfo.groups[2] ?>' },
+  }];
+  const [plain] = chat(nodes, ['call 800-426-4968'], undefined, contact);
+  assert.deepEqual(texts(plain!), ['area 800, line 4968, country none']);
+  assert.equal(plain!.context.area_code, '800');
+  const [intl] = chat(nodes, ['call +1 800-426-4968'], undefined, contact);
+  assert.deepEqual(texts(intl!), ['area 800, line 4968, country +1 ']);
+});
+
+test('groups of a supplied entity in any shape give no error', () => {
+  const nodes: DialogNode[] = [{ dialog_node: 'n', conditions: '@code', output: say('<? @code.groups.size() ?> <? @code.groups[1] ?>') }];
+  for (const groups of ['x', [null, 7, { group: 'group_1' }, { group: 'group_99999', location: [0, 1] }], [{ group: 'group_1', location: [0, 2] }]]) {
+    const r = respond({ dialog_nodes: nodes, entities: [] }, { input: { text: 'ab' }, entities: [{ entity: 'code', value: 'c', location: [0, 2], groups } as never] }, fixedNlu([]), CHAT_OPTIONS);
+    assert.deepEqual(texts(r), [Array.isArray(groups) && groups.length === 1 ? '2 ab' : '0 '], JSON.stringify(groups));
+  }
 });
