@@ -4,7 +4,7 @@
  * values as regular expressions, and the enabled system entities. `compileEntities` builds the
  * lookup tables once per workspace; `extract` is then a few map lookups per word.
  */
-import { foldPhrase, foldText, wordTokens } from './fold.ts';
+import { foldPhrase, foldText, isWordChar, wordTokens } from './fold.ts';
 import { SYSTEM_ENTITIES, systemEntities, type SystemEntityName } from './system-entities.ts';
 import { RegexTimeout, runGuarded, type RegexMatch } from './regex-guard.ts';
 import type { LogMessage, RuntimeEntity, WorkspaceEntity } from './types.ts';
@@ -59,6 +59,7 @@ export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMat
   const warnings: LogMessage[] = [];
   const unsupported: string[] = [];
   let maxWords = 1;
+  const edges: Edges = { lead: 0, trail: 0 };
 
   for (const e of entities) {
     if ((SYSTEM_ENTITIES as readonly string[]).includes(e.entity)) {
@@ -81,8 +82,13 @@ export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMat
       for (const synonym of [v.value, ...(v.synonyms ?? [])]) {
         const phrase = foldPhrase(synonym);
         if (phrase === '') continue;
-        const words = wordTokens(phrase).length || 1;
+        const tokens = wordTokens(phrase);
+        const words = tokens.length || 1;
         maxWords = Math.max(maxWords, words);
+        if (tokens.length > 0) {
+          edges.lead = Math.max(edges.lead, tokens[0]!.start);
+          edges.trail = Math.max(edges.trail, phrase.length - tokens[tokens.length - 1]!.end);
+        }
         const hit = { entity: e.entity, value: v.value };
         const hits = dictionary.get(phrase);
         if (!hits) dictionary.set(phrase, [hit]);
@@ -96,7 +102,7 @@ export function compileEntities(entities: readonly WorkspaceEntity[]): EntityMat
     warnings,
     unsupported,
     extract(text, options = {}) {
-      const found = matchDictionary(text, dictionary, fuzzy, maxWords);
+      const found = matchDictionary(text, dictionary, fuzzy, maxWords, edges);
       found.push(...matchPatterns(text, patterns, options.warn));
       const now = options.now ?? new Date();
       for (const name of system) found.push(...systemEntities(name, text, now));
@@ -114,19 +120,64 @@ export function extractEntities(entities: readonly WorkspaceEntity[], text: stri
   return matcher.extract(text, options);
 }
 
-function matchDictionary(text: string, dictionary: Map<string, DictionaryHit[]>, fuzzy: FuzzyIndex, maxWords: number): RuntimeEntity[] {
+/**
+ * The longest runs of punctuation any synonym begins or ends with (`.NET`, `C++`, `100%`): word
+ * tokens leave such characters out, so spans are widened over them by at most this much.
+ */
+interface Edges {
+  lead: number;
+  trail: number;
+}
+
+const SPACE = /\s/u;
+
+/** A character that is neither part of a word nor whitespace; false past either end. */
+function isPunctuation(text: string, i: number): boolean {
+  return i >= 0 && i < text.length && !isWordChar(text, i) && !SPACE.test(text[i]!);
+}
+
+/**
+ * The spans around the word span [start, end) that take in punctuation next to it, longest first
+ * (the word span itself not included). A run of punctuation counts only where it stands between
+ * words and spaces or the text's ends: ".net" is not found in "asp.net", nor "c++" in "c++x".
+ */
+function widened(text: string, start: number, end: number, edges: Edges): Array<[number, number]> {
+  let from = start;
+  while (start - from < edges.lead && isPunctuation(text, from - 1)) from--;
+  if (from < start && isWordChar(text, from - 1)) from = start;
+  let to = end;
+  while (to - end < edges.trail && isPunctuation(text, to)) to++;
+  if (to > end && isWordChar(text, to)) to = end;
+  const spans: Array<[number, number]> = [];
+  for (let s = from; s <= start; s++) for (let e = to; e >= end; e--) if (s < start || e > end) spans.push([s, e]);
+  return spans.sort((a, b) => (b[1] - b[0]) - (a[1] - a[0]));
+}
+
+function matchDictionary(text: string, dictionary: Map<string, DictionaryHit[]>, fuzzy: FuzzyIndex, maxWords: number, edges: Edges): RuntimeEntity[] {
   const folded = foldText(text);
   const tokens = wordTokens(folded.text);
   const out: RuntimeEntity[] = [];
+  const phraseOf = (s: number, e: number): string => folded.text.slice(s, e).replace(/\s+/g, ' ');
   // Per entity, the end of its last match: one entity never matches overlapping spans, so
   // "christmas eve" is one holiday, not also "christmas". Different entities may overlap.
   const coveredUntil = new Map<string, number>();
   for (let i = 0; i < tokens.length; i++) {
-    const start = tokens[i]!.start;
     for (let j = Math.min(tokens.length, i + maxWords) - 1; j >= i; j--) {
-      const end = tokens[j]!.end;
-      const phrase = folded.text.slice(start, end).replace(/\s+/g, ' ');
-      let hits: Array<DictionaryHit & { confidence: number }> | undefined = dictionary.get(phrase)?.map((h) => ({ ...h, confidence: 1 }));
+      let start = tokens[i]!.start;
+      let end = tokens[j]!.end;
+      let found: DictionaryHit[] | undefined;
+      if (edges.lead + edges.trail > 0) {
+        for (const [s, e] of widened(folded.text, start, end, edges)) {
+          found = dictionary.get(phraseOf(s, e));
+          if (found) {
+            [start, end] = [s, e];
+            break;
+          }
+        }
+      }
+      const phrase = phraseOf(start, end);
+      found ??= dictionary.get(phrase);
+      let hits: Array<DictionaryHit & { confidence: number }> | undefined = found?.map((h) => ({ ...h, confidence: 1 }));
       if (!hits && j - i < fuzzy.maxWords && phrase.length <= fuzzy.maxLength + 1) hits = fuzzyHits(phrase, fuzzy);
       for (const hit of hits ?? []) {
         if ((coveredUntil.get(hit.entity) ?? -1) > start) continue;

@@ -13,7 +13,9 @@ export interface FoldedText {
 const MARKS = /\p{M}/gu;
 
 export function foldString(s: string): string {
-  return s.normalize('NFD').replace(MARKS, '').toLowerCase();
+  // Lower-casing a whole word writes a final sigma (ΟΔΟΣ → οδος), one letter alone a medial one
+  // (foldText folds letter by letter): both are σ here, one character for one, so offsets hold.
+  return s.normalize('NFD').replace(MARKS, '').toLowerCase().replace(/ς/g, 'σ');
 }
 
 export function foldText(original: string): FoldedText {
@@ -43,23 +45,48 @@ export function foldPhrase(s: string): string {
 }
 
 const WORD_CHAR = /[\p{L}\p{N}_]/u;
+// Chinese and Japanese are written without spaces between words: each ideograph or kana is a
+// token of its own, so a synonym (東京) matches inside a sentence (東京に行きたい), as in Watson.
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+const ASCII_WORD = Uint8Array.from({ length: 0x80 }, (_, c) => (WORD_CHAR.test(String.fromCharCode(c)) ? 1 : 0));
 
 export interface Token {
   start: number;
   end: number;
 }
 
-/** Word tokens (letters, digits, underscore) of folded text; punctuation only separates them. */
+/**
+ * Word tokens (letters, digits, underscore) of folded text; punctuation only separates them, and
+ * each Chinese or Japanese character is a token of its own.
+ */
 export function wordTokens(text: string): Token[] {
   const tokens: Token[] = [];
   let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const isWord = i < text.length && WORD_CHAR.test(text[i]!);
-    if (isWord && start === -1) start = i;
-    else if (!isWord && start !== -1) {
+  for (let i = 0; i <= text.length; ) {
+    const cp = i < text.length ? text.codePointAt(i)! : -1;
+    const width = cp > 0xffff ? 2 : 1;
+    let unspaced = false;
+    let isWord: boolean;
+    if (cp < 0x80) isWord = cp >= 0 && ASCII_WORD[cp] === 1; // the common case, without a string per character
+    else {
+      const ch = String.fromCodePoint(cp);
+      unspaced = cp >= 0x2e80 && UNSPACED.test(ch);
+      isWord = unspaced || WORD_CHAR.test(ch);
+    }
+    if (start !== -1 && (!isWord || unspaced)) {
       tokens.push({ start, end: i });
       start = -1;
     }
+    if (unspaced) tokens.push({ start: i, end: i + width });
+    else if (isWord && start === -1) start = i;
+    i += width;
   }
   return tokens;
+}
+
+/** Whether a character of folded text is part of a word (see wordTokens); false past either end. */
+export function isWordChar(text: string, i: number): boolean {
+  if (i < 0 || i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  return c < 0x80 ? ASCII_WORD[c] === 1 : WORD_CHAR.test(String.fromCodePoint(text.codePointAt(i)!));
 }

@@ -148,3 +148,31 @@ test('a system entity the store cannot recognise is reported when the dialog use
   assert.deepEqual(dialog.warnings.map((w) => w.code), ['entity.system_unsupported']);
   assert.match(dialog.warnings[0]!.msg, /@sys-person is not recognised by this store/);
 });
+
+test('synonyms that begin or end with punctuation match as written, and only where the punctuation stands free', () => {
+  // Word tokens left "++", "." and "%" out, so these synonyms never matched at all.
+  const tech: WorkspaceEntity[] = [
+    { entity: 'lang', values: [{ value: 'C++', synonyms: ['cpp'] }, { value: 'C' }, { value: '.NET', synonyms: ['dotnet'] }, { value: 'C#' }] },
+    { entity: 'discount', values: [{ value: 'full', synonyms: ['100%'] }] },
+  ];
+  assert.deepEqual(pick(extractEntities(tech, 'I know C++, C and .NET.')), [
+    ['lang', 'C++', 7, 10], ['lang', 'C', 12, 13], ['lang', '.NET', 18, 22],
+  ]);
+  assert.deepEqual(pick(extractEntities(tech, 'Is C# free? (100%)')), [['lang', 'C#', 3, 5], ['discount', 'full', 13, 17]]);
+  // Punctuation inside a word is not a synonym's edge: "asp.net" holds no ".NET", "c++x" no "C++"
+  // (only the word "c", as before).
+  assert.deepEqual(pick(extractEntities(tech, 'asp.net and c++x')), [['lang', 'C', 12, 13]]);
+});
+
+test('Chinese and Japanese synonyms match inside unspaced text', () => {
+  const places: WorkspaceEntity[] = [{ entity: 'city', values: [{ value: '東京', synonyms: ['とうきょう'] }, { value: '北京' }] }];
+  const text = '明日東京に行きたい、北京も';
+  assert.deepEqual(pick(extractEntities(places, text)), [['city', '東京', 2, 4], ['city', '北京', 10, 12]]);
+  assert.deepEqual(pick(extractEntities(places, 'とうきょうへ')), [['city', '東京', 0, 5]]);
+});
+
+test('a Greek final sigma matches its medial form: synonym ΟΔΟΣ, input οδος or ΟΔΟΣ', () => {
+  const streets: WorkspaceEntity[] = [{ entity: 'street', values: [{ value: 'ΟΔΟΣ' }, { value: 'πλατεία', synonyms: ['ΠΛΑΤΕΙΑΣ'] }] }];
+  assert.deepEqual(pick(extractEntities(streets, 'στην ΟΔΟΣ και οδος')), [['street', 'ΟΔΟΣ', 5, 9], ['street', 'ΟΔΟΣ', 14, 18]]);
+  assert.deepEqual(pick(extractEntities(streets, 'της πλατειας')), [['street', 'πλατεία', 4, 12]]);
+});
