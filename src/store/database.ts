@@ -53,9 +53,8 @@ async function embeddedCredentials(home: string): Promise<PostgresYaml> {
  * content or the new, never a torn file; a failed write leaves the old file and no temporary.
  */
 export async function writeAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const tmp = await writeTemp(file, data, mode);
   try {
-    await writeFile(tmp, data, { mode, flush: true });
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -65,15 +64,30 @@ export async function writeAtomic(file: string, data: string | Buffer, mode = 0o
 }
 
 /**
+ * Writes and fsyncs `data` under a new temporary name beside `file`, and returns that name. The
+ * name is created exclusively (O_EXCL): a file or symlink someone placed there is never written
+ * through, and never removed (a failure removes only a temporary this call created).
+ */
+async function writeTemp(file: string, data: string | Buffer, mode: number): Promise<string> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await writeFile(tmp, data, { mode, flush: true, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(tmp, { force: true });
+    throw err;
+  }
+  return tmp;
+}
+
+/**
  * Creates `file` all at once unless it exists: written and fsynced under a temporary name, then
  * hard-linked to its name, which fails when the name is taken. False, and nothing changed, when
  * another file was there first: for a file that must never be replaced (the encryption key),
  * where writeAtomic's rename would overwrite one another process has just created.
  */
 export async function createAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<boolean> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const tmp = await writeTemp(file, data, mode);
   try {
-    await writeFile(tmp, data, { mode, flush: true });
     await link(tmp, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
