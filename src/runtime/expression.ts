@@ -7,7 +7,7 @@
  */
 import type { RuntimeEntity, RuntimeIntent } from './types.ts';
 import {
-  EntityRef, arithmetic, callMethod, compare, equals, index, plus, property, truthy, unwrap,
+  EntityRef, IntentRef, arithmetic, callMethod, compare, equals, index, plus, property, truthy, unwrap,
 } from './values.ts';
 
 /** Intent conditions stop matching below this confidence (DOC-INT). */
@@ -46,7 +46,7 @@ type Token =
   | { k: 'op'; v: string }
   | { k: 'eof' };
 
-const OPERATORS = ['&&', '||', '==', '!=', '>=', '<=', '?:', '>', '<', '!', '+', '-', '*', '/', '%', '?', ':', '.', ',', '(', ')', '[', ']', '='];
+const OPERATORS = ['&&', '||', '==', '!=', '>=', '<=', '?:', '?.', '>', '<', '!', '+', '-', '*', '/', '%', '?', ':', '.', ',', '(', ')', '[', ']', '='];
 const NAME = /[\p{L}\p{N}_]/u;
 const ENTITY_NAME = /[\p{L}\p{N}_-]/u;
 const INTENT_NAME = /[\p{L}\p{N}_.-]/u;
@@ -83,18 +83,28 @@ function tokenize(src: string): Token[] {
       const num = readWhile(/[\d.]/);
       out.push({ k: 'num', v: Number(num.replace(/\.$/, '')) });
       if (num.endsWith('.')) i--;
+      // Java's type suffixes (24*60*60*1000L, 1.5d, 2f): the value is the same number.
+      else if (/[lLdDfF]/.test(src[i] ?? '') && !NAME.test(src[i + 1] ?? '')) i++;
     } else if (c === "'" || c === '"') {
       let s = '';
       i++;
       for (;;) {
         if (i >= src.length) throw new ExpressionSyntaxError('unterminated string');
         const ch = src[i++]!;
-        if (ch === '\\' && i < src.length) s += src[i++]!;
-        else if (ch === c && src[i] === c) { s += c; i++; } // SpEL doubles a quote to escape it
+        // A backslash is an ordinary character, as in SpEL: '\d+' is the regular expression \d+
+        // (the docs write one backslash in a response, two in JSON, which decode to one).
+        if (ch === c && src[i] === c) { s += c; i++; } // SpEL doubles a quote to escape it
         else if (ch === c) break;
         else s += ch;
       }
       out.push({ k: 'str', v: s });
+    } else if (c === '$' && (src[i + 1] === '(' || src[i + 1] === '{')) {
+      // $(card-type) and ${card-type}: a variable whose name holds characters a bare $name cannot.
+      const close = src.indexOf(src[i + 1] === '(' ? ')' : '}', i + 2);
+      const name = close === -1 ? '' : src.slice(i + 2, close).trim();
+      if (name === '') throw new ExpressionSyntaxError(`"${src.slice(i, i + 2)}" must be followed by a variable name and "${src[i + 1] === '(' ? ')' : '}'}"`);
+      out.push({ k: 'var', v: name });
+      i = close + 1;
     } else if (c === '$' || c === '@' || c === '#') {
       i++;
       const name = readWhile(c === '$' ? NAME : c === '@' ? ENTITY_NAME : INTENT_NAME);
@@ -203,14 +213,17 @@ class Parser {
   private postfix(target: Evaluate): Evaluate {
     for (;;) {
       const op = this.op(this.peek());
-      if (op === '.') {
+      if (op === '.' || op === '?.') {
         this.next();
         const name = this.next();
-        if (name.k !== 'id') throw new ExpressionSyntaxError('expected a name after "."');
+        if (name.k !== 'id') throw new ExpressionSyntaxError(`expected a name after "${op}"`);
         if (this.op(this.peek()) === '(') {
           const args = this.args();
           const t = target;
-          target = (s) => callMethod(t(s), name.v, args.map((a) => a(s)));
+          // `?.` (SpEL's safe navigation): a method of nothing is nothing, not an error.
+          target = op === '?.'
+            ? (s) => { const v = t(s); return v === null || v === undefined ? null : callMethod(v, name.v, args.map((a) => a(s))); }
+            : (s) => callMethod(t(s), name.v, args.map((a) => a(s)));
         } else {
           const t = target;
           target = (s) => property(t(s), name.v);
@@ -305,7 +318,7 @@ class Parser {
       case 'input': return (s) => s.input;
       case 'input_text': return (s) => s.input.text;
       case 'intents': return (s) => s.intents;
-      case 'intent': return (s) => s.intents[0]?.intent ?? null;
+      case 'intent': return (s) => (s.intents[0] ? new IntentRef(s.intents[0]) : null);
       case 'entities': return (s) => entitiesObject(s);
       case 'context': return (s) => s.context;
       default:

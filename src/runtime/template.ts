@@ -7,13 +7,14 @@
 import { compileExpression, compileReference, ExpressionSyntaxError, type Evaluate } from './expression.ts';
 import { stringify, toJson } from './values.ts';
 
-// `$5` and `support@ibm.com` stay text: a variable starts with a letter, an entity follows no word.
+// `$5` and `support@ibm.com` stay text: a variable starts with a letter (or is `$(card-type)` /
+// `${card-type}`, for names with hyphens or dots), an entity follows no word.
 // Property chains ($order.size, @toppings.length) are read; a sentence's final "." is not one.
 const PROPS = '(?:\\.[\\p{L}_][\\p{L}\\p{N}_]*)*';
 // A backslash before $, @ or # keeps that character as text (feedback\@example.com, \$2, \#1;
 // "\\@" in JSON), as Watson's dialog docs tell authors to write it; the backslash is dropped.
 const PART = new RegExp(
-  `\\\\([$@#])|<\\?([\\s\\S]*?)\\?>|(\\$[\\p{L}_][\\p{L}\\p{N}_]*${PROPS})|((?<![\\p{L}\\p{N}_])@[\\p{L}\\p{N}_-]*[\\p{L}\\p{N}_]${PROPS})`,
+  `\\\\([$@#])|<\\?([\\s\\S]*?)\\?>|(\\$(?:[\\p{L}_][\\p{L}\\p{N}_]*|\\([^()\\s]+\\)|\\{[^{}\\s]+\\})${PROPS})|((?<![\\p{L}\\p{N}_])@[\\p{L}\\p{N}_-]*[\\p{L}\\p{N}_]${PROPS})`,
   'gu',
 );
 

@@ -4,7 +4,7 @@
  * Dates and times are strings, as in the service: 'yyyy-MM-dd', 'HH:mm:ss', 'yyyy-MM-dd HH:mm:ss'.
  */
 import { RegexTimeout, runGuarded, type RegexMatch, type RegexRequest } from './regex-guard.ts';
-import type { RuntimeEntity } from './types.ts';
+import type { RuntimeEntity, RuntimeIntent } from './types.ts';
 
 export class ExpressionError extends Error {}
 
@@ -59,8 +59,30 @@ function groupTexts(e: RuntimeEntity, text: string): Array<string | null> {
   return Array.from(out, (t) => t ?? null);
 }
 
+/**
+ * What `intent` evaluates to: the top intent, which compares and prints as its name
+ * (`intent == 'help'`) and has its properties (`intent.confidence > 0.7`, the docs' disambiguation
+ * example).
+ */
+export class IntentRef {
+  constructor(readonly intent: RuntimeIntent) {}
+
+  primitive(): string {
+    return this.intent.intent;
+  }
+
+  property(name: string): unknown {
+    return name === 'intent' || name === 'confidence' ? this.intent[name] : undefined;
+  }
+}
+
+/** An element of `intents`: `intents[0] == 'help'` compares its name (the docs' form of `#help`). */
+function isIntent(v: unknown): v is RuntimeIntent {
+  return typeof v === 'object' && v !== null && typeof (v as RuntimeIntent).intent === 'string' && typeof (v as RuntimeIntent).confidence === 'number';
+}
+
 export function unwrap(v: unknown): unknown {
-  return v instanceof EntityRef ? v.primitive() : v;
+  return v instanceof EntityRef || v instanceof IntentRef ? v.primitive() : v;
 }
 
 export function truthy(v: unknown): boolean {
@@ -83,6 +105,8 @@ export function equals(a: unknown, b: unknown): boolean {
     const ny = asNumber(y);
     if (nx !== undefined && ny !== undefined) return nx === ny;
   }
+  if (typeof y === 'string' && isIntent(x)) return x.intent === y;
+  if (typeof x === 'string' && isIntent(y)) return y.intent === x;
   if (typeof x === 'object' || typeof y === 'object') return JSON.stringify(x) === JSON.stringify(y);
   return x === y;
 }
@@ -161,7 +185,7 @@ export function toJson(v: unknown): unknown {
 }
 
 export function property(target: unknown, name: string): unknown {
-  if (target instanceof EntityRef) return target.property(name);
+  if (target instanceof EntityRef || target instanceof IntentRef) return target.property(name);
   // Reading a property of nothing is nothing, so "@toppings.values" is simply false without toppings.
   if (target === null || target === undefined) return null;
   if ((typeof target === 'string' || Array.isArray(target)) && name === 'length') return target.length;
@@ -192,7 +216,16 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
       case 'isEmpty': return list.length === 0;
       case 'get': return t[Number(a[0])];
       case 'contains': return list.some((x) => equals(x, a[0]));
+      case 'containsIgnoreCase': return list.some((x) => stringify(x).toLowerCase() === stringify(a[0]).toLowerCase());
+      // On `intents`, an intent's position by name (equals compares an intent with its name).
       case 'indexOf': return list.findIndex((x) => equals(x, a[0]));
+      // intents.containsIntent(name, minScore[, topN]): among the first topN (all when absent or
+      // negative), that intent with at least that confidence.
+      case 'containsIntent': {
+        const top = a[2] === undefined || Number(a[2]) < 0 ? list : list.slice(0, Number(a[2]));
+        return top.some((x) => isIntent(x) && x.intent === String(a[0]) && x.confidence >= Number(a[1] ?? 0));
+      }
+      case 'toJson': return t;
       case 'join': return list.map(stringify).join(a[0] === undefined ? ',' : String(a[0]));
       case 'append': return [...t, a[0]];
       case 'toString': return stringify(t);
@@ -238,6 +271,16 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
         return name === 'toDouble' ? n : Math.trunc(n);
       }
       case 'toString': return t;
+      case 'toJson': {
+        try {
+          return JSON.parse(t) as unknown;
+        } catch {
+          throw new ExpressionError(`toJson(): the text is not JSON (${t.length > 40 ? `${t.slice(0, 40)}…` : t})`);
+        }
+      }
+      case 'plusDays': case 'minusDays': case 'plusMonths': case 'minusMonths': case 'plusYears': case 'minusYears':
+      case 'plusHours': case 'minusHours': case 'plusMinutes': case 'minusMinutes': case 'plusSeconds': case 'minusSeconds':
+        return shiftDateTime(t, name, Number(a[0]));
       case 'before': return compareDateTime(t, String(a[0])) < 0;
       case 'after': return compareDateTime(t, String(a[0])) > 0;
       case 'sameMoment': return compareDateTime(t, String(a[0])) === 0;
@@ -304,7 +347,10 @@ function parseDateTime(s: string): DateTimeParts {
   return parts;
 }
 
-/** Compares what both sides have: a time against a date-time compares the time of day. */
+/**
+ * Compares what both sides have: a time against a date-time compares the time of day. A date
+ * against a time has nothing to compare: NaN, so every comparison is false (as the docs say).
+ */
 function compareDateTime(a: string, b: string): number {
   const x = parseDateTime(a);
   const y = parseDateTime(b);
@@ -313,7 +359,43 @@ function compareDateTime(a: string, b: string): number {
     if (d !== 0 || x.time === undefined || y.time === undefined) return d;
   }
   if (x.time !== undefined && y.time !== undefined) return x.time - y.time;
-  return 0;
+  return NaN;
+}
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * plusDays(n) … minusSeconds(n) on 'yyyy-MM-dd', 'HH:mm:ss' or 'yyyy-MM-dd HH:mm:ss', answered in
+ * the same form. Months and years keep the day where the month has it, else take its last day
+ * (31 January plus a month is 28 or 29 February), as Java's date arithmetic does; a time alone
+ * wraps around midnight.
+ */
+function shiftDateTime(s: string, method: string, amount: number): string {
+  if (!Number.isInteger(amount)) throw new ExpressionError(`${method}() needs a whole number`);
+  const n = method.startsWith('minus') ? -amount : amount;
+  const unit = method.replace(/^(plus|minus)/, '');
+  const p = parseDateTime(s);
+  if (!p.date && ['Days', 'Months', 'Years'].includes(unit)) throw new ExpressionError(`${method}() needs a date, not the time "${s}"`);
+  let [y, mo, d] = p.date ?? [1970, 1, 1];
+  let secs = p.time ?? 0;
+  if (unit === 'Months' || unit === 'Years') {
+    const months = y * 12 + (mo - 1) + (unit === 'Years' ? 12 * n : n);
+    y = Math.floor(months / 12);
+    mo = (months % 12) + 1;
+    d = Math.min(d, new Date(Date.UTC(y, mo, 0)).getUTCDate());
+  } else {
+    const delta = unit === 'Days' ? n * DAY_SECONDS : unit === 'Hours' ? n * 3600 : unit === 'Minutes' ? n * 60 : n;
+    const total = Date.UTC(y, mo - 1, d) / 1000 + secs + delta;
+    const day = Math.floor(total / DAY_SECONDS);
+    secs = total - day * DAY_SECONDS;
+    const at = new Date(day * DAY_SECONDS * 1000);
+    [y, mo, d] = [at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate()];
+  }
+  const pad = (v: number, w = 2) => String(v).padStart(w, '0');
+  const date = `${pad(y, 4)}-${pad(mo)}-${pad(d)}`;
+  const time = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor((secs % 3600) / 60))}:${pad(secs % 60)}`;
+  if (!p.date) return time;
+  return p.time === undefined ? date : `${date} ${time}`;
 }
 
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];

@@ -164,3 +164,8 @@ test('groups of a supplied entity in any shape give no error', () => {
     assert.deepEqual(texts(r), [Array.isArray(groups) && groups.length === 1 ? '2 ab' : '0 '], JSON.stringify(groups));
   }
 });
+
+test('response text names a hyphenated variable as $(card-type) or ${card-type}', () => {
+  const [r] = chat([{ dialog_node: 'n', conditions: 'true', output: say('Card: $(card-type), ${card-type}; price $5.') }], ['hi'], { 'card-type': 'visa' } as MessageContext);
+  assert.deepEqual(texts(r!), ['Card: visa, visa; price $5.']);
+});

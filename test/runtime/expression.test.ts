@@ -151,3 +151,81 @@ test('syntax errors are reported when compiling; evaluation errors at run time',
   assert.throws(() => evaluate('$unset.size()'), /cannot call size\(\) on null/);
   assert.throws(() => evaluate('$name.frobnicate()'), /unknown method frobnicate\(\)/);
 });
+
+test('SpEL strings keep backslashes: \\d in a regular expression is a digit class, not the letter d', () => {
+  // Before, the tokenizer dropped the backslash: find('\d') looked for the letter "d", so the
+  // tutorial fixture's "input.text.find('\\d')" fired on "I don't know".
+  const s = (text: string) => scope({ input: { text } });
+  assert.equal(evaluate("input.text.find('\\d')", s("I don't know")), false);
+  assert.equal(evaluate("input.text.find('\\d')", s('order 42')), true);
+  assert.equal(evaluate("input.text.extract('([\\d]+)(\\b [A-Za-z]+)', 2)", s('Hello 123 this is 456')), ' this');
+  assert.equal(evaluate("'a\\b'.length()"), 3);
+  assert.equal(evaluate("'it''s'"), "it's");
+});
+
+test('$(name) and ${name} reach variables whose names hold hyphens or dots; ?. is safe navigation', () => {
+  const s = scope({ context: { 'card-type': 'visa', 'a.b': 2, user: null, city: 'Boston' } });
+  assert.equal(evaluate('$(card-type)', s), 'visa');
+  assert.equal(evaluate("${card-type} == 'visa'", s), true);
+  assert.equal(evaluate('$(a.b) + 1', s), 3);
+  assert.equal(evaluate('$user?.name', s), null);
+  assert.equal(evaluate("$user?.contains('x')", s), null);
+  assert.equal(evaluate("$city?.contains('Bos')", s), true);
+  assert.equal(evaluate("entities['topping']?.contains('olive')"), true);
+  assert.equal(evaluate("entities['nothing']?.contains('olive')"), null);
+  assert.throws(() => compileExpression('$(card-type'), ExpressionSyntaxError);
+});
+
+test('number literals with Java type suffixes', () => {
+  assert.equal(evaluate('24*60*60*1000L'), 86_400_000);
+  assert.equal(evaluate('1.5d + 2f'), 3.5);
+});
+
+test('intent is the top intent: compares as its name and has a confidence; intents methods', () => {
+  assert.equal(evaluate("intent == 'order'"), true);
+  assert.equal(evaluate('intent.confidence > 0.7'), true);
+  assert.equal(evaluate("'x' + intent"), 'xorder');
+  assert.equal(evaluate("intents[0] == 'order'"), true);
+  assert.equal(evaluate("intents[1] == 'order'"), false);
+  assert.equal(evaluate("intents.indexOf('help')"), 1);
+  assert.equal(evaluate("intents.containsIntent('help', 0.1)"), true);
+  assert.equal(evaluate("intents.containsIntent('help', 0.2)"), false);
+  assert.equal(evaluate("intents.containsIntent('help', 0.1, 1)"), false);
+  assert.equal(evaluate("intents.containsIntent('order', 0.5, 1)"), true);
+  assert.equal(evaluate('intent', scope({ intents: [] })), null);
+  assert.equal(evaluate("$list.containsIgnoreCase('B')"), true);
+});
+
+test('toJson(): JSON text to a value; a list as itself', () => {
+  const s = scope({ context: { json: '{ "firstname": "John", "n": [1, 2] }', bad: '{oops' } });
+  assert.equal(evaluate('$json.toJson().firstname', s), 'John');
+  assert.equal(evaluate('$json.toJson().n.size()', s), 2);
+  assert.deepEqual(evaluate('$list.toJson()'), ['a', 'b']);
+  assert.throws(() => evaluate('$bad.toJson()', s), /not JSON/);
+});
+
+test('date and time arithmetic keeps the form it was given', () => {
+  const cases: Array<[string, string]> = [
+    ["'2018-03-09'.plusDays(1)", '2018-03-10'],
+    ["'2024-02-28'.plusDays(2)", '2024-03-01'],
+    ["'2024-01-31'.plusMonths(1)", '2024-02-29'],
+    ["'2023-01-31'.plusMonths(1)", '2023-02-28'],
+    ["'2024-02-29'.minusYears(1)", '2023-02-28'],
+    ["'2024-03-01'.minusMonths(14)", '2023-01-01'],
+    ["'08:00:00'.minusMinutes(30)", '07:30:00'],
+    ["'23:30:00'.plusHours(1)", '00:30:00'],
+    ["'2024-03-13 23:30:00'.plusHours(1)", '2024-03-14 00:30:00'],
+    ["'2024-03-13 10:00:00'.minusSeconds(61)", '2024-03-13 09:58:59'],
+    ['now().minusHours(12)', '2024-03-12 22:00:00'],
+    ['today().plusDays(1)', '2024-03-14'],
+  ];
+  for (const [src, want] of cases) assert.equal(evaluate(src), want, src);
+  assert.throws(() => evaluate("'08:00:00'.plusDays(1)"), /needs a date/);
+});
+
+test('a date compared with a time is false every way', () => {
+  for (const m of ['before', 'after', 'sameMoment', 'sameOrBefore', 'sameOrAfter']) {
+    assert.equal(evaluate(`'2018-03-09'.${m}('10:00:00')`), false, m);
+  }
+  assert.equal(evaluate("'2018-03-09 10:00:00'.sameMoment('10:00:00')"), true);
+});
