@@ -20,6 +20,8 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('astore')
     .description('Assistant Store: Watson Assistant v1 compatible skill store with backup, restore and retraining')
     .version(PACKAGE_VERSION, '-V, --version')
+    // Root options only before the command: `astore restore --version` (pgmig -v) is restore's own.
+    .enablePositionalOptions()
     // The flag's first name, still accepted (older scripts).
     .addOption(new Option('--cli-version').hideHelp())
     .showHelpAfterError()
