@@ -93,7 +93,9 @@ export function compileDialog(workspace: Workspace): CompiledDialog {
     parent.slots = ordered.filter((c) => c.type === 'slot');
     for (const h of ordered.filter((c) => c.type === 'event_handler')) {
       const event = h.raw.event_name ?? 'input';
-      parent.handlers.set(event, [...(parent.handlers.get(event) ?? []), h]);
+      const handlers = parent.handlers.get(event);
+      if (handlers) handlers.push(h);
+      else parent.handlers.set(event, [h]);
     }
   }
 
@@ -131,19 +133,28 @@ function siblingOrder(group: DialogNode[]): DialogNode[] {
   const after = new Map<string | undefined, DialogNode[]>();
   for (const n of group) {
     const prev = n.previous_sibling !== undefined && ids.has(n.previous_sibling) ? n.previous_sibling : undefined;
-    after.set(prev, [...(after.get(prev) ?? []), n]);
+    const list = after.get(prev);
+    if (list) list.push(n);
+    else after.set(prev, [n]);
   }
   const out: DialogNode[] = [];
   const seen = new Set<string>();
-  const walk = (prev: string | undefined): void => {
-    for (const n of after.get(prev) ?? []) {
-      if (seen.has(n.dialog_node)) continue;
-      seen.add(n.dialog_node);
-      out.push(n);
-      walk(n.dialog_node);
+  // Depth first along the chain, with an explicit stack: a chain is as long as the group (an FAQ
+  // skill's 10,000 root nodes), and recursing once per node overflowed the call stack at ~8,500.
+  const stack: Array<{ list: DialogNode[]; next: number }> = [{ list: after.get(undefined) ?? [], next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const n = top.list[top.next++];
+    if (n === undefined) {
+      stack.pop();
+      continue;
     }
-  };
-  walk(undefined);
+    if (seen.has(n.dialog_node)) continue;
+    seen.add(n.dialog_node);
+    out.push(n);
+    const following = after.get(n.dialog_node);
+    if (following) stack.push({ list: following, next: 0 });
+  }
   for (const n of group) if (!seen.has(n.dialog_node)) out.push(n);
   return out;
 }

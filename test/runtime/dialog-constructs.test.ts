@@ -169,3 +169,16 @@ test('response text names a hyphenated variable as $(card-type) or ${card-type}'
   const [r] = chat([{ dialog_node: 'n', conditions: 'true', output: say('Card: $(card-type), ${card-type}; price $5.') }], ['hi'], { 'card-type': 'visa' } as MessageContext);
   assert.deepEqual(texts(r!), ['Card: visa, visa; price $5.']);
 });
+
+test('a chain of 20,000 sibling nodes (an FAQ skill at the root) compiles and answers in order', () => {
+  // The sibling order was walked recursively, one call per node: from about 8,500 nodes every
+  // /message of such a workspace answered 500 (Maximum call stack size exceeded).
+  const N = 20_000;
+  const nodes: DialogNode[] = Array.from({ length: N }, (_, i) => ({
+    dialog_node: `faq_${i}`, conditions: `input.text == 'q${i}' || input.text == 'any'`, output: say(`a${i}`),
+    ...(i > 0 ? { previous_sibling: `faq_${i - 1}` } : {}),
+  }));
+  nodes.reverse(); // export order says nothing; the chain does
+  assert.deepEqual(texts(chat(nodes, ['q19999'])[0]!), ['a19999']);
+  assert.deepEqual(texts(chat(nodes, ['any'])[0]!), ['a0']);
+});
