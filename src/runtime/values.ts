@@ -391,6 +391,7 @@ function shiftDateTime(s: string, method: string, amount: number): string {
     const at = new Date(day * DAY_SECONDS * 1000);
     [y, mo, d] = [at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate()];
   }
+  if (!(y >= 0 && y <= 9999)) throw new ExpressionError(`${method}(${amount}) on "${s}" leaves the years 0 to 9999`);
   const pad = (v: number, w = 2) => String(v).padStart(w, '0');
   const date = `${pad(y, 4)}-${pad(mo)}-${pad(d)}`;
   const time = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor((secs % 3600) / 60))}:${pad(secs % 60)}`;

@@ -221,6 +221,7 @@ test('date and time arithmetic keeps the form it was given', () => {
   ];
   for (const [src, want] of cases) assert.equal(evaluate(src), want, src);
   assert.throws(() => evaluate("'08:00:00'.plusDays(1)"), /needs a date/);
+  assert.throws(() => evaluate("'2024-01-01'.plusDays(1000000000000)"), /years 0 to 9999/);
 });
 
 test('a date compared with a time is false every way', () => {
