@@ -364,6 +364,11 @@ function compareDateTime(a: string, b: string): number {
 
 const DAY_SECONDS = 86_400;
 
+/** A number with leading zeros to `width` digits, as the date and time forms print them. */
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
 /**
  * plusDays(n) … minusSeconds(n) on 'yyyy-MM-dd', 'HH:mm:ss' or 'yyyy-MM-dd HH:mm:ss', answered in
  * the same form. Months and years keep the day where the month has it, else take its last day
@@ -392,7 +397,6 @@ function shiftDateTime(s: string, method: string, amount: number): string {
     [y, mo, d] = [at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate()];
   }
   if (!(y >= 0 && y <= 9999)) throw new ExpressionError(`${method}(${amount}) on "${s}" leaves the years 0 to 9999`);
-  const pad = (v: number, w = 2) => String(v).padStart(w, '0');
   const date = `${pad(y, 4)}-${pad(mo)}-${pad(d)}`;
   const time = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor((secs % 3600) / 60))}:${pad(secs % 60)}`;
   if (!p.date) return time;
@@ -411,7 +415,6 @@ function reformatDateTime(s: string, pattern: string): string {
   const mi = Math.floor((secs % 3600) / 60);
   const se = secs % 60;
   const wd = new Date(Date.UTC(y, mo - 1, d)).getUTCDay();
-  const pad = (n: number, w: number) => String(n).padStart(w, '0');
   return pattern.replace(/'([^']*)'|E+|M+|d+|y+|H+|h+|m+|s+|a/g, (tok, quoted: string | undefined) => {
     if (quoted !== undefined) return quoted;
     const n = tok.length;
