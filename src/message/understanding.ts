@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { classifyInput, compileDialog, type CompiledDialog, type Nlu, type RuntimeEntity, type RuntimeIntent, type Workspace } from '../runtime/index.ts';
 import { withSnapshot } from '../store/index.ts';
 import { deserializeModel, type IntentModel } from '../training/index.ts';
-import { exportElements, notFound, trainingWanted, workspaceKey } from '../workspaces/index.ts';
+import { exportElements, modelIsReadable, notFound, trainingWanted, workspaceKey } from '../workspaces/index.ts';
 import { Lru } from './lru.ts';
 
 /** `input.text` as /message takes it (spec §6.1); bulk_classify takes the same texts. */
@@ -27,12 +27,12 @@ export const inputText = z.string().max(2048, 'must be at most 2048 characters')
  * `model_key` is null unless this release can read the model: one of another algorithm (after an
  * upgrade, until retrained; a newer release's, during a rolling upgrade) leaves the workspace
  * answering as one not yet trained, where every /message failed with a 500 until retrain-all had
- * reached it.
+ * reached it; so does one too large to read (see modelIsReadable), which was the end of the process.
  */
 const DIALOG_KEY = `w.xmin::text || ' ' || w.updated::text`;
 const META = `
   select w.id, w.language, ${DIALOG_KEY} as dialog_key,
-         case when m.algorithm_version = $3 then m.trained_version || ':' || extract(epoch from m.trained_at) end as model_key,
+         case when m.algorithm_version = $3 and ${modelIsReadable('m')} then m.trained_version || ':' || extract(epoch from m.trained_at) end as model_key,
          ${trainingWanted('$3')} as stale
     from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
    where w.id = $1::uuid and w.instance_id = $2`;
@@ -111,7 +111,8 @@ export class Understanding {
     if (!meta.model_key) return undefined;
     const hit = this.#models.get(meta.id);
     if (hit && hit.key === meta.model_key) return hit.model;
-    const r = await pool.query<{ model: Buffer }>('select model from models where workspace_id = $1', [meta.id]);
+    // Checked again: the model may have been replaced since the meta query.
+    const r = await pool.query<{ model: Buffer }>(`select model from models where workspace_id = $1 and ${modelIsReadable('models')}`, [meta.id]);
     if (!r.rows[0]) return undefined;
     const model = deserializeModel(r.rows[0].model);
     this.#models.set(meta.id, { key: meta.model_key, model });

@@ -2,6 +2,7 @@
  * Opening the store's database: attaches to (or starts) the embedded PostgreSQL of ASTORE_HOME,
  * or connects to a configured server, and hands out a pg Pool whose sessions use the store schema.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, open, rename, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +20,15 @@ import { trackOwned, untrackOwned } from './owned.ts';
 import { sessionName } from './session-name.ts';
 
 export const STORE_SCHEMA = 'astore';
+
+/**
+ * The longest bytea the driver can hand back. node-postgres receives a bytea as hex text ("\x",
+ * then two characters a byte), and a value longer than V8's longest string throws inside its
+ * socket handler, where nothing can catch it: the process ends. A query that may meet a larger
+ * value selects it only where `octet_length` (read from the stored header, no detoasting) is
+ * at most this.
+ */
+export const MAX_READABLE_BYTEA = Math.floor((bufferConstants.MAX_STRING_LENGTH - 2) / 2);
 const EMBEDDED_DATABASE = 'store';
 
 export interface Database {

@@ -1,7 +1,7 @@
 export * as elements from './elements-repo.ts';
 export {
   createWorkspace, getWorkspace, updateWorkspace, deleteWorkspace, listWorkspaces, findWorkspace, exportElements,
-  workspaceJson, workspaceKey, notFound, algorithmGeneration, modelIsCurrent, trainingWanted, type ReadContext, type WorkspaceRow,
+  workspaceJson, workspaceKey, notFound, algorithmGeneration, modelIsCurrent, modelIsReadable, trainingWanted, type ReadContext, type WorkspaceRow,
 } from './workspace-repo.ts';
 export { decodeCursor, type Page, type PageResult } from './page.ts';
 export * as schemas from './validate.ts';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { decryptWebhooks, encryptWebhooks, UUID, type EncryptionKey } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
-import { recordedFingerprint, STORE_SCHEMA } from '../store/index.ts';
+import { MAX_READABLE_BYTEA, recordedFingerprint, STORE_SCHEMA } from '../store/index.ts';
 import {
   insertCounterexamples, insertEntities, insertIntents, insertNodes,
 } from './insert.ts';
@@ -56,7 +56,17 @@ export function algorithmGeneration(expr: string): string {
  */
 export function modelIsCurrent(algo: string): string {
   return `coalesce(m.trained_version = w.training_version
-    and ${algorithmGeneration('m.algorithm_version')} >= ${algorithmGeneration(`${algo}::text`)}, false)`;
+    and ${algorithmGeneration('m.algorithm_version')} >= ${algorithmGeneration(`${algo}::text`)}
+    and ${modelIsReadable('m')}, false)`;
+}
+
+/**
+ * SQL over a models row: the model can be read back. Release 1.2 stored dense models, which for
+ * the largest workspaces passed what the driver can read; such a model counts as stale, so that
+ * it is retrained into the smaller form instead of ending the process that reads it.
+ */
+export function modelIsReadable(models: string): string {
+  return `octet_length(${models}.model) <= ${MAX_READABLE_BYTEA}`;
 }
 
 /**

@@ -55,12 +55,13 @@ test('repeated rows and a row under two classes: the solver reaches the referenc
   rows.push(distinct[0]!); labels.push(1);
   rows.push(distinct[4]!, distinct[4]!); labels.push(-1, -1);
 
-  const { weights } = trainOneVsRest(rows.map(sparse), Int32Array.from(labels), 3, DIMS, {
+  const weights: number[][] = [];
+  trainOneVsRest(rows.map(sparse), Int32Array.from(labels), 3, DIMS, {
     c: C, offset: OFFSET, maxPasses: 10_000, epsilon: 1e-7,
-  });
+  }, (c, w) => { weights[c] = [...w]; });
   for (let c = 0; c < 3; c++) {
     const want = reference(rows, labels.map((l) => (l === c ? 1 : -1)));
-    const got = Array.from({ length: DIMS }, (_, d) => weights[d * 3 + c]!);
+    const got = weights[c]!;
     got.forEach((g, d) => assert.ok(Math.abs(g - want[d]!) < 1e-3, `class ${c}, weight ${d}: solver ${g}, reference ${want[d]}`));
   }
 });

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TrainingThreads } from '../../src/training/service/threads.ts';
+import { MAX_MODEL_BYTES } from '../../src/training/index.ts';
 
 const data = {
   language: 'en', counterexamples: [],
@@ -16,7 +17,7 @@ const data = {
 test('closing the threads rejects a training they had not finished, even one posted before they started', async () => {
   for (const delayMs of [0, 5, 50]) {
     const threads = new TrainingThreads(1);
-    const training = threads.train(data);
+    const training = threads.train(data, MAX_MODEL_BYTES);
     await new Promise((r) => setTimeout(r, delayMs));
     await threads.close();
     const outcome = await Promise.race([
@@ -30,5 +31,5 @@ test('closing the threads rejects a training they had not finished, even one pos
 test('a training started after close is refused at once', async () => {
   const threads = new TrainingThreads(1);
   await threads.close();
-  await assert.rejects(threads.train(data), /shut down/);
+  await assert.rejects(threads.train(data, MAX_MODEL_BYTES), /shut down/);
 });

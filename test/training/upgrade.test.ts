@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { createService, type Service } from '../../src/service/index.ts';
 import { ALGORITHM_VERSION, enqueue, findAffected, Trainer } from '../../src/training/index.ts';
 import { sweep } from '../../src/training/service/queue.ts';
+import { MAX_READABLE_BYTEA } from '../../src/store/index.ts';
 import { sdkClient, v1Request } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
@@ -67,6 +68,8 @@ describe('models of another algorithm version', () => {
   });
   after(async () => { await svc.close(); await s.close(); });
   beforeEach(async () => {
+    // A newer algorithm's model (left by a test) would never be overwritten.
+    await s.store.pool.query('delete from models where workspace_id = $1', [id]);
     await enqueue(s.store.pool, [id]);
     await trainAll();
     assert.equal(await status(), 'Available');
@@ -100,5 +103,20 @@ describe('models of another algorithm version', () => {
     assert.equal(m.rows[0]!.algorithm_version, newer);
     // This release cannot read it: it answers as for an untrained workspace rather than failing.
     assert.equal(await topIntent(), undefined);
+  });
+
+  test('a model too large to read back (release 1.2 stored dense ones): stale, answered without intents, retrained small', { timeout: 120_000 }, async () => {
+    // One byte past the limit; zeros, which PostgreSQL compresses to almost nothing on disk.
+    await s.store.pool.query(`update models set model = decode(repeat('00', $2::int), 'hex'), trained_at = now() where workspace_id = $1`, [id, MAX_READABLE_BYTEA + 1]);
+    // Read as before, this value ended the process inside the driver.
+    assert.equal(await topIntent(), undefined);
+    assert.equal(await status(), 'Non Existent', 'AUTO_RETRAIN is off: no usable model, none coming');
+    assert.deepEqual(await findAffected(s.store.pool), [id]);
+    assert.equal(await sweep(s.store.pool, ALGORITHM_VERSION), 1);
+    await trainAll();
+    assert.equal(await status(), 'Available');
+    assert.equal(await topIntent(), 'hello');
+    const size = await s.store.pool.query<{ bytes: number }>('select octet_length(model) as bytes from models where workspace_id = $1', [id]);
+    assert.ok(size.rows[0]!.bytes < 1024 * 1024, `${size.rows[0]!.bytes} bytes`);
   });
 });

@@ -11,6 +11,7 @@ import { AppError } from '../../errors/index.ts';
 import { usesEnglishVectors } from './embeddings/index.ts';
 import { trainOneVsRest, type SvmOptions } from './svm.ts';
 import { Vectorizer, type VectorizerState } from './vectorizer.ts';
+import { MAX_CLASSES, WeightsBuilder, type SparseWeights } from './weights.ts';
 
 /**
  * Bumped whenever features, solver or calibration change, so stored models can be found stale.
@@ -34,8 +35,7 @@ export interface ModelState {
   language: string;
   intents: string[];
   vectorizer: VectorizerState;
-  /** Column-major int16 weights: weight(feature, class) = q[feature * classes + class] * scale[class]. */
-  quantized: Int16Array;
+  weights: SparseWeights;
   scales: Float32Array;
   biases: Float32Array;
   calibration: Calibration;
@@ -72,14 +72,14 @@ export class IntentModel {
 
   /** Raw margins per intent (in `intents` order) and the vocabulary's coverage of the text. */
   score(text: string): { margins: Float64Array; coverage: number } {
-    const { quantized, scales, biases, intents } = this.state;
+    const { weights: { start, classes: cls, values }, scales, biases, intents } = this.state;
     const classes = intents.length;
     const acc = new Float64Array(classes);
     const v = this.vectorizer.transform(text);
     for (let k = 0; k < v.idx.length; k++) {
-      const base = v.idx[k]! * classes;
+      const f = v.idx[k]!;
       const x = v.val[k]!;
-      for (let c = 0; c < classes; c++) acc[c]! += x * quantized[base + c]!;
+      for (let e = start[f]!, end = start[f + 1]!; e < end; e++) acc[cls[e]!]! += x * values[e]!;
     }
     for (let c = 0; c < classes; c++) acc[c] = acc[c]! * scales[c]! + biases[c]!;
     return { margins: acc, coverage: v.coverage };
@@ -100,6 +100,11 @@ export function trainIntentModel(data: TrainingData): IntentModel {
   const intents = [...data.intents]
     .filter((i) => i.examples.length > 0)
     .sort((a, b) => (a.intent < b.intent ? -1 : a.intent > b.intent ? 1 : 0));
+  if (intents.length > MAX_CLASSES) {
+    throw new AppError('TOO_MANY_INTENTS', `The training data has ${intents.length} intents; a model holds at most ${MAX_CLASSES}.`, {
+      hint: 'Split the intents across workspaces.', status: 400,
+    });
+  }
   for (let i = 1; i < intents.length; i++) {
     if (intents[i]!.intent === intents[i - 1]!.intent) {
       throw new AppError('DUPLICATE_INTENT', `Intent "${intents[i]!.intent}" appears more than once in the training data.`, {
@@ -120,13 +125,13 @@ export function trainIntentModel(data: TrainingData): IntentModel {
 
   const vectorizer = Vectorizer.fit(texts, usesEnglishVectors(data.language));
   const x = texts.map((t) => vectorizer.transform(t));
-  const { weights, biases } = trainOneVsRest(x, Int32Array.from(labels), intents.length, vectorizer.size, SVM);
-  const { quantized, scales } = quantize(weights, intents.length);
+  const builder = new WeightsBuilder(vectorizer.size, intents.length);
+  trainOneVsRest(x, Int32Array.from(labels), intents.length, vectorizer.size, SVM, (c, w) => builder.add(c, w));
   return new IntentModel({
     language: data.language,
     intents: intents.map((i) => i.intent),
     vectorizer: vectorizer.state,
-    quantized, scales, biases,
+    weights: builder.build(), scales: builder.scales, biases: new Float32Array(intents.length).fill(SVM.offset),
     calibration: CALIBRATION,
   });
 }
@@ -134,14 +139,4 @@ export function trainIntentModel(data: TrainingData): IntentModel {
 /** "CheckBalance", "check_balance", "check-balance.v2" → "Check Balance", "check balance", "check balance v2". */
 function intentNameText(name: string): string {
   return name.replace(/(\p{Ll})(\p{Lu})/gu, '$1 $2').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-}
-
-/** Per-class symmetric int16 quantisation: halves the stored size at no measurable accuracy cost. */
-function quantize(weights: Float32Array, classes: number): { quantized: Int16Array; scales: Float32Array } {
-  const max = new Float64Array(classes);
-  for (let i = 0; i < weights.length; i++) max[i % classes] = Math.max(max[i % classes]!, Math.abs(weights[i]!));
-  const scales = Float32Array.from(max, (m) => (m > 0 ? m / 32767 : 1));
-  const quantized = new Int16Array(weights.length);
-  for (let i = 0; i < weights.length; i++) quantized[i] = Math.round(weights[i]! / scales[i % classes]!);
-  return { quantized, scales };
 }

@@ -22,15 +22,13 @@ export interface SvmOptions {
   epsilon: number;
 }
 
-export interface LinearWeights {
-  /** Column-major: weights[feature * classes + class]. */
-  weights: Float32Array;
-  biases: Float32Array;
-}
-
-export function trainOneVsRest(x: SparseVector[], labels: Int32Array, classes: number, dims: number, opts: SvmOptions): LinearWeights {
-  const weights = new Float32Array(dims * classes);
-  const biases = new Float32Array(classes);
+/**
+ * Trains each class against the rest in turn and hands its weights to `take`, which must copy
+ * what it keeps: the array is reused for the next class. (Never holding every class's dense
+ * weights at once is what lets a workspace of thousands of intents train in bounded memory.)
+ * The decision offset is `opts.offset` for every class.
+ */
+export function trainOneVsRest(x: SparseVector[], labels: Int32Array, classes: number, dims: number, opts: SvmOptions, take: (cls: number, w: Float64Array) => void): void {
   const { rows, members } = distinctRows(x);
   const sqNorm = rows.map((v) => v.val.reduce((s, a) => s + a * a, 0));
   const tails = Int32Array.from(rows, denseTail);
@@ -38,10 +36,8 @@ export function trainOneVsRest(x: SparseVector[], labels: Int32Array, classes: n
   for (let c = 0; c < classes; c++) {
     w.fill(0);
     trainBinary(rows, binaryProblem(members, labels, c), c, sqNorm, tails, w, opts);
-    for (let f = 0; f < dims; f++) weights[f * classes + c] = w[f]!;
-    biases[c] = opts.offset;
+    take(c, w);
   }
-  return { weights, biases };
 }
 
 /** One class against the rest: which distinct rows take part, with which sign and how many times. */

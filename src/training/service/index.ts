@@ -4,4 +4,4 @@ export {
   retrainAll, retrainStatus, retrainOptionsFromEnv, autoRetrainFromEnv, findAffected, seedsEstimateSeconds, measuredEstimateSeconds,
   type RetrainAllOptions, type RetrainAllSummary, type RetrainStatus,
 } from './retrain.ts';
-export { train } from './train.ts';
+export { MAX_MODEL_BYTES } from './train.ts';

@@ -27,12 +27,12 @@ export class TrainingThreads {
     const w = new Worker(new URL('./thread-entry.mjs', import.meta.url));
     this.#workers.push(w);
     this.#pending.set(w, new Map());
-    w.on('message', (msg: { id: number; ok: boolean; out?: TrainedModel; message?: string }) => {
+    w.on('message', (msg: { id: number; ok: boolean; out?: TrainedModel; message?: string; code?: string; status?: number }) => {
       const p = this.#pending.get(w)?.get(msg.id);
       this.#pending.get(w)?.delete(msg.id);
       if (!p) return;
       if (msg.ok) p.resolve({ ...msg.out!, model: Buffer.from(msg.out!.model) });
-      else p.reject(new AppError('TRAINING_FAILED', msg.message ?? 'training failed'));
+      else p.reject(new AppError(msg.code ?? 'TRAINING_FAILED', msg.message ?? 'training failed', { status: msg.status }));
       this.#release(w);
     });
     w.on('error', (err) => this.#crashed(w, err));
@@ -58,13 +58,13 @@ export class TrainingThreads {
     if (next) next(w); else this.#idle.push(w);
   }
 
-  async train(data: TrainingData): Promise<TrainedModel> {
+  async train(data: TrainingData, maxBytes: number): Promise<TrainedModel> {
     if (this.#closed) throw new AppError('TRAINING_STOPPED', 'the training threads are shut down');
     const w = this.#idle.pop() ?? await new Promise<Worker>((resolve) => this.#waiting.push(resolve));
     const id = this.#nextId++;
     return new Promise<TrainedModel>((resolve, reject) => {
       this.#pending.get(w)!.set(id, { resolve, reject });
-      w.postMessage({ id, data });
+      w.postMessage({ id, data, maxBytes });
     });
   }
 

@@ -6,11 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { isAppError } from '../../errors/index.ts';
 import { withTransaction } from '../../store/index.ts';
 import { ALGORITHM_VERSION } from '../model/index.ts';
 import { readTrainingData, saveFailure, saveModel, type TrainedModel } from './data.ts';
 import { claim, fail, finish, release, renew, stillHeld, sweep, type Job } from './queue.ts';
 import { TrainingThreads } from './threads.ts';
+import { MAX_MODEL_BYTES } from './train.ts';
 
 export interface TrainerOptions {
   /** Parallel trainings (worker threads). Default: cores − 1, at least one. */
@@ -24,6 +26,8 @@ export interface TrainerOptions {
    */
   sweepMs?: number;
   maxAttempts?: number;
+  /** A model larger than this fails its training for good (default MAX_MODEL_BYTES, 128 MiB). */
+  maxModelBytes?: number;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Called after each job, for progress displays and tests. */
   onTrained?(workspaceId: string, ok: boolean): void;
@@ -50,7 +54,8 @@ export class Trainer {
     this.#pool = pool;
     this.#opts = {
       concurrency: opts.concurrency ?? defaultConcurrency(), leaseMs: opts.leaseMs ?? 30_000, pollMs: opts.pollMs ?? 500,
-      sweepMs: opts.sweepMs ?? 30_000, maxAttempts: opts.maxAttempts ?? 3, logger: opts.logger, onTrained: opts.onTrained,
+      sweepMs: opts.sweepMs ?? 30_000, maxAttempts: opts.maxAttempts ?? 3,
+      maxModelBytes: opts.maxModelBytes ?? MAX_MODEL_BYTES, logger: opts.logger, onTrained: opts.onTrained,
     };
     this.#threads = new TrainingThreads(this.#opts.concurrency);
   }
@@ -138,7 +143,7 @@ export class Trainer {
       try { snap = await readTrainingData(client, job.workspaceId); } finally { client.release(); }
       if (!snap) { await finish(this.#pool, loopId, job); return; } // workspace deleted meanwhile
       snapshotVersion = snap.version;
-      const trained = await this.#threads.train(snap.data);
+      const trained = await this.#threads.train(snap.data, this.#opts.maxModelBytes);
       if (!(await this.#save(loopId, job, snap.version, trained))) {
         this.#opts.logger?.warn({ workspace: job.workspaceId }, 'trained, but another worker has taken the job over meanwhile; its model is kept');
         return;
@@ -152,7 +157,10 @@ export class Trainer {
         return;
       }
       const message = (err as Error).message;
-      const gaveUp = await fail(this.#pool, loopId, job, message, this.#opts.maxAttempts).catch(() => false);
+      // The data's own fault (a duplicate intent, a model over the size limit) fails the same way
+      // every time: given up at once, instead of training it maxAttempts times.
+      const attempts = isAppError(err) && err.status < 500 ? job.attempts : this.#opts.maxAttempts;
+      const gaveUp = await fail(this.#pool, loopId, job, message, attempts).catch(() => false);
       if (gaveUp) {
         await saveFailure(this.#pool, job.workspaceId, snapshotVersion, message)
           .catch((e: Error) => this.#opts.logger?.error({ workspace: job.workspaceId, err: e.message }, 'recording a training failure failed'));
