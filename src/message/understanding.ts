@@ -9,8 +9,9 @@ import { z } from 'zod';
 import { classifyInput, compileDialog, type CompiledDialog, type Nlu, type RuntimeEntity, type RuntimeIntent, type Workspace } from '../runtime/index.ts';
 import { withSnapshot } from '../store/index.ts';
 import { deserializeModel, type IntentModel } from '../training/index.ts';
-import { exportElements, modelIsReadable, notFound, trainingWanted, workspaceKey } from '../workspaces/index.ts';
+import { dialogElements, modelIsReadable, notFound, trainingWanted, workspaceKey } from '../workspaces/index.ts';
 import { Lru } from './lru.ts';
+import { SingleFlight } from './single-flight.ts';
 
 /** `input.text` as /message takes it (spec §6.1); bulk_classify takes the same texts. */
 export const inputText = z.string().max(2048, 'must be at most 2048 characters')
@@ -69,6 +70,8 @@ export class Understood {
 export class Understanding {
   readonly #dialogs: Lru<DialogEntry>;
   readonly #models: Lru<ModelEntry>;
+  readonly #dialogLoads = new SingleFlight<DialogEntry>();
+  readonly #modelLoads = new SingleFlight<IntentModel | undefined>();
   readonly #opts: UnderstandingOptions;
 
   constructor(opts: UnderstandingOptions) {
@@ -95,27 +98,33 @@ export class Understanding {
   async #dialog(pool: pg.Pool, meta: Meta): Promise<CompiledDialog> {
     const hit = this.#dialogs.get(meta.id);
     if (hit && hit.key === meta.dialog_key) return hit.dialog;
-    // The elements and their dialog key from one snapshot: read piecemeal, an update or delete
-    // committing in between answered the turn from half a workspace (no nodes, no entities).
-    const { key, elements } = await withSnapshot(pool, async (db) => {
-      const r = await db.query<{ dialog_key: string }>(`select ${DIALOG_KEY} as dialog_key from workspaces w where w.id = $1`, [meta.id]);
-      if (!r.rows[0]) throw notFound();
-      return { key: r.rows[0].dialog_key, elements: await exportElements(db, meta.id, { audit: false, stable: false }) };
+    const entry = await this.#dialogLoads.run(`${meta.id} ${meta.dialog_key}`, async () => {
+      // The elements and their dialog key from one snapshot: read piecemeal, an update or delete
+      // committing in between answered the turn from half a workspace (no nodes, no entities).
+      const { key, elements } = await withSnapshot(pool, async (db) => {
+        const r = await db.query<{ dialog_key: string }>(`select ${DIALOG_KEY} as dialog_key from workspaces w where w.id = $1`, [meta.id]);
+        if (!r.rows[0]) throw notFound();
+        return { key: r.rows[0].dialog_key, elements: await dialogElements(db, meta.id, { audit: false, stable: false }) };
+      });
+      const loaded = { key, dialog: compileDialog({ language: meta.language, ...elements } as Workspace) };
+      this.#dialogs.set(meta.id, loaded);
+      return loaded;
     });
-    const dialog = compileDialog({ language: meta.language, ...elements } as Workspace);
-    this.#dialogs.set(meta.id, { key, dialog });
-    return dialog;
+    return entry.dialog;
   }
 
   async #model(pool: pg.Pool, meta: Meta): Promise<IntentModel | undefined> {
-    if (!meta.model_key) return undefined;
+    const key = meta.model_key;
+    if (!key) return undefined;
     const hit = this.#models.get(meta.id);
-    if (hit && hit.key === meta.model_key) return hit.model;
-    // Checked again: the model may have been replaced since the meta query.
-    const r = await pool.query<{ model: Buffer }>(`select model from models where workspace_id = $1 and ${modelIsReadable('models')}`, [meta.id]);
-    if (!r.rows[0]) return undefined;
-    const model = deserializeModel(r.rows[0].model);
-    this.#models.set(meta.id, { key: meta.model_key, model });
-    return model;
+    if (hit && hit.key === key) return hit.model;
+    return this.#modelLoads.run(`${meta.id} ${key}`, async () => {
+      // Checked again: the model may have been replaced since the meta query.
+      const r = await pool.query<{ model: Buffer }>(`select model from models where workspace_id = $1 and ${modelIsReadable('models')}`, [meta.id]);
+      if (!r.rows[0]) return undefined;
+      const model = deserializeModel(r.rows[0].model);
+      this.#models.set(meta.id, { key, model });
+      return model;
+    });
   }
 }

@@ -153,22 +153,35 @@ export async function exportElements(db: Connection, workspaceId: string, shape:
   const intents = await db.query<IntentRow>('select id, intent, description, created, updated from intents where workspace_id = $1 order by id', [workspaceId]);
   const examples = await db.query<ExampleRow>(`select e.intent_id, e.text, e.mentions, e.created, e.updated from examples e
     join intents i on i.id = e.intent_id where i.workspace_id = $1 order by e.id`, [workspaceId]);
+  const { entities, dialog_nodes } = await dialogElements(db, workspaceId, shape);
+  const cx = await db.query<TextRow>('select text, created, updated from counterexamples where workspace_id = $1 order by id', [workspaceId]);
+  const exByIntent = groupBy(examples.rows, (e) => e.intent_id);
+  return {
+    intents: stableSort(intents.rows, (i) => i.intent, shape).map((i) => intentJson(i, exByIntent.get(i.id) ?? [], shape)),
+    entities,
+    dialog_nodes,
+    counterexamples: stableSort(cx.rows, (c) => c.text, shape).map((c) => counterexampleJson(c, shape)),
+  };
+}
+
+/**
+ * What a dialog is compiled from: entities (values, synonyms, patterns) and dialog nodes, without
+ * the training data. Intents and their examples, up to 25,000 rows, are the model's business;
+ * reading them for every dialog compile made a big workspace's cold /message seconds slower.
+ */
+export async function dialogElements(db: Connection, workspaceId: string, shape: Shape): Promise<Json> {
   const entities = await db.query<EntityRow>('select id, entity, description, fuzzy_match, metadata, extra, created, updated from entities where workspace_id = $1 order by id', [workspaceId]);
   const values = await db.query<ValueRow>(`select v.id, v.entity_id, v.value, v.type, v.metadata, v.patterns, v.created, v.updated from entity_values v
     join entities e on e.id = v.entity_id where e.workspace_id = $1 order by v.id`, [workspaceId]);
   const synonyms = await db.query<SynonymRow>(`select s.value_id, s.synonym, s.created, s.updated from synonyms s join entity_values v on v.id = s.value_id
     join entities e on e.id = v.entity_id where e.workspace_id = $1 order by s.id`, [workspaceId]);
   const nodes = await db.query<NodeRow>('select dialog_node, node, created, updated from dialog_nodes where workspace_id = $1 order by id', [workspaceId]);
-  const cx = await db.query<TextRow>('select text, created, updated from counterexamples where workspace_id = $1 order by id', [workspaceId]);
-  const exByIntent = groupBy(examples.rows, (e) => e.intent_id);
   const valByEntity = groupBy(values.rows, (v) => v.entity_id);
   const synByValue = groupBy(synonyms.rows, (s) => s.value_id);
   return {
-    intents: stableSort(intents.rows, (i) => i.intent, shape).map((i) => intentJson(i, exByIntent.get(i.id) ?? [], shape)),
     entities: stableSort(entities.rows, (e) => e.entity, shape).map((e) => entityJson(e,
       stableSort(valByEntity.get(e.id) ?? [], (v) => v.value, shape).map((v) => valueJson(v, synByValue.get(v.id) ?? [], shape)), shape)),
     dialog_nodes: stableSort(nodes.rows, (n) => n.dialog_node, shape).map((n) => nodeJson(n, shape)),
-    counterexamples: stableSort(cx.rows, (c) => c.text, shape).map((c) => counterexampleJson(c, shape)),
   };
 }
 
