@@ -28,6 +28,20 @@ export function forVersion(body: ErrorBody, version: unknown): ErrorBody {
   return { ...body, errors: body.errors.map((e) => (e.path === undefined ? e : { ...e, path: dotPath(e.path) })) };
 }
 
+export function isBodyTooLarge(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+}
+
+/**
+ * A body over its route's limit, saying which limit and what to do: a caller that hit the sync
+ * limit with a big skill is sent to the async route, which takes more.
+ */
+export function bodyTooLarge(limit: { bytes: number; setting: string }, larger?: { path: string; bytes: number }): ErrorBody {
+  const message = `the request body is larger than this endpoint's limit of ${limit.bytes} bytes (set by ${limit.setting})`
+    + (larger ? `; send a workspace this large to POST ${larger.path}, which takes up to ${larger.bytes} bytes` : '');
+  return errorBody(413, 'Request Entity Too Large', [{ message }]);
+}
+
 /** Maps anything thrown by a handler (AppError, Fastify's own errors) to a status and body. */
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; fault: boolean } {
   if (isAppError(err)) {
@@ -35,9 +49,6 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     return { status: err.status, body: errorBody(err.status, err.message, errors), fault: err.status >= 500 };
   }
   const e = err as { statusCode?: number; code?: string; message?: string };
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, body: errorBody(413, 'Request Entity Too Large', [{ message: e.message ?? 'body too large' }]), fault: false };
-  }
   if (e.code === 'FST_ERR_BAD_URL') {
     return { status: 400, body: errorBody(400, 'Bad Request', [{ message: 'the URL path is not valid percent-encoded UTF-8' }]), fault: false };
   }

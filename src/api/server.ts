@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type pg from 'pg';
 import { authenticate, authorize, listInstances, type EncryptionKey, type TokenInfo } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
-import { errorBody, forVersion, toErrorResponse } from './errors.ts';
+import { bodyTooLarge, errorBody, forVersion, isBodyTooLarge, toErrorResponse } from './errors.ts';
 import { queryOf, version } from './params.ts';
 import { decodeSegments, Router } from './router.ts';
 import { v1Routes, type V1Context, type V1Handler } from './v1.ts';
@@ -87,7 +87,19 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const router = v1Routes();
   opts.hooks?.routes?.(router);
 
+  const syncLimit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const asyncLimit = Math.max(opts.maxAsyncBodyBytes ?? DEFAULT_MAX_ASYNC_BODY_BYTES, syncLimit);
   app.setErrorHandler((err, req, reply) => {
+    if (isBodyTooLarge(err)) {
+      const isAsync = req.routeOptions.url?.includes('/v1/workspaces_async') ?? false;
+      const path = req.url.split('?')[0]!;
+      const syncWorkspaceWrite = !isAsync && req.method === 'POST' && /\/v1\/workspaces(\/[^/]+)?$/.test(path);
+      const body = bodyTooLarge(
+        isAsync ? { bytes: asyncLimit, setting: 'ASTORE_MAX_ASYNC_BODY_BYTES' } : { bytes: syncLimit, setting: 'ASTORE_MAX_BODY_BYTES' },
+        syncWorkspaceWrite && asyncLimit > syncLimit ? { path: path.replace(/\/v1\/workspaces/, '/v1/workspaces_async'), bytes: asyncLimit } : undefined);
+      void reply.code(413).type('application/json').send(forVersion(body, (req.query as { version?: unknown } | undefined)?.version));
+      return;
+    }
     const { status, body, fault } = toErrorResponse(err);
     if (fault) req.log.error({ err }, 'request failed');
     void reply.code(status).type('application/json').send(forVersion(body, (req.query as { version?: unknown } | undefined)?.version));
@@ -166,7 +178,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.all('/assistant/*', { onRequest: authorizeV1 }, v1);
   // The async workspace writes take bodies over the sync limit: their own routes, with their own limit
   // (a parametric route wins over the wildcards above).
-  const asyncRoute = { onRequest: authorizeV1, bodyLimit: Math.max(opts.maxAsyncBodyBytes ?? DEFAULT_MAX_ASYNC_BODY_BYTES, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) };
+  const asyncRoute = { onRequest: authorizeV1, bodyLimit: asyncLimit };
   for (const prefix of ['/instances/:instance/api', '/assistant/:region/instances/:instance/api']) {
     app.post(`${prefix}/v1/workspaces_async`, asyncRoute, v1);
     app.post(`${prefix}/v1/workspaces_async/:ws`, asyncRoute, v1);

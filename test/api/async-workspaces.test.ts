@@ -54,7 +54,9 @@ describe('async workspace API', () => {
   after(async () => { await svc.close(); await s.close(); });
 
   test('a skill over the sync limit: createWorkspace is 413, createWorkspaceAsync is 202 and trains to Available', async () => {
-    await sdkRejects(sdk.createWorkspace(skill('sync', ['order'])), 413);
+    const tooBig = await sdkRejects(sdk.createWorkspace(skill('sync', ['order'])), 413);
+    // The SDK shows errors[0].message when there is one, or the body: either way the limit and the way out.
+    assert.match(tooBig.body, /limit of 1572864 bytes \(set by ASTORE_MAX_BODY_BYTES\); send a workspace this large to POST \/instances\/[^/]+\/api\/v1\/workspaces_async, which takes up to 3000000 bytes/);
     const created = await sdk.createWorkspaceAsync(skill('big', ['order', 'cancel']));
     assert.equal(created.status, 202);
     const id = created.result.workspace_id!;
@@ -94,7 +96,8 @@ describe('async workspace API', () => {
   });
 
   test('the async limit holds, an unknown workspace is 404, and a running restore refuses async writes', async () => {
-    await sdkRejects(sdk.createWorkspaceAsync({ name: 'too big', metadata: { notes: 'x'.repeat(ASYNC_LIMIT) } }), 413);
+    const tooBig = await sdkRejects(sdk.createWorkspaceAsync({ name: 'too big', metadata: { notes: 'x'.repeat(ASYNC_LIMIT) } }), 413);
+    assert.match(tooBig.body, /limit of 3000000 bytes \(set by ASTORE_MAX_ASYNC_BODY_BYTES\)"/);
     await sdkRejects(sdk.exportWorkspaceAsync({ workspaceId: '00000000-0000-4000-8000-000000000000' }), 404);
     await sdkRejects(sdk.updateWorkspaceAsync({ workspaceId: '00000000-0000-4000-8000-000000000000', name: 'x' }), 404);
     blocked = 'a restore is running';
