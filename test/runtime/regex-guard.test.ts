@@ -50,3 +50,16 @@ test('a dialog regular-expression method over its budget is an expression error,
   const [x] = chat([{ dialog_node: 'x', conditions: 'true', output: say("<? input.text.extract('(\\d+)-(\\d+)', 2) ?>|<? input.text.split('-').size() ?>|<? input.text.replaceAll('\\d', '#') ?>") }], ['12-345']);
   assert.deepEqual(texts(x!), ['345|2|##-###']);
 });
+
+test('a workspace of 20,000 patterns matches on its first turn (the budget grows with the patterns)', () => {
+  // Each value's patterns are distinct, as a real workspace's are: V8 runs each one interpreted
+  // until it has compiled it, so a cold first turn costs about 10 µs a pattern.
+  const values = Array.from({ length: 4_000 }, (_, i) => ({
+    value: `v${i}`, type: 'patterns' as const, patterns: Array.from({ length: 5 }, (_, k) => `\\b[A-Z]{2}${i}-${k}\\d{2}\\b`),
+  }));
+  const entities = [{ entity: 'ticket', values }];
+  const nodes = [{ dialog_node: 't', conditions: '@ticket', output: say('Ticket <? @ticket ?>.') }];
+  const [r] = chat(nodes, ['my ticket is QX3999-412 thanks'], undefined, entities);
+  assert.deepEqual(r!.output.log_messages, []);
+  assert.deepEqual(texts(r!), ['Ticket v3999.']);
+});
