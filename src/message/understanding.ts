@@ -37,6 +37,8 @@ const META = `
          ${trainingWanted('$3')} as stale
     from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
    where w.id = $1::uuid and w.instance_id = $2`;
+export const DEFAULT_MODEL_CACHE_BYTES = 1024 ** 3;
+
 interface Meta { id: string; language: string; dialog_key: string; model_key: string | null; stale: boolean }
 interface DialogEntry { key: string; dialog: CompiledDialog }
 interface ModelEntry { key: string; model: IntentModel }
@@ -45,6 +47,8 @@ export interface UnderstandingOptions {
   algorithmVersion: string;
   /** Workspaces whose compiled dialog and model stay cached (least recently used go first). */
   cacheSize?: number;
+  /** The cached models' total size (ASTORE_MODEL_CACHE_BYTES; default 1 GiB); the least recently used go first. */
+  modelCacheBytes?: number;
   /**
    * Called when a workspace without a current model is messaged or classified (AUTO_RETRAIN's
    * "open the skill"), unless training its current data already failed.
@@ -77,7 +81,7 @@ export class Understanding {
   constructor(opts: UnderstandingOptions) {
     this.#opts = opts;
     this.#dialogs = new Lru(opts.cacheSize ?? 256);
-    this.#models = new Lru(opts.cacheSize ?? 256);
+    this.#models = new Lru(opts.cacheSize ?? 256, opts.modelCacheBytes ?? DEFAULT_MODEL_CACHE_BYTES, (e) => e.model.byteLength);
   }
 
   /** The workspace `workspaceId` of the instance, or 404; a stale one is reported to `stale`. */

@@ -56,6 +56,7 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
     : undefined;
   const messages = new MessageService({
     algorithmVersion: ALGORITHM_VERSION,
+    modelCacheBytes: settings.modelCacheBytes,
     stale: (id) => { if (autoRetrain) requestTraining(id, 0, false); },
     turn: logs && ((t) => logs.record({
       log_id: uuid7(t.received.getTime()), workspace_id: t.workspaceId, language: t.language, customer_id: customerId(t.headers),

@@ -20,6 +20,8 @@ export interface ServiceSettings {
   maxBodyBytes: number | undefined;
   /** ASTORE_MAX_ASYNC_BODY_BYTES */
   maxAsyncBodyBytes: number | undefined;
+  /** ASTORE_MODEL_CACHE_BYTES: how much memory the /message model cache may hold. */
+  modelCacheBytes: number | undefined;
   /** ASTORE_MESSAGE_LOGS: keep a log of every /message turn (the v1 logs calls read it). */
   messageLogs: boolean;
   /** ASTORE_LOG_RETENTION_DAYS: message logs older than this are deleted; 0 keeps them. */
@@ -44,6 +46,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): Servi
     retrainAll,
     maxBodyBytes: envBytes(env, 'ASTORE_MAX_BODY_BYTES'),
     maxAsyncBodyBytes: envBytes(env, 'ASTORE_MAX_ASYNC_BODY_BYTES'),
+    modelCacheBytes: envBytes(env, 'ASTORE_MODEL_CACHE_BYTES'),
     messageLogs: envBoolean(env, 'ASTORE_MESSAGE_LOGS', true),
     logRetentionDays: envDays(env, 'ASTORE_LOG_RETENTION_DAYS', 30),
     warnings,

@@ -14,11 +14,15 @@ import { startTestStore, type TestStore } from '../support/store.ts';
 let s: TestStore;
 let instanceId: string;
 let id: string;
+let other: string;
 
 before(async () => {
   s = await startTestStore();
   const t = await s.tenant('cold');
   instanceId = t.instanceId;
+  other = (await v1Request(t.serviceUrl, { authorization: `Bearer ${t.token}` }, 'POST', '/v1/workspaces', {
+    name: 'other', intents: [{ intent: 'yes', examples: [{ text: 'yes please' }] }, { intent: 'no', examples: [{ text: 'no thanks' }] }],
+  })).workspace_id as string;
   id = (await v1Request(t.serviceUrl, { authorization: `Bearer ${t.token}` }, 'POST', '/v1/workspaces', {
     name: 'cold',
     intents: [
@@ -28,7 +32,7 @@ before(async () => {
     entities: [{ entity: 'drink', values: [{ value: 'tea', synonyms: ['chai'] }] }],
     dialog_nodes: [{ dialog_node: 'greet', conditions: '#hello', output: { text: 'Hello.' } }],
   })).workspace_id as string;
-  await enqueue(s.store.pool, [id]);
+  await enqueue(s.store.pool, [id, other]);
   const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 20, sweepMs: 0 });
   worker.start();
   try {
@@ -96,4 +100,17 @@ test('a load that fails is not shared with the next request', async () => {
   await assert.rejects(Promise.all([u.load(flaky, instanceId, id), u.load(flaky, instanceId, id)]), /no connection/);
   fail = false;
   assert.ok((await u.load(flaky, instanceId, id)).dialog);
+});
+
+test('the model cache is bounded by bytes: a second model over the bound evicts the first', async () => {
+  const c = counting();
+  const modelReads = (): number => c.statements.filter((q) => /from models where/.test(q)).length;
+  const roomy = new Understanding({ algorithmVersion: ALGORITHM_VERSION });
+  for (const ws of [id, other, id, other]) await roomy.load(c.pool, instanceId, ws);
+  assert.equal(modelReads(), 2, 'both stay cached');
+  const bytes = (await roomy.load(c.pool, instanceId, id)).model!.byteLength;
+  assert.ok(bytes > 1000, `${bytes} bytes`);
+  const tight = new Understanding({ algorithmVersion: ALGORITHM_VERSION, modelCacheBytes: bytes });
+  for (const ws of [id, other, id]) await tight.load(c.pool, instanceId, ws);
+  assert.equal(modelReads(), 5, 'the first model was evicted by the second and read again');
 });

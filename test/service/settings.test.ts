@@ -35,6 +35,12 @@ test('ASTORE_MAX_BODY_BYTES is a whole number of bytes >= 1', () => {
   for (const v of ['abc', '0', '1.5', '-1', '1e6', '2 MB']) refused({ ASTORE_MAX_BODY_BYTES: v }, /^ASTORE_MAX_BODY_BYTES=.* is not a whole number of bytes/);
 });
 
+test('ASTORE_MODEL_CACHE_BYTES is a whole number of bytes >= 1 (unset: the default)', () => {
+  assert.equal(readServiceSettings({ ASTORE_MODEL_CACHE_BYTES: '536870912' }).modelCacheBytes, 536870912);
+  assert.equal(readServiceSettings({}).modelCacheBytes, undefined);
+  refused({ ASTORE_MODEL_CACHE_BYTES: '1 GB' }, /^ASTORE_MODEL_CACHE_BYTES=.* is not a whole number of bytes/);
+});
+
 test('message logs: ASTORE_MESSAGE_LOGS is a switch (default on); ASTORE_LOG_RETENTION_DAYS is 0-36500 days (default 30)', () => {
   assert.deepEqual([readServiceSettings({}).messageLogs, readServiceSettings({}).logRetentionDays], [true, 30]);
   assert.equal(readServiceSettings({ ASTORE_MESSAGE_LOGS: 'no' }).messageLogs, false);

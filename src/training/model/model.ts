@@ -70,6 +70,12 @@ export class IntentModel {
     return this.state.intents;
   }
 
+  /** The memory its arrays take (what a cache of models is bounded by). */
+  get byteLength(): number {
+    const { vectorizer: v, weights: w, scales, biases } = this.state;
+    return v.hashes.byteLength + v.idf.byteLength + scales.byteLength + biases.byteLength + w.start.byteLength + w.classes.byteLength + w.values.byteLength;
+  }
+
   /** Raw margins per intent (in `intents` order) and the vocabulary's coverage of the text. */
   score(text: string): { margins: Float64Array; coverage: number } {
     const { weights: { start, classes: cls, values }, scales, biases, intents } = this.state;
