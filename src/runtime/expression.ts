@@ -7,7 +7,7 @@
  */
 import type { RuntimeEntity, RuntimeIntent } from './types.ts';
 import {
-  EntityRef, IntentRef, arithmetic, callMethod, compare, equals, index, plus, property, truthy, unwrap,
+  EntityRef, ExpressionError, IntentRef, arithmetic, callMethod, compare, equals, index, plus, property, truthy, unwrap,
 } from './values.ts';
 
 /** Intent conditions stop matching below this confidence (DOC-INT). */
@@ -30,6 +30,8 @@ export interface Scope {
   event?: { previous_value: unknown; current_value: unknown };
   /** 'yyyy-MM-dd HH:mm:ss', the service's now(). */
   now: string;
+  /** While filter()'s condition runs on an element: its temporary variable's name and the element. */
+  bound?: { name: string; value: unknown };
 }
 
 export type Evaluate = (scope: Scope) => unknown;
@@ -220,6 +222,10 @@ class Parser {
         if (this.op(this.peek()) === '(') {
           const args = this.args();
           const t = target;
+          if (name.v === 'filter') {
+            target = filter(t, args, op === '?.');
+            continue;
+          }
           // `?.` (SpEL's safe navigation): a method of nothing is nothing, not an error.
           target = op === '?.'
             ? (s) => { const v = t(s); return v === null || v === undefined ? null : callMethod(v, name.v, args.map((a) => a(s))); }
@@ -322,8 +328,9 @@ class Parser {
       case 'entities': return (s) => entitiesObject(s);
       case 'context': return (s) => s.context;
       default:
-        // The service resolves unknown names to nothing rather than failing the whole condition.
-        return () => null;
+        // The service resolves unknown names to nothing rather than failing the whole condition;
+        // inside filter()'s condition, its temporary variable is the element.
+        return (s) => (s.bound?.name === name ? s.bound.value : null);
     }
   }
 }
@@ -363,6 +370,37 @@ function entitiesObject(s: Scope): unknown {
   const byName = all as unknown as Record<string, unknown>;
   for (const [name, matches] of s.entityIndex) byName[name] = matches.map((e) => new EntityRef([e], s.input.text));
   return all;
+}
+
+/** filter()'s conditions, compiled once each (they are usually literals in the dialog). */
+const filterConditions = new Map<string, Evaluate>();
+const MAX_FILTER_CONDITIONS = 1000;
+
+/**
+ * `list.filter("city", "city.population > $min")`: the elements for which the condition, run with
+ * the temporary variable naming the element, holds. A new list; the one filtered is unchanged.
+ */
+function filter(target: Evaluate, args: Evaluate[], safe: boolean): Evaluate {
+  if (args.length !== 2) throw new ExpressionSyntaxError('filter() takes a variable name and a condition');
+  const [nameArg, conditionArg] = args as [Evaluate, Evaluate];
+  return (s) => {
+    const list = unwrap(target(s));
+    if (safe && (list === null || list === undefined)) return null;
+    if (!Array.isArray(list)) throw new ExpressionError('filter() is a method of lists');
+    const name = String(unwrap(nameArg(s)));
+    const source = String(unwrap(conditionArg(s)));
+    let condition = filterConditions.get(source);
+    if (!condition) {
+      try {
+        condition = compileExpression(source);
+      } catch (err) {
+        throw new ExpressionError(`filter(): the condition ${JSON.stringify(source)} does not parse: ${(err as Error).message}`);
+      }
+      if (filterConditions.size >= MAX_FILTER_CONDITIONS) filterConditions.clear();
+      filterConditions.set(source, condition);
+    }
+    return list.filter((value) => truthy(condition({ ...s, bound: { name, value: unwrap(value) } })));
+  };
 }
 
 export function compileExpression(source: string): Evaluate {

@@ -201,6 +201,49 @@ export function index(target: unknown, key: unknown): unknown {
   return undefined;
 }
 
+const MAX_LIST = 100_000;
+
+function grow(list: unknown[], items: unknown[], what: string): unknown[] {
+  if (list.length + items.length > MAX_LIST) throw new ExpressionError(`${what}() would build a list of ${list.length + items.length} items; at most ${MAX_LIST} are allowed`);
+  list.push(...items);
+  return list;
+}
+
+/** An index into `list` for remove() and set(): a whole number in range, else an error saying which. */
+function listIndex(list: unknown[], index: unknown, what: string): number {
+  const i = Number(index);
+  if (!Number.isInteger(i) || i < 0 || i >= list.length) throw new ExpressionError(`${what}(${stringify(index)}): no such index in a list of ${list.length}`);
+  return i;
+}
+
+/**
+ * joinToArray's template filled in for one element: `%e.name%` (or a path, `%e.a.b%`) is the
+ * element's property. A string template that is one placeholder gives the value itself when
+ * `retainDataType`, and otherwise its text, as a number when it reads as one (as Watson may);
+ * objects and lists are filled in leaf by leaf.
+ */
+function fillTemplate(template: unknown, element: unknown, retainDataType: boolean): unknown {
+  if (typeof template === 'string') {
+    const only = /^%e\.([\p{L}\p{N}_.-]+)%$/u.exec(template);
+    if (only) {
+      const v = path(element, only[1]!);
+      if (retainDataType) return v ?? null;
+      const text = stringify(v);
+      return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+    }
+    return bounded(template.replace(/%e\.([\p{L}\p{N}_.-]+)%/gu, (_, p: string) => stringify(path(element, p))), 'joinToArray()');
+  }
+  if (Array.isArray(template)) return template.map((t) => fillTemplate(t, element, retainDataType));
+  if (template !== null && typeof template === 'object') {
+    return Object.fromEntries(Object.entries(template).map(([k, t]) => [k, fillTemplate(t, element, retainDataType)]));
+  }
+  return template;
+}
+
+function path(value: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((v, key) => property(v, key), value);
+}
+
 export function callMethod(target: unknown, name: string, args: unknown[]): unknown {
   return bounded(method(target, name, args), `${name}()`);
 }
@@ -227,8 +270,26 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
       }
       case 'toJson': return t;
       case 'join': return list.map(stringify).join(a[0] === undefined ? ',' : String(a[0]));
-      case 'append': return [...t, a[0]];
       case 'toString': return stringify(t);
+      case 'getRandomItem': return t.length === 0 ? null : t[Math.floor(Math.random() * t.length)];
+      case 'joinToArray': return t.map((e) => fillTemplate(a[0], unwrap(e), a[1] === true));
+      // The changing methods change the list itself, as on Watson's JSONArray: `$list.clear()` in
+      // an output field empties the context variable. (Every list an expression sees is the turn's
+      // own: the request's context is cloned, and a node's literal lists are built afresh.)
+      case 'append': return grow(t, args.map(unwrap), name);
+      case 'addAll': {
+        if (!Array.isArray(a[0])) throw new ExpressionError('addAll() takes a list');
+        grow(t, [...a[0]], name);
+        return null;
+      }
+      case 'clear': t.length = 0; return null;
+      case 'remove': t.splice(listIndex(t, a[0], name), 1); return t;
+      case 'removeValue': {
+        const i = list.findIndex((x) => equals(x, a[0]));
+        if (i >= 0) t.splice(i, 1);
+        return t;
+      }
+      case 'set': t[listIndex(t, a[0], name)] = a[1] ?? null; return t;
     }
   }
   if (typeof t === 'string') {
