@@ -7,7 +7,7 @@
  */
 import type { RuntimeEntity, RuntimeIntent } from './types.ts';
 import {
-  EntityRef, ExpressionError, IntentRef, arithmetic, callMethod, compare, equals, index, plus, property, truthy, unwrap,
+  EntityRef, ExpressionError, IntentRef, JavaType, arithmetic, callMethod, compare, equals, index, plus, property, truthy, unwrap,
 } from './values.ts';
 
 /** Intent conditions stop matching below this confidence (DOC-INT). */
@@ -32,6 +32,8 @@ export interface Scope {
   now: string;
   /** While filter()'s condition runs on an element: its temporary variable's name and the element. */
   bound?: { name: string; value: unknown };
+  /** While a projection's or selection's expression runs on an element (`list.![name]`): the element, whose properties are bare names. */
+  root?: unknown;
 }
 
 export type Evaluate = (scope: Scope) => unknown;
@@ -217,6 +219,16 @@ class Parser {
       const op = this.op(this.peek());
       if (op === '.' || op === '?.') {
         this.next();
+        // SpEL's projection `.![expr]` and selection `.?[condition]`, run on each element.
+        const kind = this.op(this.peek());
+        if (op === '.' && (kind === '!' || kind === '?')) {
+          this.next();
+          this.expect('[');
+          const each = this.parse(0);
+          this.expect(']');
+          target = kind === '!' ? project(target, each) : select(target, each);
+          continue;
+        }
         const name = this.next();
         if (name.k !== 'id') throw new ExpressionSyntaxError(`expected a name after "${op}"`);
         if (this.op(this.peek()) === '(') {
@@ -307,6 +319,16 @@ class Parser {
   }
 
   private identifier(name: string): Evaluate {
+    if (name === 'T' && this.op(this.peek()) === '(') {
+      // A type for its static methods: T(String).join(", ", list), T(Math).max(a, b).
+      this.next();
+      let type = this.next();
+      while (type.k === 'id' && this.op(this.peek()) === '.') { this.next(); type = this.next(); }
+      if (type.k !== 'id') throw new ExpressionSyntaxError('T( must be followed by a type name');
+      this.expect(')');
+      const t = new JavaType(type.v);
+      return () => t;
+    }
     if (this.op(this.peek()) === '(') {
       this.args(); // now() and today() take none; others are refused below
       return globalFunction(name);
@@ -330,7 +352,8 @@ class Parser {
       default:
         // The service resolves unknown names to nothing rather than failing the whole condition;
         // inside filter()'s condition, its temporary variable is the element.
-        return (s) => (s.bound?.name === name ? s.bound.value : null);
+        // inside a projection or selection, a property of the element.
+        return (s) => (s.bound?.name === name ? s.bound.value : s.root !== undefined ? property(s.root, name) ?? null : null);
     }
   }
 }
@@ -370,6 +393,20 @@ function entitiesObject(s: Scope): unknown {
   const byName = all as unknown as Record<string, unknown>;
   for (const [name, matches] of s.entityIndex) byName[name] = matches.map((e) => new EntityRef([e], s.input.text));
   return all;
+}
+
+function elements(target: Evaluate, s: Scope, what: string): unknown[] {
+  const list = unwrap(target(s));
+  if (!Array.isArray(list)) throw new ExpressionError(`${what} needs a list`);
+  return list;
+}
+
+function project(target: Evaluate, each: Evaluate): Evaluate {
+  return (s) => elements(target, s, 'a projection (.![ ])').map((e) => each({ ...s, root: unwrap(e) }));
+}
+
+function select(target: Evaluate, each: Evaluate): Evaluate {
+  return (s) => elements(target, s, 'a selection (.?[ ])').filter((e) => truthy(each({ ...s, root: unwrap(e) })));
 }
 
 /** filter()'s conditions, compiled once each (they are usually literals in the dialog). */

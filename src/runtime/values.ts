@@ -81,6 +81,37 @@ function isIntent(v: unknown): v is RuntimeIntent {
   return typeof v === 'object' && v !== null && typeof (v as RuntimeIntent).intent === 'string' && typeof (v as RuntimeIntent).confidence === 'number';
 }
 
+/** `T(String)`, `T(Math)`: a type whose static methods an expression calls. */
+export class JavaType {
+  constructor(readonly name: string) {}
+}
+
+function staticMethod(type: string, name: string, a: unknown[]): unknown {
+  const numbers = (): number[] => a.map((x) => {
+    const n = asNumber(x);
+    if (n === undefined) throw new ExpressionError(`T(Math).${name}() needs numbers`);
+    return n;
+  });
+  switch (`${type}.${name}`) {
+    // String.join(delimiter, list) or String.join(delimiter, item, item, …)
+    case 'String.join': {
+      const items = a.length === 2 && Array.isArray(a[1]) ? a[1].map(unwrap) : a.slice(1);
+      return bounded(items.map(stringify).join(stringify(a[0])), 'T(String).join()');
+    }
+    case 'String.valueOf': return stringify(a[0]);
+    case 'Math.abs': return Math.abs(numbers()[0]!);
+    case 'Math.max': return Math.max(...numbers());
+    case 'Math.min': return Math.min(...numbers());
+    case 'Math.round': return Math.round(numbers()[0]!);
+    case 'Math.floor': return Math.floor(numbers()[0]!);
+    case 'Math.ceil': return Math.ceil(numbers()[0]!);
+    case 'Math.sqrt': return Math.sqrt(numbers()[0]!);
+    case 'Math.pow': { const [x, y] = numbers(); return Math.pow(x!, y!); }
+    case 'Math.random': return Math.random();
+  }
+  throw new ExpressionError(`unknown method T(${type}).${name}()`);
+}
+
 export function unwrap(v: unknown): unknown {
   return v instanceof EntityRef || v instanceof IntentRef ? v.primitive() : v;
 }
@@ -252,6 +283,7 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
   const t = unwrap(target);
   const a = args.map(unwrap);
   if (t === null || t === undefined) throw new ExpressionError(`cannot call ${name}() on null`);
+  if (t instanceof JavaType) return staticMethod(t.name, name, a);
   if (Array.isArray(t)) {
     const list = t.map(unwrap);
     switch (name) {

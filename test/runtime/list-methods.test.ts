@@ -91,3 +91,24 @@ test('getRandomItem picks one of the items (every one, over enough turns); an em
   assert.deepEqual([...seen].sort(), ['ham', 'olives', 'onion']);
   assert.equal(chat(set({ pick: '<? $none.getRandomItem() ?>' }), ['go'], { none: [] })[0]!.context.pick, undefined);
 });
+
+test('projections (.![name]), selections (.?[cond]) and T(String).join / T(Math), in the docs\' sentences', () => {
+  const cities = [
+    { name: 'Tokyo', population: 9273000 }, { name: 'Rome', population: 2868104 },
+    { name: 'Beijing', population: 20693000 }, { name: 'Paris', population: 2241346 },
+  ];
+  const flights = [{ time: '10:00', flight_code: 'OK123' }, { time: '12:30', flight_code: 'LH421' }, { time: '16:15', flight_code: 'TS4156' }];
+  const nodes: DialogNode[] = [{
+    dialog_node: 'n', conditions: 'true',
+    context: { codes: '<? $flights_found.![flight_code] ?>', big: '<? $cities.?[population > 5000000].size() ?>', larger: '<? T(Math).max(3, 7) ?>' },
+    output: say('The cities with more than 5 million people include <? T(String).join(", ",($cities.filter("city", "city.population > 5000000")).![name]) ?>. '
+      + 'The population of @city is: <? ($cities.filter("y", "y.name == @city").![population]).get(0) ?>. '
+      + 'The flights that fit your criteria are: <? T(String).join(",", $flights_found.![flight_code]) ?>.'),
+  }];
+  const [r] = chat(nodes, ['What is the population of Tokyo?'], { cities, flights_found: flights }, [{ entity: 'city', values: [{ value: 'Tokyo' }] }]);
+  assert.deepEqual(r!.output.log_messages, []);
+  assert.deepEqual(texts(r!), ['The cities with more than 5 million people include Tokyo, Beijing. The population of Tokyo is: 9273000. The flights that fit your criteria are: OK123,LH421,TS4156.']);
+  assert.deepEqual(r!.context.codes, ['OK123', 'LH421', 'TS4156']);
+  assert.equal(r!.context.big, 2);
+  assert.equal(r!.context.larger, 7);
+});
