@@ -89,13 +89,15 @@ export function createServer(opts: ServerOptions): FastifyInstance {
 
   const syncLimit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const asyncLimit = Math.max(opts.maxAsyncBodyBytes ?? DEFAULT_MAX_ASYNC_BODY_BYTES, syncLimit);
+  // The async routes take the larger of the two settings: a 413 there names the one in force.
+  const asyncSetting = (opts.maxAsyncBodyBytes ?? DEFAULT_MAX_ASYNC_BODY_BYTES) < syncLimit ? 'ASTORE_MAX_BODY_BYTES' : 'ASTORE_MAX_ASYNC_BODY_BYTES';
   app.setErrorHandler((err, req, reply) => {
     if (isBodyTooLarge(err)) {
       const isAsync = req.routeOptions.url?.includes('/v1/workspaces_async') ?? false;
       const path = req.url.split('?')[0]!;
-      const syncWorkspaceWrite = !isAsync && req.method === 'POST' && /\/v1\/workspaces(\/[^/]+)?$/.test(path);
+      const syncWorkspaceWrite = !isAsync && req.method === 'POST' && /\/v1\/workspaces(\/[^/]+)?\/?$/.test(path);
       const body = bodyTooLarge(
-        isAsync ? { bytes: asyncLimit, setting: 'ASTORE_MAX_ASYNC_BODY_BYTES' } : { bytes: syncLimit, setting: 'ASTORE_MAX_BODY_BYTES' },
+        isAsync ? { bytes: asyncLimit, setting: asyncSetting } : { bytes: syncLimit, setting: 'ASTORE_MAX_BODY_BYTES' },
         syncWorkspaceWrite && asyncLimit > syncLimit ? { path: path.replace(/\/v1\/workspaces/, '/v1/workspaces_async'), bytes: asyncLimit } : undefined);
       void reply.code(413).type('application/json').send(forVersion(body, (req.query as { version?: unknown } | undefined)?.version));
       return;

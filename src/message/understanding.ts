@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { classifyInput, compileDialog, type CompiledDialog, type Nlu, type RuntimeEntity, type RuntimeIntent, type Workspace } from '../runtime/index.ts';
 import { withSnapshot } from '../store/index.ts';
-import { deserializeModel, type IntentModel } from '../training/index.ts';
+import { deserializeModel, readableAlgorithms, type IntentModel } from '../training/index.ts';
 import { dialogElements, modelIsReadable, notFound, trainingWanted, workspaceKey } from '../workspaces/index.ts';
 import { Lru } from './lru.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -33,7 +33,7 @@ export const inputText = z.string().max(2048, 'must be at most 2048 characters')
 const DIALOG_KEY = `w.xmin::text || ' ' || w.updated::text`;
 const META = `
   select w.id, w.language, ${DIALOG_KEY} as dialog_key,
-         case when m.algorithm_version = $3 and ${modelIsReadable('m')} then m.trained_version || ':' || extract(epoch from m.trained_at) end as model_key,
+         case when m.algorithm_version = any($4::text[]) and ${modelIsReadable('m')} then m.trained_version || ':' || extract(epoch from m.trained_at) end as model_key,
          ${trainingWanted('$3')} as stale
     from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
    where w.id = $1::uuid and w.instance_id = $2`;
@@ -77,9 +77,12 @@ export class Understanding {
   readonly #dialogLoads = new SingleFlight<DialogEntry>();
   readonly #modelLoads = new SingleFlight<IntentModel | undefined>();
   readonly #opts: UnderstandingOptions;
+  /** The algorithm names whose models this release loads. */
+  readonly #readable: string[];
 
   constructor(opts: UnderstandingOptions) {
     this.#opts = opts;
+    this.#readable = readableAlgorithms(opts.algorithmVersion);
     this.#dialogs = new Lru(opts.cacheSize ?? 256);
     this.#models = new Lru(opts.cacheSize ?? 256, opts.modelCacheBytes ?? DEFAULT_MODEL_CACHE_BYTES, (e) => e.model.byteLength);
   }
@@ -93,7 +96,7 @@ export class Understanding {
   }
 
   async #meta(pool: pg.Pool, instanceId: string, workspaceId: string): Promise<Meta> {
-    const r = await pool.query<Meta>({ name: 'astore.runtime-meta', text: META, values: [workspaceKey(workspaceId), instanceId, this.#opts.algorithmVersion] });
+    const r = await pool.query<Meta>({ name: 'astore.runtime-meta', text: META, values: [workspaceKey(workspaceId), instanceId, this.#opts.algorithmVersion, this.#readable] });
     const row = r.rows[0];
     if (!row) throw notFound();
     return row;
@@ -123,8 +126,9 @@ export class Understanding {
     const hit = this.#models.get(meta.id);
     if (hit && hit.key === key) return hit.model;
     return this.#modelLoads.run(`${meta.id} ${key}`, async () => {
-      // Checked again: the model may have been replaced since the meta query.
-      const r = await pool.query<{ model: Buffer }>(`select model from models where workspace_id = $1 and ${modelIsReadable('models')}`, [meta.id]);
+      // Checked again: the model may have been replaced since the meta query (by a newer release's, or a bigger one).
+      const r = await pool.query<{ model: Buffer }>(`select model from models where workspace_id = $1 and algorithm_version = any($2::text[]) and ${modelIsReadable('models')}`,
+        [meta.id, this.#readable]);
       if (!r.rows[0]) return undefined;
       const model = deserializeModel(r.rows[0].model);
       this.#models.set(meta.id, { key, model });

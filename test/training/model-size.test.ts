@@ -38,5 +38,5 @@ test('a model over the size limit leaves the workspace Failed after one attempt,
   assert.equal((await s.store.pool.query('select 1 from models where workspace_id = $1', [id])).rowCount, 0, 'nothing stored');
   const ws = (await (await fetch(`${t.serviceUrl}/v1/workspaces/${id}?version=2021-11-27`, { headers })).json()) as { status: string; status_errors: Array<{ message: string }> };
   assert.equal(ws.status, 'Failed');
-  assert.match(ws.status_errors[0]!.message, /The trained model is [\d.]+ MiB; the store keeps models up to 0\.0 MiB/);
+  assert.match(ws.status_errors[0]!.message, /The trained model is [\d.]+ MiB; the store keeps models up to 0\.0 MiB\. Split the workspace/);
 });

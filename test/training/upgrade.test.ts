@@ -10,7 +10,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createService, type Service } from '../../src/service/index.ts';
-import { ALGORITHM_VERSION, enqueue, findAffected, Trainer } from '../../src/training/index.ts';
+import { ALGORITHM_VERSION, SPARSE_ALGORITHM_VERSION, enqueue, findAffected, Trainer } from '../../src/training/index.ts';
 import { sweep } from '../../src/training/service/queue.ts';
 import { MAX_READABLE_BYTEA } from '../../src/store/index.ts';
 import { sdkClient, v1Request } from '../support/api.ts';
@@ -103,6 +103,15 @@ describe('models of another algorithm version', () => {
     assert.equal(m.rows[0]!.algorithm_version, newer);
     // This release cannot read it: it answers as for an untrained workspace rather than failing.
     assert.equal(await topIntent(), undefined);
+  });
+
+  test('a model stored under the sparse name is this release\'s own: loaded, current, not retrained', async () => {
+    // Release 1.2 matches the exact name, so it answers as for an untrained workspace instead of failing to load it.
+    await s.store.pool.query('update models set algorithm_version = $2, trained_at = now() where workspace_id = $1', [id, SPARSE_ALGORITHM_VERSION]);
+    assert.equal(await topIntent(), 'hello');
+    assert.equal(await status(), 'Available');
+    assert.deepEqual(await findAffected(s.store.pool), []);
+    assert.equal(await sweep(s.store.pool, ALGORITHM_VERSION), 0);
   });
 
   test('a model too large to read back (release 1.2 stored dense ones): stale, answered without intents, retrained small', { timeout: 120_000 }, async () => {

@@ -1,5 +1,5 @@
-export { ALGORITHM_VERSION, IntentModel, trainIntentModel, type IntentScore, type ModelState, type TrainingData } from './model.ts';
-export { deserializeModel, serializeModel } from './serialize.ts';
+export { ALGORITHM_VERSION, SPARSE_ALGORITHM_VERSION, readableAlgorithms, IntentModel, trainIntentModel, type IntentScore, type ModelState, type TrainingData } from './model.ts';
+export { deserializeModel, serializeModel, storedAlgorithm } from './serialize.ts';
 export { trainingDataHash } from './hash.ts';
 export { parseCsvRecords, parseLabelledCsv, type LabelledText } from './csv.ts';
 export {

@@ -19,6 +19,25 @@ import { MAX_CLASSES, WeightsBuilder, type SparseWeights } from './weights.ts';
  * order each other's models by it, so an older release treats a newer one's model as current.
  */
 export const ALGORITHM_VERSION = 'wc-tfidf+glove+sentence-ovr-l2svm/6';
+/**
+ * The same algorithm's models in the sparse format (3) go by a name of their own, of the same
+ * generation. Release 1.2 reads only the dense format and loads a model only under its exact
+ * name: under this one it answers for the workspace as for one not yet trained, where loading
+ * the model failed every turn with a 500 (during a rolling upgrade, and for good after a
+ * rollback); the shared generation keeps it from retraining the model. Models that are smaller
+ * dense are still stored dense, under ALGORITHM_VERSION, and every release of this generation
+ * reads them.
+ */
+export const SPARSE_ALGORITHM_VERSION = sparseName(ALGORITHM_VERSION);
+
+function sparseName(algorithm: string): string {
+  return algorithm.replace(/\/(\d+)$/, '-sparse/$1');
+}
+
+/** The names under which models of `algorithm` are stored: dense and sparse. */
+export function readableAlgorithms(algorithm: string): string[] {
+  return [algorithm, sparseName(algorithm)];
+}
 
 export interface TrainingData {
   language: string;
@@ -57,6 +76,9 @@ const SVM: SvmOptions = { c: 2, offset: -1, maxPasses: 60, epsilon: 0.1 };
 // count as out of scope (weight 3), and CLINC150's validation split with oos_val.
 const CALIBRATION: Calibration = { margin: 3.039, uncovered: -0.758, offset: -0.293 };
 
+/** What a Map<number, number> entry takes in V8 (measured: about 37 bytes). */
+const MAP_ENTRY_BYTES = 40;
+
 export class IntentModel {
   readonly state: ModelState;
   private readonly vectorizer: Vectorizer;
@@ -70,10 +92,11 @@ export class IntentModel {
     return this.state.intents;
   }
 
-  /** The memory its arrays take (what a cache of models is bounded by). */
+  /** The memory it takes (what a cache of models is bounded by): its arrays, and the vectorizer's map of hash to column. */
   get byteLength(): number {
     const { vectorizer: v, weights: w, scales, biases } = this.state;
-    return v.hashes.byteLength + v.idf.byteLength + scales.byteLength + biases.byteLength + w.start.byteLength + w.classes.byteLength + w.values.byteLength;
+    return v.hashes.byteLength + v.idf.byteLength + scales.byteLength + biases.byteLength + w.start.byteLength + w.classes.byteLength + w.values.byteLength
+      + v.hashes.length * MAP_ENTRY_BYTES;
   }
 
   /** Raw margins per intent (in `intents` order) and the vocabulary's coverage of the text. */

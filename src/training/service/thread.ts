@@ -11,6 +11,6 @@ parentPort!.on('message', (msg: { id: number; data: TrainingData; maxBytes: numb
   } catch (err) {
     // The code and status cross over too: a failure the data causes (status 4xx) is not retried.
     const e = err as Error;
-    parentPort!.postMessage({ id: msg.id, ok: false, message: e.message, ...(isAppError(e) ? { code: e.code, status: e.status } : {}) });
+    parentPort!.postMessage({ id: msg.id, ok: false, message: e.message, ...(isAppError(e) ? { code: e.code, status: e.status, hint: e.hint } : {}) });
   }
 });

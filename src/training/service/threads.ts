@@ -27,12 +27,12 @@ export class TrainingThreads {
     const w = new Worker(new URL('./thread-entry.mjs', import.meta.url));
     this.#workers.push(w);
     this.#pending.set(w, new Map());
-    w.on('message', (msg: { id: number; ok: boolean; out?: TrainedModel; message?: string; code?: string; status?: number }) => {
+    w.on('message', (msg: { id: number; ok: boolean; out?: TrainedModel; message?: string; code?: string; status?: number; hint?: string }) => {
       const p = this.#pending.get(w)?.get(msg.id);
       this.#pending.get(w)?.delete(msg.id);
       if (!p) return;
       if (msg.ok) p.resolve({ ...msg.out!, model: Buffer.from(msg.out!.model) });
-      else p.reject(new AppError(msg.code ?? 'TRAINING_FAILED', msg.message ?? 'training failed', { status: msg.status }));
+      else p.reject(new AppError(msg.code ?? 'TRAINING_FAILED', msg.message ?? 'training failed', { status: msg.status, hint: msg.hint }));
       this.#release(w);
     });
     w.on('error', (err) => this.#crashed(w, err));

@@ -1,6 +1,6 @@
 /** The CPU-bound part of a training job, identical in a worker thread and inline. */
 import { AppError } from '../../errors/index.ts';
-import { ALGORITHM_VERSION, serializeModel, trainIntentModel, trainingDataHash, type TrainingData } from '../model/index.ts';
+import { serializeModel, storedAlgorithm, trainIntentModel, trainingDataHash, type TrainingData } from '../model/index.ts';
 import type { TrainedModel } from './data.ts';
 
 /**
@@ -20,5 +20,5 @@ export function train(data: TrainingData, maxBytes = MAX_MODEL_BYTES): TrainedMo
       status: 400,
     });
   }
-  return { model, dataHash: trainingDataHash(data), algorithmVersion: ALGORITHM_VERSION, trainMs: Math.round(performance.now() - start) };
+  return { model, dataHash: trainingDataHash(data), algorithmVersion: storedAlgorithm(model), trainMs: Math.round(performance.now() - start) };
 }

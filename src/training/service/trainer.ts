@@ -156,7 +156,8 @@ export class Trainer {
         this.#opts.logger?.info({ workspace: job.workspaceId }, 'training cut short by shutdown; job handed back');
         return;
       }
-      const message = (err as Error).message;
+      // The hint goes with the message into the workspace's status_errors: what to do about it.
+      const message = isAppError(err) && err.hint ? `${err.message} ${err.hint}` : (err as Error).message;
       // The data's own fault (a duplicate intent, a model over the size limit) fails the same way
       // every time: given up at once, instead of training it maxAttempts times.
       const attempts = isAppError(err) && err.status < 500 ? job.attempts : this.#opts.maxAttempts;
