@@ -37,7 +37,7 @@ const META = `
          ${trainingWanted('$3')} as stale
     from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
    where w.id = $1::uuid and w.instance_id = $2`;
-export const DEFAULT_MODEL_CACHE_BYTES = 1024 ** 3;
+const DEFAULT_MODEL_CACHE_BYTES = 1024 ** 3;
 
 interface Meta { id: string; language: string; dialog_key: string; model_key: string | null; stale: boolean }
 interface DialogEntry { key: string; dialog: CompiledDialog }

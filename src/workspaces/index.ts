@@ -1,6 +1,6 @@
 export * as elements from './elements-repo.ts';
 export {
-  createWorkspace, getWorkspace, updateWorkspace, deleteWorkspace, listWorkspaces, findWorkspace, exportElements, dialogElements,
+  createWorkspace, getWorkspace, updateWorkspace, deleteWorkspace, listWorkspaces, findWorkspace, dialogElements,
   workspaceJson, workspaceKey, notFound, algorithmGeneration, modelIsCurrent, modelIsReadable, trainingWanted, type ReadContext, type WorkspaceRow,
 } from './workspace-repo.ts';
 export { decodeCursor, type Page, type PageResult } from './page.ts';

@@ -7,9 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import { Understanding } from '../../src/message/understanding.ts';
-import { ALGORITHM_VERSION, enqueue, Trainer } from '../../src/training/index.ts';
+import { ALGORITHM_VERSION, enqueue } from '../../src/training/index.ts';
 import { v1Request } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
+import { trainQueued } from '../support/training.ts';
 
 let s: TestStore;
 let instanceId: string;
@@ -33,15 +34,7 @@ before(async () => {
     dialog_nodes: [{ dialog_node: 'greet', conditions: '#hello', output: { text: 'Hello.' } }],
   })).workspace_id as string;
   await enqueue(s.store.pool, [id, other]);
-  const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 20, sweepMs: 0 });
-  worker.start();
-  try {
-    for (const deadline = Date.now() + 60_000; (await s.store.pool.query('select 1 from training_jobs')).rowCount; await new Promise((r) => setTimeout(r, 20))) {
-      assert.ok(Date.now() < deadline, 'training did not finish');
-    }
-  } finally {
-    await worker.stop();
-  }
+  await trainQueued(s.store.pool);
 });
 after(async () => { await s.close(); });
 

@@ -10,11 +10,12 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createService, type Service } from '../../src/service/index.ts';
-import { ALGORITHM_VERSION, SPARSE_ALGORITHM_VERSION, enqueue, findAffected, Trainer } from '../../src/training/index.ts';
+import { ALGORITHM_VERSION, SPARSE_ALGORITHM_VERSION, enqueue, findAffected } from '../../src/training/index.ts';
 import { sweep } from '../../src/training/service/queue.ts';
 import { MAX_READABLE_BYTEA } from '../../src/store/index.ts';
 import { sdkClient, v1Request } from '../support/api.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
+import { trainQueued } from '../support/training.ts';
 
 /** ALGORITHM_VERSION with its trailing generation number moved by `delta` (same length for a one-digit move). */
 function generation(delta: number): string {
@@ -34,17 +35,7 @@ describe('models of another algorithm version', () => {
   const topIntent = async (): Promise<string | undefined> =>
     (await sdkClient(base, token).message({ workspaceId: id, input: { text: 'good morning to you' } })).result.intents[0]?.intent;
 
-  async function trainAll(): Promise<void> {
-    const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 20, sweepMs: 0 });
-    worker.start();
-    try {
-      for (const deadline = Date.now() + 60_000; (await s.store.pool.query('select 1 from training_jobs')).rowCount; await new Promise((r) => setTimeout(r, 20))) {
-        assert.ok(Date.now() < deadline, 'training did not finish');
-      }
-    } finally {
-      await worker.stop();
-    }
-  }
+  const trainAll = (): Promise<void> => trainQueued(s.store.pool);
 
   /** Rewrites the stored model as if trained by algorithm `version` (the bytes name it too). */
   async function storedAs(version: string): Promise<void> {
