@@ -111,7 +111,8 @@ class Turn {
     this.allIntents = request.intents
       ? request.intents.map((i) => ({ intent: i.intent, confidence: i.confidence ?? 1 }))
       : classifyInput(nlu, text);
-    const now = this.userClock(options.now ?? new Date(), variables.timezone);
+    const instant = options.now ?? new Date();
+    const now = this.userClock(instant, variables.timezone);
     const entities: RuntimeEntity[] = request.entities
       ? request.entities.map((e) => ({ ...e, confidence: e.confidence ?? 1 }) as RuntimeEntity)
       : this.dialog.entities.extract(text, { now, warn: (m) => this.logs.push(m) });
@@ -124,6 +125,7 @@ class Turn {
       conversationStart: this.system.initialized !== true,
       slotInFocus: false,
       now: formatNow(now),
+      instant,
     };
   }
 

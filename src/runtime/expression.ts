@@ -5,9 +5,10 @@
  * conversation_start, irrelevant, true, false). An expression is parsed once into a closure tree;
  * evaluating it against a turn's scope allocates almost nothing.
  */
+import { wallClock } from './time-zone.ts';
 import type { RuntimeEntity, RuntimeIntent } from './types.ts';
 import {
-  EntityRef, ExpressionError, IntentRef, JavaType, arithmetic, callMethod, compare, equals, index, plus, property, truthy, unwrap,
+  EntityRef, ExpressionError, IntentRef, JavaType, arithmetic, callMethod, compare, equals, index, plus, property, stringify, truthy, unwrap,
 } from './values.ts';
 
 /** Intent conditions stop matching below this confidence (DOC-INT). */
@@ -28,8 +29,10 @@ export interface Scope {
   returningFromDigression?: boolean;
   /** While a slot's Found (filled) handlers run: its value before this turn, and now. */
   event?: { previous_value: unknown; current_value: unknown };
-  /** 'yyyy-MM-dd HH:mm:ss', the service's now(). */
+  /** 'yyyy-MM-dd HH:mm:ss', the service's now(): the user's wall-clock time (see time-zone.ts). */
   now: string;
+  /** The moment of the turn, for now('Europe/London'). */
+  instant: Date;
   /** While filter()'s condition runs on an element: its temporary variable's name and the element. */
   bound?: { name: string; value: unknown };
   /** While a projection's or selection's expression runs on an element (`list.![name]`): the element, whose properties are bare names. */
@@ -329,10 +332,7 @@ class Parser {
       const t = new JavaType(type.v);
       return () => t;
     }
-    if (this.op(this.peek()) === '(') {
-      this.args(); // now() and today() take none; others are refused below
-      return globalFunction(name);
-    }
+    if (this.op(this.peek()) === '(') return globalFunction(name, this.args());
     switch (name) {
       case 'true': case 'anything_else': return () => true;
       case 'false': return () => false;
@@ -374,12 +374,30 @@ function binary(op: string, l: Evaluate, r: Evaluate): Evaluate {
   }
 }
 
-function globalFunction(name: string): Evaluate {
-  switch (name) {
-    case 'now': return (s) => s.now;
-    case 'today': return (s) => s.now.slice(0, 10);
-    default: throw new ExpressionSyntaxError(`unknown function ${name}()`);
+function globalFunction(name: string, args: Evaluate[]): Evaluate {
+  switch (`${name}/${args.length}`) {
+    case 'now/0': return (s) => s.now;
+    case 'now/1': return (s) => nowIn(s, args[0]!(s));
+    case 'today/0': return (s) => s.now.slice(0, 10);
+    default: throw new ExpressionSyntaxError(`unknown function ${name}() with ${args.length} argument${args.length === 1 ? '' : 's'}`);
   }
+}
+
+/**
+ * now('Europe/London'): the time in that zone, as the docs' pattern `yyyy-MM-dd HH:mm:ss 'GMT'XXX`
+ * prints it in Java ("2024-07-01 11:00:00 GMT+01:00"; XXX is "Z" for a zero offset). The docs
+ * also write the zone as '$myzone', meaning the variable's value.
+ */
+function nowIn(s: Scope, zoneArg: unknown): string {
+  const raw = stringify(unwrap(zoneArg));
+  const zone = /^\$[\p{L}_][\p{L}\p{N}_]*$/u.test(raw) ? stringify(unwrap(s.context[raw.slice(1)])) : raw;
+  const wall = wallClock(s.instant, zone);
+  if (!wall) throw new ExpressionError(`now(): "${zone}" is not an IANA time zone name (such as "Europe/London")`);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const minutes = Math.round((Date.UTC(wall.getFullYear(), wall.getMonth(), wall.getDate(), wall.getHours(), wall.getMinutes(), wall.getSeconds())
+    - Math.floor(s.instant.getTime() / 1000) * 1000) / 60_000);
+  const offset = minutes === 0 ? 'Z' : `${minutes < 0 ? '-' : '+'}${p(Math.floor(Math.abs(minutes) / 60))}:${p(Math.abs(minutes) % 60)}`;
+  return `${wall.getFullYear()}-${p(wall.getMonth() + 1)}-${p(wall.getDate())} ${p(wall.getHours())}:${p(wall.getMinutes())}:${p(wall.getSeconds())} GMT${offset}`;
 }
 
 function entityRef(s: Scope, name: string): EntityRef | null {

@@ -22,6 +22,7 @@ function scope(over: Partial<Scope> = {}): Scope {
     conversationStart: false,
     slotInFocus: false,
     now: '2024-03-13 10:00:00',
+    instant: new Date('2024-03-13T10:00:00Z'),
     ...over,
   };
 }
@@ -229,4 +230,17 @@ test('a date compared with a time is false every way', () => {
     assert.equal(evaluate(`'2018-03-09'.${m}('10:00:00')`), false, m);
   }
   assert.equal(evaluate("'2018-03-09 10:00:00'.sameMoment('10:00:00')"), true);
+});
+
+test("now('zone'): that zone's time with its GMT offset, as Java prints the docs' pattern; '$var' names a variable", () => {
+  // The turn's moment is 2024-03-13 10:00:00 UTC: New York has just gone to daylight time, Sydney is on it.
+  assert.equal(evaluate("now('Europe/London')"), '2024-03-13 10:00:00 GMTZ');
+  assert.equal(evaluate("now('Asia/Kolkata')"), '2024-03-13 15:30:00 GMT+05:30');
+  assert.equal(evaluate("now('America/New_York')"), '2024-03-13 06:00:00 GMT-04:00');
+  assert.equal(evaluate("now('$myzone')", scope({ context: { myzone: 'Australia/Sydney' } })), '2024-03-13 21:00:00 GMT+11:00');
+  // The other date methods take its value.
+  assert.equal(evaluate("now('Asia/Kolkata').after('15:00:00')"), true);
+  assert.equal(evaluate("now('Asia/Kolkata').reformatDateTime('HH:mm')"), '15:30');
+  assert.throws(() => evaluate("now('Nowhere/City')"), /now\(\): "Nowhere\/City" is not an IANA time zone name/);
+  assert.throws(() => compileExpression("today('Europe/London')"), /unknown function today\(\) with 1 argument/);
 });
