@@ -8,7 +8,7 @@ import { compileDialog, type CompiledDialog, type CompiledGeneric, type Compiled
 import { canEnter, childrenMode, digressIn, isAnythingElse, slotsMode, type DigressMode } from './digression.ts';
 import { INTENT_THRESHOLD, type Scope } from './expression.ts';
 import { ExpressionError, toJson, truthy } from './values.ts';
-import { wallClock } from './time-zone.ts';
+import { formatWallClock, wallClock } from './time-zone.ts';
 import type {
   GenericItem, LogMessage, MessageContext, MessageRequest, MessageResponse, NextStep, Nlu, RuntimeEntity, RuntimeIntent, Workspace,
 } from './types.ts';
@@ -124,7 +124,7 @@ class Turn {
       entityIndex: indexEntities(entities),
       conversationStart: this.system.initialized !== true,
       slotInFocus: false,
-      now: formatNow(now),
+      now: formatWallClock(now),
       instant,
     };
   }
@@ -753,9 +753,4 @@ function branchRoot(node: CompiledNode | undefined): CompiledNode | undefined {
 
 function isEmpty(v: unknown): boolean {
   return v === undefined || v === null || v === '';
-}
-
-function formatNow(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }

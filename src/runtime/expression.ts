@@ -5,7 +5,7 @@
  * conversation_start, irrelevant, true, false). An expression is parsed once into a closure tree;
  * evaluating it against a turn's scope allocates almost nothing.
  */
-import { wallClock } from './time-zone.ts';
+import { formatWallClock, wallClock } from './time-zone.ts';
 import type { RuntimeEntity, RuntimeIntent } from './types.ts';
 import {
   EntityRef, ExpressionError, IntentRef, JavaType, arithmetic, callMethod, compare, equals, index, plus, property, stringify, truthy, unwrap,
@@ -393,11 +393,10 @@ function nowIn(s: Scope, zoneArg: unknown): string {
   const zone = /^\$[\p{L}_][\p{L}\p{N}_]*$/u.test(raw) ? stringify(unwrap(s.context[raw.slice(1)])) : raw;
   const wall = wallClock(s.instant, zone);
   if (!wall) throw new ExpressionError(`now(): "${zone}" is not an IANA time zone name (such as "Europe/London")`);
-  const p = (n: number) => String(n).padStart(2, '0');
   const minutes = Math.round((Date.UTC(wall.getFullYear(), wall.getMonth(), wall.getDate(), wall.getHours(), wall.getMinutes(), wall.getSeconds())
     - Math.floor(s.instant.getTime() / 1000) * 1000) / 60_000);
-  const offset = minutes === 0 ? 'Z' : `${minutes < 0 ? '-' : '+'}${p(Math.floor(Math.abs(minutes) / 60))}:${p(Math.abs(minutes) % 60)}`;
-  return `${wall.getFullYear()}-${p(wall.getMonth() + 1)}-${p(wall.getDate())} ${p(wall.getHours())}:${p(wall.getMinutes())}:${p(wall.getSeconds())} GMT${offset}`;
+  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  return `${formatWallClock(wall)} GMT${minutes === 0 ? 'Z' : `${minutes < 0 ? '-' : '+'}${hhmm(Math.abs(minutes))}`}`;
 }
 
 function entityRef(s: Scope, name: string): EntityRef | null {
@@ -439,9 +438,8 @@ function filter(target: Evaluate, args: Evaluate[], safe: boolean): Evaluate {
   if (args.length !== 2) throw new ExpressionSyntaxError('filter() takes a variable name and a condition');
   const [nameArg, conditionArg] = args as [Evaluate, Evaluate];
   return (s) => {
-    const list = unwrap(target(s));
-    if (safe && (list === null || list === undefined)) return null;
-    if (!Array.isArray(list)) throw new ExpressionError('filter() is a method of lists');
+    if (safe && (unwrap(target(s)) ?? null) === null) return null;
+    const list = elements(target, s, 'filter()');
     const name = String(unwrap(nameArg(s)));
     const source = String(unwrap(conditionArg(s)));
     let condition = filterConditions.get(source);

@@ -33,3 +33,9 @@ export function wallClock(instant: Date, zone: string): Date | undefined {
   for (const p of f.formatToParts(instant)) if (p.type !== 'literal') part[p.type] = Number(p.value);
   return new Date(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!, instant.getMilliseconds());
 }
+
+/** A Date's local fields as 'yyyy-MM-dd HH:mm:ss', the form now() gives. */
+export function formatWallClock(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

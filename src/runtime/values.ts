@@ -308,10 +308,10 @@ function method(target: unknown, name: string, args: unknown[]): unknown {
       // The changing methods change the list itself, as on Watson's JSONArray: `$list.clear()` in
       // an output field empties the context variable. (Every list an expression sees is the turn's
       // own: the request's context is cloned, and a node's literal lists are built afresh.)
-      case 'append': return grow(t, args.map(unwrap), name);
+      case 'append': return grow(t, a, name);
       case 'addAll': {
         if (!Array.isArray(a[0])) throw new ExpressionError('addAll() takes a list');
-        grow(t, [...a[0]], name);
+        grow(t, a[0], name);
         return null;
       }
       case 'clear': t.length = 0; return null;

@@ -20,7 +20,7 @@
 import { endianness } from 'node:os';
 import { AppError } from '../../errors/index.ts';
 import { ALGORITHM_VERSION, IntentModel, SPARSE_ALGORITHM_VERSION, type Calibration } from './model.ts';
-import { fromDense, type SparseWeights } from './weights.ts';
+import { fromDense, toDense, type SparseWeights } from './weights.ts';
 
 const MAGIC = 'AIM';
 const SPARSE_FORMAT = 3;
@@ -122,15 +122,6 @@ export function deserializeModel(buf: Buffer): IntentModel {
     vectorizer: { hashes, idf, wordColumns: header.wordColumns, classColumns: header.classColumns, denseDims: header.denseDims, sentenceDims: header.sentenceDims },
     weights, scales, biases, calibration: header.calibration,
   });
-}
-
-function toDense(w: SparseWeights, classes: number): Int16Array {
-  const columns = w.start.length - 1;
-  const dense = new Int16Array(columns * classes);
-  for (let f = 0; f < columns; f++) {
-    for (let e = w.start[f]!; e < w.start[f + 1]!; e++) dense[f * classes + w.classes[e]!] = w.values[e]!;
-  }
-  return dense;
 }
 
 function align4(n: number): number {

@@ -87,3 +87,13 @@ export function fromDense(dense: Int16Array, columns: number, classes: number): 
   }
   return out;
 }
+
+/** The column-major dense form (`dense[f * classes + class]`) that format 2 stores. */
+export function toDense(w: SparseWeights, classes: number): Int16Array {
+  const columns = w.start.length - 1;
+  const dense = new Int16Array(columns * classes);
+  for (let f = 0; f < columns; f++) {
+    for (let e = w.start[f]!; e < w.start[f + 1]!; e++) dense[f * classes + w.classes[e]!] = w.values[e]!;
+  }
+  return dense;
+}
