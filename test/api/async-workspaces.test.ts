@@ -95,6 +95,28 @@ describe('async workspace API', () => {
     }
   });
 
+  test('with the sync limit set above the async one, both routes take the sync limit and the 413 names the setting in force', async () => {
+    const wide = createService(s.store, {
+      env: { ASTORE_MAX_BODY_BYTES: '200000', ASTORE_MAX_ASYNC_BODY_BYTES: '100000' },
+      trainer: false, debounceMs: 20,
+    });
+    try {
+      const t = await s.tenant('async-wide');
+      const client = sdkClient(`${await wide.app.listen({ host: '127.0.0.1', port: 0 })}/instances/${t.instanceId}/api`, t.token);
+      // 150 kB: over the async setting, under the sync one; the async route takes it anyway.
+      const mid = await client.createWorkspaceAsync({ name: 'mid', metadata: { notes: 'x'.repeat(150_000) } });
+      assert.equal(mid.status, 202);
+      const overAsync = await sdkRejects(client.createWorkspaceAsync({ name: 'big', metadata: { notes: 'x'.repeat(200_000) } }), 413);
+      assert.match(overAsync.body, /limit of 200000 bytes \(set by ASTORE_MAX_BODY_BYTES\)"/);
+      // The async route is no larger here, so a sync write is not sent there.
+      const overSync = await sdkRejects(client.createWorkspace({ name: 'big', metadata: { notes: 'x'.repeat(200_000) } }), 413);
+      assert.match(overSync.body, /limit of 200000 bytes \(set by ASTORE_MAX_BODY_BYTES\)"/);
+      assert.doesNotMatch(overSync.body, /workspaces_async/);
+    } finally {
+      await wide.close();
+    }
+  });
+
   test('the async limit holds, an unknown workspace is 404, and a running restore refuses async writes', async () => {
     const tooBig = await sdkRejects(sdk.createWorkspaceAsync({ name: 'too big', metadata: { notes: 'x'.repeat(ASYNC_LIMIT) } }), 413);
     assert.match(tooBig.body, /limit of 3000000 bytes \(set by ASTORE_MAX_ASYNC_BODY_BYTES\)"/);
