@@ -126,6 +126,7 @@ class Turn {
       slotInFocus: false,
       now: formatWallClock(now),
       instant,
+      output: () => ({ ...this.extraOutput, generic: this.generic, text: this.texts }),
     };
   }
 

@@ -37,6 +37,8 @@ export interface Scope {
   bound?: { name: string; value: unknown };
   /** While a projection's or selection's expression runs on an element (`list.![name]`): the element, whose properties are bare names. */
   root?: unknown;
+  /** The turn's output so far (`<? output.number + 1 ?>` in a node reached by a jump): its custom keys, `generic` and `text`. */
+  output?: () => Record<string, unknown>;
 }
 
 export type Evaluate = (scope: Scope) => unknown;
@@ -349,6 +351,7 @@ class Parser {
       case 'intent': return (s) => (s.intents[0] ? new IntentRef(s.intents[0]) : null);
       case 'entities': return (s) => entitiesObject(s);
       case 'context': return (s) => s.context;
+      case 'output': return (s) => s.output?.() ?? {};
       default:
         // The service resolves unknown names to nothing rather than failing the whole condition;
         // inside filter()'s condition, its temporary variable is the element.

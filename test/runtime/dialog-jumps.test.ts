@@ -38,3 +38,20 @@ test('the fallback after a condition jump still reaches the other roots, anythin
   assert.deepEqual(texts(r!), ['What size?', 'Sorry?']);
   assert.deepEqual(r!.output.nodes_visited, ['order', 'fallback']);
 });
+
+test('output in an expression is the turn\'s output so far: the docs\' output.number + 1 counts the nodes a jump passed through', () => {
+  const nodes: DialogNode[] = [
+    {
+      dialog_node: 'first', conditions: 'input.text == "go"', output: { number: 1, text: 'one' },
+      next_step: { behavior: 'jump_to', dialog_node: 'second', selector: 'body' },
+    },
+    {
+      dialog_node: 'second', conditions: 'false', previous_sibling: 'first',
+      output: { number: '<? output.number + 1 ?>', text: 'Said <? output.text.size() ?> so far, <? output.generic[0].text ?> first.' },
+    },
+  ];
+  const [r] = chat(nodes, ['go']);
+  assert.equal(r!.output.number, 2);
+  assert.deepEqual(texts(r!), ['one', 'Said 1 so far, one first.']);
+  assert.deepEqual(r!.output.log_messages, []);
+});
