@@ -499,7 +499,12 @@ function shiftDateTime(s: string, method: string, amount: number): string {
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
-/** The common letters of Java's SimpleDateFormat; quoted text ('at') is copied. */
+/**
+ * Java's SimpleDateFormat letters, with the week fields of its default (US) locale: weeks start
+ * on Sunday and week 1 is the one holding 1 January, so 29 December 2024 is in week 1 of 2025.
+ * Quoted text ('at', with '' for a quote) is copied; any other letter is refused, as Java refuses
+ * it, rather than printed as if it were text. The values carry no zone, so z, Z and X are refused too.
+ */
 function reformatDateTime(s: string, pattern: string): string {
   const p = parseDateTime(s);
   const [y, mo, d] = p.date ?? [1970, 1, 1];
@@ -507,20 +512,45 @@ function reformatDateTime(s: string, pattern: string): string {
   const h = Math.floor(secs / 3600);
   const mi = Math.floor((secs % 3600) / 60);
   const se = secs % 60;
-  const wd = new Date(Date.UTC(y, mo - 1, d)).getUTCDay();
-  return pattern.replace(/'([^']*)'|E+|M+|d+|y+|H+|h+|m+|s+|a/g, (tok, quoted: string | undefined) => {
-    if (quoted !== undefined) return quoted;
+  const day = Date.UTC(y, mo - 1, d) / (DAY_SECONDS * 1000);
+  const wd = new Date(day * DAY_SECONDS * 1000).getUTCDay();
+  const dayOfYear = day - Date.UTC(y, 0, 1) / (DAY_SECONDS * 1000) + 1;
+  const week = usWeek(y, dayOfYear, wd);
+  return pattern.replace(/''|'((?:[^']|'')*)'|([A-Za-z])\2*/g, (tok, quoted: string | undefined) => {
+    if (tok === "''") return "'";
+    if (quoted !== undefined) return quoted.replace(/''/g, "'");
     const n = tok.length;
     switch (tok[0]) {
+      case 'G': return 'AD';
       case 'E': return n >= 4 ? DAY_NAMES[wd]! : DAY_NAMES[wd]!.slice(0, 3);
-      case 'M': return n >= 4 ? MONTH_NAMES[mo - 1]! : n === 3 ? MONTH_NAMES[mo - 1]!.slice(0, 3) : pad(mo, n);
+      case 'M': case 'L': return n >= 4 ? MONTH_NAMES[mo - 1]! : n === 3 ? MONTH_NAMES[mo - 1]!.slice(0, 3) : pad(mo, n);
       case 'd': return pad(d, n);
+      case 'D': return pad(dayOfYear, n);
+      case 'F': return pad(Math.floor((d - 1) / 7) + 1, n);
+      case 'u': return pad(wd === 0 ? 7 : wd, n);
+      case 'w': return pad(week.week, n);
+      case 'W': return pad(Math.floor((d - 1 + new Date(Date.UTC(y, mo - 1, 1)).getUTCDay()) / 7) + 1, n);
       case 'y': return n === 2 ? pad(y % 100, 2) : pad(y, n);
+      case 'Y': return n === 2 ? pad(week.year % 100, 2) : pad(week.year, n);
       case 'H': return pad(h, n);
+      case 'k': return pad(h === 0 ? 24 : h, n);
+      case 'K': return pad(h % 12, n);
       case 'h': return pad(h % 12 === 0 ? 12 : h % 12, n);
       case 'm': return pad(mi, n);
       case 's': return pad(se, n);
-      default: return h < 12 ? 'AM' : 'PM';
+      case 'S': return pad(0, n);
+      case 'a': return h < 12 ? 'AM' : 'PM';
+      default:
+        throw new ExpressionError(`reformatDateTime(): the pattern letter "${tok[0]}" is not one this runtime formats${'zZX'.includes(tok[0]!) ? ' (dates and times here carry no time zone)' : ''}; put literal text in single quotes, as in "h 'o''clock'"`);
     }
   });
+}
+
+/** The week-based year and week of a date, US rules (see reformatDateTime). */
+function usWeek(y: number, dayOfYear: number, wd: number): { year: number; week: number } {
+  const daysInYear = new Date(Date.UTC(y, 1, 29)).getUTCDate() === 29 ? 366 : 365;
+  // The week's Saturday falls in the next year: this is that year's week 1.
+  if (dayOfYear + (6 - wd) > daysInYear) return { year: y + 1, week: 1 };
+  const jan1 = (wd - ((dayOfYear - 1) % 7) + 7) % 7;
+  return { year: y, week: Math.floor((dayOfYear - 1 + jan1) / 7) + 1 };
 }

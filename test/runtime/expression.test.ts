@@ -244,3 +244,17 @@ test("now('zone'): that zone's time with its GMT offset, as Java prints the docs
   assert.throws(() => evaluate("now('Nowhere/City')"), /now\(\): "Nowhere\/City" is not an IANA time zone name/);
   assert.throws(() => compileExpression("today('Europe/London')"), /unknown function today\(\) with 1 argument/);
 });
+
+test('reformatDateTime knows Java\'s other letters, with US week rules, and refuses the ones it cannot print', () => {
+  const at = (date: string, pattern: string) => evaluate(`'${date}'.reformatDateTime('${pattern.replace(/'/g, "''")}')`);
+  // 29 December 2024 is a Sunday: the week holding 1 January 2025 starts there.
+  assert.equal(at('2024-12-29', 'YYYY-ww u'), '2025-01 7');
+  assert.equal(at('2024-12-28', 'YYYY-ww u'), '2024-52 6');
+  assert.equal(at('2025-01-04', 'Y w'), '2025 1');
+  assert.equal(at('2025-01-05', 'Y w W F'), '2025 2 2 1');
+  assert.equal(at('2024-03-14', 'D G'), '74 AD');
+  assert.equal(at('2024-12-31 00:05:09', 'DDD k K:mm:ss.SSS'), '366 24 0:05:09.000');
+  assert.equal(at('2024-03-14 15:00:00', "h 'o''clock' a, ''yy"), "3 o'clock PM, '24");
+  assert.throws(() => at('2024-03-14', 'dd.MM.yyyy at HH'), /the pattern letter "t" is not one this runtime formats.*single quotes/);
+  assert.throws(() => at('2024-03-14', 'HH:mm z'), /carry no time zone/);
+});
