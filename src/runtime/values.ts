@@ -5,8 +5,10 @@
  */
 import { RegexTimeout, runGuarded, type RegexMatch, type RegexRequest } from './regex-guard.ts';
 import type { RuntimeEntity, RuntimeIntent } from './types.ts';
+import { ExpressionError } from './errors.ts';
+import { javaFormat } from './java-format.ts';
 
-export class ExpressionError extends Error {}
+export { ExpressionError };
 
 /** What `@name` evaluates to: the first match of that entity, aware of all of them. */
 export class EntityRef {
@@ -99,6 +101,7 @@ function staticMethod(type: string, name: string, a: unknown[]): unknown {
       return bounded(items.map(stringify).join(stringify(a[0])), 'T(String).join()');
     }
     case 'String.valueOf': return stringify(a[0]);
+    case 'String.format': return bounded(javaFormat(stringify(a[0]), a.slice(1), stringify), 'T(String).format()');
     case 'Math.abs': return Math.abs(numbers()[0]!);
     case 'Math.max': return Math.max(...numbers());
     case 'Math.min': return Math.min(...numbers());

@@ -258,3 +258,21 @@ test('reformatDateTime knows Java\'s other letters, with US week rules, and refu
   assert.throws(() => at('2024-03-14', 'dd.MM.yyyy at HH'), /the pattern letter "t" is not one this runtime formats.*single quotes/);
   assert.throws(() => at('2024-03-14', 'HH:mm z'), /carry no time zone/);
 });
+
+test('T(String).format: Java\'s conversions and flags, decimals rounded half up from the shortest form, and clear refusals', () => {
+  const s = scope({ context: { amount: 1234567.005, price: 1.005, n: -42, name: 'Ada' } });
+  const f = (src: string) => evaluate(`T(String).format(${src})`, s);
+  assert.equal(f("'%,.2f', $amount"), '1,234,567.01');
+  // C's printf says 1.00 (the double is 1.00499…); Java rounds the shortest form, 1.005.
+  assert.equal(f("'%.2f', $price"), '1.01');
+  assert.equal(f("'%.2f %.0f %.1f %.3f %f', 9.9999, 0.5, 0.05, 0.0004, 2"), '10.00 1 0.1 0.000 2.000000');
+  assert.equal(f("'%d items for %s, %s'' total', 3, $name, 2.5"), "3 items for Ada, 2.5' total");
+  assert.equal(f("'%05d|%-5d|%+d|%(d|%,d|%x|%X|%o', $n, 7, 7, $n, 1234567, $n, 255, 8"), '-0042|7    |+7|(42)|1,234,567|ffffffd6|FF|10');
+  assert.equal(f("'%.3e|%10.2e|%E', $amount, 0.000123456, 0"), '1.235e+06|  1.23e-04|0.000000E+00');
+  assert.equal(f("'%2$s %1$s %% %n', 'a', 'b'"), 'b a % \n');
+  assert.equal(f("'%8.3f|%-6s|%.2s|%S|%b|%b|%c', 3.14159, 'hi', 'abc', 'up', null, 'x', 65"), '   3.142|hi    |ab|UP|false|true|A');
+  assert.throws(() => f("'%d', 2.5"), /"%d" needs a whole number, not 2.5/);
+  assert.throws(() => f("'%s and %s', 1"), /"%s" has no argument \(1 given\)/);
+  assert.throws(() => f("'%q', 1"), /"%q" is not a conversion/);
+  assert.throws(() => f("'%99999s', 1"), /wider than 10000/);
+});
