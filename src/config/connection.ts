@@ -1,7 +1,8 @@
 /**
- * Where the database is. In order: an explicit postgres.yaml (`--postgres`), DATABASE_URL, and
- * otherwise the embedded PostgreSQL under ASTORE_HOME. TLS to a configured server is verified
- * against PG_CA_FILE when that is set.
+ * Where the database is. In order: an explicit postgres.yaml (`--postgres`), then the environment
+ * (ASTORE_POSTGRES naming a postgres.yaml, or DATABASE_URL; not both), and otherwise the embedded
+ * PostgreSQL under ASTORE_HOME. TLS to a configured server is verified against PG_CA_FILE when
+ * that is set.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -133,6 +134,14 @@ export interface TargetOptions { postgres?: string | undefined; env?: NodeJS.Pro
 export function resolveTarget(opts: TargetOptions = {}): DatabaseTarget {
   const env = opts.env ?? process.env;
   if (opts.postgres) return { kind: 'url', connection: connectionFromYaml(readPostgresYaml(opts.postgres), env), source: opts.postgres };
+  // In a pod the connection comes from the environment, so that a command run there by hand
+  // (`kubectl exec … astore backup`) reaches the deployment's database as its own processes do.
+  if (env.ASTORE_POSTGRES && env.DATABASE_URL) {
+    throw new AppError('CONFIG_INVALID', 'both ASTORE_POSTGRES and DATABASE_URL are set: which database is meant is unclear', {
+      hint: 'unset one of them, or pass --postgres FILE to choose for this command', exitCode: 2,
+    });
+  }
+  if (env.ASTORE_POSTGRES) return { kind: 'url', connection: connectionFromYaml(readPostgresYaml(env.ASTORE_POSTGRES), env), source: env.ASTORE_POSTGRES };
   if (env.DATABASE_URL) return { kind: 'url', connection: connectionFromUrl(env.DATABASE_URL, env), source: 'DATABASE_URL' };
   return { kind: 'embedded', home: astoreHome(env) };
 }

@@ -3,30 +3,31 @@
  * `astore backup-job` into the PVC `<instance>-store-db-backup-pvc` mounted at /store-backups,
  * its pods labelled `component=store-cronjob`, and the encryption key copied beside the data.
  */
-import { stringify } from 'yaml';
 import type { BackupSettings } from '../backup/index.ts';
 import type { ManifestDocument } from './document.ts';
-import { BACKUP_DIR, CONFIG_FILE_NAME, databaseAccess, KEY_FILE_NAME, keyAccess, type StoreFiles } from './mounts.ts';
+import { BACKUP_DIR, databaseAccess, KEY_FILE_NAME, keyAccess, type EnvVar, type StoreFiles } from './mounts.ts';
 import { labels, objectMeta } from './names.ts';
 import type { ManifestOptions } from './options.ts';
 import { INIT_CONTAINER_REQUESTS, podSpec, type ContainerPlan } from './pod.ts';
 import { cronJobSchedule } from './schedule.ts';
 
 /**
- * The settings `astore backup-job` reads in the pod. Suspend, schedule and starting deadline are
- * left out: they are the CronJob's own fields, and an operator who resumes or reschedules it
- * (the seeds' `oc edit cronjob`) must not find the pods still obeying a stale copy.
+ * The settings `astore backup-job` reads in the pod, as variables of the CronJob's container: the
+ * seeds change all seven backup settings with `oc edit cronjob $INSTANCE-store-cronjob`, and these
+ * are what that edit reaches besides the CronJob's own fields. Suspend, schedule and starting
+ * deadline are those fields only, so an operator who resumes or reschedules the CronJob does not
+ * find its pods obeying a stale copy.
  */
-function backupJobConfig(s: BackupSettings): string {
-  return stringify({
-    'store.backup.dir': BACKUP_DIR,
-    'store.backup.engine': s.engine,
-    'store.backup.history.jobs.success': s.jobsSuccess,
-    'store.backup.history.jobs.failed': s.jobsFailed,
-    'store.backup.history.files.weekly_backup_day': s.weeklyBackupDay,
-    'store.backup.history.files.keep_weekly': s.keepWeekly,
-    'store.backup.history.files.keep_daily': s.keepDaily,
-  });
+function backupJobEnv(s: BackupSettings): EnvVar[] {
+  return Object.entries({
+    STORE_BACKUP_DIR: BACKUP_DIR,
+    STORE_BACKUP_ENGINE: s.engine,
+    STORE_BACKUP_HISTORY_JOBS_SUCCESS: s.jobsSuccess,
+    STORE_BACKUP_HISTORY_JOBS_FAILED: s.jobsFailed,
+    STORE_BACKUP_HISTORY_FILES_WEEKLY_BACKUP_DAY: s.weeklyBackupDay,
+    STORE_BACKUP_HISTORY_FILES_KEEP_WEEKLY: s.keepWeekly,
+    STORE_BACKUP_HISTORY_FILES_KEEP_DAILY: s.keepDaily,
+  }).map(([name, value]) => ({ name, value: String(value) }));
 }
 
 export function backupManifests(o: ManifestOptions, files: StoreFiles): ManifestDocument[] {
@@ -40,27 +41,19 @@ export function backupManifests(o: ManifestOptions, files: StoreFiles): Manifest
     name: 'export-key',
     // --keep-other: after the store's key changed (a restore of another store's data), the old key
     // is kept under its fingerprint for the older backups instead of failing every run.
-    args: ['secret', 'export', '--name', o.encryptionSecret, '--keep-other', '-o', `${BACKUP_DIR}/${KEY_FILE_NAME}`, ...db.args],
+    args: ['secret', 'export', '--name', o.encryptionSecret, '--keep-other', '-o', `${BACKUP_DIR}/${KEY_FILE_NAME}`],
     env: [...key.env, ...db.env],
     files: [...key.files, ...db.files, files.backups],
     requests: INIT_CONTAINER_REQUESTS,
   };
   const backupJob: ContainerPlan = {
     name: 'backup-job',
-    args: ['backup-job', '--config', files.config.path, ...db.args],
-    env: db.env,
-    files: [files.config, ...db.files, files.backups],
+    args: ['backup-job'],
+    env: [...backupJobEnv(s), ...db.env],
+    files: [...db.files, files.backups],
     requests: { cpu: '250m', memory: '256Mi' },
   };
   return [
-    {
-      comment: `${o.names.config}: the backup settings astore backup-job reads (directory, engine, retention)`,
-      object: {
-        apiVersion: 'v1', kind: 'ConfigMap',
-        metadata: objectMeta(o.names.config, o.instance, o.namespace, 'store-cronjob'),
-        data: { [CONFIG_FILE_NAME]: backupJobConfig(s) },
-      },
-    },
     {
       comment: `${o.names.backupPvc}: the backup directory (${BACKUP_DIR}); move backups off the cluster too`,
       object: {
@@ -74,7 +67,7 @@ export function backupManifests(o: ManifestOptions, files: StoreFiles): Manifest
       },
     },
     {
-      comment: `${o.names.cronJob}: astore backup-job on store.backup.schedule (suspend with store.backup.suspend or kubectl patch)`,
+      comment: `${o.names.cronJob}: astore backup-job on store.backup.schedule; kubectl edit cronjob ${o.names.cronJob} changes every backup setting (schedule, suspend, history limits, and the container's STORE_BACKUP_* retention)`,
       object: {
         apiVersion: 'batch/v1', kind: 'CronJob',
         metadata: objectMeta(o.names.cronJob, o.instance, o.namespace, 'store-cronjob'),

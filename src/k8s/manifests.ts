@@ -11,9 +11,9 @@ import { trainingManifests } from './training.ts';
 function documentsFor(o: ManifestOptions): ManifestDocument[] {
   const files = storeFiles({
     postgresSecret: o.postgresSecret, postgresCaSecret: o.postgresCaSecret, encryptionSecret: o.encryptionSecret,
-    configMap: o.names.config, backupPvc: o.names.backupPvc,
+    backupPvc: o.names.backupPvc,
   });
-  // The ConfigMap and the PVC come before the CronJob whose pods mount them.
+  // The PVC comes before the CronJob whose pods mount it.
   return [...backupManifests(o, files), ...storeManifests(o, files), ...trainingManifests(o, files)];
 }
 

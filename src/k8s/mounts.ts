@@ -1,9 +1,11 @@
 /**
- * Where, inside the pods, the files the CLI reads appear. The CLI takes its connection, key and
- * settings from files (`--postgres`, `--config`, ASTORE_ENCRYPTION_SECRET, PG_CA_FILE), so each
- * Secret or ConfigMap key is mounted as exactly the file its flag or variable names. Whole
- * directories are mounted rather than single files (`subPath`) because Kubernetes refreshes only
- * the former when the Secret changes, e.g. after `astore secret apply` on another copy.
+ * Where, inside the pods, the files the CLI reads appear. The CLI takes its connection and key
+ * from files named by variables (ASTORE_POSTGRES, ASTORE_ENCRYPTION_SECRET, PG_CA_FILE), so each
+ * Secret key is mounted as exactly the file its variable names. Variables rather than flags: a
+ * command run in the pod by hand (`kubectl exec … astore backup`) then reaches the same database
+ * with the same key. Whole directories are mounted rather than single files (`subPath`) because
+ * Kubernetes refreshes only the former when the Secret changes, e.g. after `astore secret apply`
+ * on another copy.
  */
 import { DATA_KEY, SECRET_FILE_NAME } from '../auth/index.ts';
 
@@ -11,7 +13,6 @@ export type K8sObject = Record<string, unknown>;
 
 /** The seeds' backup directory: the PVC's mount point in the CronJob's pods. */
 export const BACKUP_DIR = '/store-backups';
-export const CONFIG_FILE_NAME = 'config.yaml';
 export const POSTGRES_FILE_NAME = 'postgres.yaml';
 export const CA_FILE_NAME = 'ca.crt';
 export { SECRET_FILE_NAME as KEY_FILE_NAME };
@@ -23,11 +24,10 @@ export interface MountedFile {
   mount: K8sObject;
 }
 
-function keyAsFile(kind: 'secret' | 'configMap', volume: string, source: string, key: string, dir: string): MountedFile {
-  const ref = kind === 'secret' ? { secretName: source } : { name: source };
+function secretKeyAsFile(volume: string, secret: string, key: string, dir: string): MountedFile {
   return {
     path: `${dir}/${key}`,
-    volume: { name: volume, [kind]: { ...ref, items: [{ key, path: key }] } },
+    volume: { name: volume, secret: { secretName: secret, items: [{ key, path: key }] } },
     mount: { name: volume, mountPath: dir, readOnly: true },
   };
 }
@@ -44,13 +44,12 @@ export interface FileSources {
   postgresSecret: string;
   postgresCaSecret: string | undefined;
   encryptionSecret: string;
-  configMap: string;
   backupPvc: string;
 }
 
 /** Every file a store container may need, each from the object that holds it. */
 export interface StoreFiles {
-  /** For `--postgres`: the output of `astore db info`. */
+  /** For ASTORE_POSTGRES: the output of `astore db info`. */
   postgres: MountedFile;
   /** For PG_CA_FILE, when the server's certificate is to be verified. */
   postgresCa: MountedFile | undefined;
@@ -60,18 +59,15 @@ export interface StoreFiles {
    * export --name` writes, applied as it is, as the seeds apply their auth-encryption-secret.yaml.
    */
   encryptionKey: MountedFile;
-  /** For `--config`: the store.backup.* settings. */
-  config: MountedFile;
   /** The backup directory, writable. */
   backups: MountedFile;
 }
 
 export function storeFiles(s: FileSources): StoreFiles {
   return {
-    postgres: keyAsFile('secret', 'postgres', s.postgresSecret, POSTGRES_FILE_NAME, '/etc/astore/postgres'),
-    postgresCa: s.postgresCaSecret === undefined ? undefined : keyAsFile('secret', 'postgres-ca', s.postgresCaSecret, CA_FILE_NAME, '/etc/astore/postgres-ca'),
+    postgres: secretKeyAsFile('postgres', s.postgresSecret, POSTGRES_FILE_NAME, '/etc/astore/postgres'),
+    postgresCa: s.postgresCaSecret === undefined ? undefined : secretKeyAsFile('postgres-ca', s.postgresCaSecret, CA_FILE_NAME, '/etc/astore/postgres-ca'),
     encryptionKey: secretDirectory('encryption-key', s.encryptionSecret, DATA_KEY, '/etc/astore/encryption'),
-    config: keyAsFile('configMap', 'config', s.configMap, CONFIG_FILE_NAME, '/etc/astore/config'),
     backups: {
       path: BACKUP_DIR,
       volume: { name: 'store-backups', persistentVolumeClaim: { claimName: s.backupPvc } },
@@ -82,12 +78,11 @@ export function storeFiles(s: FileSources): StoreFiles {
 
 export interface EnvVar { name: string; value: string }
 
-/** What a container needs to reach the database: the `--postgres` flag, and the CA when verifying TLS. */
-export function databaseAccess(files: StoreFiles): { args: string[]; env: EnvVar[]; files: MountedFile[] } {
+/** What a container needs to reach the database: its postgres.yaml, and the CA when verifying TLS. */
+export function databaseAccess(files: StoreFiles): { env: EnvVar[]; files: MountedFile[] } {
   const ca = files.postgresCa;
   return {
-    args: ['--postgres', files.postgres.path],
-    env: ca ? [{ name: 'PG_CA_FILE', value: ca.path }] : [],
+    env: [{ name: 'ASTORE_POSTGRES', value: files.postgres.path }, ...(ca ? [{ name: 'PG_CA_FILE', value: ca.path }] : [])],
     files: ca ? [files.postgres, ca] : [files.postgres],
   };
 }

@@ -49,8 +49,6 @@ export interface DeploymentNames {
   training: string;
   cronJob: string;
   backupPvc: string;
-  /** The ConfigMap holding the backup settings the CronJob's pods read. */
-  config: string;
   /** Default name of the Secret with the PostgreSQL connection (`postgres.yaml`). */
   postgresSecret: string;
   /** Default name of the encryption-key Secret: the seeds' `$INSTANCE-auth-encryption`. */
@@ -63,7 +61,6 @@ export function deploymentNames(instance: string): DeploymentNames {
     training: `${instance}-clu-training`,
     cronJob: `${instance}${CRONJOB_SUFFIX}`,
     backupPvc: `${instance}-store-db-backup-pvc`,
-    config: `${instance}-store-config`,
     postgresSecret: `${instance}-store-postgres`,
     encryptionSecret: `${instance}-auth-encryption`,
   };

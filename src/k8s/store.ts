@@ -19,7 +19,7 @@ export function storeManifests(o: ManifestOptions, files: StoreFiles): ManifestD
     name: 'serve',
     // Training is the train-worker Deployment's work: threads here would size themselves by the
     // node's cores, not the pod's share, and compete with the API for them.
-    args: ['serve', '--host', '0.0.0.0', '--port', String(SERVE_PORT), ...db.args, '--training-threads', '0'],
+    args: ['serve', '--host', '0.0.0.0', '--port', String(SERVE_PORT), '--training-threads', '0'],
     env: [
       ...key.env, ...db.env,
       // Scheduled backups are the CronJob's: serve's own scheduler would write them into the

@@ -11,7 +11,7 @@ export function trainingManifests(o: ManifestOptions, files: StoreFiles): Manife
     name: 'train-worker',
     // One training per pod: capacity is then counted in replicas, as the seeds' batch rule counts
     // it, and the default (the node's cores − 1) would not see the pod's CPU share.
-    args: ['train-worker', '--concurrency', '1', ...db.args],
+    args: ['train-worker', '--concurrency', '1'],
     // With the auto-retrain-all schedule, the workers train only what retrain-all submits: their
     // sweep would otherwise queue every stale workspace at once, as serve's no longer does.
     env: [...key.env, ...db.env, ...(o.autoRetrainAllSchedule === undefined ? [] : [{ name: 'AUTO_RETRAIN', value: 'false' }])],

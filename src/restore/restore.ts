@@ -29,7 +29,7 @@ import { dropStaleStaging, RESTORE_LOCK } from './staging.ts';
 export interface RestoreOptions {
   source: string;
   resourceController: string;
-  /** postgres.yaml of the target; default DATABASE_URL, else the embedded server. */
+  /** postgres.yaml of the target; default ASTORE_POSTGRES or DATABASE_URL, else the embedded server. */
   target?: string | undefined;
   mapping?: string | undefined;
   force?: boolean | undefined;

@@ -40,7 +40,7 @@ async function parseWithCli(args: string[]): Promise<Parsed> {
 }
 
 /**
- * The file at `path` comes from one of the container's mounts: a Secret or ConfigMap item, a
+ * The file at `path` comes from one of the container's mounts: a Secret item, a
  * mounted Secret as a whole (a directory the CLI reads as the Secret), or a writable directory.
  */
 function assertMounted(owner: string, container: Obj, volumes: Obj[], path: string, writable: boolean): void {
@@ -57,7 +57,7 @@ function assertMounted(owner: string, container: Obj, volumes: Obj[], path: stri
 /** Flags and variables that name files the command reads, or (-o) writes. */
 const READ_FLAGS = new Set(['--postgres', '--config']);
 const WRITE_FLAGS = new Set(['-o', '--output']);
-const FILE_VARIABLES = new Set(['ASTORE_ENCRYPTION_SECRET', 'PG_CA_FILE']);
+const FILE_VARIABLES = new Set(['ASTORE_POSTGRES', 'ASTORE_ENCRYPTION_SECRET', 'PG_CA_FILE']);
 
 const variants: Array<[string, string[]]> = [
   ['defaults', ['--instance', 'wa']],

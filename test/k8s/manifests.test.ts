@@ -22,7 +22,7 @@ const envOf = (c: Obj): NodeJS.ProcessEnv => Object.fromEntries((c.env ?? []).ma
 test('defaults: the seeds\' names, labels, schedule and limits, and the backup PVC at /store-backups', { timeout: 60_000 }, async () => {
   const objs = await objects(['--instance', 'wa']);
   assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
-    'ConfigMap/wa-store-config', 'CronJob/wa-store-cronjob', 'Deployment/wa-clu-training', 'Deployment/wa-store',
+    'CronJob/wa-store-cronjob', 'Deployment/wa-clu-training', 'Deployment/wa-store',
     'PersistentVolumeClaim/wa-store-db-backup-pvc', 'Service/wa-store',
   ]);
   for (const o of objs) {
@@ -51,11 +51,10 @@ test('defaults: the seeds\' names, labels, schedule and limits, and the backup P
   assert.deepEqual(pvc.spec.accessModes, ['ReadWriteOnce']);
   assert.equal(pvc.spec.resources.requests.storage, '10Gi');
 
-  // The pod's backup-job reads its settings from the ConfigMap: the backup directory is the PVC.
-  const config = find(objs, 'ConfigMap', 'wa-store-config').data['config.yaml'];
-  const file = join(root, 'default-config.yaml');
-  writeFileSync(file, config);
-  const inPod = loadBackupSettings({ config: file, env: {} });
+  // The pod's backup-job reads its settings from its container's variables, which `kubectl edit
+  // cronjob` reaches as the seeds' `oc edit cronjob` does: the backup directory is the PVC.
+  assert.deepEqual(job.args, ['backup-job']);
+  const inPod = loadBackupSettings({ env: { ...envOf(job), ASTORE_HOME: join(root, 'no-home') } });
   assert.equal(inPod.dir, '/store-backups');
   assert.deepEqual({ ...inPod, dir: undefined }, { ...loadBackupSettings({ env: { ASTORE_HOME: root } }), dir: undefined });
 
@@ -78,6 +77,9 @@ test('Secrets are referenced by name and mounted, never written', { timeout: 60_
   for (const { owner, container } of containers(objs)) {
     const env = envOf(container);
     assert.equal(env.PG_CA_FILE, '/etc/astore/postgres-ca/ca.crt', owner);
+    // In the environment, not a flag: `kubectl exec … astore backup` in any of these pods reaches the same database.
+    assert.equal(env.ASTORE_POSTGRES, '/etc/astore/postgres/postgres.yaml', owner);
+    assert.ok(!container.args.includes('--postgres'), owner);
     // Every container that opens the store (all but backup-job, which only reads the database) finds the key.
     // It is the Secret `secret export --name` writes, applied as is and mounted as a directory.
     if (container.args[0] !== 'backup-job') assert.equal(env.ASTORE_ENCRYPTION_SECRET, '/etc/astore/encryption', owner);
@@ -112,9 +114,8 @@ test('a config file and STORE_BACKUP_* give the CronJob its schedule, suspend, l
   assert.equal(cron.spec.failedJobsHistoryLimit, 4, 'the environment overrides the file');
   assert.equal(cron.spec.startingDeadlineSeconds, 600);
 
-  const file = join(root, 'pod-config.yaml');
-  writeFileSync(file, find(objs, 'ConfigMap', 'wa-store-config').data['config.yaml']);
-  const inPod = loadBackupSettings({ config: file, env: {} });
+  const job = cron.spec.jobTemplate.spec.template.spec.containers.find((c: Obj) => c.args[0] === 'backup-job');
+  const inPod = loadBackupSettings({ env: { ...envOf(job), ASTORE_HOME: join(root, 'no-home') } });
   assert.deepEqual(
     { dir: inPod.dir, engine: inPod.engine, success: inPod.jobsSuccess, failed: inPod.jobsFailed, daily: inPod.keepDaily, weekly: inPod.keepWeekly, day: inPod.weeklyBackupDay },
     { dir: '/store-backups', engine: 'pg_dump', success: 5, failed: 4, daily: 3, weekly: 4, day: 6 },

@@ -17,14 +17,31 @@ const POSTGRES_OPTION = ['--postgres <file>', 'PostgreSQL connection from a post
 const SECRET_OPTION = ['--secret <file>', 'PostgreSQL connection from the store secret YAML (oc get secret NAME -o yaml)'] as const;
 const CONFIG_OPTION = ['--config <file>', 'config file with store.backup.* settings (default ASTORE_HOME/config.yaml)'] as const;
 
-/** Connection order: --postgres, --secret (a Kubernetes store secret), DATABASE_URL, embedded. */
+/** Connection order: --postgres, --secret (a Kubernetes store secret), ASTORE_POSTGRES or DATABASE_URL, embedded. */
 async function openTarget(o: TargetFlags): Promise<Database> {
   if (o.postgres) return openDatabase({ postgres: o.postgres, poolSize: 2 });
   if (o.secret) {
     const c = readSecretConnection(o.secret);
-    return openDatabase({ env: { ...process.env, DATABASE_URL: connectionUrl(c) }, poolSize: 2 });
+    return openDatabase({ env: { ...process.env, ASTORE_POSTGRES: undefined, DATABASE_URL: connectionUrl(c) }, poolSize: 2 });
   }
   return openDatabase({ poolSize: 2 });
+}
+
+/**
+ * A database without the store's schema is not a store: backing it up would report success and
+ * hand the operator an archive that restores nothing (the usual cause: no connection was given,
+ * so the command opened the embedded server of its ASTORE_HOME, perhaps new and empty).
+ */
+function refuseNonStore(db: Database, release: string | undefined): void {
+  if (release !== undefined) return;
+  const c = db.connection;
+  const where = db.embedded
+    ? `the embedded PostgreSQL under ${db.embedded.home} (no --postgres, --secret, ASTORE_POSTGRES or DATABASE_URL was given)`
+    : `database ${c.database} on ${c.host}:${c.port}`;
+  throw new AppError('NOT_A_STORE', `${where} holds no Assistant Store (no store schema): a backup of it would restore nothing, so none was written`, {
+    hint: 'point the command at the store\'s database: --postgres postgres.yaml, --secret store-secret.yaml, ASTORE_POSTGRES=postgres.yaml or DATABASE_URL (in the store\'s pods ASTORE_POSTGRES is set)',
+    exitCode: 2,
+  });
 }
 
 function progress(enabled: boolean): ((bytes: number) => void) | undefined {
@@ -79,6 +96,7 @@ export function register(program: Command): void {
       const db = await openTarget(o);
       try {
         const facts = await readStoreFacts(db.pool);
+        refuseNonStore(db, facts.release);
         const onProgress = progress(Boolean(process.stderr.isTTY));
         const s = await takeBackup({ connection: db.connection, facts, output: o.output ?? process.stdout, instance: o.instance, onProgress, engine });
         if (onProgress) process.stderr.write('\n');

@@ -28,7 +28,7 @@ interface ManifestFlags {
 export function register(program: Command): void {
   const k8s = program.command('k8s').description('Kubernetes manifests for a store deployment');
   k8s.command('manifests')
-    .description('print the Deployments, Service, backup CronJob, PVC and ConfigMap of one store deployment as multi-document YAML '
+    .description('print the Deployments, Service, backup CronJob and PVC of one store deployment as multi-document YAML '
       + '(Secrets are referenced, never written)')
     .requiredOption('--instance <name>', `deployment name (the seeds' $INSTANCE), prefix of every object name; a DNS-1123 label of at most ${INSTANCE_MAX_LENGTH} characters beginning with a letter`)
     .option('--namespace <name>', 'namespace of the objects (default: none written, kubectl -n or the context decides)')

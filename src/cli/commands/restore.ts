@@ -79,7 +79,7 @@ export function register(program: Command): void {
     .option('-f, --force', 'Erase data if present in the target Store')
     .option('-s, --source <file>', 'Backup file name (astore backup or pg_dump -Fc archive)')
     .option('-r, --resourceController <file>', 'Resource Controller configuration file name (accessTokens, host, port)')
-    .option('-t, --target <file>', 'Target PostgreSQL server configuration file name (postgres.yaml; default DATABASE_URL, else the embedded server)')
+    .option('-t, --target <file>', 'Target PostgreSQL server configuration file name (postgres.yaml; default ASTORE_POSTGRES or DATABASE_URL, else the embedded server)')
     .option('-m, --mapping <file>', 'Service instance-mapping configuration file name (optional; written as enteredMapping.yaml when prompted)')
     .option('--testRCConnection', 'Test the connection for Resource Controller, then exit')
     .option('--testPGConnection', 'Test the connection for PostgreSQL server, then exit')

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .description('serve the v1 API and train models (migrates the schema first)')
     .option('--host <host>', 'address to listen on (env HOST)', process.env.HOST ?? '127.0.0.1')
     .option('--port <port>', 'port to listen on (env PORT)', process.env.PORT ?? '8080')
-    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)')
+    .option('--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: ASTORE_POSTGRES or DATABASE_URL, else the embedded server)')
     .option('--training-threads <n>', 'training worker threads (default: cores - 1, at least 1; 0 disables training here)')
     .option('--config <file>', 'settings file with store.backup.* (default: ASTORE_HOME/config.yaml when present)')
     .action(async (o: { host: string; port: string; postgres?: string; trainingThreads?: string; config?: string }) => {

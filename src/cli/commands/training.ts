@@ -7,7 +7,7 @@ import { nonNegativeInt, positiveInt, positiveNumber } from '../args.ts';
 import { printJson, printTable, withStore } from '../output.ts';
 import { Progress } from '../progress.ts';
 
-const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: DATABASE_URL, else the embedded server)'] as const;
+const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: ASTORE_POSTGRES or DATABASE_URL, else the embedded server)'] as const;
 
 export function register(program: Command): void {
   program.command('train-worker')
