@@ -37,14 +37,17 @@ export function javaFormat(format: string, args: unknown[], show: (v: unknown) =
         if (text === undefined) throw mismatch(whole, 'a character', arg);
         return pad(text, flags, width);
       }
-      case 'd': return numeric(groupDigits(BigInt(integer(whole, arg)).toString(), flags), integer(whole, arg) < 0, flags, width);
+      case 'd': {
+        const n = integer(whole, arg);
+        return numeric(groupDigits(String(Math.abs(n)), flags), n < 0, flags, width);
+      }
       case 'x': case 'X': case 'o': {
         const n = integer(whole, arg);
         // Java prints a negative int (or long) as its two's complement.
         const bits = n >= -(2 ** 31) && n < 2 ** 31 ? 32n : 64n;
         const value = n < 0 ? (1n << bits) + BigInt(n) : BigInt(n);
         const text = value.toString(conversion === 'o' ? 8 : 16);
-        return pad(conversion === 'X' ? text.toUpperCase() : text, flags.includes('0') && !flags.includes('-') ? '0' : flags, width, true);
+        return numeric(conversion === 'X' ? text.toUpperCase() : text, false, flags, width);
       }
       case 'f': case 'e': case 'E': {
         if (typeof arg !== 'number') throw mismatch(whole, 'a number', arg);
@@ -69,8 +72,7 @@ function integer(spec: string, arg: unknown): number {
 }
 
 /** The magnitude's digits with the sign, then the flags: '+', ' ', '(' for negatives, '0' padding. */
-function numeric(magnitude: string, negative: boolean, flags: string, width: string | undefined): string {
-  const digits = magnitude.replace(/^-/, '');
+function numeric(digits: string, negative: boolean, flags: string, width: string | undefined): string {
   const sign = negative ? (flags.includes('(') ? '(' : '-') : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '';
   const close = negative && flags.includes('(') ? ')' : '';
   const w = width === undefined ? 0 : Number(width);
@@ -78,10 +80,9 @@ function numeric(magnitude: string, negative: boolean, flags: string, width: str
   return pad(sign + digits + close, flags, width);
 }
 
-function pad(text: string, flags: string, width: string | undefined, zeroFill = false): string {
+function pad(text: string, flags: string, width: string | undefined): string {
   const w = width === undefined ? 0 : Number(width);
-  if (flags.includes('-')) return text.padEnd(w);
-  return text.padStart(w, zeroFill && flags === '0' ? '0' : ' ');
+  return flags.includes('-') ? text.padEnd(w) : text.padStart(w);
 }
 
 /** ',' groups the integer part's digits in threes. */
