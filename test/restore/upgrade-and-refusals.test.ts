@@ -1,7 +1,8 @@
 /**
- * An archive taken at schema release 1.1.0 (plaintext webhook secrets) restores into the current
- * release with its data upgraded; and every refusal — wrong key, truncated archive, unsupported
- * upgrade path, instance-count mismatch, bad mappings, no terminal, wrong password — is a clear
+ * Archives taken at schema releases 1.1.0 and 1.0.0 (plaintext webhook secrets; 1.0 → 1.2 skips a
+ * release line, as the seeds' table allows) restore into the current release with their data
+ * upgraded; and every refusal — wrong key, truncated archive, an archive of a release this store
+ * does not know, instance-count mismatch, bad mappings, no terminal, wrong password — is a clear
  * error that leaves the target exactly as it was.
  */
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +15,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { EncryptionKey, encryptWebhooks, formatSecretYaml, instanceCrn, readSecretFile, SECRET_FILE_NAME } from '../../src/auth/index.ts';
 import { restore, type RestoreOptions } from '../../src/restore/index.ts';
-import { migrate, recordFingerprint } from '../../src/store/index.ts';
+import { CURRENT_RELEASE, MIGRATIONS, migrate, recordFingerprint } from '../../src/store/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/pg.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { checksum, pgDump, sdk, writeMapping, writeRc } from './helpers.ts';
@@ -23,7 +24,7 @@ import { cleanUp } from '../support/cleanup.ts';
 const HOOK = [{ url: 'https://hooks.example.test/x', name: 'main_webhook', headers: [{ name: 'Authorization', value: 'Basic b2xkOnNlY3JldA==' }] }];
 
 /** A store database built at an old release directly with the migrations, filled with SQL, dumped with pg_dump. */
-async function oldArchive(release: string, key: EncryptionKey, file: string): Promise<{ db: TestDatabase; instances: string[]; workspace: string }> {
+async function oldArchive(release: string, key: EncryptionKey, file: string, finish?: (c: pg.Client) => Promise<unknown>): Promise<{ db: TestDatabase; instances: string[]; workspace: string }> {
   const db = await createTestDatabase('old');
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
@@ -41,6 +42,7 @@ async function oldArchive(release: string, key: EncryptionKey, file: string): Pr
     const intent = await c.query(`insert into astore.intents (workspace_id, intent) values ($1, 'greet') returning id`, [workspace]);
     await c.query(`insert into astore.examples (intent_id, text) values ($1, 'hello'), ($1, 'hi there')`, [intent.rows[0].id]);
     await recordFingerprint(c, 'astore', key);
+    await finish?.(c);
   } finally {
     await c.end();
   }
@@ -48,13 +50,14 @@ async function oldArchive(release: string, key: EncryptionKey, file: string): Pr
   return { db, instances, workspace };
 }
 
-describe('pgmig: upgrade from 1.1.0, and refusals that leave the target untouched', () => {
+describe('pgmig: upgrades from 1.1.0 and 1.0.0, and refusals that leave the target untouched', () => {
   let dir: string;
   let home: string;
   let b: TestStore;
   let key: EncryptionKey;
   let old: Awaited<ReturnType<typeof oldArchive>>;
   let ancient: Awaited<ReturnType<typeof oldArchive>>;
+  let future: Awaited<ReturnType<typeof oldArchive>>;
   const t: Array<{ instanceId: string; token: string; serviceUrl: string }> = [];
   let base: RestoreOptions;
 
@@ -67,13 +70,16 @@ describe('pgmig: upgrade from 1.1.0, and refusals that leave the target untouche
     t.push(await b.tenant('uma'), await b.tenant('victor'));
     old = await oldArchive('1.1.0', key, join(dir, 'old.dump'));
     ancient = await oldArchive('1.0.0', key, join(dir, 'ancient.dump'));
+    // Written by a later release: its newest migration is one this store has never heard of.
+    future = await oldArchive(CURRENT_RELEASE, key, join(dir, 'future.dump'),
+      (c) => c.query(`insert into astore.schema_migrations (id, name, release) values (999, 'from_the_future', '9.0.0')`));
     base = {
       source: join(dir, 'old.dump'), resourceController: writeRc(dir, b.url, t.map((x) => x.token)),
       mapping: writeMapping(dir, { [old.instances[0]!]: t[1]!.instanceId, [old.instances[1]!]: t[0]!.instanceId }),
       interactive: false, cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
     };
   });
-  after(() => cleanUp(() => b?.close(), () => old?.db.drop(), () => ancient?.db.drop(), () => rmSync(dir, { recursive: true, force: true })));
+  after(() => cleanUp(() => b?.close(), () => old?.db.drop(), () => ancient?.db.drop(), () => future?.db.drop(), () => rmSync(dir, { recursive: true, force: true })));
 
   test('every refusal is a clear error and the target stays exactly as it was', async () => {
     const before = await checksum(b.db.url);
@@ -90,7 +96,7 @@ describe('pgmig: upgrade from 1.1.0, and refusals that leave the target untouche
     const cases: Array<[string, Partial<RestoreOptions>, RegExp, RegExp?]> = [
       ['KEY_MISMATCH', { env: { ...base.env, ASTORE_ENCRYPTION_SECRET: otherKey } }, /encryption key/, /secret apply -f auth-encryption-secret\.yaml.*leaving the target's astore serve running/],
       ['ARCHIVE_TRUNCATED', { source: truncated }, /archive|offset/, /intact/],
-      ['UPGRADE_PATH_UNSUPPORTED', { source: join(dir, 'ancient.dump') }, /1\.0\.x/, /1\.1\.x/],
+      ['UPGRADE_PATH_UNSUPPORTED', { source: join(dir, 'future.dump') }, /migration 999.*does not know/, /release that made the backup, or a newer one/],
       ['INSTANCE_COUNT_MISMATCH', { resourceController: writeRc(oneTokenDir, b.url, [t[0]!.token]) }, /2 instance\(s\).*1/, /one target instance/],
       ['MAPPING_DUPLICATE_TARGET', { mapping: writeMapping(dir, { [old.instances[0]!]: t[0]!.instanceId, [old.instances[1]!]: t[0]!.instanceId }, 'dup.yaml') }, /both map/],
       ['MAPPING_UNKNOWN_TARGET', { mapping: writeMapping(dir, { [old.instances[0]!]: randomUUID(), [old.instances[1]!]: t[0]!.instanceId }, 'unknown.yaml') }, /not an instance of the target/],
@@ -153,5 +159,21 @@ describe('pgmig: upgrade from 1.1.0, and refusals that leave the target untouche
     const got = (await sdk(t[1]!.serviceUrl, t[1]!.token).getWorkspace({ workspaceId: old.workspace, _export: true })).result;
     assert.deepEqual(got.webhooks, HOOK, 'and decrypts to the original value');
     assert.deepEqual(got.intents?.[0]?.examples?.map((e) => e.text).sort(), ['hello', 'hi there']);
+  });
+
+  test('a 1.0.0 archive restores into the current release too, skipping the 1.1 line', async () => {
+    const s = await restore({
+      ...base, source: join(dir, 'ancient.dump'), force: true,
+      mapping: writeMapping(dir, { [ancient.instances[0]!]: t[0]!.instanceId, [ancient.instances[1]!]: t[1]!.instanceId }, 'ancient.yaml'),
+    });
+    assert.equal(s.release.backup, '1.0.0');
+    const stored = await b.store.pool.query(`select webhooks, instance_id from astore.workspaces where id = $1`, [ancient.workspace]);
+    assert.equal(stored.rows[0].instance_id, t[0]!.instanceId);
+    assert.ok(EncryptionKey.isEncrypted(stored.rows[0].webhooks[0].headers[0].value), 'the 1.2 migration encrypted the header');
+    const got = (await sdk(t[0]!.serviceUrl, t[0]!.token).getWorkspace({ workspaceId: ancient.workspace, _export: true })).result;
+    assert.deepEqual(got.webhooks, HOOK);
+    assert.deepEqual(got.intents?.[0]?.examples?.map((e) => e.text).sort(), ['hello', 'hi there']);
+    const applied = await b.store.pool.query(`select count(*)::int as n from astore.schema_migrations`);
+    assert.equal(applied.rows[0].n, MIGRATIONS.length, 'every migration since 1.0.0 was applied');
   });
 });

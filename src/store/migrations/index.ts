@@ -106,18 +106,26 @@ export function releaseLine(release: string): string {
 
 /**
  * Which release lines a backup can be restored into, by the release line it was taken at. Like
- * the seeds' table, a path not listed must go through an intermediate release first.
+ * the seeds' table (4.8.x → 5.0.x or 5.1.x), a backup may skip one release line and no more; a
+ * path not listed must go through an intermediate release first.
  */
-export const UPGRADE_PATHS: ReadonlyArray<{ from: string; to: readonly string[] }> = [
+export const UPGRADE_PATHS: ReadonlyArray<UpgradePath> = [
   { from: '1.2.x', to: ['1.2.x'] },
   { from: '1.1.x', to: ['1.1.x', '1.2.x'] },
-  { from: '1.0.x', to: ['1.0.x', '1.1.x'] },
+  { from: '1.0.x', to: ['1.0.x', '1.1.x', '1.2.x'] },
 ];
 
-export function checkUpgradePath(fromRelease: string, toRelease: string = CURRENT_RELEASE): void {
+export interface UpgradePath { from: string; to: readonly string[] }
+
+/**
+ * Refuses a restore of a backup taken at `fromRelease` into `toRelease` unless `paths` lists it;
+ * the refusal names a release line to go through when there is one. (`paths` is a parameter so
+ * that the rule can be checked against a table with more lines than this store has had.)
+ */
+export function checkUpgradePath(fromRelease: string, toRelease: string = CURRENT_RELEASE, paths: ReadonlyArray<UpgradePath> = UPGRADE_PATHS): void {
   const from = releaseLine(fromRelease);
   const to = releaseLine(toRelease);
-  const row = UPGRADE_PATHS.find((p) => p.from === from);
+  const row = paths.find((p) => p.from === from);
   if (row?.to.includes(to)) return;
   if (!row) {
     const newer = MIGRATIONS.every((m) => m.release !== fromRelease);
@@ -126,7 +134,7 @@ export function checkUpgradePath(fromRelease: string, toRelease: string = CURREN
       { hint: newer ? `restore it with the store release that wrote it (${fromRelease}) or newer` : 'restore it with an older store release first', exitCode: 4 });
   }
   // Find a release line from which `to` is reachable and that `from` can reach: the stop to go through.
-  const via = row.to.find((mid) => mid !== from && UPGRADE_PATHS.find((p) => p.from === mid)?.to.includes(to));
+  const via = row.to.find((mid) => mid !== from && paths.find((p) => p.from === mid)?.to.includes(to));
   throw new AppError('UPGRADE_PATH_UNSUPPORTED',
     `upgrading from release ${from} to ${to} is not supported`,
     { hint: via ? `restore the backup into a ${via} store first, take a new backup there, then restore that one here` : `supported targets from ${from}: ${row.to.join(', ')}`, exitCode: 4 });
