@@ -1,6 +1,6 @@
 /**
- * The seeds' auto-retrain-all settings for `astore serve`, which runs retrain-all on the schedule
- * itself. The batch size follows the seeds' rule — two workspaces per training replica, since a
+ * The seeds' auto-retrain-all settings for `astore store-admin`, which runs retrain-all on the
+ * schedule. The batch size follows the seeds' rule — two workspaces per training replica, since a
  * model takes about 30 s — and the pauses follow it too: 60 − batch seconds between batches
  * (none once that is negative), one second between submissions.
  */
@@ -11,7 +11,7 @@ export function autoRetrainAllEnv(schedule: string | undefined, trainingReplicas
   const batch = trainingReplicas * 2;
   return [
     // The seeds' first step: stale models are then retrained by retrain-all's batches only, not
-    // also in the background or as workspaces are opened.
+    // also by the sweep.
     { name: 'AUTO_RETRAIN', value: 'false' },
     { name: 'AUTO_RETRAIN_ALL_ENABLED', value: 'true' },
     { name: 'AUTO_RETRAIN_ALL_CRON_SCHEDULE', value: schedule },

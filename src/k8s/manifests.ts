@@ -1,5 +1,6 @@
 /** Every object of one store deployment, in the order `kubectl apply` should create them. */
 import { PACKAGE_VERSION } from '../config/index.ts';
+import { adminManifests } from './admin.ts';
 import { backupManifests } from './backup.ts';
 import type { ManifestDocument } from './document.ts';
 import { CA_FILE_NAME, KEY_FILE_NAME, POSTGRES_FILE_NAME, storeFiles } from './mounts.ts';
@@ -14,7 +15,7 @@ function documentsFor(o: ManifestOptions): ManifestDocument[] {
     backupPvc: o.names.backupPvc,
   });
   // The PVC comes before the CronJob whose pods mount it.
-  return [...backupManifests(o, files), ...storeManifests(o, files), ...trainingManifests(o, files)];
+  return [...backupManifests(o, files), ...storeManifests(o, files), ...trainingManifests(o, files), ...adminManifests(o, files)];
 }
 
 /** The manifests as YAML. The Secrets they name are referenced only: their values never pass through here. */

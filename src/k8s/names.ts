@@ -47,6 +47,8 @@ export interface DeploymentNames {
   store: string;
   /** The `astore train-worker` Deployment: the seeds read its replicas as `$INSTANCE-clu-training`. */
   training: string;
+  /** The `astore store-admin` Deployment: the seeds patch its env and read its log. */
+  admin: string;
   cronJob: string;
   backupPvc: string;
   /** Default name of the Secret with the PostgreSQL connection (`postgres.yaml`). */
@@ -59,6 +61,7 @@ export function deploymentNames(instance: string): DeploymentNames {
   return {
     store: `${instance}-store`,
     training: `${instance}-clu-training`,
+    admin: `${instance}-store-admin`,
     cronJob: `${instance}${CRONJOB_SUFFIX}`,
     backupPvc: `${instance}-store-db-backup-pvc`,
     postgresSecret: `${instance}-store-postgres`,
@@ -66,8 +69,8 @@ export function deploymentNames(instance: string): DeploymentNames {
   };
 }
 
-/** The pods' `component` labels; `store` and `store-cronjob` are the ones the seeds select by. */
-export type Component = 'store' | 'clu-training' | 'store-cronjob';
+/** The pods' `component` labels; `store`, `store-admin` and `store-cronjob` are the ones the seeds select by. */
+export type Component = 'store' | 'store-admin' | 'clu-training' | 'store-cronjob';
 
 export function labels(instance: string, component: Component): Record<string, string> {
   return { 'app.kubernetes.io/name': 'assistant-store', 'app.kubernetes.io/instance': instance, component };

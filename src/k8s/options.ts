@@ -1,7 +1,7 @@
 /**
  * What one deployment's manifests are made from, checked before anything is built: a bad name or
  * size would otherwise surface only when `kubectl apply` refuses the object, or — for the
- * retrain-all schedule — when `astore serve` refuses to start in the cluster.
+ * retrain-all schedule — when `astore store-admin` refuses to start in the cluster.
  */
 import type { BackupSettings } from '../backup/index.ts';
 import { AppError, isAppError } from '../errors/index.ts';
@@ -60,7 +60,7 @@ function checkStorage(value: string): void {
   }
 }
 
-/** A schedule serve can read that also fires again: one that never does would deploy a retrain-all that never runs. */
+/** A schedule store-admin can read that also fires again: one that never does would deploy a retrain-all that never runs. */
 function checkSchedule(expression: string): string {
   let quartz: QuartzExpression;
   try {

@@ -2,7 +2,6 @@
  * The API: a Deployment of `astore serve` (the seeds find it by `component=store`) and the Service
  * in front of it, which is also what pgmig's resourceController.yaml points at.
  */
-import { autoRetrainAllEnv } from './auto-retrain.ts';
 import type { ManifestDocument } from './document.ts';
 import { databaseAccess, keyAccess, type StoreFiles } from './mounts.ts';
 import { labels, objectMeta } from './names.ts';
@@ -25,7 +24,9 @@ export function storeManifests(o: ManifestOptions, files: StoreFiles): ManifestD
       // Scheduled backups are the CronJob's: serve's own scheduler would write them into the
       // pod's filesystem, not the backup PVC.
       { name: 'STORE_BACKUP_SUSPEND', value: 'true' },
-      ...autoRetrainAllEnv(o.autoRetrainAllSchedule, o.trainingReplicas),
+      // Retrain-all runs in the store-admin pod. With its schedule serve has AUTO_RETRAIN off too,
+      // so opening a skill does not queue it outside retrain-all's batches.
+      ...(o.autoRetrainAllSchedule === undefined ? [] : [{ name: 'AUTO_RETRAIN', value: 'false' }]),
     ],
     files: [...db.files, ...key.files],
     requests: { cpu: '500m', memory: '512Mi' },

@@ -11,10 +11,10 @@ export function trainingManifests(o: ManifestOptions, files: StoreFiles): Manife
     name: 'train-worker',
     // One training per pod: capacity is then counted in replicas, as the seeds' batch rule counts
     // it, and the default (the node's cores − 1) would not see the pod's CPU share.
-    args: ['train-worker', '--concurrency', '1'],
-    // With the auto-retrain-all schedule, the workers train only what retrain-all submits: their
-    // sweep would otherwise queue every stale workspace at once, as serve's no longer does.
-    env: [...key.env, ...db.env, ...(o.autoRetrainAllSchedule === undefined ? [] : [{ name: 'AUTO_RETRAIN', value: 'false' }])],
+    // --no-sweep: the store-admin pod sweeps, under the seeds' AUTO_RETRAIN set there; the workers
+    // train what is queued, so with AUTO_RETRAIN=false that is retrain-all's batches alone.
+    args: ['train-worker', '--concurrency', '1', '--no-sweep'],
+    env: [...key.env, ...db.env],
     files: [...db.files, ...key.files],
     // A whole CPU for its one training: the seeds want CPUs dedicated to training.
     requests: { cpu: '1', memory: '1Gi' },

@@ -14,6 +14,7 @@ import { scheduleRetrainAll, type Scheduled } from './auto-retrain.ts';
 import { readServiceSettings, type ServiceSettings } from './settings.ts';
 
 export { readServiceSettings, type ServiceSettings } from './settings.ts';
+export { startAdmin, type Admin, type AdminLog } from './admin.ts';
 
 export interface ServiceOptions {
   /** Settings already read (serve reads them before opening the store); default: read from `env`. */

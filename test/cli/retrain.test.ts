@@ -90,6 +90,61 @@ test('a train-worker with AUTO_RETRAIN=false queues nothing itself; without it, 
   }
 });
 
+/**
+ * The seeds' store-admin (what `k8s manifests` deploys as NAME-store-admin): the AUTO_RETRAIN sweep
+ * and the AUTO_RETRAIN_ALL_* schedule in one process that trains nothing itself, and workers that
+ * with --no-sweep train only what is queued.
+ */
+test('store-admin queues stale workspaces (AUTO_RETRAIN) or runs retrain-all on its schedule for --no-sweep workers, and logs the summary', { timeout: 120_000 }, async () => {
+  await s.store.pool.query('delete from models');
+  await s.store.pool.query('delete from training_jobs');
+  const count = async (table: string): Promise<number> => Number((await s.store.pool.query<{ n: string }>(`select count(*) as n from ${table}`)).rows[0]!.n);
+  const start = (args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; log: () => string; exited: Promise<number | null> } => {
+    const child = spawn(process.execPath, ['bin/astore', ...args], { env: { ...process.env, ASTORE_HOME: s.home, DATABASE_URL: s.db.url, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d; });
+    child.stderr!.on('data', (d: Buffer) => { out += d; });
+    return { child, log: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+  };
+  const until = async (what: string, ok: () => boolean | Promise<boolean>, log: () => string): Promise<void> => {
+    for (const deadline = Date.now() + 60_000; !(await ok()); await new Promise((r) => setTimeout(r, 100))) {
+      assert.ok(Date.now() < deadline, `${what}; log so far:\n${log()}`);
+    }
+  };
+
+  // A worker with --no-sweep leaves stale workspaces alone even with AUTO_RETRAIN at its default.
+  const worker = start(['train-worker', '--concurrency', '1', '--no-sweep'], { AUTO_RETRAIN: '' });
+  try {
+    await until('the worker did not start', () => worker.log().includes('training worker'), worker.log);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(await count('training_jobs'), 0, 'the worker queued nothing');
+
+    // store-admin with AUTO_RETRAIN at its default queues them at once, and the worker trains them.
+    const sweeper = start(['store-admin'], { AUTO_RETRAIN: '', AUTO_RETRAIN_ALL_ENABLED: '' });
+    await until('store-admin did not queue the stale workspaces', () => /\[AUTO-RETRAIN\] queued 3 workspace\(s\)/.test(sweeper.log()), sweeper.log);
+    assert.match(sweeper.log(), /auto-retrain-all off: set AUTO_RETRAIN_ALL_ENABLED=true/);
+    await until('the queued workspaces were not trained', async () => (await count('models')) === 3, worker.log);
+    sweeper.child.kill('SIGTERM');
+    assert.equal(await sweeper.exited, 0, sweeper.log());
+
+    // The seeds' settings on store-admin: no sweep, retrain-all in batches on the Quartz schedule.
+    await s.store.pool.query('delete from models');
+    const admin = start(['store-admin'], {
+      AUTO_RETRAIN: 'false', AUTO_RETRAIN_ALL_ENABLED: 'true', AUTO_RETRAIN_ALL_CRON_SCHEDULE: '*/2 * * * * ?', BATCH_RETRAIN_ALL_SIZE: '2',
+      WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL: '0', WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL: '0',
+    });
+    await until('no retrain-all summary in the store-admin log', () => admin.log().includes('[RETRAIN-ALL-SUMMARY]'), admin.log);
+    assert.match(admin.log(), /\[AUTO-RETRAIN\] off \(AUTO_RETRAIN=false\)/);
+    assert.match(admin.log(), /\[RETRAIN-ALL-SUMMARY\] Affected workspaces found: 3, Retrained Total: 3, Failed: 0/);
+    admin.child.kill('SIGTERM');
+    assert.equal(await admin.exited, 0, admin.log());
+    assert.equal(await count('models'), 3);
+  } finally {
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  }
+});
+
 test('retrain-all settings: a wait a timer cannot hold is refused, and a bad batch size is named as a count', async () => {
   const wait = await astore(['retrain-all', '--workers', '0'], { WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL: '2200000' });
   assert.equal(wait.code, 2, wait.stderr);

@@ -70,7 +70,8 @@ for (const [name, args] of variants) {
   test(`${name}: every container runs a command line this CLI accepts, with the files it names mounted`, { timeout: 60_000 }, async () => {
     const all = containers(await objects(args));
     assert.deepEqual(all.map((c) => c.owner).sort(), [
-      'CronJob/wa-store-cronjob/backup-job', 'CronJob/wa-store-cronjob/export-key', 'Deployment/wa-clu-training/train-worker', 'Deployment/wa-store/serve',
+      'CronJob/wa-store-cronjob/backup-job', 'CronJob/wa-store-cronjob/export-key', 'Deployment/wa-clu-training/train-worker',
+      'Deployment/wa-store-admin/store-admin', 'Deployment/wa-store/serve',
     ]);
     const commands = new Map<string, string>();
     for (const { owner, container, volumes } of all) {
@@ -88,6 +89,7 @@ for (const [name, args] of variants) {
       'CronJob/wa-store-cronjob/backup-job': 'backup-job',
       'Deployment/wa-store/serve': 'serve',
       'Deployment/wa-clu-training/train-worker': 'train-worker',
+      'Deployment/wa-store-admin/store-admin': 'store-admin',
     });
   });
 }
@@ -99,5 +101,5 @@ test('the check itself refuses what the CLI would refuse', async () => {
   await assert.rejects(parseWithCli(['backup-jobs']), /unknown command/);
   // A command group alone prints its help and runs nothing.
   await assert.rejects(parseWithCli(['secret']), /Usage: astore secret \[options\] \[command\]/);
-  assert.deepEqual(await parseWithCli(['train-worker', '--concurrency', '1']), { command: 'train-worker', options: { concurrency: '1' } });
+  assert.deepEqual(await parseWithCli(['train-worker', '--concurrency', '1', '--no-sweep']), { command: 'train-worker', options: { concurrency: '1', sweep: false } });
 });

@@ -2,7 +2,8 @@
  * `astore k8s manifests` emits the seeds' deployment: the CronJob `<instance>-store-cronjob` with
  * the backup settings (seeds' defaults, or a config file and STORE_BACKUP_* overrides), its pods
  * labelled `component=store-cronjob` and mounting `<instance>-store-db-backup-pvc` at
- * /store-backups, the serve and train-worker Deployments, and references to the Secrets only.
+ * /store-backups, the serve, train-worker and store-admin Deployments, and references to the
+ * Secrets only.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ const envOf = (c: Obj): NodeJS.ProcessEnv => Object.fromEntries((c.env ?? []).ma
 test('defaults: the seeds\' names, labels, schedule and limits, and the backup PVC at /store-backups', { timeout: 60_000 }, async () => {
   const objs = await objects(['--instance', 'wa']);
   assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
-    'CronJob/wa-store-cronjob', 'Deployment/wa-clu-training', 'Deployment/wa-store',
+    'CronJob/wa-store-cronjob', 'Deployment/wa-clu-training', 'Deployment/wa-store', 'Deployment/wa-store-admin',
     'PersistentVolumeClaim/wa-store-db-backup-pvc', 'Service/wa-store',
   ]);
   for (const o of objs) {
@@ -64,7 +65,13 @@ test('defaults: the seeds\' names, labels, schedule and limits, and the backup P
   assert.deepEqual(find(objs, 'Service', 'wa-store').spec.selector, store.spec.template.metadata.labels);
   const training = find(objs, 'Deployment', 'wa-clu-training');
   assert.equal(training.spec.replicas, 1);
-  assert.equal(training.spec.template.spec.containers[0].args[0], 'train-worker');
+  assert.deepEqual(training.spec.template.spec.containers[0].args, ['train-worker', '--concurrency', '1', '--no-sweep'],
+    'the workers train what is queued; the store-admin pod sweeps');
+  // The seeds' store-admin: they patch its container's env and read its pod's log by component=store-admin.
+  const admin = find(objs, 'Deployment', 'wa-store-admin');
+  assert.equal(admin.spec.replicas, 1);
+  assert.equal(admin.spec.template.metadata.labels.component, 'store-admin');
+  assert.deepEqual(admin.spec.template.spec.containers.map((c: Obj) => [c.name, c.args]), [['store-admin', ['store-admin']]]);
   const version = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
   for (const { owner, container } of containers(objs)) assert.equal(container.image, `assistant-store:${version}`, owner);
 });
@@ -134,7 +141,7 @@ test('a config file with a mistake is refused as astore serve would refuse it', 
   assert.equal(r.stdout, '');
 });
 
-test('serve: scheduled backups left to the CronJob, training to the train-worker replicas, retrain-all as the seeds size it', { timeout: 60_000 }, async () => {
+test('serve: scheduled backups left to the CronJob, training to the train-worker replicas, retrain-all to store-admin as the seeds size it', { timeout: 60_000 }, async () => {
   const objs = await objects(['--instance', 'wa', '--namespace', 'cpd', '--training-replicas', '5', '--store-replicas', '2',
     '--auto-retrain-all-schedule', '0 0 3 * * ?', '--image', 'registry.example.com/astore:1.2.3', '--storage-class', 'fast', '--backup-storage', '50Gi']);
   for (const o of objs) assert.equal(o.metadata.namespace, 'cpd', `${o.kind} namespace`);
@@ -150,14 +157,17 @@ test('serve: scheduled backups left to the CronJob, training to the train-worker
   // What astore serve itself makes of that environment.
   assert.equal(loadBackupSettings({ env: { ...env, ASTORE_HOME: root } }).suspend, true);
   const settings = readServiceSettings(env);
-  assert.deepEqual(settings.retrainAll, {
+  assert.equal(settings.retrainAll, undefined, 'no serve replica runs retrain-all');
+  assert.equal(settings.autoRetrain, false, 'opening a skill does not queue it outside the batches');
+  // What astore store-admin makes of its environment: the seeds' settings.
+  const admin = readServiceSettings(envOf(find(objs, 'Deployment', 'wa-store-admin').spec.template.spec.containers[0]));
+  assert.deepEqual(admin.retrainAll, {
     schedule: '0 0 3 * * ?',
     options: { batchSize: 10, waitBetweenBatchesS: 50, waitBetweenTrainingsS: 1 },
   });
-  assert.equal(settings.autoRetrain, false, 'AUTO_RETRAIN=false, the seeds\' first step');
-  assert.equal(env.AUTO_RETRAIN, 'false');
+  assert.equal(admin.autoRetrain, false, 'AUTO_RETRAIN=false, the seeds\' first step: no sweep ahead of the batches');
   const worker = find(objs, 'Deployment', 'wa-clu-training').spec.template.spec.containers[0];
-  assert.equal(envOf(worker).AUTO_RETRAIN, 'false', 'the train-workers do not sweep stale workspaces ahead of the batches');
+  assert.ok(worker.args.includes('--no-sweep'), 'the train-workers do not sweep stale workspaces ahead of the batches');
   assert.deepEqual(serve.args.slice(serve.args.indexOf('--training-threads'), serve.args.indexOf('--training-threads') + 2), ['--training-threads', '0']);
   assert.equal(serve.readinessProbe.httpGet.path, '/health');
   assert.equal(serve.livenessProbe, undefined);
@@ -172,7 +182,7 @@ test("the seeds' CLU_TRAINING_REPLICAS sets the train-worker replicas (and the r
   const replicas = (objs: Obj[]): unknown => find(objs, 'Deployment', 'wa-clu-training').spec.replicas;
   const fromEnv = await run([], { CLU_TRAINING_REPLICAS: '7' });
   assert.equal(replicas(fromEnv), 7);
-  assert.equal(envOf(find(fromEnv, 'Deployment', 'wa-store').spec.template.spec.containers[0]).BATCH_RETRAIN_ALL_SIZE, '14');
+  assert.equal(envOf(find(fromEnv, 'Deployment', 'wa-store-admin').spec.template.spec.containers[0]).BATCH_RETRAIN_ALL_SIZE, '14');
   assert.equal(replicas(await run(['--training-replicas', '3'], { CLU_TRAINING_REPLICAS: '7' })), 3, 'the flag wins');
   assert.equal(replicas(await run([], {})), 1);
   const bad = await manifests(['--instance', 'wa'], cleanEnv({ CLU_TRAINING_REPLICAS: 'five' }));
@@ -180,11 +190,14 @@ test("the seeds' CLU_TRAINING_REPLICAS sets the train-worker replicas (and the r
   assert.match(bad.stderr, /error \[ARGUMENT_INVALID\]: CLU_TRAINING_REPLICAS must be a whole number from 1 to 2147483647, got "five"/);
 });
 
-test('without --auto-retrain-all-schedule, serve keeps AUTO_RETRAIN at its default and runs no retrain-all', { timeout: 60_000 }, async () => {
-  const env = envOf(find(await objects(['--instance', 'wa']), 'Deployment', 'wa-store').spec.template.spec.containers[0]);
-  assert.equal(env.AUTO_RETRAIN, undefined);
-  assert.equal(env.AUTO_RETRAIN_ALL_ENABLED, undefined);
-  assert.equal(readServiceSettings(env).autoRetrain, true);
+test('without --auto-retrain-all-schedule, serve and store-admin keep AUTO_RETRAIN at its default and run no retrain-all', { timeout: 60_000 }, async () => {
+  const objs = await objects(['--instance', 'wa']);
+  for (const name of ['wa-store', 'wa-store-admin']) {
+    const env = envOf(find(objs, 'Deployment', name).spec.template.spec.containers[0]);
+    assert.equal(env.AUTO_RETRAIN, undefined, name);
+    assert.equal(env.AUTO_RETRAIN_ALL_ENABLED, undefined, name);
+    assert.deepEqual([readServiceSettings(env).autoRetrain, readServiceSettings(env).retrainAll], [true, undefined], name);
+  }
 });
 
 test('a backup schedule Kubernetes would refuse (day-of-week 7, an upper-case macro) becomes an equivalent one it accepts', { timeout: 60_000 }, async () => {
@@ -220,7 +233,7 @@ test('every pod runs as non-root with the runtime\'s seccomp profile, every cont
   const [plain, fixed] = await Promise.all([objects(['--instance', 'wa']), objects(['--instance', 'wa', '--run-as', '1001'])]);
   for (const [objs, ids] of [[plain, {}], [fixed, { runAsUser: 1001, runAsGroup: 1001, fsGroup: 1001 }]] as const) {
     const pods = podTemplates(objs);
-    assert.equal(pods.length, 3);
+    assert.equal(pods.length, 4);
     for (const { owner, template } of pods) {
       // Without --run-as no id is written: OpenShift's restricted SCC assigns one from the namespace's range.
       assert.deepEqual(template.spec.securityContext, { runAsNonRoot: true, ...ids, seccompProfile: { type: 'RuntimeDefault' } }, owner);
@@ -241,5 +254,6 @@ test('every container requests CPU and memory, and sets no limits', { timeout: 6
     'CronJob/wa-store-cronjob/backup-job': { cpu: '250m', memory: '256Mi' },
     'Deployment/wa-store/serve': { cpu: '500m', memory: '512Mi' },
     'Deployment/wa-clu-training/train-worker': { cpu: '1', memory: '1Gi' },
+    'Deployment/wa-store-admin/store-admin': { cpu: '50m', memory: '128Mi' },
   });
 });

@@ -23,7 +23,7 @@ const variants: string[][] = [
 for (const args of variants) {
   test(`the objects of ${args.join(' ')} validate against the Kubernetes schemas`, { timeout: 60_000 }, async () => {
     const objs: Obj[] = await objects(args);
-    assert.deepEqual(objs.map((o) => o.kind).sort(), ['CronJob', 'Deployment', 'Deployment', 'PersistentVolumeClaim', 'Service']);
+    assert.deepEqual(objs.map((o) => o.kind).sort(), ['CronJob', 'Deployment', 'Deployment', 'Deployment', 'PersistentVolumeClaim', 'Service']);
     for (const o of objs) {
       const Model = MODELS[o.kind];
       assert.ok(Model, `no schema for ${o.kind}`);

@@ -43,8 +43,8 @@ export function register(program: Command): void {
       + 'applied with kubectl apply -f (default: INSTANCE-auth-encryption)')
     .option('--run-as <uid>', "user and group id of every pod, and its volumes' fsGroup (which makes the backup PVC writable); on plain Kubernetes "
       + "the image's non-root user id (default: none written, the cluster assigns them, as OpenShift's restricted SCC does)")
-    .option('--auto-retrain-all-schedule <quartz>', "run retrain-all in astore serve on this Quartz schedule (UTC), with a fire time still to come, "
-      + "with AUTO_RETRAIN=false and batches sized by the seeds' rule (default: off)")
+    .option('--auto-retrain-all-schedule <quartz>', "run retrain-all in the store-admin pod on this Quartz schedule (UTC), with a fire time still to come, "
+      + "with AUTO_RETRAIN=false and batches sized by the seeds' rule (default: off; kubectl set env on NAME-store-admin turns it on later)")
     .option('--config <file>', 'config file with store.backup.* settings for the CronJob (default ASTORE_HOME/config.yaml; STORE_BACKUP_* override)')
     .option('-o, --output <file>', 'file to write (through a temporary name and rename); default stdout')
     .action(async (o: ManifestFlags) => {

@@ -1,5 +1,7 @@
-/** Training: `train-worker`, `retrain-all`, `retrain status`, `retrain estimate`. */
+/** Training: `train-worker`, `store-admin`, `retrain-all`, `retrain status`, `retrain estimate`. */
 import type { Command } from 'commander';
+import { pino } from 'pino';
+import { readServiceSettings, startAdmin } from '../../service/index.ts';
 import {
   autoRetrainFromEnv, defaultConcurrency, measuredEstimateSeconds, retrainAll, retrainOptionsFromEnv, retrainStatus, seedsEstimateSeconds, Trainer,
 } from '../../training/index.ts';
@@ -13,19 +15,35 @@ export function register(program: Command): void {
   program.command('train-worker')
     .description('run a training worker until SIGINT/SIGTERM (scale out by running more, on any machine)')
     .option('--concurrency <n>', 'parallel trainings (worker threads)', String(defaultConcurrency()))
+    .option('--no-sweep', 'train only what is queued, never queue stale workspaces itself (where a store-admin process sweeps)')
     .option(...pgOption)
-    .action(async (o: { concurrency: string; postgres?: string }) => {
+    .action(async (o: { concurrency: string; sweep: boolean; postgres?: string }) => {
       const concurrency = positiveInt(o.concurrency, '--concurrency');
       // With AUTO_RETRAIN=false a worker trains only what is queued (data changes, retrain-all's
       // batches): its sweep queued every stale workspace at once, defeating the seeds' batching.
-      const autoRetrain = autoRetrainFromEnv();
+      const sweep = o.sweep && autoRetrainFromEnv();
       await withStore({ postgres: o.postgres }, async (s) => {
-        const trainer = new Trainer(s.pool, { concurrency, ...(autoRetrain ? {} : { sweepMs: 0 }),
+        const trainer = new Trainer(s.pool, { concurrency, ...(sweep ? {} : { sweepMs: 0 }),
           onTrained: (id, ok) => process.stderr.write(`${ok ? 'trained' : 'failed '} ${id}\n`) });
         trainer.start();
         process.stderr.write(`training worker ${trainer.workerId} with ${o.concurrency} thread(s); Ctrl-C to stop\n`);
         await new Promise<void>((resolve) => { process.once('SIGINT', () => resolve()); process.once('SIGTERM', () => resolve()); });
         await trainer.stop();
+      });
+    });
+
+  program.command('store-admin')
+    .description("run the seeds' store-admin until SIGINT/SIGTERM: the AUTO_RETRAIN sweep and the AUTO_RETRAIN_ALL_* schedule, for training workers to carry out")
+    .option(...pgOption)
+    .action(async (o: { postgres?: string }) => {
+      // Checked before the store is opened: a bad schedule fails at once, not at fire time.
+      const settings = readServiceSettings(process.env);
+      // Info whatever LOG_LEVEL says, as in serve: the seeds validate a run by grepping this log.
+      const log = pino({ level: process.env.LOG_LEVEL === 'silent' ? 'silent' : 'info' });
+      await withStore({ postgres: o.postgres }, async (s) => {
+        const admin = startAdmin(s.pool, settings, { info: (line) => log.info(line), warn: (line) => log.warn(line) });
+        await new Promise<void>((resolve) => { process.once('SIGINT', () => resolve()); process.once('SIGTERM', () => resolve()); });
+        await admin.close();
       });
     });
 
