@@ -18,6 +18,7 @@ import {
   checkUpgradePath, CURRENT_RELEASE, openDatabase, recordedFingerprint, schemaRelease, secretFilePath, STORE_SCHEMA, type Database,
 } from '../store/index.ts';
 import { readResourceControllerYaml } from './config.ts';
+import { confirmErase } from './confirm.ts';
 import { assertNoOutsideDependents } from './dependents.ts';
 import { loadStaging, swapIn } from './load.ts';
 import { clearMaintenance, setMaintenance } from './maintenance.ts';
@@ -35,7 +36,10 @@ export interface RestoreOptions {
   force?: boolean | undefined;
   /** Read and verify the whole archive before the store is quiesced (default: verify while loading). */
   verifyFirst?: boolean | undefined;
+  /** A terminal to ask on (the mapping, and whether to replace a target that holds data). */
   interactive: boolean;
+  /** Where the answers come from (tests); default stdin. */
+  input?: NodeJS.ReadableStream | undefined;
   cwd: string;
   env?: NodeJS.ProcessEnv | undefined;
   progress?: ProgressFn | undefined;
@@ -132,7 +136,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
 
   log('listing the target instances');
   const targets = await listTargetInstances(rc);
-  const { mapping, savedTo } = await resolveMapping(summary.instances, targets, { file: o.mapping, interactive: o.interactive, cwd: o.cwd });
+  const { mapping, savedTo } = await resolveMapping(summary.instances, targets, { file: o.mapping, interactive: o.interactive, cwd: o.cwd, input: o.input });
 
   const db: Database = await openDatabase({ postgres: o.target, env, poolSize: 2 });
   try {
@@ -142,7 +146,15 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
       if (!locked.rows[0]!.ok) {
         throw new AppError('RESTORE_RUNNING', 'another restore into this database is running', { hint: 'wait for it to finish', exitCode: 6 });
       }
-      await checkTarget(client, mapping, o.force === true);
+      const held = await checkTarget(client, mapping);
+      if (held > 0 && o.force !== true) {
+        if (!o.interactive) {
+          throw new AppError('TARGET_NOT_EMPTY', `the target store holds ${held} workspace(s), which the restore would erase`, {
+            hint: 'back the target up first if you may need it, then run pgmig with -f/--force (or on a terminal, where it asks)', exitCode: 6,
+          });
+        }
+        await confirmErase(held, o.input ?? process.stdin);
+      }
       const keyBefore = (await recordedFingerprint(client, STORE_SCHEMA)) ?? null;
       await dropStaleStaging(client);
       await setMaintenance(client, 'the store is being restored from a backup (pgmig); writes are refused until the restore ends');
@@ -188,8 +200,11 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   }
 }
 
-/** The target must be a current store whose instances are the ones the resource controller listed. */
-async function checkTarget(client: import('pg').ClientBase, mapping: Map<string, string>, force: boolean): Promise<void> {
+/**
+ * The target must be a current store whose instances are the ones the resource controller listed;
+ * returns how many workspaces it holds (which the restore would erase).
+ */
+async function checkTarget(client: import('pg').ClientBase, mapping: Map<string, string>): Promise<number> {
   const release = await schemaRelease(client, STORE_SCHEMA);
   if (release !== CURRENT_RELEASE) {
     throw new AppError('TARGET_NOT_CURRENT', `the target database's store schema is at release ${release ?? '(none)'}, pgmig restores into ${CURRENT_RELEASE}`, {
@@ -206,13 +221,6 @@ async function checkTarget(client: import('pg').ClientBase, mapping: Map<string,
     });
   }
   await assertNoOutsideDependents(client, STORE_SCHEMA);
-  if (!force) {
-    const w = await client.query<{ n: string }>(`select count(*) as n from ${STORE_SCHEMA}.workspaces`);
-    const n = Number(w.rows[0]!.n);
-    if (n > 0) {
-      throw new AppError('TARGET_NOT_EMPTY', `the target store holds ${n} workspace(s), which the restore would erase`, {
-        hint: 'back the target up first if you may need it, then run pgmig with -f/--force', exitCode: 6,
-      });
-    }
-  }
+  const w = await client.query<{ n: string }>(`select count(*) as n from ${STORE_SCHEMA}.workspaces`);
+  return Number(w.rows[0]!.n);
 }

@@ -4,6 +4,7 @@
  * workspace export must come back identical through B's API, under the mapped instance, with its id; B's tokens see exactly their instances;
  * writes are refused with 503 while the restore runs and accepted afterwards.
  */
+import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
@@ -152,6 +153,18 @@ describe('pgmig end to end (stock pg_dump and astore backup archives)', () => {
       source: archive, resourceController: rc, mapping, interactive: false, cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
     }), { code: 'TARGET_NOT_EMPTY' });
     assert.deepEqual(await checksum(b.db.url), before);
+
+    // On a terminal it asks instead (the seeds' pgmig has no -f): anything but "yes" changes nothing.
+    const answering = (answer: string): PassThrough => { const p = new PassThrough(); setTimeout(() => p.end(answer), 20); return p; };
+    for (const answer of ['no\n', 'y\n', '']) {
+      await assert.rejects(restore({
+        source: archive, resourceController: rc, mapping, interactive: true, input: answering(answer), cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
+      }), (err: { code?: string; exitCode?: number; message?: string }) => err.code === 'RESTORE_ABORTED' && err.exitCode === 8 && /nothing was changed/.test(err.message!));
+      assert.deepEqual(await checksum(b.db.url), before, `answer ${JSON.stringify(answer)}: target untouched`);
+    }
+    await assertRestored(await restore({
+      source: archive, resourceController: rc, mapping, interactive: true, input: answering('yes\n'), cwd: dir, env: { DATABASE_URL: b.db.url, ASTORE_HOME: home },
+    }));
   });
 
   test('`astore backup` archive, with -f over the data of the previous restore', async () => {

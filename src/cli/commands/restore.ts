@@ -76,7 +76,7 @@ export function register(program: Command): void {
     .description('restore a backup into this store, mapping backed-up instances to target instances (the seeds\' pgmig)')
     .version(`${AS_PGMIG ? 'pgmig' : 'astore restore'} ${CURRENT_RELEASE} (assistant-store ${PACKAGE_VERSION})`, '-v, --version', 'Get build version')
     .configureHelp({ commandUsage: (cmd) => (AS_PGMIG ? `pgmig ${cmd.usage()}` : defaultHelp.commandUsage(cmd)) })
-    .option('-f, --force', 'Erase data if present in the target Store')
+    .option('-f, --force', 'Erase data if present in the target Store (without it: asked on a terminal, refused otherwise)')
     .option('-s, --source <file>', 'Backup file name (astore backup or pg_dump -Fc archive)')
     .option('-r, --resourceController <file>', 'Resource Controller configuration file name (accessTokens, host, port)')
     .option('-t, --target <file>', 'Target PostgreSQL server configuration file name (postgres.yaml; default ASTORE_POSTGRES or DATABASE_URL, else the embedded server)')
