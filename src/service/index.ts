@@ -9,7 +9,7 @@ import { MessageService } from '../message/index.ts';
 import { maintenanceMessage } from '../restore/index.ts';
 import type { Store } from '../store/index.ts';
 import { trainingWanted } from '../workspaces/index.ts';
-import { ALGORITHM_VERSION, Trainer, enqueue, type TrainerOptions } from '../training/index.ts';
+import { ALGORITHM_VERSION, Trainer, enqueue, type TrainerLog, type TrainerOptions } from '../training/index.ts';
 import { scheduleRetrainAll, type Scheduled } from './auto-retrain.ts';
 import { readServiceSettings, type ServiceSettings } from './settings.ts';
 
@@ -47,7 +47,13 @@ export function createService(store: Store, opts: ServiceOptions = {}): Service 
   const settings = opts.settings ?? readServiceSettings(opts.env ?? process.env);
   const autoRetrain = settings.autoRetrain;
   const debounceMs = opts.debounceMs ?? 300;
-  const trainer = opts.trainer === false ? undefined : new Trainer(store.pool, { sweepMs: autoRetrain ? 30_000 : 0, ...opts.trainer });
+  // The service log, reached through `app` once it exists (the trainer only logs after start()).
+  const trainerLog: TrainerLog = {
+    info: (obj, msg) => app.log.info(obj, msg),
+    warn: (obj, msg) => app.log.warn(obj, msg),
+    error: (obj, msg) => app.log.error(obj, msg),
+  };
+  const trainer = opts.trainer === false ? undefined : new Trainer(store.pool, { sweepMs: autoRetrain ? 30_000 : 0, logger: trainerLog, ...opts.trainer });
   const log = (err: unknown): void => { app.log.warn({ err }, 'enqueueing training failed'); };
   const requestTraining = (id: string, delay: number, changed: boolean): void => {
     enqueue(store.pool, [id], { delayMs: delay, changed }).then(() => setTimeout(() => trainer?.poke(), delay + 5)).catch(log);

@@ -145,6 +145,33 @@ test('store-admin queues stale workspaces (AUTO_RETRAIN) or runs retrain-all on 
   }
 });
 
+test('retrain-all stopped by SIGINT or SIGTERM prints its summary, exits 130 / 143, and leaves no training counted against a workspace', { timeout: 120_000 }, async () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    await s.store.pool.query('delete from models');
+    await s.store.pool.query('delete from training_jobs');
+    const child = spawn(process.execPath, ['bin/astore', 'retrain-all', '--workers', '1', '--json'], {
+      env: { ...process.env, ASTORE_HOME: s.home, DATABASE_URL: s.db.url, BATCH_RETRAIN_ALL_SIZE: '1', WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL: '30' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d; });
+    child.stderr!.on('data', (d: Buffer) => { err += d; });
+    const exited = new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+    for (const deadline = Date.now() + 60_000; !/Affected workspaces found: 3/.test(err); await new Promise((r) => setTimeout(r, 50))) {
+      assert.ok(Date.now() < deadline, `no start: ${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 500)); // into the 30 s wait after the first submission
+    child.kill(signal);
+    assert.equal(await exited, code, err);
+    assert.match(err, /\[RETRAIN-ALL-SUMMARY\] Affected workspaces found: 3, Retrained Total: [01]\b/, signal);
+    const summary = JSON.parse(out) as { affected: number; complete: boolean };
+    assert.deepEqual([summary.affected, summary.complete], [3, false], signal);
+    const held = await s.store.pool.query('select 1 from training_jobs where attempts > 0 and locked_until > clock_timestamp()');
+    assert.equal(held.rowCount, 0, `${signal}: no job left claimed by the stopped run`);
+  }
+});
+
 test('retrain-all settings: a wait a timer cannot hold is refused, and a bad batch size is named as a count', async () => {
   const wait = await astore(['retrain-all', '--workers', '0'], { WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL: '2200000' });
   assert.equal(wait.code, 2, wait.stderr);

@@ -9,6 +9,14 @@ import { nonNegativeInt, positiveInt, positiveNumber } from '../args.ts';
 import { printJson, printTable, withStore } from '../output.ts';
 import { Progress } from '../progress.ts';
 
+/**
+ * The trainer's warnings (a failed claim, a lost lease, a failed sweep) as JSON lines on stderr;
+ * LOG_LEVEL=info adds each training (the commands print their own progress already).
+ */
+function cliLogger(): pino.Logger {
+  return pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+}
+
 const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: ASTORE_POSTGRES or DATABASE_URL, else the embedded server)'] as const;
 
 export function register(program: Command): void {
@@ -23,7 +31,7 @@ export function register(program: Command): void {
       // batches): its sweep queued every stale workspace at once, defeating the seeds' batching.
       const sweep = o.sweep && autoRetrainFromEnv();
       await withStore({ postgres: o.postgres }, async (s) => {
-        const trainer = new Trainer(s.pool, { concurrency, ...(sweep ? {} : { sweepMs: 0 }),
+        const trainer = new Trainer(s.pool, { concurrency, ...(sweep ? {} : { sweepMs: 0 }), logger: cliLogger(),
           onTrained: (id, ok) => process.stderr.write(`${ok ? 'trained' : 'failed '} ${id}\n`) });
         trainer.start();
         process.stderr.write(`training worker ${trainer.workerId} with ${o.concurrency} thread(s); Ctrl-C to stop\n`);
@@ -57,24 +65,44 @@ export function register(program: Command): void {
       // Checked before the store is opened, so a typo fails at once.
       const workers = nonNegativeInt(o.workers, '--workers');
       const options = { ...retrainOptionsFromEnv(), timeoutS: positiveNumber(o.timeout, '--timeout') };
-      await withStore({ postgres: o.postgres }, async (s) => {
-        const trainer = workers > 0 ? new Trainer(s.pool, { concurrency: workers, sweepMs: 0, pollMs: 100 }) : undefined;
-        trainer?.start();
-        const bar = new Progress();
-        try {
-          const summary = await retrainAll(s.pool, {
-            ...options,
-            log: (line) => process.stderr.write((process.stderr.isTTY ? '\r\x1b[K' : '') + line + '\n'),
-            progress: (p) => bar.update(p.done + p.failed, p.affected, `retrained (${p.submitted} submitted, ${p.failed} failed)`),
-          });
-          bar.done();
-          if (o.json) printJson(summary);
-          if (!summary.complete) process.exitCode = 7;
-          else if (summary.failed > 0) process.exitCode = 8;
-        } finally {
-          await trainer?.stop();
-        }
-      });
+      // Ctrl-C or SIGTERM ends the run the way serve's stop does: nothing more is submitted, the
+      // trainings under way are handed back uncounted (the fallback exit killed them, and each
+      // interrupted run cost the workspace one of its attempts), and the summary is still printed.
+      const stop = new AbortController();
+      let stoppedBy: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        // A second signal is left to the fallback, which exits at once.
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        stoppedBy = signal;
+        stop.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await withStore({ postgres: o.postgres }, async (s) => {
+          const trainer = workers > 0 ? new Trainer(s.pool, { concurrency: workers, sweepMs: 0, pollMs: 100, logger: cliLogger() }) : undefined;
+          trainer?.start();
+          const bar = new Progress();
+          try {
+            const summary = await retrainAll(s.pool, {
+              ...options, signal: stop.signal,
+              log: (line) => process.stderr.write((process.stderr.isTTY ? '\r\x1b[K' : '') + line + '\n'),
+              progress: (p) => bar.update(p.done + p.failed, p.affected, `retrained (${p.submitted} submitted, ${p.failed} failed)`),
+            });
+            bar.done();
+            if (o.json) printJson(summary);
+            if (stoppedBy) process.exitCode = stoppedBy === 'SIGINT' ? 130 : 143;
+            else if (!summary.complete) process.exitCode = 7;
+            else if (summary.failed > 0) process.exitCode = 8;
+          } finally {
+            await trainer?.stop();
+          }
+        });
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
     });
 
   const retrain = program.command('retrain').description('training status and planning');

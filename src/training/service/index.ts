@@ -1,4 +1,4 @@
-export { Trainer, defaultConcurrency, type TrainerOptions } from './trainer.ts';
+export { Trainer, defaultConcurrency, type TrainerLog, type TrainerOptions } from './trainer.ts';
 export { enqueue, sweep, queueCounts } from './queue.ts';
 export {
   retrainAll, retrainStatus, retrainOptionsFromEnv, autoRetrainFromEnv, findAffected, seedsEstimateSeconds, measuredEstimateSeconds,

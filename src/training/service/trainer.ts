@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import type pg from 'pg';
-import type { Logger } from 'pino';
 import { isAppError } from '../../errors/index.ts';
 import { withTransaction } from '../../store/index.ts';
 import { ALGORITHM_VERSION } from '../model/index.ts';
@@ -13,6 +12,13 @@ import { readTrainingData, saveFailure, saveModel, type TrainedModel } from './d
 import { claim, fail, finish, release, renew, stillHeld, sweep, type Job } from './queue.ts';
 import { TrainingThreads } from './threads.ts';
 import { MAX_MODEL_BYTES } from './train.ts';
+
+/** What the trainer logs through: a pino logger fits, as does the service's. */
+export interface TrainerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
 
 export interface TrainerOptions {
   /** Parallel trainings (worker threads). Default: cores − 1, at least one. */
@@ -28,7 +34,7 @@ export interface TrainerOptions {
   maxAttempts?: number;
   /** A model larger than this fails its training for good (default MAX_MODEL_BYTES, 128 MiB). */
   maxModelBytes?: number;
-  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  logger?: TrainerLog;
   /** Called after each job, for progress displays and tests. */
   onTrained?(workspaceId: string, ok: boolean): void;
 }
