@@ -80,24 +80,28 @@ export function trainingWanted(algo: string): string {
 }
 
 /**
- * Training status: Available with a current model; Failed when training the current data failed;
- * Training when training is queued or under way, or will be: a data change queues it (just after
- * its commit), and AUTO_RETRAIN trains any stale model. Otherwise — a model left stale by an
- * algorithm upgrade while AUTO_RETRAIN is off, waiting for retrain-all — Non Existent: no usable
- * model exists and nothing is training one. It said Training there, and a client polling for
- * Available waited for ever.
+ * Training status: Available with a current model; Training when training is queued or under way
+ * (a failed workspace queued again too: a client polling for a result keeps polling), or will be:
+ * a data change queues it (just after its commit), and AUTO_RETRAIN trains any stale model; Failed
+ * when training the current data failed and nothing is queued. Otherwise — a model left stale by
+ * an algorithm upgrade while AUTO_RETRAIN is off, waiting for retrain-all — Non Existent: no
+ * usable model exists and nothing is training one. It said Training there, and a client polling
+ * for Available waited for ever.
  */
+const JOB_EXISTS = 'exists (select 1 from training_jobs j where j.workspace_id = w.id)';
+const FAILED_NOW = `f.failed_version = w.training_version and not ${JOB_EXISTS}`;
 const statusSql = (algo: string, autoRetrain: boolean): string => `
   case
     when ${modelIsCurrent(algo)} then 'Available'
-    when f.failed_version = w.training_version then 'Failed'
-    when ${autoRetrain} or m.workspace_id is null or m.trained_version < w.training_version
-      or exists (select 1 from training_jobs j where j.workspace_id = w.id) then 'Training'
+    when ${FAILED_NOW} then 'Failed'
+    when ${autoRetrain} or m.workspace_id is null or m.trained_version < w.training_version or ${JOB_EXISTS} then 'Training'
     else 'Non Existent' end`;
 
+// The failure's message only while it is the status: not beside a later Training or Available.
 const WORKSPACE_COLUMNS = (algoParam: string, autoRetrain: boolean): string => `
   w.id, w.instance_id, w.name, w.description, w.language, w.learning_opt_out, w.metadata, w.system_settings, w.webhooks,
-  w.created, w.updated, ${statusSql(algoParam, autoRetrain)} as status, f.message as status_error`;
+  w.created, w.updated, ${statusSql(algoParam, autoRetrain)} as status,
+  case when not ${modelIsCurrent(algoParam)} and ${FAILED_NOW} then f.message end as status_error`;
 const WORKSPACE_FROM = `workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id`;
 
 export interface ReadContext {

@@ -49,4 +49,17 @@ test('the last attempt failing before the data is read leaves the workspace Fail
   assert.equal(jobs, 0, 'given up after the last attempt');
   assert.equal(status, 'Failed', 'a workspace with no job and no model must not say Training');
   assert.match(failure.rows[0]!.message, /timeout exceeded when trying to connect/);
+
+  // Queued again (as retrain-all queues a failed workspace): Training, and the old failure is not
+  // shown beside it; a client polling for a result keeps polling.
+  const read = async (): Promise<{ status: string; status_errors?: Array<{ message: string }> }> =>
+    (await (await fetch(`${t.serviceUrl}/v1/workspaces/${id}?version=2021-11-27`, { headers: { authorization: `Bearer ${t.token}` } })).json()) as never;
+  await s.store.pool.query('insert into training_jobs (workspace_id) values ($1)', [id]);
+  const queued = await read();
+  assert.equal(queued.status, 'Training');
+  assert.equal(queued.status_errors, undefined);
+  await s.store.pool.query('delete from training_jobs where workspace_id = $1', [id]);
+  const failed = await read();
+  assert.equal(failed.status, 'Failed');
+  assert.match(failed.status_errors?.[0]?.message ?? '', /timeout exceeded/);
 });
