@@ -2,8 +2,8 @@
  * The seeds' store-admin: the one process of a deployment that owns background retraining, so
  * that the seeds' switches act in one place and changing them restarts no API replica.
  * - AUTO_RETRAIN (default true): every 30 s, workspaces whose model is missing or stale are queued
- *   (the sweep training workers otherwise run themselves; in Kubernetes they run it not, and this
- *   does). The seeds set it to false so that retrain-all alone submits, in its batches.
+ *   (elsewhere the training workers sweep themselves; in Kubernetes they run with --no-sweep and
+ *   this process sweeps). The seeds set it to false so that retrain-all alone submits, in its batches.
  * - AUTO_RETRAIN_ALL_ENABLED: retrain-all on AUTO_RETRAIN_ALL_CRON_SCHEDULE, its
  *   `[RETRAIN-ALL-SUMMARY]` line in this process's log, which the seeds' validation reads.
  * It trains nothing itself: the training workers take what it queues.

@@ -97,11 +97,12 @@ const statusSql = (algo: string, autoRetrain: boolean): string => `
     when ${autoRetrain} or m.workspace_id is null or m.trained_version < w.training_version or ${JOB_EXISTS} then 'Training'
     else 'Non Existent' end`;
 
-// The failure's message only while it is the status: not beside a later Training or Available.
+// The failure's message only while it is the status (the same order of tests as statusSql): not
+// beside a later Training or Available.
 const WORKSPACE_COLUMNS = (algoParam: string, autoRetrain: boolean): string => `
   w.id, w.instance_id, w.name, w.description, w.language, w.learning_opt_out, w.metadata, w.system_settings, w.webhooks,
   w.created, w.updated, ${statusSql(algoParam, autoRetrain)} as status,
-  case when not ${modelIsCurrent(algoParam)} and ${FAILED_NOW} then f.message end as status_error`;
+  case when ${modelIsCurrent(algoParam)} then null when ${FAILED_NOW} then f.message end as status_error`;
 const WORKSPACE_FROM = `workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id`;
 
 export interface ReadContext {
