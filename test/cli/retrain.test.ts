@@ -90,6 +90,18 @@ test('a train-worker with AUTO_RETRAIN=false queues nothing itself; without it, 
   }
 });
 
+/** `astore ARGS` left running against the test store, its output collected (for commands that run until a signal). */
+function launch(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; stdout: () => string; stderr: () => string; log: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['bin/astore', ...args], { env: { ...process.env, ASTORE_HOME: s.home, DATABASE_URL: s.db.url, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let both = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d; both += d; });
+  child.stderr!.on('data', (d: Buffer) => { err += d; both += d; });
+  // 'close', not 'exit': the output is then read to the end.
+  return { child, stdout: () => out, stderr: () => err, log: () => both, exited: new Promise((r) => child.once('close', (code) => r(code))) };
+}
+
 /**
  * The seeds' store-admin (what `k8s manifests` deploys as NAME-store-admin): the AUTO_RETRAIN sweep
  * and the AUTO_RETRAIN_ALL_* schedule in one process that trains nothing itself, and workers that
@@ -99,13 +111,6 @@ test('store-admin queues stale workspaces (AUTO_RETRAIN) or runs retrain-all on 
   await s.store.pool.query('delete from models');
   await s.store.pool.query('delete from training_jobs');
   const count = async (table: string): Promise<number> => Number((await s.store.pool.query<{ n: string }>(`select count(*) as n from ${table}`)).rows[0]!.n);
-  const start = (args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; log: () => string; exited: Promise<number | null> } => {
-    const child = spawn(process.execPath, ['bin/astore', ...args], { env: { ...process.env, ASTORE_HOME: s.home, DATABASE_URL: s.db.url, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d; });
-    child.stderr!.on('data', (d: Buffer) => { out += d; });
-    return { child, log: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
-  };
   const until = async (what: string, ok: () => boolean | Promise<boolean>, log: () => string): Promise<void> => {
     for (const deadline = Date.now() + 60_000; !(await ok()); await new Promise((r) => setTimeout(r, 100))) {
       assert.ok(Date.now() < deadline, `${what}; log so far:\n${log()}`);
@@ -113,14 +118,14 @@ test('store-admin queues stale workspaces (AUTO_RETRAIN) or runs retrain-all on 
   };
 
   // A worker with --no-sweep leaves stale workspaces alone even with AUTO_RETRAIN at its default.
-  const worker = start(['train-worker', '--concurrency', '1', '--no-sweep'], { AUTO_RETRAIN: '' });
+  const worker = launch(['train-worker', '--concurrency', '1', '--no-sweep'], { AUTO_RETRAIN: '' });
   try {
     await until('the worker did not start', () => worker.log().includes('training worker'), worker.log);
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(await count('training_jobs'), 0, 'the worker queued nothing');
 
     // store-admin with AUTO_RETRAIN at its default queues them at once, and the worker trains them.
-    const sweeper = start(['store-admin'], { AUTO_RETRAIN: '', AUTO_RETRAIN_ALL_ENABLED: '' });
+    const sweeper = launch(['store-admin'], { AUTO_RETRAIN: '', AUTO_RETRAIN_ALL_ENABLED: '' });
     await until('store-admin did not queue the stale workspaces', () => /\[AUTO-RETRAIN\] queued 3 workspace\(s\)/.test(sweeper.log()), sweeper.log);
     assert.match(sweeper.log(), /auto-retrain-all off: set AUTO_RETRAIN_ALL_ENABLED=true/);
     await until('the queued workspaces were not trained', async () => (await count('models')) === 3, worker.log);
@@ -129,7 +134,7 @@ test('store-admin queues stale workspaces (AUTO_RETRAIN) or runs retrain-all on 
 
     // The seeds' settings on store-admin: no sweep, retrain-all in batches on the Quartz schedule.
     await s.store.pool.query('delete from models');
-    const admin = start(['store-admin'], {
+    const admin = launch(['store-admin'], {
       AUTO_RETRAIN: 'false', AUTO_RETRAIN_ALL_ENABLED: 'true', AUTO_RETRAIN_ALL_CRON_SCHEDULE: '*/2 * * * * ?', BATCH_RETRAIN_ALL_SIZE: '2',
       WAIT_TIME_BETWEEN_BATCH_RETRAIN_IN_SECONDS_FOR_RETRAIN_ALL: '0', WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL: '0',
     });
@@ -149,23 +154,15 @@ test('retrain-all stopped by SIGINT or SIGTERM prints its summary, exits 130 / 1
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     await s.store.pool.query('delete from models');
     await s.store.pool.query('delete from training_jobs');
-    const child = spawn(process.execPath, ['bin/astore', 'retrain-all', '--workers', '1', '--json'], {
-      env: { ...process.env, ASTORE_HOME: s.home, DATABASE_URL: s.db.url, BATCH_RETRAIN_ALL_SIZE: '1', WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL: '30' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d; });
-    child.stderr!.on('data', (d: Buffer) => { err += d; });
-    const exited = new Promise<number | null>((r) => child.once('close', (c) => r(c)));
-    for (const deadline = Date.now() + 60_000; !/Affected workspaces found: 3/.test(err); await new Promise((r) => setTimeout(r, 50))) {
-      assert.ok(Date.now() < deadline, `no start: ${err}`);
+    const run = launch(['retrain-all', '--workers', '1', '--json'], { BATCH_RETRAIN_ALL_SIZE: '1', WAIT_TIME_BETWEEN_TRAININGS_FOR_RETRAIN_ALL: '30' });
+    for (const deadline = Date.now() + 60_000; !/Affected workspaces found: 3/.test(run.stderr()); await new Promise((r) => setTimeout(r, 50))) {
+      assert.ok(Date.now() < deadline, `no start: ${run.stderr()}`);
     }
     await new Promise((r) => setTimeout(r, 500)); // into the 30 s wait after the first submission
-    child.kill(signal);
-    assert.equal(await exited, code, err);
-    assert.match(err, /\[RETRAIN-ALL-SUMMARY\] Affected workspaces found: 3, Retrained Total: [01]\b/, signal);
-    const summary = JSON.parse(out) as { affected: number; complete: boolean };
+    run.child.kill(signal);
+    assert.equal(await run.exited, code, run.stderr());
+    assert.match(run.stderr(), /\[RETRAIN-ALL-SUMMARY\] Affected workspaces found: 3, Retrained Total: [01]\b/, signal);
+    const summary = JSON.parse(run.stdout()) as { affected: number; complete: boolean };
     assert.deepEqual([summary.affected, summary.complete], [3, false], signal);
     const held = await s.store.pool.query('select 1 from training_jobs where attempts > 0 and locked_until > clock_timestamp()');
     assert.equal(held.rowCount, 0, `${signal}: no job left claimed by the stopped run`);

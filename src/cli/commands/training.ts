@@ -17,6 +17,11 @@ function cliLogger(): pino.Logger {
   return pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 }
 
+/** Resolves on the first SIGINT or SIGTERM; a second one is left to the fallback, which exits at once. */
+function untilStopSignal(): Promise<void> {
+  return new Promise((resolve) => { process.once('SIGINT', () => resolve()); process.once('SIGTERM', () => resolve()); });
+}
+
 const pgOption = ['--postgres <file>', 'PostgreSQL connection from a postgres.yaml (default: ASTORE_POSTGRES or DATABASE_URL, else the embedded server)'] as const;
 
 export function register(program: Command): void {
@@ -35,7 +40,7 @@ export function register(program: Command): void {
           onTrained: (id, ok) => process.stderr.write(`${ok ? 'trained' : 'failed '} ${id}\n`) });
         trainer.start();
         process.stderr.write(`training worker ${trainer.workerId} with ${o.concurrency} thread(s); Ctrl-C to stop\n`);
-        await new Promise<void>((resolve) => { process.once('SIGINT', () => resolve()); process.once('SIGTERM', () => resolve()); });
+        await untilStopSignal();
         await trainer.stop();
       });
     });
@@ -50,7 +55,7 @@ export function register(program: Command): void {
       const log = pino({ level: process.env.LOG_LEVEL === 'silent' ? 'silent' : 'info' });
       await withStore({ postgres: o.postgres }, async (s) => {
         const admin = startAdmin(s.pool, settings, { info: (line) => log.info(line), warn: (line) => log.warn(line) });
-        await new Promise<void>((resolve) => { process.once('SIGINT', () => resolve()); process.once('SIGTERM', () => resolve()); });
+        await untilStopSignal();
         await admin.close();
       });
     });
