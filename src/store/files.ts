@@ -1,5 +1,6 @@
 /** File-system helpers the store and the tools around it share. */
-import { mkdir, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../errors/index.ts';
 
@@ -36,4 +37,61 @@ export async function makeStoreDir(dir: string, what: string, hint: string): Pro
   await makeDir(dir, 0o700).catch((err: Error) => {
     throw new AppError('HOME_UNUSABLE', `cannot create ${what}: ${err.message}`, { hint, exitCode: 2, cause: err });
   });
+}
+
+/**
+ * Replaces `file` all at once: written under a temporary name and fsynced, renamed over the old
+ * one, and the directory fsynced so the rename itself survives a crash. Readers see the old
+ * content or the new, never a torn file; a failed write leaves the old file and no temporary.
+ */
+export async function writeAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  const tmp = await writeTemp(file, data, mode);
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dirname(file));
+}
+
+/**
+ * Writes and fsyncs `data` under a new temporary name beside `file`, and returns that name. The
+ * name is created exclusively (O_EXCL): a file or symlink someone placed there is never written
+ * through, and never removed (a failure removes only a temporary this call created).
+ */
+async function writeTemp(file: string, data: string | Buffer, mode: number): Promise<string> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await writeFile(tmp, data, { mode, flush: true, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(tmp, { force: true });
+    throw err;
+  }
+  return tmp;
+}
+
+/**
+ * Creates `file` all at once unless it exists: written and fsynced under a temporary name, then
+ * hard-linked to its name, which fails when the name is taken. False, and nothing changed, when
+ * another file was there first: for a file that must never be replaced (the encryption key),
+ * where writeAtomic's rename would overwrite one another process has just created.
+ */
+export async function createAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<boolean> {
+  const tmp = await writeTemp(file, data, mode);
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  await syncDir(dirname(file));
+  return true;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try { await handle.sync(); } finally { await handle.close(); }
 }

@@ -1,5 +1,6 @@
-export { makeDir, makeStoreDir } from './files.ts';
-export { openDatabase, withTransaction, withSnapshot, createPool, describeConnectionError, isDatabaseUnavailable, writeAtomic, createAtomic, STORE_SCHEMA, MAX_READABLE_BYTEA, type Database } from './database.ts';
+export { makeDir, makeStoreDir, writeAtomic, createAtomic } from './files.ts';
+export { openDatabase, withTransaction, withSnapshot, createPool, STORE_SCHEMA, MAX_READABLE_BYTEA, type Database } from './database.ts';
+export { describeConnectionError, isDatabaseUnavailable } from './connection-errors.ts';
 export { openStore, assertCurrentRelease, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
 export {
   MIGRATIONS, CURRENT_RELEASE, UPGRADE_PATHS, ident, migrate, schemaRelease, appliedMigrations, checkUpgradePath, releaseLine,

@@ -10,8 +10,8 @@ import {
 } from '../auth/index.ts';
 import { astoreHome, type TargetOptions } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
-import { createAtomic, openDatabase, STORE_SCHEMA, type Database } from './database.ts';
-import { makeStoreDir } from './files.ts';
+import { openDatabase, STORE_SCHEMA, type Database } from './database.ts';
+import { createAtomic, makeStoreDir } from './files.ts';
 import { withAdvisoryLock } from './advisory-lock.ts';
 import { CURRENT_RELEASE, MIGRATIONS, migrate, schemaRelease } from './migrations/index.ts';
 

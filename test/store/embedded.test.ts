@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -142,6 +142,80 @@ test('the owner does not stop the server while another process holds the home lo
   await closing;
   assert.ok(existsSync(pidFile), 'left running for the process that connected meanwhile');
   assert.equal((await other.query('select 1 as one')).rows[0].one, 1);
+});
+
+/** `fn`'s result once it stops throwing; its last error after `ms`. */
+async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+const postmasterPid = (pidFile: string): number => Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+
+/**
+ * The server dies under the process that started it (killed: a crash, the OOM killer): that
+ * process starts it again on the same data, and its pool goes on; closing still stops it.
+ * Before, its queries failed until someone started the server by hand.
+ */
+test('a killed server is started again by the process that uses it, with its data, and still stopped when it closes', { timeout: 120_000 }, async (t) => {
+  const { home, pidFile } = scratchHome(t);
+  const db = await openDatabase({ env: { ASTORE_HOME: home } });
+  let closed = false;
+  t.after(async () => { if (!closed) await db.close(); });
+  await db.pool.query('create table kept (x int); insert into kept values (42)');
+  const first = postmasterPid(pidFile);
+  process.kill(first, 'SIGKILL');
+  // The killed server's backends may answer a query or two before they notice: wait for the new one.
+  const { rows } = await eventually(async () => {
+    assert.notEqual(postmasterPid(pidFile), first, 'another server runs on the same data');
+    return db.pool.query<{ x: number }>('select x from kept');
+  });
+  assert.equal(rows[0]!.x, 42);
+  assert.equal(db.embedded!.cluster.owned, true, 'this process started it');
+  await db.close();
+  closed = true;
+  assert.ok(!existsSync(pidFile), 'and stopped it when done');
+});
+
+/**
+ * The server stops under a running process (serve) and a CLI command starts it again — or the
+ * running process does, whichever comes first. Either way the command, when done, leaves it to
+ * the running process: before, that process's presence session was not reopened, so the command
+ * saw nobody else on the server and stopped it, and serve answered 503 from then on.
+ */
+test('after the server was stopped under it, a running process is seen again: a command leaves the server to it', { timeout: 120_000 }, async (t) => {
+  const { home, pidFile, children } = scratchHome(t);
+  const db = await openDatabase({ env: { ASTORE_HOME: home } });
+  let closed = false;
+  t.after(async () => { if (!closed) await db.close(); });
+  await stopServerIn(join(home, 'pg'));
+  const command = await childUsingServer(home, children);
+  const admin = new pg.Client({ connectionString: command.url });
+  await admin.connect();
+  try {
+    await eventually(async () => {
+      const r = await admin.query('select 1 from pg_stat_activity where application_name = $1', [`astore presence (pid ${process.pid})`]);
+      assert.equal(r.rowCount, 1, 'the running process is attached again');
+    });
+  } finally {
+    await admin.end();
+  }
+  const r = await command.close();
+  assert.equal(r.code, 0, r.out);
+  assert.ok(existsSync(pidFile), 'the command left the server running');
+  assert.equal((await db.pool.query<{ one: number }>('select 1 as one')).rows[0]!.one, 1);
+  const ownedByUs = db.embedded!.cluster.owned;
+  assert.notEqual(ownedByUs, command.owned, 'one of the two started it');
+  await db.close();
+  closed = true;
+  assert.equal(existsSync(pidFile), !ownedByUs, 'the process that started it stops it when it is the last');
 });
 
 test('run as root, the embedded server gets search permission on its data directory\'s parents and nothing else changes', { timeout: 120_000, skip: process.getuid?.() !== 0 && 'only root hands the server to another user' }, async () => {
