@@ -20,6 +20,31 @@ describe('training queue and retrain-all edges', () => {
   let auth: Record<string, string>;
 
   const { createWorkspace, status } = workspaceCalls(() => base, () => auth);
+  /**
+   * A workspace that takes a while to train: `n` intents × `m` examples of six words drawn from
+   * 3,000 made-up ones. Nothing separates its intents but chance, so the solver works hard:
+   * 300 × 25 trains for about 13 s here, 600 × 20 for about 26 s.
+   */
+  const createLongWorkspace = async (name: string, n: number, m: number): Promise<string> => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const vocabulary = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}x${(i * 7919 % 1000).toString(36)}`);
+    const intents = Array.from({ length: n }, (_, i) => ({
+      intent: `intent_${i}`,
+      examples: Array.from({ length: m }, () => ({ text: Array.from({ length: 6 }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(' ') })),
+    }));
+    return (await v1Request(base, auth, 'POST', '/v1/workspaces', { name, intents })).workspace_id as string;
+  };
+  const until = async (what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> => {
+    for (const deadline = Date.now() + ms; !(await ok()); await new Promise((r) => setTimeout(r, 20))) {
+      assert.ok(Date.now() < deadline, what);
+    }
+  };
+  const warnings = (): { lines: string[]; logger: { info(): void; warn(o: object, m: string): void; error(o: object, m: string): void } } => {
+    const lines: string[] = [];
+    const record = (o: object, m: string): void => { lines.push(`${m} ${JSON.stringify(o)}`); };
+    return { lines, logger: { info: () => {}, warn: record, error: record } };
+  };
   const jobs = async (id: string) => (await s.store.pool.query<{ attempts: number; locked_by: string | null }>(
     'select attempts, locked_by from training_jobs where workspace_id = $1', [id])).rows;
 
@@ -101,13 +126,7 @@ describe('training queue and retrain-all edges', () => {
   });
 
   test('stop() past its grace period hands a training under way back, the attempt not counted', { timeout: 120_000 }, async () => {
-    // Big enough to train for a second or more.
-    const words = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango'.split(' ');
-    const intents = Array.from({ length: 80 }, (_, i) => ({
-      intent: `intent_${i}`,
-      examples: Array.from({ length: 40 }, (_, j) => ({ text: `${words[i % 20]} ${words[j % 20]} ${words[(i * j) % 20]} item ${i} case ${j}` })),
-    }));
-    const id = (await v1Request(base, auth, 'POST', '/v1/workspaces', { name: 'long', intents })).workspace_id as string;
+    const id = await createLongWorkspace('long', 80, 40); // trains for a second or more
     const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 20, sweepMs: 0 });
     await enqueue(s.store.pool, [id]);
     worker.start();
@@ -125,6 +144,70 @@ describe('training queue and retrain-all edges', () => {
       }
     } finally {
       await next.stop();
+    }
+  });
+
+  /**
+   * A workspace deleted while it trains: the training is cut short (its thread terminated) once a
+   * lease renewal finds the job gone, and the job queued behind it is trained at once. Before,
+   * the worker trained on to the end (a large workspace: most of a minute) and threw the model away.
+   */
+  test('deleting a workspace cuts its training under way short, and the next job is trained', { timeout: 180_000 }, async () => {
+    const { lines, logger } = warnings();
+    const long = await createLongWorkspace('deleted-while-training', 600, 20);
+    const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 20, sweepMs: 0, leaseMs: 1500, logger });
+    await enqueue(s.store.pool, [long]);
+    worker.start();
+    try {
+      await until('the job was never claimed', async () => (await jobs(long))[0]?.locked_by != null);
+      await new Promise((r) => setTimeout(r, 1000)); // well into its training
+      await s.store.pool.query('delete from workspaces where id = $1', [long]);
+      const next = await createWorkspace('queued-behind');
+      await enqueue(s.store.pool, [next]);
+      worker.poke();
+      // Ample for a renewal (every 0.5 s) and a two-intent training; what is left of the deleted
+      // one's training takes more than twice as long.
+      await until('the job behind the deleted workspace waited for its training to end', async () => await status(next) === 'Available', 10_000);
+      assert.ok(lines.some((l) => l.startsWith('training stopped') && l.includes(long)), lines.join('\n'));
+    } finally {
+      await worker.stop({ graceMs: 0 });
+    }
+  });
+
+  /**
+   * A worker that lost its lease while alive (the database out for longer than the lease) and
+   * another that took the job over: the first stops its now useless training and takes its
+   * attempt back. Before, every takeover counted, and the fourth claim recorded the workspace as
+   * Failed, its workers supposedly "killed or out of memory". Here two trainers take the job from
+   * each other three times, each takeover forced by ending the holder's lease by hand.
+   */
+  test('takeovers of a job whose worker lived do not count as attempts, and its training stops', { timeout: 180_000 }, async () => {
+    const { lines, logger } = warnings();
+    const id = await createLongWorkspace('taken-over', 300, 25);
+    const options = { concurrency: 1, pollMs: 20, sweepMs: 0, leaseMs: 1500, maxAttempts: 3, logger };
+    const trainers = [new Trainer(s.store.pool, options), new Trainer(s.store.pool, options)];
+    await enqueue(s.store.pool, [id]);
+    for (const t of trainers) t.start();
+    try {
+      let holder: string | null = null;
+      await until('the job was never claimed', async () => (holder = (await jobs(id))[0]?.locked_by ?? null) !== null);
+      for (let takeover = 1; takeover <= 3; takeover++) {
+        const before = holder;
+        await until(`takeover ${takeover}: no other worker claimed the job`, async () => {
+          await s.store.pool.query(`update training_jobs set locked_until = clock_timestamp() - interval '1 millisecond' where workspace_id = $1 and locked_by = $2`, [id, before]);
+          await new Promise((r) => setTimeout(r, 200));
+          const [job] = await jobs(id);
+          assert.ok(job, `takeover ${takeover}: the job is gone, the workspace ${await status(id)}`);
+          holder = job.locked_by;
+          return holder !== null && holder !== before;
+        });
+        // The previous holder's next renewal fails: it stops and takes its attempt back.
+        await until(`takeover ${takeover}: the attempt count stayed at ${JSON.stringify(await jobs(id))}`, async () => (await jobs(id))[0]?.attempts === 1, 10_000);
+      }
+      assert.equal(await status(id), 'Training');
+      assert.equal(lines.filter((l) => l.startsWith('training stopped') && l.includes(id)).length, 3, lines.join('\n'));
+    } finally {
+      await Promise.all(trainers.map((t) => t.stop({ graceMs: 0 })));
     }
   });
 

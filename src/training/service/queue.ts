@@ -97,23 +97,35 @@ export async function release(db: Db, workerId: string, job: Job): Promise<void>
 }
 
 /**
- * A failed attempt: retry later with back-off, or give up after `maxAttempts`. Returns true when
- * given up. A job re-requested meanwhile (the data changed) is not given up: the new data gets
- * its own attempts.
+ * A failed attempt: retry later with back-off, or give up once the job has had `maxAttempts`
+ * (counted in the table, where disown takes back the attempts of workers that lived). Returns true
+ * when given up. A job re-requested meanwhile (the data changed) is not given up: the new data
+ * gets its own attempts.
  */
 export async function fail(db: Db, workerId: string, job: Job, message: string, maxAttempts: number): Promise<boolean> {
-  if (job.attempts >= maxAttempts) {
-    const r = await db.query('delete from training_jobs where workspace_id = $1 and locked_by = $2 and requested_at = $3::timestamptz',
-      [job.workspaceId, workerId, job.requestedAt]);
-    if (r.rowCount === 1) return true;
-    await db.query(`update training_jobs set locked_by = null, locked_until = null, attempts = 0
-      where workspace_id = $1 and locked_by = $2`, [job.workspaceId, workerId]);
-    return false;
-  }
-  await db.query(`update training_jobs set locked_by = null, locked_until = null, last_error = $3,
-      run_after = clock_timestamp() + $4 * interval '1 second' where workspace_id = $1 and locked_by = $2`,
-  [job.workspaceId, workerId, message, 2 ** job.attempts]);
+  const r = await db.query(`delete from training_jobs
+    where workspace_id = $1 and locked_by = $2 and requested_at = $3::timestamptz and attempts >= $4`,
+  [job.workspaceId, workerId, job.requestedAt, maxAttempts]);
+  if (r.rowCount === 1) return true;
+  // Re-requested meanwhile: the request (its attempts reset, its debounce) stands as it is.
+  await db.query(`update training_jobs set locked_by = null, locked_until = null,
+      last_error = case when requested_at = $4::timestamptz then $3 else last_error end,
+      run_after = case when requested_at = $4::timestamptz then clock_timestamp() + power(2, attempts) * interval '1 second' else run_after end
+    where workspace_id = $1 and locked_by = $2`,
+  [job.workspaceId, workerId, message, job.requestedAt]);
   return false;
+}
+
+/**
+ * Takes back the attempt of a worker that lost its job while alive: its lease ran out while it
+ * could not reach the database (an outage longer than the lease), and another worker claimed the
+ * job again, counting an attempt that only a dead worker's claim should cost. Uncounted, three
+ * such outages during one long training recorded it as failed ("killed or out of memory?").
+ */
+export async function disown(db: Db, workerId: string, job: Job): Promise<void> {
+  await db.query(`update training_jobs set attempts = greatest(attempts - 1, 0)
+    where workspace_id = $1 and requested_at = $2::timestamptz and locked_by is distinct from $3`,
+  [job.workspaceId, job.requestedAt, workerId]);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * A fixed pool of worker threads for training, so training never blocks the event loop that
- * serves the API. A thread that crashes is replaced; its job's promise rejects.
+ * serves the API. A thread that crashes, or is terminated to cut its training short, is replaced;
+ * its job's promise rejects.
  */
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../errors/index.ts';
@@ -58,12 +59,31 @@ export class TrainingThreads {
     if (next) next(w); else this.#idle.push(w);
   }
 
-  async train(data: TrainingData, maxBytes: number): Promise<TrainedModel> {
+  /**
+   * Trains in the next free thread. `signal` cuts the training short: its thread is terminated
+   * (the model code has no way to stop midway) and replaced, and the promise rejects with
+   * TRAINING_CANCELLED.
+   */
+  async train(data: TrainingData, maxBytes: number, signal?: AbortSignal): Promise<TrainedModel> {
     if (this.#closed) throw new AppError('TRAINING_STOPPED', 'the training threads are shut down');
     const w = this.#idle.pop() ?? await new Promise<Worker>((resolve) => this.#waiting.push(resolve));
+    if (signal?.aborted) {
+      this.#release(w);
+      throw cancelled();
+    }
     const id = this.#nextId++;
     return new Promise<TrainedModel>((resolve, reject) => {
-      this.#pending.get(w)!.set(id, { resolve, reject });
+      const onAbort = (): void => {
+        if (!this.#pending.get(w)?.delete(id)) return;
+        reject(cancelled());
+        void w.terminate(); // its exit spawns the replacement
+      };
+      const done = (): void => signal?.removeEventListener('abort', onAbort);
+      this.#pending.get(w)!.set(id, {
+        resolve: (m) => { done(); resolve(m); },
+        reject: (e) => { done(); reject(e); },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
       w.postMessage({ id, data, maxBytes });
     });
   }
@@ -72,4 +92,8 @@ export class TrainingThreads {
     this.#closed = true;
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
+}
+
+function cancelled(): AppError {
+  return new AppError('TRAINING_CANCELLED', 'the training was cut short');
 }

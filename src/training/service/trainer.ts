@@ -9,7 +9,7 @@ import { isAppError } from '../../errors/index.ts';
 import { withTransaction } from '../../store/index.ts';
 import { ALGORITHM_VERSION } from '../model/index.ts';
 import { readTrainingData, saveFailure, saveModel, type TrainedModel } from './data.ts';
-import { claim, fail, finish, release, renew, stillHeld, sweep, type Job } from './queue.ts';
+import { claim, disown, fail, finish, release, renew, stillHeld, sweep, type Job } from './queue.ts';
 import { TrainingThreads } from './threads.ts';
 import { MAX_MODEL_BYTES } from './train.ts';
 
@@ -133,14 +133,13 @@ export class Trainer {
   }
 
   async #run(loopId: string, job: Job): Promise<void> {
-    let leaseLost = false;
+    // Set when a renewal finds the job no longer this loop's: another worker claimed it after the
+    // lease ran out (renewals failed, the database unreachable) or the workspace was deleted.
+    // The training is cut short: its result would be thrown away, and it held a thread (a minute,
+    // for a large workspace) that the queue behind it was waiting for.
+    const lost = new AbortController();
     const lease = setInterval(() => {
-      renew(this.#pool, loopId, job, this.#opts.leaseMs).then((held) => {
-        if (!held && !leaseLost) {
-          leaseLost = true;
-          this.#opts.logger?.warn({ workspace: job.workspaceId }, 'training lease lost (renewals failed for longer than the lease); another worker may retrain this workspace');
-        }
-      }).catch(() => {});
+      renew(this.#pool, loopId, job, this.#opts.leaseMs).then((held) => { if (!held) lost.abort(); }).catch(() => {});
     }, this.#opts.leaseMs / 3);
     let snapshotVersion: string | undefined;
     try {
@@ -149,9 +148,9 @@ export class Trainer {
       try { snap = await readTrainingData(client, job.workspaceId); } finally { client.release(); }
       if (!snap) { await finish(this.#pool, loopId, job); return; } // workspace deleted meanwhile
       snapshotVersion = snap.version;
-      const trained = await this.#threads.train(snap.data, this.#opts.maxModelBytes);
+      const trained = await this.#threads.train(snap.data, this.#opts.maxModelBytes, lost.signal);
       if (!(await this.#save(loopId, job, snap.version, trained))) {
-        this.#opts.logger?.warn({ workspace: job.workspaceId }, 'trained, but another worker has taken the job over meanwhile; its model is kept');
+        await this.#lostJob(loopId, job, 'trained, but another worker has taken the job over meanwhile; its model is kept');
         return;
       }
       this.#opts.logger?.info({ workspace: job.workspaceId, ms: trained.trainMs }, 'trained');
@@ -162,11 +161,15 @@ export class Trainer {
         this.#opts.logger?.info({ workspace: job.workspaceId }, 'training cut short by shutdown; job handed back');
         return;
       }
+      if (lost.signal.aborted) {
+        await this.#lostJob(loopId, job, 'training stopped: the job is no longer this worker\'s (its lease ran out while the database was unreachable and another worker took it over, or the workspace was deleted)');
+        return;
+      }
       // The hint goes with the message into the workspace's status_errors: what to do about it.
       const message = isAppError(err) && err.hint ? `${err.message} ${err.hint}` : (err as Error).message;
       // The data's own fault (a duplicate intent, a model over the size limit) fails the same way
       // every time: given up at once, instead of training it maxAttempts times.
-      const attempts = isAppError(err) && err.status < 500 ? job.attempts : this.#opts.maxAttempts;
+      const attempts = isAppError(err) && err.status < 500 ? 0 : this.#opts.maxAttempts;
       const gaveUp = await fail(this.#pool, loopId, job, message, attempts).catch(() => false);
       if (gaveUp) {
         await saveFailure(this.#pool, job.workspaceId, snapshotVersion, message)
@@ -177,6 +180,12 @@ export class Trainer {
     } finally {
       clearInterval(lease);
     }
+  }
+
+  /** This loop, alive, lost the job to another worker: its attempt is not one (see disown). */
+  async #lostJob(loopId: string, job: Job, message: string): Promise<void> {
+    await disown(this.#pool, loopId, job).catch((e: Error) => this.#opts.logger?.warn({ workspace: job.workspaceId, err: e.message }, 'taking back a lost training attempt failed'));
+    this.#opts.logger?.warn({ workspace: job.workspaceId }, message);
   }
 
   /** Model and job completion in one transaction, and only while this worker still holds the job. */
