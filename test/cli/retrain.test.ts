@@ -36,6 +36,27 @@ test('with no worker, retrain-all gives up after --timeout and exits 7, saying w
   assert.deepEqual([status.queued, status.done], [3, 0], 'the submitted jobs stay queued for a worker');
 });
 
+/**
+ * A second run is refused (exit 6) while one runs, and trains nothing: it used to start its
+ * training threads before it found the first run's lock, and trained queued jobs until it exited.
+ */
+test('a second retrain-all while one runs exits 6 and trains none of the queued jobs', { timeout: 90_000 }, async () => {
+  const first = launch(['retrain-all', '--workers', '0', '--timeout', '60'], {});
+  try {
+    for (const deadline = Date.now() + 60_000; !/Affected workspaces found: 3/.test(first.stderr()); await new Promise((r) => setTimeout(r, 50))) {
+      assert.ok(Date.now() < deadline, `the first run did not start: ${first.stderr()}`);
+    }
+    const second = await astore(['retrain-all', '--workers', '1'], { LOG_LEVEL: 'info' });
+    assert.equal(second.code, 6, second.stderr);
+    assert.match(second.stderr, /another retrain-all run is in progress/);
+    const status = JSON.parse((await astore(['retrain', 'status', '--json'])).stdout) as { queued: number; done: number };
+    assert.deepEqual([status.queued, status.done], [3, 0], 'the refused run trained nothing');
+  } finally {
+    first.child.kill('SIGINT');
+    await first.exited;
+  }
+});
+
 test('retrain-all trains every affected workspace, logs the seeds\' summary line and exits 0', async () => {
   const r = await astore(['retrain-all', '--workers', '1', '--json'], { BATCH_RETRAIN_ALL_SIZE: '2' });
   assert.equal(r.code, 0, r.stderr);

@@ -86,12 +86,17 @@ export function register(program: Command): void {
       process.once('SIGTERM', onSignal);
       try {
         await withStore({ postgres: o.postgres }, async (s) => {
-          const trainer = workers > 0 ? new Trainer(s.pool, { concurrency: workers, sweepMs: 0, pollMs: 100, logger: cliLogger() }) : undefined;
-          trainer?.start();
+          // Started once the run holds its lock: a run refused as the second one trained the first one's jobs meanwhile.
+          let trainer: Trainer | undefined;
           const bar = new Progress();
           try {
             const summary = await retrainAll(s.pool, {
               ...options, signal: stop.signal,
+              onLocked: () => {
+                if (workers === 0) return;
+                trainer = new Trainer(s.pool, { concurrency: workers, sweepMs: 0, pollMs: 100, logger: cliLogger() });
+                trainer.start();
+              },
               log: (line) => process.stderr.write((process.stderr.isTTY ? '\r\x1b[K' : '') + line + '\n'),
               progress: (p) => bar.update(p.done + p.failed, p.affected, `retrained (${p.submitted} submitted, ${p.failed} failed)`),
             });

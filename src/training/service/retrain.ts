@@ -34,6 +34,12 @@ export interface RetrainAllOptions {
    * without a summary line and left the rest unsubmitted without a word.
    */
   signal?: AbortSignal;
+  /**
+   * Called once the run holds the retrain-all lock, before anything is submitted: for work that
+   * only a run may start (the CLI's own training threads), since a run refused as the second one
+   * must not have trained jobs of the first.
+   */
+  onLocked?(): void;
 }
 
 export interface RetrainAllSummary {
@@ -146,6 +152,7 @@ export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promis
     if (!got.rows[0]!.ok) {
       throw new AppError('RETRAIN_ALL_RUNNING', 'another retrain-all run is in progress', { hint: 'wait for it to finish; `astore retrain status` shows its progress', exitCode: 6 });
     }
+    opts.onLocked?.();
     const start = Date.now();
     // The database's clock, as models.trained_at is written with it.
     const since = (await pool.query<{ t: string }>('select now()::text as t')).rows[0]!.t;
