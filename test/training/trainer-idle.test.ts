@@ -51,3 +51,27 @@ test('poke still wakes an idle loop at once', async () => {
     await worker.stop();
   }
 });
+
+/**
+ * Claims that keep failing (here the queue table renamed away; in life the database out) are
+ * logged once, not on every poll (twice a second per loop, for as long as the outage lasted), and
+ * the recovery is logged too.
+ */
+test('failing claims are logged once, then once they work again', async () => {
+  const lines: string[] = [];
+  const record = (_: object, msg: string): void => { lines.push(msg); };
+  const worker = new Trainer(s.store.pool, { concurrency: 1, pollMs: 10, sweepMs: 0, logger: { info: record, warn: record, error: record } });
+  await s.store.pool.query('alter table training_jobs rename to training_jobs_away');
+  worker.start();
+  try {
+    await new Promise((r) => setTimeout(r, 1_000)); // dozens of failed polls
+    await s.store.pool.query('alter table training_jobs_away rename to training_jobs');
+    for (const deadline = Date.now() + 10_000; !lines.some((l) => /works again/.test(l)); await new Promise((r) => setTimeout(r, 20))) {
+      assert.ok(Date.now() < deadline, `no recovery logged: ${lines.join(' | ')}`);
+    }
+  } finally {
+    await worker.stop();
+    await s.store.pool.query('alter table if exists training_jobs_away rename to training_jobs');
+  }
+  assert.equal(lines.filter((l) => /claiming a training job failed/.test(l)).length, 1, lines.join(' | '));
+});

@@ -111,12 +111,23 @@ export class Trainer {
   }
 
   async #loop(loopId: string): Promise<void> {
+    // Claims fail every poll while the database is out: said once a minute, and when they work again.
+    let failingSince: number | undefined;
+    let saidAt = 0;
     while (this.#running) {
       let job: Job | undefined;
       try {
         job = await claim(this.#pool, loopId, this.#opts.leaseMs, this.#opts.maxAttempts);
+        if (failingSince !== undefined) {
+          this.#opts.logger?.info({ worker: loopId, failedForS: Math.round((Date.now() - failingSince) / 1000) }, 'claiming training jobs works again');
+          failingSince = undefined;
+        }
       } catch (err) {
-        this.#opts.logger?.warn({ err }, 'claiming a training job failed');
+        failingSince ??= Date.now();
+        if (Date.now() - saidAt >= 60_000) {
+          saidAt = Date.now();
+          this.#opts.logger?.warn({ err, worker: loopId, failingForS: Math.round((Date.now() - failingSince) / 1000) }, 'claiming a training job failed; retrying every poll, said again once a minute');
+        }
       }
       if (!job) {
         // The wake-up leaves the list when the poll timer ends the wait: kept there, each empty
