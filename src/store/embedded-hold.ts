@@ -34,7 +34,15 @@ async function embeddedCredentials(home: string): Promise<PostgresYaml> {
   return creds;
 }
 
-interface Attachment { connection: PgConnection; cluster: RunningCluster; presence: pg.Client }
+interface Attachment {
+  connection: PgConnection;
+  cluster: RunningCluster;
+  presence: pg.Client;
+  /** Settles when the presence session ends; made as soon as it is open, so no end goes unseen. */
+  ended: Promise<void>;
+  /** The cluster's pg_control system identifier: which cluster this is, whatever its port. */
+  systemId: string;
+}
 
 /**
  * Starts or attaches to the home's server and opens this process's presence session on it: a
@@ -49,14 +57,15 @@ interface Attachment { connection: PgConnection; cluster: RunningCluster; presen
  * home removed meanwhile must not come back as an empty new store.
  */
 async function attach(home: string, again = false): Promise<Attachment> {
-  if (again && !(existsSync(join(home, 'pg', 'PG_VERSION')) && existsSync(join(home, 'postgres.yaml')))) {
-    throw new AppError('EMBEDDED_PG_GONE', `the embedded PostgreSQL's data in ${home} is gone`);
-  }
   await makeStoreDir(home, `the store's home ${home}`, 'set ASTORE_HOME to a writable directory (or DATABASE_URL / --postgres to use another PostgreSQL)');
   // Credentials, initdb and start under the home's lock; a process that waited for it finds the
   // server the other started and attaches to it. Bringing a server back waits for the lock only
   // briefly and tries again later, so that closing meanwhile is not held up for long.
   return withHomeLock(home, async () => {
+    // Under the lock, as initdb runs under it: checked before it, another process could set up a new home meanwhile.
+    if (again && !(existsSync(join(home, 'pg', 'PG_VERSION')) && existsSync(join(home, 'postgres.yaml')))) {
+      throw new AppError('EMBEDDED_PG_GONE', `the embedded PostgreSQL's data in ${home} is gone`);
+    }
     const creds = await embeddedCredentials(home);
     const cluster = await startCluster({
       dataDir: join(home, 'pg'), password: creds.su_password, port: creds.port || 0, logFile: join(home, 'postgres.log'),
@@ -91,8 +100,17 @@ async function attach(home: string, again = false): Promise<Attachment> {
         throw err;
       }
     }
+    const ended = new Promise<void>((resolve) => presence.once('end', () => resolve()));
+    let systemId: string;
+    try {
+      systemId = (await presence.query<{ id: string }>('select system_identifier::text as id from pg_control_system()')).rows[0]!.id;
+    } catch (err) {
+      await presence.end().catch(() => {});
+      if (cluster.owned) await cluster.stop().catch(() => {});
+      throw err;
+    }
     return {
-      cluster, presence,
+      cluster, presence, ended, systemId,
       connection: { host: '127.0.0.1', port: cluster.port, database: creds.database, user: creds.su_username, password: creds.su_password },
     };
   }, again ? RETRY_LOCK_WAIT_MS : undefined);
@@ -140,29 +158,60 @@ export interface EmbeddedHold {
 
 /**
  * Attaches to (or starts) the home's server. `onChange` is told of each server brought back, for
- * the caller's signal handling to stop one this process started (see owned.ts).
+ * the caller's signal handling to stop one this process started (see owned.ts); `say` reports the
+ * loss and the recovery (default: a line on stderr).
  */
-export async function holdEmbedded(home: string, onChange: (cluster: RunningCluster) => void): Promise<EmbeddedHold> {
+export async function holdEmbedded(
+  home: string,
+  onChange: (cluster: RunningCluster) => void,
+  say: (line: string) => void = (line) => process.stderr.write(`astore: ${line}\n`),
+): Promise<EmbeddedHold> {
   let current = await attach(home);
-  const { connection } = current;
+  const first = current;
   let ending = false;
   const wake = new AbortController();
   let bringingBack: Promise<void> | undefined;
 
   const watch = (a: Attachment): void => {
-    a.presence.once('end', () => { if (!ending) bringingBack = bringBack(); });
+    void a.ended.then(() => { if (!ending && current === a) bringingBack = bringBack(); });
+  };
+  /**
+   * The server (or only this session: a backend killed, the postmaster recovering) found again.
+   * Only the cluster and port this process's pool was made for will do: a home set up anew
+   * meanwhile is another store, which its pool could not reach anyway.
+   */
+  const reattach = async (): Promise<Attachment> => {
+    const next = await attach(home, true);
+    if (next.systemId !== first.systemId || next.connection.port !== first.connection.port) {
+      await next.presence.end().catch(() => {});
+      if (next.cluster.owned) await stopOwnedServer(home, next.cluster);
+      throw new AppError('EMBEDDED_PG_REPLACED', `${home} now holds another PostgreSQL cluster (system ${next.systemId}, port ${next.connection.port}) than the one this process opened (system ${first.systemId}, port ${first.connection.port})`, {
+        hint: 'the home was set up again while this process ran: restart it to use the new one, or put the old home back',
+      });
+    }
+    // The same postmaster as before: the handle that started it still stops it (found running, it would be "not owned").
+    return next.cluster.pid === current.cluster.pid ? { ...next, cluster: current.cluster } : next;
   };
   const bringBack = async (): Promise<void> => {
-    for (let wait = RETRY_FIRST_MS; !ending; wait = Math.min(wait * 2, RETRY_MAX_MS)) {
+    const since = Date.now();
+    say(`lost the session on the embedded PostgreSQL in ${home}; attaching again (or starting it again)`);
+    let lastError = '';
+    for (let wait = RETRY_FIRST_MS, tries = 0; !ending; wait = Math.min(wait * 2, RETRY_MAX_MS)) {
       await sleep(wait, undefined, { signal: wake.signal }).catch(() => {});
       if (ending) return;
       try {
-        current = await attach(home, true);
-      } catch {
-        continue; // still starting (crash recovery), or the port still taken: try again
+        current = await reattach();
+      } catch (err) {
+        // Still starting (crash recovery), the port still taken, the home gone: tried again. A
+        // new reason is said at once, the same one every 40 s or so.
+        const reason = (err as Error).message;
+        if (reason !== lastError || ++tries % 8 === 0) say(`the embedded PostgreSQL is not back yet: ${reason}`);
+        lastError = reason;
+        continue;
       }
       watch(current);
       onChange(current.cluster);
+      say(`the embedded PostgreSQL is back after ${((Date.now() - since) / 1000).toFixed(1)} s (${current.cluster.owned ? 'started by this process' : 'another process\'s'}, pid ${current.cluster.pid})`);
       return;
     }
   };
@@ -176,7 +225,7 @@ export async function holdEmbedded(home: string, onChange: (cluster: RunningClus
 
   watch(current);
   return {
-    home, connection,
+    home, connection: first.connection,
     get cluster() { return current.cluster; },
     async close() {
       await stopWatching();

@@ -36,6 +36,8 @@ export interface ClusterOptions {
 }
 
 export interface RunningCluster {
+  /** The postmaster's process id. */
+  pid: number;
   port: number;
   host: string;
   user: string;
@@ -173,10 +175,10 @@ function clusterUrl(user: string, password: string, port: number, database: stri
   return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 }
 
-function clusterHandle(port: number, password: string, owned: boolean, stop: () => Promise<void>, detach: () => void = () => {}, handOver: () => void = () => {}): RunningCluster {
+function clusterHandle(pid: number, port: number, password: string, owned: boolean, stop: () => Promise<void>, detach: () => void = () => {}, handOver: () => void = () => {}): RunningCluster {
   const url = (database = 'postgres'): string => clusterUrl(SUPERUSER, password, port, database);
   return {
-    port, host: '127.0.0.1', user: SUPERUSER, password, owned, url, stop, detach, handOver,
+    pid, port, host: '127.0.0.1', user: SUPERUSER, password, owned, url, stop, detach, handOver,
     // The server is left up for another process (e.g. a concurrent CLI command) still using it,
     // and this process goes on all the same: it must not wait for the other to finish.
     stopUnlessShared: async () => { if (await othersStayConnected(url()).catch(() => false)) detach(); else await stop(); },
@@ -187,7 +189,7 @@ function clusterHandle(port: number, password: string, owned: boolean, stop: () 
 export function findRunningCluster(dataDir: string, password: string): RunningCluster | undefined {
   const pm = readPostmasterPid(dataDir);
   if (!pm || !pm.ready) return undefined;
-  return clusterHandle(pm.port, password, false, async () => {});
+  return clusterHandle(pm.pid, pm.port, password, false, async () => {});
 }
 
 /**
@@ -255,7 +257,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     untrackOwned(starting);
     throw err;
   }
-  handle = clusterHandle(port, opts.password, true,
+  handle = clusterHandle(child.pid!, port, opts.password, true,
     async () => { untrackOwned(starting); await stop(); },
     () => { untrackOwned(starting); child.unref(); },
     () => untrackOwned(starting));

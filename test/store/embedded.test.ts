@@ -185,6 +185,31 @@ test('a killed server is started again by the process that uses it, with its dat
 });
 
 /**
+ * Only the presence session ends (a backend killed, or the postmaster's crash recovery ending every
+ * session): the process attaches again to the same server and still counts as its starter. It
+ * took the running server for another process's, never stopped it, and its child process kept it
+ * from exiting (`serve` hung on SIGTERM).
+ */
+test('a process whose presence session was ended on a server it started attaches again, and still stops that server', { timeout: 120_000 }, async (t) => {
+  const { home, pidFile } = scratchHome(t);
+  const db = await openDatabase({ env: { ASTORE_HOME: home } });
+  let closed = false;
+  t.after(async () => { if (!closed) await db.close(); });
+  const presence = `astore presence (pid ${process.pid})`;
+  const first = postmasterPid(pidFile);
+  await db.pool.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [presence]);
+  await eventually(async () => {
+    const r = await db.pool.query('select 1 from pg_stat_activity where application_name = $1', [presence]);
+    assert.equal(r.rowCount, 1, 'attached again');
+  });
+  assert.equal(postmasterPid(pidFile), first, 'the same server');
+  assert.equal(db.embedded!.cluster.owned, true, 'still the one that started it');
+  await db.close();
+  closed = true;
+  assert.ok(!existsSync(pidFile), 'and stopped it when done');
+});
+
+/**
  * The server stops under a running process (serve) and a CLI command starts it again — or the
  * running process does, whichever comes first. Either way the command, when done, leaves it to
  * the running process: before, that process's presence session was not reopened, so the command

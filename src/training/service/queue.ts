@@ -120,11 +120,12 @@ export async function fail(db: Db, workerId: string, job: Job, message: string, 
  * Takes back the attempt of a worker that lost its job while alive: its lease ran out while it
  * could not reach the database (an outage longer than the lease), and another worker claimed the
  * job again, counting an attempt that only a dead worker's claim should cost. Uncounted, three
- * such outages during one long training recorded it as failed ("killed or out of memory?").
+ * such outages during one long training recorded it as failed ("killed or out of memory?"). Only
+ * while the other worker holds it: once that one has failed or handed it back, the count is its.
  */
 export async function disown(db: Db, workerId: string, job: Job): Promise<void> {
   await db.query(`update training_jobs set attempts = greatest(attempts - 1, 0)
-    where workspace_id = $1 and requested_at = $2::timestamptz and locked_by is distinct from $3`,
+    where workspace_id = $1 and requested_at = $2::timestamptz and locked_by is not null and locked_by <> $3`,
   [job.workspaceId, job.requestedAt, workerId]);
 }
 
