@@ -16,7 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { createServer } from '../../src/api/index.ts';
 import { createInstance, createToken } from '../../src/auth/index.ts';
 import { createPool, openStore, startCluster, type RunningCluster, type Store } from '../../src/store/index.ts';
-import { ALGORITHM_VERSION } from '../../src/training/index.ts';
+import { ALGORITHM_VERSION, enqueue, Trainer } from '../../src/training/index.ts';
 
 describe('the database goes away under a running API', () => {
   let dir: string;
@@ -69,6 +69,51 @@ describe('the database goes away under a running API', () => {
     assert.equal(up.status, 200);
     assert.equal(((await up.json()) as { status: string }).status, 'ok');
     assert.equal((await listWorkspaces()).status, 200);
+  });
+
+  /**
+   * The database goes away while a model trains and comes back after the training ended: the
+   * model is saved then, uncounted. Before, the save failed, the attempt was counted, and the job
+   * sat claimed until its lease ran out, to be trained again from the start.
+   */
+  test('a model trained while the database is out is saved once it is back', { timeout: 120_000 }, async () => {
+    let seed = 11;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const words = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}q${(i * 7919 % 1000).toString(36)}`);
+    const intents = Array.from({ length: 300 }, (_, i) => ({ // about 13 s of training
+      intent: `intent_${i}`,
+      examples: Array.from({ length: 25 }, () => ({ text: Array.from({ length: 6 }, () => words[Math.floor(random() * words.length)]).join(' ') })),
+    }));
+    const created = await fetch(`${serviceUrl}/v1/workspaces?version=2021-11-27`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'outage', intents }),
+    });
+    assert.equal(created.status, 201);
+    const id = ((await created.json()) as { workspace_id: string }).workspace_id;
+    const lines: string[] = [];
+    const record = (_: object, msg: string): void => { lines.push(msg); };
+    // A lease longer than the outage: nothing but the outage is in play.
+    const trainer = new Trainer(store.pool, { concurrency: 1, pollMs: 20, sweepMs: 0, leaseMs: 120_000, logger: { info: record, warn: record, error: record } });
+    await enqueue(store.pool, [id]);
+    trainer.start();
+    try {
+      for (const deadline = Date.now() + 30_000; !(await store.pool.query('select 1 from training_jobs where workspace_id = $1 and locked_by is not null', [id])).rowCount;) {
+        assert.ok(Date.now() < deadline, 'never claimed');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const port = cluster.port;
+      await cluster.stop();
+      await new Promise((r) => setTimeout(r, 20_000)); // the training ends meanwhile
+      cluster = await start(port);
+      for (const deadline = Date.now() + 30_000; !(await store.pool.query('select 1 from models where workspace_id = $1', [id])).rowCount;) {
+        assert.ok(Date.now() < deadline, `no model saved after the database came back: ${lines.join(' | ')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(lines.includes('the database cannot be reached; trying again until it can'), lines.join(' | '));
+      assert.deepEqual((await store.pool.query('select 1 from training_jobs where workspace_id = $1', [id])).rows, [], 'the job is done');
+      assert.deepEqual((await store.pool.query('select 1 from training_failures where workspace_id = $1', [id])).rows, []);
+    } finally {
+      await trainer.stop();
+    }
   });
 
   test('a server that stops answering (no refusal, no reply) is a 503 after the connect timeout, not a hang', { timeout: 60_000 }, async () => {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import type pg from 'pg';
 import { isAppError } from '../../errors/index.ts';
-import { withTransaction } from '../../store/index.ts';
+import { isDatabaseUnavailable, withTransaction } from '../../store/index.ts';
 import { ALGORITHM_VERSION } from '../model/index.ts';
 import { readTrainingData, saveFailure, saveModel, type TrainedModel } from './data.ts';
 import { claim, disown, fail, finish, release, renew, stillHeld, sweep, type Job } from './queue.ts';
@@ -160,7 +160,8 @@ export class Trainer {
       if (!snap) { await finish(this.#pool, loopId, job); return; } // workspace deleted meanwhile
       snapshotVersion = snap.version;
       const trained = await this.#threads.train(snap.data, this.#opts.maxModelBytes, lost.signal);
-      if (!(await this.#save(loopId, job, snap.version, trained))) {
+      // A model trained while the database was out is kept for when it answers again.
+      if (!(await this.#whileUnreachable(() => this.#save(loopId, job, snap.version, trained), job))) {
         await this.#lostJob(loopId, job, 'trained, but another worker has taken the job over meanwhile; its model is kept');
         return;
       }
@@ -170,6 +171,14 @@ export class Trainer {
       if (this.#aborting) {
         await release(this.#pool, loopId, job).catch((e: Error) => this.#opts.logger?.warn({ workspace: job.workspaceId, err: e.message }, 'handing back a training job failed; it is retried once its lease ends'));
         this.#opts.logger?.info({ workspace: job.workspaceId }, 'training cut short by shutdown; job handed back');
+        return;
+      }
+      if (isDatabaseUnavailable(err)) {
+        // Not the job's fault: handed back uncounted once the database answers again. Before, the
+        // attempt was lost with the database and counted, and the job waited for its lease.
+        await this.#whileUnreachable(() => this.#handBack(loopId, job), job)
+          .catch((e: Error) => this.#opts.logger?.warn({ workspace: job.workspaceId, err: e.message }, 'handing back a training job failed; it is retried once its lease ends'));
+        this.#opts.logger?.warn({ workspace: job.workspaceId, err: (err as Error).message }, 'training interrupted: the database could not be reached; job handed back');
         return;
       }
       if (lost.signal.aborted) {
@@ -190,6 +199,24 @@ export class Trainer {
       this.#opts.onTrained?.(job.workspaceId, false);
     } finally {
       clearInterval(lease);
+    }
+  }
+
+  /** Hands the job back uncounted, or takes the attempt back if another worker has it by now. */
+  async #handBack(loopId: string, job: Job): Promise<void> {
+    if (!(await release(this.#pool, loopId, job))) await disown(this.#pool, loopId, job);
+  }
+
+  /** `fn` again, after a growing wait, while the database cannot be reached and this trainer runs. */
+  async #whileUnreachable<T>(fn: () => Promise<T>, job?: Job): Promise<T> {
+    for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || !this.#running) throw err;
+        if (wait === 500) this.#opts.logger?.warn({ workspace: job?.workspaceId, err: (err as Error).message }, 'the database cannot be reached; trying again until it can');
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
   }
 
