@@ -17,6 +17,7 @@ import { createServer } from '../../src/api/index.ts';
 import { createInstance, createToken } from '../../src/auth/index.ts';
 import { createPool, openStore, startCluster, type RunningCluster, type Store } from '../../src/store/index.ts';
 import { ALGORITHM_VERSION, enqueue, Trainer } from '../../src/training/index.ts';
+import { slowIntents } from '../support/training.ts';
 
 describe('the database goes away under a running API', () => {
   let dir: string;
@@ -77,15 +78,8 @@ describe('the database goes away under a running API', () => {
    * sat claimed until its lease ran out, to be trained again from the start.
    */
   test('a model trained while the database is out is saved once it is back', { timeout: 120_000 }, async () => {
-    let seed = 11;
-    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const words = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}q${(i * 7919 % 1000).toString(36)}`);
-    const intents = Array.from({ length: 300 }, (_, i) => ({ // about 13 s of training
-      intent: `intent_${i}`,
-      examples: Array.from({ length: 25 }, () => ({ text: Array.from({ length: 6 }, () => words[Math.floor(random() * words.length)]).join(' ') })),
-    }));
     const created = await fetch(`${serviceUrl}/v1/workspaces?version=2021-11-27`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'outage', intents }),
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'outage', intents: slowIntents(300, 25) }), // about 13 s of training
     });
     assert.equal(created.status, 201);
     const id = ((await created.json()) as { workspace_id: string }).workspace_id;

@@ -9,6 +9,7 @@ import { enqueue, retrainAll, retrainOptionsFromEnv, retrainStatus, Trainer } fr
 import { saveModel } from '../../src/training/service/data.ts';
 import { claim, fail, finish, stillHeld } from '../../src/training/service/queue.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
+import { slowIntents } from '../support/training.ts';
 import { v1Request } from '../support/api.ts';
 import { workspaceCalls } from './workspaces.ts';
 
@@ -20,21 +21,9 @@ describe('training queue and retrain-all edges', () => {
   let auth: Record<string, string>;
 
   const { createWorkspace, status } = workspaceCalls(() => base, () => auth);
-  /**
-   * A workspace that takes a while to train: `n` intents × `m` examples of six words drawn from
-   * 3,000 made-up ones. Nothing separates its intents but chance, so the solver works hard:
-   * 300 × 25 trains for about 13 s here, 600 × 20 for about 26 s.
-   */
-  const createLongWorkspace = async (name: string, n: number, m: number): Promise<string> => {
-    let seed = 7;
-    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const vocabulary = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}x${(i * 7919 % 1000).toString(36)}`);
-    const intents = Array.from({ length: n }, (_, i) => ({
-      intent: `intent_${i}`,
-      examples: Array.from({ length: m }, () => ({ text: Array.from({ length: 6 }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(' ') })),
-    }));
-    return (await v1Request(base, auth, 'POST', '/v1/workspaces', { name, intents })).workspace_id as string;
-  };
+  /** A workspace that takes a while to train (see slowIntents). */
+  const createLongWorkspace = async (name: string, n: number, m: number): Promise<string> =>
+    (await v1Request(base, auth, 'POST', '/v1/workspaces', { name, intents: slowIntents(n, m) })).workspace_id as string;
   const until = async (what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> => {
     for (const deadline = Date.now() + ms; !(await ok()); await new Promise((r) => setTimeout(r, 20))) {
       assert.ok(Date.now() < deadline, what);

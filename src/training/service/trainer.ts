@@ -168,17 +168,15 @@ export class Trainer {
       this.#opts.logger?.info({ workspace: job.workspaceId, ms: trained.trainMs }, 'trained');
       this.#opts.onTrained?.(job.workspaceId, true);
     } catch (err) {
-      if (this.#aborting) {
-        await release(this.#pool, loopId, job).catch((e: Error) => this.#opts.logger?.warn({ workspace: job.workspaceId, err: e.message }, 'handing back a training job failed; it is retried once its lease ends'));
-        this.#opts.logger?.info({ workspace: job.workspaceId }, 'training cut short by shutdown; job handed back');
-        return;
-      }
-      if (isDatabaseUnavailable(err)) {
-        // Not the job's fault: handed back uncounted once the database answers again. Before, the
-        // attempt was lost with the database and counted, and the job waited for its lease.
+      // Neither a shutdown nor an unreachable database is the job's fault: it is handed back
+      // uncounted, in an outage once the database answers again. Before, an outage's attempt was
+      // counted, and the job waited for its lease.
+      const outage = !this.#aborting && isDatabaseUnavailable(err);
+      if (this.#aborting || outage) {
         await this.#whileUnreachable(() => this.#handBack(loopId, job), job)
           .catch((e: Error) => this.#opts.logger?.warn({ workspace: job.workspaceId, err: e.message }, 'handing back a training job failed; it is retried once its lease ends'));
-        this.#opts.logger?.warn({ workspace: job.workspaceId, err: (err as Error).message }, 'training interrupted: the database could not be reached; job handed back');
+        if (outage) this.#opts.logger?.warn({ workspace: job.workspaceId, err: (err as Error).message }, 'training interrupted: the database could not be reached; job handed back');
+        else this.#opts.logger?.info({ workspace: job.workspaceId }, 'training cut short by shutdown; job handed back');
         return;
       }
       if (lost.signal.aborted) {
