@@ -156,16 +156,16 @@ export interface EmbeddedHold {
   discard(): Promise<void>;
 }
 
+/** The loss of the server and its recovery, for the operator: a line on stderr. */
+function say(line: string): void {
+  process.stderr.write(`astore: ${line}\n`);
+}
+
 /**
  * Attaches to (or starts) the home's server. `onChange` is told of each server brought back, for
- * the caller's signal handling to stop one this process started (see owned.ts); `say` reports the
- * loss and the recovery (default: a line on stderr).
+ * the caller's signal handling to stop one this process started (see owned.ts).
  */
-export async function holdEmbedded(
-  home: string,
-  onChange: (cluster: RunningCluster) => void,
-  say: (line: string) => void = (line) => process.stderr.write(`astore: ${line}\n`),
-): Promise<EmbeddedHold> {
+export async function holdEmbedded(home: string, onChange: (cluster: RunningCluster) => void): Promise<EmbeddedHold> {
   let current = await attach(home);
   const first = current;
   let ending = false;

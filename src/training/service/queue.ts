@@ -88,8 +88,9 @@ export async function finish(db: Db, workerId: string, job: Job): Promise<void> 
 
 /**
  * Hands a job back untried, its attempt not counted (false: the job is no longer this worker's):
- * the worker is shutting down, or lost the database, so the interruption says nothing about the job (counted, three restarts of the training pods during
- * one long training would record it as failed).
+ * the worker is shutting down, or lost the database, so the interruption says nothing about the
+ * job (counted, three restarts of the training pods during one long training would record it as
+ * failed).
  */
 export async function release(db: Db, workerId: string, job: Job): Promise<boolean> {
   const r = await db.query(`update training_jobs set locked_by = null, locked_until = null, attempts = greatest(attempts - 1, 0)

@@ -206,13 +206,13 @@ export class Trainer {
   }
 
   /** `fn` again, after a growing wait, while the database cannot be reached and this trainer runs. */
-  async #whileUnreachable<T>(fn: () => Promise<T>, job?: Job): Promise<T> {
+  async #whileUnreachable<T>(fn: () => Promise<T>, job: Job): Promise<T> {
     for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
       try {
         return await fn();
       } catch (err) {
         if (!isDatabaseUnavailable(err) || !this.#running) throw err;
-        if (wait === 500) this.#opts.logger?.warn({ workspace: job?.workspaceId, err: (err as Error).message }, 'the database cannot be reached; trying again until it can');
+        if (wait === 500) this.#opts.logger?.warn({ workspace: job.workspaceId, err: (err as Error).message }, 'the database cannot be reached; trying again until it can');
         await new Promise((r) => setTimeout(r, wait));
       }
     }
