@@ -61,10 +61,9 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
   const target = resolveTarget(opts);
   let connection: PgConnection;
   let hold: EmbeddedHold | undefined;
-  let db: Database | undefined;
   if (target.kind === 'embedded') {
-    // A server brought back that this process started is stopped with it, on a signal too.
-    hold = await holdEmbedded(target.home, (cluster) => { if (db && cluster.owned) trackOwned(db); cluster.handOver(); });
+    // A server brought back is tracked through the database, as the first one is.
+    hold = await holdEmbedded(target.home, (cluster) => cluster.handOver());
     connection = hold.connection;
   } else {
     connection = target.connection;
@@ -106,10 +105,10 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
       return abandoning;
     },
   };
-  db = opened;
-  if (hold?.cluster.owned) trackOwned(db);
+  // On a signal too, the server is stopped unless another process uses it, whoever started it.
+  if (hold) trackOwned(opened);
   hold?.cluster.handOver();
-  return db;
+  return opened;
 }
 
 /** `fn` inside BEGIN … COMMIT on one pooled client; any error rolls back and is rethrown. */

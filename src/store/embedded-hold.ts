@@ -18,7 +18,7 @@ import { describeConnectionError } from './connection-errors.ts';
 import { startCluster, type RunningCluster } from './embedded.ts';
 import { makeStoreDir, writeAtomic } from './files.ts';
 import { withHomeLock } from './home-lock.ts';
-import { sessionName } from './session-name.ts';
+import { PRESENCE_ROLE, sessionName } from './session-name.ts';
 
 const EMBEDDED_DATABASE = 'store';
 
@@ -46,11 +46,11 @@ interface Attachment {
 
 /**
  * Starts or attaches to the home's server and opens this process's presence session on it: a
- * connection held until the database is closed, which the process that started the server sees
- * before stopping it (stopUnlessShared). Pool sessions could not serve for that: an idle pool
+ * connection held until the database is closed, which a process leaving the server sees before
+ * stopping it (stopUnlessShared). Pool sessions could not serve for that: an idle pool
  * closes them after 10 s, and a command waiting on its operator (pgmig's prompts) had its server
- * stopped under it. The presence session is opened under the home's lock, and the owner stops the
- * server under that lock too (stopOwnedServer): a process that had found the server running but
+ * stopped under it. The presence session is opened under the home's lock, and a process leaving
+ * stops the server under that lock too (leaveServer): a process that had found the server running but
  * not yet connected to it was not seen, and its first query met a stopped server.
  *
  * `again`: the server this process used has gone, and only an existing cluster may be started: a
@@ -73,7 +73,7 @@ async function attach(home: string, again = false): Promise<Attachment> {
     if (cluster.port !== creds.port) {
       await writeAtomic(join(home, 'postgres.yaml'), formatPostgresYaml({ ...creds, port: cluster.port }), 0o600);
     }
-    const presence = new pg.Client({ connectionString: cluster.url('postgres'), application_name: sessionName('astore presence') });
+    const presence = new pg.Client({ connectionString: cluster.url('postgres'), application_name: sessionName(PRESENCE_ROLE) });
     // The server's shutdown ends this session; without a listener that error would be thrown.
     presence.on('error', () => {});
     try {
@@ -117,16 +117,25 @@ async function attach(home: string, again = false): Promise<Attachment> {
 }
 
 /**
- * Stops the server this process started unless another process uses it, under the home's lock so
- * that no process is between finding the server and connecting to it. A lock that cannot be had
+ * Ends this process's use of the server (its presence session, when `presence` is given) and stops
+ * the server unless another process uses it, whichever process started it: the last one out stops
+ * it. Before, only the starter did, and a server whose starter had gone first (serve ended while a
+ * command ran) ran on with nobody to stop it. Done under the home's lock, so that no process is
+ * between finding the server and connecting to it, and closing processes are seen one at a time
+ * (each ends its presence under the lock, so the next one sees it gone). A lock that cannot be had
  * leaves the server running: stopping it under a process that is attaching would be worse.
  */
-async function stopOwnedServer(home: string, cluster: RunningCluster): Promise<void> {
+async function leaveServer(home: string, cluster: RunningCluster, presence?: pg.Client): Promise<void> {
   let locked = false;
   try {
-    await withHomeLock(home, async () => { locked = true; await cluster.stopUnlessShared(); }, STOP_LOCK_WAIT_MS);
+    await withHomeLock(home, async () => {
+      locked = true;
+      await presence?.end().catch(() => {});
+      await cluster.stopUnlessShared();
+    }, STOP_LOCK_WAIT_MS);
   } catch (err) {
     if (locked) throw err;
+    await presence?.end().catch(() => {});
     if ((err as AppError).code === 'EMBEDDED_PG_BUSY') { cluster.detach(); return; }
     // The lock file cannot be made (the home was removed or made read-only): no process can be
     // attaching through this home either, and a server left running would have no one to stop it.
@@ -148,9 +157,9 @@ export interface EmbeddedHold {
   readonly connection: PgConnection;
   /** The server attached to now: another one once a lost server was brought back. */
   readonly cluster: RunningCluster;
-  /** Ends the presence session, then stops the server if this process started it and nobody else uses it. */
+  /** Ends the presence session, then stops the server if nobody else uses it. */
   close(): Promise<void>;
-  /** Stops the server if this process started it and nobody else uses it; for an exit on a signal. */
+  /** Stops the server if nobody else uses it; for an exit on a signal. */
   abandon(): Promise<void>;
   /** Ends the presence session and stops a server this process started, used or not: opening failed. */
   discard(): Promise<void>;
@@ -162,8 +171,8 @@ function say(line: string): void {
 }
 
 /**
- * Attaches to (or starts) the home's server. `onChange` is told of each server brought back, for
- * the caller's signal handling to stop one this process started (see owned.ts).
+ * Attaches to (or starts) the home's server. `onChange` is told of each server brought back: one
+ * this process started is handed over to the caller's tracking (see owned.ts).
  */
 export async function holdEmbedded(home: string, onChange: (cluster: RunningCluster) => void): Promise<EmbeddedHold> {
   let current = await attach(home);
@@ -183,13 +192,15 @@ export async function holdEmbedded(home: string, onChange: (cluster: RunningClus
   const reattach = async (): Promise<Attachment> => {
     const next = await attach(home, true);
     if (next.systemId !== first.systemId || next.connection.port !== first.connection.port) {
-      await next.presence.end().catch(() => {});
-      if (next.cluster.owned) await stopOwnedServer(home, next.cluster);
+      // Another store, which this process never used: only a server this call started is stopped.
+      if (next.cluster.owned) await leaveServer(home, next.cluster, next.presence);
+      else await next.presence.end().catch(() => {});
       throw new AppError('EMBEDDED_PG_REPLACED', `${home} now holds another PostgreSQL cluster (system ${next.systemId}, port ${next.connection.port}) than the one this process opened (system ${first.systemId}, port ${first.connection.port})`, {
         hint: 'the home was set up again while this process ran: restart it to use the new one, or put the old home back',
       });
     }
-    // The same postmaster as before: the handle that started it still stops it (found running, it would be "not owned").
+    // The same postmaster as before: the handle that started it is kept, as only it can let go of
+    // its child process when leaving the server to others (a found one's detach cannot).
     return next.cluster.pid === current.cluster.pid ? { ...next, cluster: current.cluster } : next;
   };
   const bringBack = async (): Promise<void> => {
@@ -221,7 +232,6 @@ export async function holdEmbedded(home: string, onChange: (cluster: RunningClus
     wake.abort();
     await bringingBack;
   };
-  const stopOwned = async (): Promise<void> => { if (current.cluster.owned) await stopOwnedServer(home, current.cluster); };
 
   watch(current);
   return {
@@ -229,12 +239,12 @@ export async function holdEmbedded(home: string, onChange: (cluster: RunningClus
     get cluster() { return current.cluster; },
     async close() {
       await stopWatching();
-      await current.presence.end().catch(() => {});
-      await stopOwned();
+      await leaveServer(home, current.cluster, current.presence);
     },
     async abandon() {
+      // The presence session stays open (it is this process's own): the exit ends it.
       await stopWatching();
-      await stopOwned();
+      await leaveServer(home, current.cluster);
     },
     async discard() {
       await stopWatching();

@@ -10,7 +10,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { chmod, chown, writeFile, rm, readFile, stat } from 'node:fs/promises';
+import { chmod, chown, writeFile, rm, readFile, realpath, stat } from 'node:fs/promises';
 import { makeDir } from './files.ts';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { AppError } from '../errors/index.ts';
 import { trackOwned, untrackOwned } from './owned.ts';
-import { OWN_SESSIONS_PATTERN, sessionName } from './session-name.ts';
+import { OWN_SESSIONS_PATTERN, PRESENCE_PATTERN, sessionName } from './session-name.ts';
 
 export interface ClusterOptions {
   /** The PostgreSQL data directory (PGDATA). Created by initdb when absent. */
@@ -42,10 +42,11 @@ export interface RunningCluster {
   host: string;
   user: string;
   password: string;
-  /** True when this process started the server (and so should stop it). */
+  /** True when this process started the server (a child process of this one). */
   owned: boolean;
   /** Connection URL for the given database. */
   url(database?: string): string;
+  /** Stops the server: the child this process started, or a postmaster found running (signalled). */
   stop(): Promise<void>;
   /**
    * Leaves a server this process started running for others and lets this process exit without
@@ -54,7 +55,7 @@ export interface RunningCluster {
   detach(): void;
   /**
    * Stops the server unless another process is still connected to it (then detaches): for the
-   * process that started it, when done with it.
+   * last process to use it, whichever started it.
    */
   stopUnlessShared(): Promise<void>;
   /**
@@ -189,7 +190,43 @@ function clusterHandle(pid: number, port: number, password: string, owned: boole
 export function findRunningCluster(dataDir: string, password: string): RunningCluster | undefined {
   const pm = readPostmasterPid(dataDir);
   if (!pm || !pm.ready) return undefined;
-  return clusterHandle(pm.pid, pm.port, password, false, async () => {});
+  return clusterHandle(pm.pid, pm.port, password, false, () => stopFoundServer(dataDir, pm.pid));
+}
+
+/**
+ * Stops a server another process started, by signalling its postmaster as pg_ctl does: the last
+ * process using a server stops it, so one whose starter went first (serve ended during a command)
+ * no longer runs on with nobody left to stop it. Only the postmaster still named in postmaster.pid,
+ * and running in this data directory, is signalled (a process on another machine sharing the home,
+ * or a reused pid, must not be); the call returns once it has exited, so that the next process
+ * finds the cluster stopped rather than shutting down. A server it may not signal (another user's)
+ * is left running.
+ */
+async function stopFoundServer(dataDir: string, pid: number): Promise<void> {
+  if (readPostmasterPid(dataDir)?.pid !== pid || !await runsIn(pid, dataDir)) return;
+  try {
+    process.kill(pid, 'SIGINT'); // "fast" shutdown, as for a server this process started
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + FOUND_STOP_WAIT_MS;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** How long stopping a found server waits for it to exit; it goes on stopping after that anyway. */
+const FOUND_STOP_WAIT_MS = 120_000;
+
+/**
+ * Whether process `pid` runs in `dataDir`: a postmaster's working directory is its data directory.
+ * Where /proc cannot tell (another system, or not allowed to look), postmaster.pid is trusted only
+ * without /proc at all.
+ */
+async function runsIn(pid: number, dataDir: string): Promise<boolean> {
+  try {
+    return await realpath(`/proc/${pid}/cwd`) === await realpath(dataDir);
+  } catch {
+    return !existsSync('/proc/self');
+  }
 }
 
 /**
@@ -267,26 +304,34 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
 /**
  * Whether other client sessions stay connected for `graceMs`: the backends of connections this
  * process has just closed linger for a moment after the client side is gone (longer on a busy
- * machine), and must not be mistaken for another process still using the server.
+ * machine), and must not be mistaken for another process still using the server. Another astore
+ * process's presence session settles it at once: that process holds it until it has closed, and
+ * ends it under the home lock this check runs under (so a command done while serve runs no longer
+ * waits out the grace).
  */
 async function othersStayConnected(url: string, graceMs = 3000): Promise<boolean> {
   const deadline = Date.now() + graceMs;
   for (;;) {
-    if (await otherSessions(url).catch(() => 0) === 0) return false;
+    const others = await otherSessions(url).catch(() => ({ all: 0, present: 0 }));
+    if (others.present > 0) return true;
+    if (others.all === 0) return false;
     if (Date.now() >= deadline) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** How many client sessions of other processes are connected; used before stopping a shared server. */
-async function otherSessions(url: string): Promise<number> {
+/**
+ * The client sessions of other processes, and how many of them are astore processes' presence
+ * sessions (see embedded-hold.ts); used before stopping a shared server.
+ */
+async function otherSessions(url: string): Promise<{ all: number; present: number }> {
   const client = new pg.Client({ connectionString: url, application_name: sessionName() });
   await client.connect();
   try {
-    const r = await client.query<{ n: string }>(
-      `select count(*) as n from pg_stat_activity
-        where backend_type = 'client backend' and coalesce(application_name, '') not like $1`, [OWN_SESSIONS_PATTERN]);
-    return Number(r.rows[0]?.n ?? 0);
+    const r = await client.query<{ n: string; present: string }>(
+      `select count(*) as n, count(*) filter (where application_name like $2) as present from pg_stat_activity
+        where backend_type = 'client backend' and coalesce(application_name, '') not like $1`, [OWN_SESSIONS_PATTERN, PRESENCE_PATTERN]);
+    return { all: Number(r.rows[0]?.n ?? 0), present: Number(r.rows[0]?.present ?? 0) };
   } finally {
     await client.end();
   }

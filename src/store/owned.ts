@@ -1,8 +1,9 @@
 /**
- * The embedded PostgreSQL servers this process started itself (while starting, then through the
- * databases opened on them), until they are closed. An exit that cannot wait for the command's own
- * close() (a signal, the reader of stdout gone) abandons them first, so the server stops with the
- * command as it would otherwise: exiting without it left the server running with nobody to stop it.
+ * The embedded PostgreSQL servers this process uses (one it is starting, then the databases opened
+ * on them), until they are closed. An exit that cannot wait for the command's own close() (a
+ * signal, the reader of stdout gone) abandons them first, so the server stops with the command,
+ * unless another process uses it, as it would otherwise: exiting without it left the server
+ * running with nobody to stop it.
  *
  * No imports: the CLI entry loads this without the store (and pg) for commands that never use it.
  */

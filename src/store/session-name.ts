@@ -10,3 +10,9 @@ export function sessionName(role = 'astore'): string {
 
 /** A LIKE pattern matching every sessionName() of this process. */
 export const OWN_SESSIONS_PATTERN = `% (pid ${process.pid})`;
+
+/** The role of the session each process holds on an embedded server while it uses it. */
+export const PRESENCE_ROLE = 'astore presence';
+
+/** A LIKE pattern matching every process's presence session. */
+export const PRESENCE_PATTERN = `${PRESENCE_ROLE} (pid %)`;

@@ -40,8 +40,8 @@ describe('signals and the embedded server a command started', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  /** Runs astore; resolves once `started` holds, then sends `signal`; returns exit code and stderr. */
-  async function interrupt(args: string[], stdout: 'ignore' | 'pipe', started: () => boolean, signal: NodeJS.Signals, delayMs = 300): Promise<{ code: number | null; stderr: string; child: ChildProcess }> {
+  /** Runs astore; resolves once `started` holds (and `beforeSignal` is done), then sends `signal`; returns exit code and stderr. */
+  async function interrupt(args: string[], stdout: 'ignore' | 'pipe', started: () => boolean, signal: NodeJS.Signals, delayMs = 300, beforeSignal?: () => Promise<void>): Promise<{ code: number | null; stderr: string; child: ChildProcess }> {
     const child = spawn(bin, args, { env, stdio: ['ignore', stdout, 'pipe'] });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
@@ -50,6 +50,7 @@ describe('signals and the embedded server a command started', () => {
       assert.ok(Date.now() < deadline && child.exitCode === null, `the command never got going:\n${stderr}`);
     }
     await new Promise((r) => setTimeout(r, delayMs));
+    await beforeSignal?.();
     child.kill(signal);
     return { code: await exited, stderr, child };
   }
@@ -80,6 +81,31 @@ describe('signals and the embedded server a command started', () => {
       assert.equal(r.code, 143, r.stderr);
       assert.equal(existsSync(pidFile), false, `the embedded PostgreSQL was left running:\n${r.stderr}`);
     } finally {
+      await stopServerIn(join(home, 'pg'));
+    }
+  });
+
+  it('a command on a server another process started, stopped once that process has gone, stops the server as the last one out', { timeout: 120_000 }, async () => {
+    const store = await openStore({ env });
+    let closed = false;
+    try {
+      assert.equal(store.embedded?.cluster.owned, true, 'the test process started the server');
+      const r = await interrupt(['backup'], 'pipe', () => existsSync(pidFile), 'SIGTERM', 0, async () => {
+        // The command's presence session: it is attached. Then its starter leaves first.
+        for (const deadline = Date.now() + 60_000; ; await new Promise((res) => setTimeout(res, 50))) {
+          const { rowCount } = await store.pool.query(`select 1 from pg_stat_activity where application_name like 'astore presence (pid %' and application_name <> $1`, [`astore presence (pid ${process.pid})`]);
+          if (rowCount) break;
+          assert.ok(Date.now() < deadline, 'the command never attached');
+        }
+        await store.close();
+        closed = true;
+        assert.equal(existsSync(pidFile), true, 'left running for the command');
+      });
+      assert.equal(r.code, 143, r.stderr);
+      // Before, only the process that started the server stopped it, and this one ran on with nobody to stop it.
+      assert.equal(existsSync(pidFile), false, `the embedded PostgreSQL was left running:\n${r.stderr}`);
+    } finally {
+      if (!closed) await store.close();
       await stopServerIn(join(home, 'pg'));
     }
   });

@@ -1,11 +1,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openDatabase } from '../../src/store/index.ts';
+import { findRunningCluster, openDatabase } from '../../src/store/index.ts';
 import { withHomeLock } from '../../src/store/home-lock.ts';
 import { createTestDatabase, stopServerIn } from '../support/pg.ts';
 
@@ -99,7 +99,7 @@ test('a process that started the embedded server stops it when done, or leaves i
  * on its operator) still counts as using the server: the process that started the server saw no
  * session of it, stopped the server, and the waiting command's next query failed.
  */
-test('the server is left running for an attached process whose pool has gone idle', { timeout: 120_000 }, async (t) => {
+test('the server is left running for an attached process whose pool has gone idle, which stops it when it is done', { timeout: 120_000 }, async (t) => {
   const { home, pidFile, children } = scratchHome(t);
   const owner = await openDatabase({ env: { ASTORE_HOME: home } });
   let ownerClosed = false;
@@ -117,6 +117,8 @@ test('the server is left running for an attached process whose pool has gone idl
   assert.ok(existsSync(pidFile), 'the server is left running for the attached process');
   const r = await attached.close();
   assert.equal(r.code, 0, r.out);
+  // Before, only the process that started a server stopped it: this one ran on with nobody to stop it.
+  assert.ok(!existsSync(pidFile), 'the last process out stops the server, though it did not start it');
 });
 
 /**
@@ -158,6 +160,29 @@ async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
 }
 
 const postmasterPid = (pidFile: string): number => Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+
+/**
+ * A process stopping a server it found running signals the postmaster named in postmaster.pid:
+ * only if that process runs in the data directory. A pid from another machine sharing the home,
+ * or reused since, belongs to some other process, which must not be sent the signal.
+ */
+test('stopping a found server signals only a process running in its data directory', { timeout: 60_000 }, async (t) => {
+  const { home } = scratchHome(t);
+  const dataDir = join(home, 'pg');
+  mkdirSync(dataDir);
+  const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => { bystander.kill('SIGKILL'); });
+  await new Promise((r) => bystander.once('spawn', r));
+  // postmaster.pid: pid, data dir, start time, port, socket dir, address, shm key, status.
+  writeFileSync(join(dataDir, 'postmaster.pid'), [bystander.pid, dataDir, '0', '5432', '', '127.0.0.1', '0', 'ready', ''].join('\n'));
+  const found = findRunningCluster(dataDir, 'unused');
+  assert.equal(found?.pid, bystander.pid, 'postmaster.pid is read as a running server');
+  await found!.stop();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(bystander.exitCode, null, 'the other process was not signalled');
+  assert.equal(bystander.signalCode, null, 'the other process was not signalled');
+  rmSync(join(dataDir, 'postmaster.pid'));
+});
 
 /**
  * The server dies under the process that started it (killed: a crash, the OOM killer): that
@@ -236,11 +261,10 @@ test('after the server was stopped under it, a running process is seen again: a 
   assert.equal(r.code, 0, r.out);
   assert.ok(existsSync(pidFile), 'the command left the server running');
   assert.equal((await db.pool.query<{ one: number }>('select 1 as one')).rows[0]!.one, 1);
-  const ownedByUs = db.embedded!.cluster.owned;
-  assert.notEqual(ownedByUs, command.owned, 'one of the two started it');
+  assert.notEqual(db.embedded!.cluster.owned, command.owned, 'one of the two started it');
   await db.close();
   closed = true;
-  assert.equal(existsSync(pidFile), !ownedByUs, 'the process that started it stops it when it is the last');
+  assert.ok(!existsSync(pidFile), 'the last process out stops it, whichever started it');
 });
 
 test('run as root, the embedded server gets search permission on its data directory\'s parents and nothing else changes', { timeout: 120_000, skip: process.getuid?.() !== 0 && 'only root hands the server to another user' }, async () => {
