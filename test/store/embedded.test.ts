@@ -1,11 +1,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { findRunningCluster, openDatabase } from '../../src/store/index.ts';
+import { parse } from 'yaml';
+import { findRunningCluster, openDatabase, startCluster, type RunningCluster } from '../../src/store/index.ts';
 import { withHomeLock } from '../../src/store/home-lock.ts';
 import { createTestDatabase, stopServerIn } from '../support/pg.ts';
 
@@ -23,11 +24,13 @@ test('the test harness gives a real PostgreSQL database', async () => {
  * Runs close-child.ts; returns its admin URL and a function that closes it and waits for its exit.
  * The child is added to `children`, for the test's cleanup to kill if the test ends first.
  */
-async function childUsingServer(home: string, children: ChildProcess[]): Promise<{ url: string; owned: boolean; pid: number; close(): Promise<{ code: number | null; out: string }> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/close-child.ts'], { env: { ...process.env, ASTORE_HOME: home }, stdio: ['pipe', 'pipe', 'inherit'] });
+async function childUsingServer(home: string, children: ChildProcess[]): Promise<{ url: string; owned: boolean; pid: number; stderr(): string; close(): Promise<{ code: number | null; out: string }> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/store/close-child.ts'], { env: { ...process.env, ASTORE_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
+  let err = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); process.stderr.write(d); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const [url, owned] = await new Promise<[string, boolean]>((resolve, reject) => {
     child.stdout.on('data', () => { const m = /^ready (\S+) (true|false)$/m.exec(out); if (m) resolve([m[1]!, m[2] === 'true']); });
@@ -35,6 +38,7 @@ async function childUsingServer(home: string, children: ChildProcess[]): Promise
   });
   return {
     url, owned, pid: child.pid!,
+    stderr: () => err,
     async close() {
       child.stdin.end('go\n');
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -265,6 +269,42 @@ test('after the server was stopped under it, a running process is seen again: a 
   await db.close();
   closed = true;
   assert.ok(!existsSync(pidFile), 'the last process out stops it, whichever started it');
+});
+
+/**
+ * The server goes away and the home is set up anew meanwhile (another cluster on the same port,
+ * same password): the process that used the old one must not attach to it, as its pool was made
+ * for another store. Before, its presence sat on the new cluster (which its starter then never
+ * stopped) and serve answered 503 with nothing said.
+ */
+test('a process whose home was set up anew while its server was gone refuses the new cluster and says so', { timeout: 120_000 }, async (t) => {
+  const { home, children } = scratchHome(t);
+  const running = await childUsingServer(home, children);
+  const creds = parse(readFileSync(join(home, 'postgres.yaml'), 'utf8')) as { su_password: string; port: number };
+  let replacement: RunningCluster | undefined;
+  t.after(async () => { await replacement?.stop(); });
+  // Under the home's lock, so the running process cannot start the old cluster again meanwhile.
+  await withHomeLock(home, async () => {
+    await stopServerIn(join(home, 'pg'));
+    renameSync(join(home, 'pg'), join(home, 'pg.old'));
+    replacement = await startCluster({ dataDir: join(home, 'pg'), password: creds.su_password, port: creds.port, logFile: join(home, 'postgres.log') });
+  });
+  await eventually(async () => assert.match(running.stderr(), /now holds another PostgreSQL cluster/));
+  const admin = new pg.Client({ connectionString: replacement!.url('postgres') });
+  await admin.connect();
+  try {
+    // It keeps trying (every 5 s at most): it stays off the new cluster all the while.
+    for (let i = 0; i < 3; i++) {
+      const r = await admin.query('select 1 from pg_stat_activity where application_name like $1', [`% (pid ${running.pid})`]);
+      assert.equal(r.rowCount, 0, 'no session of the process on the new cluster');
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } finally {
+    await admin.end();
+  }
+  const r = await running.close();
+  assert.equal(r.code, 0, r.out);
+  assert.ok(existsSync(join(home, 'pg', 'postmaster.pid')), 'its close left the new cluster alone');
 });
 
 test('run as root, the embedded server gets search permission on its data directory\'s parents and nothing else changes', { timeout: 120_000, skip: process.getuid?.() !== 0 && 'only root hands the server to another user' }, async () => {
