@@ -60,6 +60,12 @@ export async function saveModel(db: Db, workspaceId: string, version: string, m:
   await db.query('delete from training_failures where workspace_id = $1 and failed_version <= $2', [workspaceId, version]);
 }
 
+/** Whether the workspace's stored model is the one trained from `version`'s data. */
+export async function hasModel(db: Db, workspaceId: string, version: string, dataHash: string): Promise<boolean> {
+  const r = await db.query('select 1 from models where workspace_id = $1 and trained_version = $2 and data_hash = $3', [workspaceId, version, dataHash]);
+  return r.rowCount === 1;
+}
+
 /**
  * Records that training `version` failed for good. Without a version (the attempt failed before
  * its snapshot was read) the workspace's current one is failed, as for a worker that died: the

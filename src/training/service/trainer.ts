@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { isAppError } from '../../errors/index.ts';
 import { isDatabaseUnavailable, withTransaction } from '../../store/index.ts';
 import { ALGORITHM_VERSION } from '../model/index.ts';
-import { readTrainingData, saveFailure, saveModel, type TrainedModel } from './data.ts';
+import { hasModel, readTrainingData, saveFailure, saveModel, type TrainedModel } from './data.ts';
 import { claim, disown, fail, finish, release, renew, stillHeld, sweep, type Job } from './queue.ts';
 import { TrainingThreads } from './threads.ts';
 import { MAX_MODEL_BYTES } from './train.ts';
@@ -161,7 +161,13 @@ export class Trainer {
       snapshotVersion = snap.version;
       const trained = await this.#threads.train(snap.data, this.#opts.maxModelBytes, lost.signal);
       // A model trained while the database was out is kept for when it answers again.
-      if (!(await this.#whileUnreachable(() => this.#save(loopId, job, snap.version, trained), job))) {
+      let tried = false;
+      const save = (): Promise<boolean> => {
+        const retry = tried;
+        tried = true;
+        return this.#save(loopId, job, snap.version, trained, retry);
+      };
+      if (!(await this.#whileUnreachable(save, job))) {
         await this.#lostJob(loopId, job, 'trained, but another worker has taken the job over meanwhile; its model is kept');
         return;
       }
@@ -224,10 +230,15 @@ export class Trainer {
     this.#opts.logger?.warn({ workspace: job.workspaceId }, message);
   }
 
-  /** Model and job completion in one transaction, and only while this worker still holds the job. */
-  async #save(loopId: string, job: Job, version: string, trained: TrainedModel): Promise<boolean> {
+  /**
+   * Model and job completion in one transaction, and only while this worker still holds the job.
+   * A `retry` after the connection was lost may find the first try committed, its acknowledgement
+   * lost with the connection: the job gone and this data's model in place. That counts as saved;
+   * it was logged as a takeover by another worker.
+   */
+  async #save(loopId: string, job: Job, version: string, trained: TrainedModel, retry: boolean): Promise<boolean> {
     return withTransaction(this.#pool, async (client) => {
-      if (!(await stillHeld(client, loopId, job))) return false;
+      if (!(await stillHeld(client, loopId, job))) return retry && hasModel(client, job.workspaceId, version, trained.dataHash);
       await saveModel(client, job.workspaceId, version, trained);
       await finish(client, loopId, job);
       return true;
