@@ -1,9 +1,10 @@
 /**
- * One backup of the whole store database into a file (atomically) or a stream, recording the
- * facts a restore checks — schema release and encryption-key fingerprint, as the database holds
- * them — in the archive's metadata.
+ * One backup of the whole store database into a file (atomically), a stream, or a device or named
+ * pipe given as the file (see output-target.ts), recording the facts a restore checks — schema
+ * release and encryption-key fingerprint, as the database holds them — in the archive's metadata.
  */
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
@@ -14,6 +15,7 @@ import { openArchive } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
 import { makeDir, schemaRelease, STORE_SCHEMA } from '../store/index.ts';
 import { AtomicFile } from './atomic-file.ts';
+import { outputTarget } from './output-target.ts';
 import { sha256File } from './catalog.ts';
 import { storeDumpEngine, type DumpEngine } from './engine.ts';
 
@@ -95,21 +97,25 @@ export async function takeBackup(opts: TakeBackupOptions): Promise<BackupSummary
     tables: stats.tables, rows: stats.rows, durationMs: Date.now() - started, ...opts.facts,
   });
 
-  if (typeof opts.output !== 'string') {
+  const toStream = async (output: Writable, end: boolean): Promise<BackupSummary> => {
     const meter = new Meter();
     // A failed engine must also fail the write side, or the pipeline would wait for data forever.
     const dump = engine({ connection: opts.connection, output: meter, metadata, onProgress: opts.onProgress })
       .catch((err: unknown) => { meter.destroy(err as Error); throw err; });
-    const [stats] = await Promise.all([dump, pipeline(meter, opts.output, { end: false })]);
+    const [stats] = await Promise.all([dump, pipeline(meter, output, { end })]);
     return summarize(stats, meter.bytes, meter.digest());
-  }
+  };
+  // stdout is left open: the CLI may write its summary there.
+  if (typeof opts.output !== 'string') return toStream(opts.output, false);
+  const target = await outputTarget(opts.output);
+  if (target.kind === 'stream') return toStream(createWriteStream(target.path), true);
 
-  await makeDir(dirname(opts.output)).catch((err: Error) => {
-    throw new AppError('BACKUP_DIR_UNUSABLE', `cannot create directory ${dirname(opts.output as string)} for the backup: ${err.message}`, {
+  await makeDir(dirname(target.path)).catch((err: Error) => {
+    throw new AppError('BACKUP_DIR_UNUSABLE', `cannot create directory ${dirname(target.path)} for the backup: ${err.message}`, {
       hint: 'write the backup (-o FILE) into a directory you can create and write', exitCode: 1, cause: err,
     });
   });
-  const file = new AtomicFile(opts.output);
+  const file = new AtomicFile(target.path);
   try {
     const stats = await engine({ connection: opts.connection, output: file.tempPath, metadata, onProgress: opts.onProgress });
     await checkArchive(file.tempPath);
@@ -117,10 +123,11 @@ export async function takeBackup(opts: TakeBackupOptions): Promise<BackupSummary
     const summary = summarize(stats, size, opts.checksum ? await sha256File(file.tempPath) : undefined);
     await file.commit(opts.beforeRename ? () => opts.beforeRename!(summary) : undefined).catch((err: NodeJS.ErrnoException) => {
       if (err.syscall !== 'rename') throw err;
-      throw new AppError('BACKUP_WRITE_FAILED', `cannot put the backup in place as ${opts.output as string}: ${err.message}`, {
+      throw new AppError('BACKUP_WRITE_FAILED', `cannot put the backup in place as ${target.path}: ${err.message}`, {
+        // A directory made there while the dump ran (one there before is refused up front).
         hint: err.code === 'EISDIR' || err.code === 'ENOTEMPTY' || err.code === 'EEXIST'
-          ? `${opts.output as string} is a directory: give the backup file's own name (-o DIR/store.dump)`
-          : `check that ${dirname(opts.output as string)} is writable; nothing was written as a complete backup`,
+          ? `${target.path} is a directory: give the backup file's own name (-o DIR/store.dump)`
+          : `check that ${dirname(target.path)} is writable; nothing was written as a complete backup`,
         exitCode: 1, cause: err,
       });
     });

@@ -61,14 +61,15 @@ describe('takeBackup and astore backup -o when the final step fails', () => {
     assert.deepEqual(readdirSync(dir), []);
   });
 
-  it('astore backup -o onto an existing directory fails and leaves no partial file', async () => {
+  it('astore backup -o onto an existing directory is refused before dumping, and leaves no partial file', async () => {
     const dir = mkdtempSync(join(root, 'cli-'));
     mkdirSync(join(dir, 'taken'));
     writeFileSync(join(dir, 'taken', 'keep'), 'x');
     const r = await runAstore(['backup', '-o', join(dir, 'taken')], { ASTORE_HOME: home, DATABASE_URL: db.url });
-    assert.equal(r.code, 1, r.output);
-    assert.match(r.stderr, /error \[BACKUP_WRITE_FAILED\]: cannot put the backup in place as .*taken: EISDIR/);
-    assert.match(r.stderr, /hint: .*taken is a directory/);
+    assert.equal(r.code, 2, r.output);
+    assert.match(r.stderr, /error \[BACKUP_TARGET_INVALID\]: cannot write the backup to .*taken: it is a directory/);
+    assert.match(r.stderr, /hint: give the backup file's own name \(-o .*taken\/store\.dump\)/);
     assert.deepEqual(readdirSync(dir), ['taken'], r.output);
+    assert.deepEqual(readdirSync(join(dir, 'taken')), ['keep'], r.output);
   });
 });
