@@ -15,7 +15,7 @@
 import { readSecretFile, SECRET_FILE_NAME } from '../auth/index.ts';
 import { AppError } from '../errors/index.ts';
 import {
-  checkUpgradePath, CURRENT_RELEASE, openDatabase, recordedFingerprint, schemaRelease, secretFilePath, STORE_SCHEMA, type Database,
+  checkUpgradePath, CURRENT_RELEASE, isKnownRelease, openDatabase, recordedFingerprint, schemaRelease, secretFilePath, STORE_SCHEMA, type Database,
 } from '../store/index.ts';
 import { readResourceControllerYaml } from './config.ts';
 import { confirmErase } from './confirm.ts';
@@ -76,8 +76,8 @@ export interface RestoreSummary {
   next: string;
 }
 
-const RETRAIN_STEP = 'every restored workspace is marked for training and queued: a running `astore serve` retrains them '
-  + '(AUTO_RETRAIN), or run `astore retrain-all`';
+const RETRAIN_STEP = 'every restored workspace is queued for training: the training workers of a running `astore serve` or '
+  + '`astore train-worker` train them now (whatever AUTO_RETRAIN says); with none running, `astore retrain-all` trains them in its batches';
 
 /**
  * What to do after the restore. A server loads the key file once, at start, and checks it against
@@ -208,7 +208,10 @@ async function checkTarget(client: import('pg').ClientBase, mapping: Map<string,
   const release = await schemaRelease(client, STORE_SCHEMA);
   if (release !== CURRENT_RELEASE) {
     throw new AppError('TARGET_NOT_CURRENT', `the target database's store schema is at release ${release ?? '(none)'}, pgmig restores into ${CURRENT_RELEASE}`, {
-      hint: 'start the target store (`astore serve` or `astore migrate`) once, then run pgmig again', exitCode: 4,
+      hint: release !== undefined && !isKnownRelease(release)
+        ? `the target was upgraded by a newer release: restore with pgmig ${release}`
+        : 'start the target store (`astore serve` or `astore migrate`) once, then run pgmig again',
+      exitCode: 4,
     });
   }
   const ids = [...mapping.values()];

@@ -1,10 +1,11 @@
 /**
  * Retrain-all's counting on a real store: a workspace whose earlier training failed is retried
- * by retrain-all and counted by what that retry does, not as failed the moment the run starts.
+ * by retrain-all and counted by what that retry does, not as failed the moment the run starts;
+ * workspaces a restore queued before the run are trained once, not again by the run.
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { retrainAll, Trainer } from '../../src/training/index.ts';
+import { enqueue, retrainAll, Trainer } from '../../src/training/index.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 import { workspaceCalls } from './workspaces.ts';
 
@@ -71,5 +72,32 @@ describe('retrain-all counting', () => {
     }
     assert.equal(await status(ok), 'Available');
     assert.equal(await status(bad), 'Failed');
+  });
+
+  test('workspaces queued before the run (as a restore leaves them) are trained once, and nothing is left queued', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await createWorkspace(`restored-${i}`));
+    // As after a restore: no models, every workspace queued.
+    await s.store.pool.query('delete from training_jobs');
+    await s.store.pool.query('delete from models');
+    await enqueue(s.store.pool, ids);
+    const trainings = new Map<string, number>();
+    const worker = new Trainer(s.store.pool, {
+      concurrency: 1, pollMs: 20, sweepMs: 0, onTrained: (id) => trainings.set(id, (trainings.get(id) ?? 0) + 1),
+    });
+    worker.start();
+    try {
+      const lines: string[] = [];
+      // Batches of one: each waits until the queue is down to one, by which time the workspaces
+      // ahead were trained from the restore's jobs. The run submitted them again all the same.
+      const summary = await retrainAll(s.store.pool, { batchSize: 1, waitBetweenBatchesS: 0, waitBetweenTrainingsS: 0, timeoutS: 60, log: (l) => lines.push(l) });
+      assert.deepEqual({ ...summary, durationS: 0 }, { affected: 6, retrained: 6, failed: 0, deleted: 0, complete: true, durationS: 0 }, lines.join('\n'));
+      await new Promise((r) => setTimeout(r, 500)); // a job submitted twice would be claimed by now
+    } finally {
+      await worker.stop();
+    }
+    assert.deepEqual(ids.map((id) => trainings.get(id) ?? 0), [1, 1, 1, 1, 1, 1], 'each workspace trained once');
+    const { rowCount } = await s.store.pool.query('select 1 from training_jobs');
+    assert.equal(rowCount, 0, 'nothing left queued');
   });
 });

@@ -141,6 +141,17 @@ async function countDone(pool: pg.Pool, ids: string[], since: string): Promise<P
   return { done: Number(row.done), failed: Number(row.failed), deleted: ids.length - Number(row.found) };
 }
 
+/** Of `ids`, those not yet settled since `since` (see countDone), in their order. */
+async function unsettled(pool: pg.Pool, ids: string[], since: string): Promise<string[]> {
+  const r = await pool.query<{ id: string }>(`
+    select w.id from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
+     where w.id = any($1::uuid[])
+       and not coalesce(${modelIsCurrent('$2')} and m.trained_at >= $3::timestamptz, false)
+       and not coalesce(f.failed_version = w.training_version and f.failed_at >= $3::timestamptz, false)`, [ids, ALGORITHM_VERSION, since]);
+  const open = new Set(r.rows.map((row) => row.id));
+  return ids.filter((id) => open.has(id));
+}
+
 export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promise<RetrainAllSummary> {
   // A pause ends early when the run is stopped (its rejection is the abort, nothing to report).
   const sleep = opts.sleep ?? ((ms: number) => delay(ms, undefined, { signal: opts.signal }).catch(() => undefined));
@@ -179,7 +190,12 @@ export async function retrainAll(pool: pg.Pool, opts: RetrainAllOptions): Promis
         if (stopping()) break submit;
         await sleep(200);
       }
-      const batch = affected.slice(i, i + opts.batchSize);
+      const slice = affected.slice(i, i + opts.batchSize);
+      // Workspaces settled since the run started count as submitted: they were queued before it (a
+      // restore queues every workspace) and trained meanwhile. Submitted again, each was trained a
+      // second time, and those left queued at the end looked like unfinished work.
+      const batch = await unsettled(pool, slice, since);
+      submitted += slice.length - batch.length;
       if (opts.waitBetweenTrainingsS > 0) {
         for (const id of batch) {
           if (stopping()) break submit;
