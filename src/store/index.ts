@@ -3,7 +3,7 @@ export { openDatabase, withTransaction, withSnapshot, createPool, STORE_SCHEMA, 
 export { describeConnectionError, isDatabaseUnavailable } from './connection-errors.ts';
 export { openStore, assertCurrentRelease, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';
 export {
-  MIGRATIONS, CURRENT_RELEASE, UPGRADE_PATHS, ident, migrate, schemaRelease, appliedMigrations, checkUpgradePath, releaseLine,
+  MIGRATIONS, CURRENT_RELEASE, UPGRADE_PATHS, ident, migrate, schemaRelease, isKnownRelease, appliedMigrations, checkUpgradePath, releaseLine,
   type Migration, type MigrationContext,
 } from './migrations/index.ts';
 export { sessionName } from './session-name.ts';

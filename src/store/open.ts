@@ -13,7 +13,7 @@ import { AppError } from '../errors/index.ts';
 import { openDatabase, STORE_SCHEMA, type Database } from './database.ts';
 import { createAtomic, makeStoreDir } from './files.ts';
 import { withAdvisoryLock } from './advisory-lock.ts';
-import { CURRENT_RELEASE, MIGRATIONS, migrate, schemaRelease } from './migrations/index.ts';
+import { CURRENT_RELEASE, isKnownRelease, migrate, schemaRelease } from './migrations/index.ts';
 
 export interface Store extends Database {
   key: EncryptionKey;
@@ -106,7 +106,7 @@ export async function recordFingerprint(client: pg.ClientBase, schema: string, k
 export function assertCurrentRelease(release: string | undefined): void {
   if (release === CURRENT_RELEASE) return;
   // A release no migration of this program names was written by a newer one: migrating cannot help.
-  const newer = release !== undefined && !MIGRATIONS.some((m) => m.release === release);
+  const newer = release !== undefined && !isKnownRelease(release);
   throw new AppError('SCHEMA_NOT_CURRENT', `the store schema is at release ${release ?? '(none)'}, this program needs ${CURRENT_RELEASE}`, {
     hint: newer ? `the store was upgraded by a newer release (${release}): run that release of astore` : 'run `astore migrate` (or start `astore serve`, which migrates)',
     exitCode: 4,

@@ -47,6 +47,29 @@ describe('astore backup: which database', () => {
     assert.equal(existsSync(out), false);
   });
 
+  it('a store a newer release upgraded is refused as newer, not as no store, and backup-job does not say to migrate', async () => {
+    const newer = await createTestDatabase('bknewer');
+    try {
+      const s = await openStore({ env: { DATABASE_URL: newer.url }, migrate: true });
+      await s.pool.query(`insert into astore.schema_migrations (id, name, release) select max(id) + 1, 'from the future', '9.0.0' from astore.schema_migrations`);
+      await s.close();
+      const out = join(root, 'newer.dump');
+      const r = await runAstore(['backup', '-o', out], env({ DATABASE_URL: newer.url }));
+      assert.equal(r.code, 4, r.output);
+      // Before: NOT_A_STORE "holds no Assistant Store (no store schema)".
+      assert.match(r.stderr, /error \[SCHEMA_TOO_NEW\]: the store schema is at release 9\.0\.0, newer than this program/);
+      assert.match(r.stderr, /hint: back it up with astore 9\.0\.0 or later/);
+      assert.equal(existsSync(out), false);
+      const job = await runAstore(['backup-job'], env({ DATABASE_URL: newer.url, STORE_BACKUP_DIR: join(root, 'newer-backups') }));
+      assert.equal(job.code, 4, job.output);
+      // Before: "at release (none) … run `astore migrate`", which would have failed too.
+      assert.match(job.stderr, /the store schema is at release 9\.0\.0/);
+      assert.match(job.stderr, /hint: the store was upgraded by a newer release \(9\.0\.0\): run that release of astore/);
+    } finally {
+      await newer.drop();
+    }
+  });
+
   it('ASTORE_POSTGRES names the postgres.yaml; with DATABASE_URL as well it is refused as unclear', async () => {
     const yaml = postgresYaml(store.url, join(root, 'postgres.yaml'));
     const out = join(root, 'store.dump');

@@ -6,7 +6,7 @@ import {
 } from '../../backup/index.ts';
 import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
-import { assertCurrentRelease, openDatabase, type Database } from '../../store/index.ts';
+import { assertCurrentRelease, CURRENT_RELEASE, isKnownRelease, openDatabase, type Database } from '../../store/index.ts';
 import { exitStoppingOwnServer } from '../interrupt.ts';
 import { printJson, printTable, stdoutCarriesArchive } from '../output.ts';
 
@@ -33,6 +33,12 @@ async function openTarget(o: TargetFlags): Promise<Database> {
  * so the command opened the embedded server of its ASTORE_HOME, perhaps new and empty).
  */
 function refuseNonStore(db: Database, release: string | undefined): void {
+  // A schema a newer release upgraded: this release would record facts it cannot vouch for.
+  if (release !== undefined && !isKnownRelease(release)) {
+    throw new AppError('SCHEMA_TOO_NEW', `the store schema is at release ${release}, newer than this program (${CURRENT_RELEASE}); no backup was written`, {
+      hint: `back it up with astore ${release} or later, the release that upgraded it`, exitCode: 4,
+    });
+  }
   if (release !== undefined) return;
   const c = db.connection;
   const where = db.embedded

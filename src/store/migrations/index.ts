@@ -51,10 +51,24 @@ export async function appliedMigrations(client: pg.ClientBase, schema: string): 
   return r.rows.map((row) => row.id);
 }
 
+/**
+ * The release of the last migration applied. One this program does not know was applied by a newer
+ * release, which recorded its release beside it: that is returned (see isKnownRelease), where
+ * undefined made a newer store look like no store at all ("no store schema", "run astore migrate").
+ */
 export async function schemaRelease(client: pg.ClientBase, schema: string): Promise<string | undefined> {
   const ids = await appliedMigrations(client, schema);
   const last = ids[ids.length - 1];
-  return last === undefined ? undefined : MIGRATIONS.find((m) => m.id === last)?.release;
+  if (last === undefined) return undefined;
+  const known = MIGRATIONS.find((m) => m.id === last);
+  if (known) return known.release;
+  const r = await client.query<{ release: string }>(`select release from ${ident(schema)}.schema_migrations where id = $1`, [last]);
+  return r.rows[0]?.release;
+}
+
+/** Whether some migration of this program belongs to `release`; one that none does is a newer release's. */
+export function isKnownRelease(release: string): boolean {
+  return MIGRATIONS.some((m) => m.release === release);
 }
 
 export async function migrate(client: pg.ClientBase, opts: MigrateOptions): Promise<MigrateResult> {
