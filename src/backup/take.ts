@@ -1,21 +1,20 @@
 /**
  * One backup of the whole store database into a file (atomically), a stream, or a device or named
- * pipe given as the file (see output-target.ts), recording the facts a restore checks — schema
+ * pipe given as the file (see the store's outputTarget), recording the facts a restore checks — schema
  * release and encryption-key fingerprint, as the database holds them — in the archive's metadata.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
-import { makeDir, schemaRelease, STORE_SCHEMA } from '../store/index.ts';
+import { makeDir, outputTarget, schemaRelease, STORE_SCHEMA } from '../store/index.ts';
 import { AtomicFile } from './atomic-file.ts';
-import { outputTarget } from './output-target.ts';
 import { sha256File } from './catalog.ts';
 import { storeDumpEngine, type DumpEngine } from './engine.ts';
 
@@ -107,8 +106,21 @@ export async function takeBackup(opts: TakeBackupOptions): Promise<BackupSummary
   };
   // stdout is left open: the CLI may write its summary there.
   if (typeof opts.output !== 'string') return toStream(opts.output, false);
-  const target = await outputTarget(opts.output);
+  // A device or named pipe is written into, a link's target replaced (see the store's outputTarget).
+  const target = await outputTarget(opts.output).catch((err: Error) => {
+    throw new AppError('BACKUP_TARGET_INVALID', `cannot write the backup to ${opts.output as string}: ${err.message}`, {
+      hint: 'give a file in a directory you can reach and write', exitCode: 2, cause: err,
+    });
+  });
   if (target.kind === 'stream') return toStream(createWriteStream(target.path), true);
+  if (target.kind !== 'file') {
+    throw new AppError('BACKUP_TARGET_INVALID', `cannot write the backup to ${opts.output}: it is a ${target.kind}`, {
+      hint: target.kind === 'directory'
+        ? `give the backup file's own name (-o ${join(opts.output, 'store.dump')})`
+        : 'write the backup to a regular file, a character device such as a tape, or a named pipe',
+      exitCode: 2,
+    });
+  }
 
   await makeDir(dirname(target.path)).catch((err: Error) => {
     throw new AppError('BACKUP_DIR_UNUSABLE', `cannot create directory ${dirname(target.path)} for the backup: ${err.message}`, {

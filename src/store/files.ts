@@ -1,7 +1,7 @@
 /** File-system helpers the store and the tools around it share. */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { link, lstat, mkdir, open, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { AppError } from '../errors/index.ts';
 
 /**
@@ -40,19 +40,70 @@ export async function makeStoreDir(dir: string, what: string, hint: string): Pro
 }
 
 /**
+ * What writing to `path` means. A regular file, or a name not taken yet, is replaced through a
+ * temporary file renamed over it ('file', at the path a symbolic link leads to). Renaming over
+ * anything else replaced that instead: `-o /dev/null` run as root turned /dev/null into a root-only
+ * regular file (every other program then failed to write to it), a named pipe stopped being one,
+ * and a symbolic link was replaced rather than the file it names written. A character device or a
+ * named pipe is written into as it is ('stream': it has no contents a torn write could spoil); a
+ * directory, block device or socket is for the caller to refuse.
+ */
+export type OutputTarget =
+  | { kind: 'file' | 'stream'; path: string }
+  | { kind: 'directory' | 'block device' | 'socket'; path: string };
+
+/** Symbolic links followed at most, as the kernel's own limit (ELOOP). */
+const MAX_LINKS = 40;
+
+export async function outputTarget(path: string): Promise<OutputTarget> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return { kind: 'file', path: await danglingTarget(path) };
+  }
+  if (st.isFile()) return { kind: 'file', path: await realpath(path) };
+  if (st.isCharacterDevice() || st.isFIFO()) return { kind: 'stream', path };
+  return { kind: st.isDirectory() ? 'directory' : st.isBlockDevice() ? 'block device' : 'socket', path };
+}
+
+/** The name a path that does not exist yet resolves to: itself, or where its (dangling) links lead. */
+async function danglingTarget(path: string): Promise<string> {
+  let at = path;
+  for (let hops = 0; hops < MAX_LINKS; hops++) {
+    try {
+      if (!(await lstat(at)).isSymbolicLink()) return at;
+    } catch {
+      return at; // no such name: the file to create
+    }
+    at = resolve(dirname(at), await readlink(at));
+  }
+  throw Object.assign(new Error(`ELOOP: too many symbolic links, '${path}'`), { code: 'ELOOP', path });
+}
+
+/**
  * Replaces `file` all at once: written under a temporary name and fsynced, renamed over the old
  * one, and the directory fsynced so the rename itself survives a crash. Readers see the old
  * content or the new, never a torn file; a failed write leaves the old file and no temporary.
+ * A device or named pipe is written into, a link's target replaced (see outputTarget).
  */
 export async function writeAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  const tmp = await writeTemp(file, data, mode);
+  const target = await outputTarget(file);
+  if (target.kind === 'stream') return writeFile(target.path, data);
+  if (target.kind !== 'file') {
+    throw Object.assign(new Error(`${target.kind === 'directory' ? 'EISDIR' : 'EINVAL'}: ${file} is a ${target.kind}, not a file`), {
+      code: target.kind === 'directory' ? 'EISDIR' : 'EINVAL', path: file,
+    });
+  }
+  const tmp = await writeTemp(target.path, data, mode);
   try {
-    await rename(tmp, file);
+    await rename(tmp, target.path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(dirname(file));
+  await syncDir(dirname(target.path));
 }
 
 /**
