@@ -15,19 +15,23 @@ import pg from 'pg';
 import { formatPostgresYaml, readPostgresYaml, type PgConnection, type PostgresYaml } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { describeConnectionError } from './connection-errors.ts';
-import { startCluster, type RunningCluster } from './embedded.ts';
+import { freePort, startCluster, type RunningCluster } from './embedded.ts';
 import { makeStoreDir, writeAtomic } from './files.ts';
 import { withHomeLock } from './home-lock.ts';
 import { PRESENCE_ROLE, sessionName } from './session-name.ts';
 
 const EMBEDDED_DATABASE = 'store';
 
-/** The embedded server's postgres.yaml, created with a random password on first use. */
+/**
+ * The embedded server's postgres.yaml, created with a random password and a free port on first
+ * use. (Port 0, "pick one at start", was written until the first start succeeded: a first start
+ * that failed left a file no later run could read, CONFIG_INVALID "port: too small".)
+ */
 async function embeddedCredentials(home: string): Promise<PostgresYaml> {
   const file = join(home, 'postgres.yaml');
   if (existsSync(file)) return readPostgresYaml(file);
   const creds: PostgresYaml = {
-    host: '127.0.0.1', port: 0, database: EMBEDDED_DATABASE, username: 'postgres',
+    host: '127.0.0.1', port: await freePort(), database: EMBEDDED_DATABASE, username: 'postgres',
     su_username: 'postgres', su_password: randomBytes(18).toString('base64url'),
   };
   await writeAtomic(file, formatPostgresYaml(creds), 0o600);

@@ -166,6 +166,24 @@ async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
 const postmasterPid = (pidFile: string): number => Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
 
 /**
+ * A first start that fails (here initdb, its data directory's name taken by a file; in life a
+ * full disk, a failed initdb) must leave a home the next run can use once the cause is gone. It
+ * left a postgres.yaml with port 0, which every later run refused as CONFIG_INVALID.
+ */
+test('a home whose first start failed starts once the cause is removed', { timeout: 120_000 }, async (t) => {
+  const { home } = scratchHome(t);
+  writeFileSync(join(home, 'pg'), 'in the way of the data directory');
+  await assert.rejects(openDatabase({ env: { ASTORE_HOME: home } }));
+  rmSync(join(home, 'pg'));
+  const db = await openDatabase({ env: { ASTORE_HOME: home } });
+  try {
+    assert.equal((await db.pool.query<{ one: number }>('select 1 as one')).rows[0]!.one, 1);
+  } finally {
+    await db.close();
+  }
+});
+
+/**
  * A process stopping a server it found running signals the postmaster named in postmaster.pid:
  * only if that process runs in the data directory. A pid from another machine sharing the home,
  * or reused since, belongs to some other process, which must not be sent the signal.
