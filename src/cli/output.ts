@@ -18,3 +18,11 @@ export function printTable(rows: Array<Record<string, unknown>>, columns: string
   process.stdout.write(line(columns.map((c) => c.toUpperCase())) + '\n');
   for (const r of rows) process.stdout.write(line(columns.map((c) => String(r[c] ?? ''))) + '\n');
 }
+
+/** A byte count for people: 512 B, 40.2 KiB, 1.5 GiB (a fixed MiB printed small backups as 0.0 MiB). */
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n; let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}

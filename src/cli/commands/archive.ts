@@ -12,13 +12,7 @@ import { verifyArchive, type VerifyReport } from '../../archive/verify.ts';
 import { writeSqlScript } from '../../archive/sql.ts';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-
-function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n; let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
-}
+import { humanBytes } from '../output.ts';
 
 function printVerify(r: VerifyReport): void {
   const out: string[] = [];

@@ -8,7 +8,7 @@ import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
 import { assertCurrentRelease, CURRENT_RELEASE, isKnownRelease, openDatabase, type Database } from '../../store/index.ts';
 import { exitStoppingOwnServer } from '../interrupt.ts';
-import { printJson, printTable, stdoutCarriesArchive } from '../output.ts';
+import { humanBytes, printJson, printTable, stdoutCarriesArchive } from '../output.ts';
 
 interface TargetFlags { postgres?: string; secret?: string }
 
@@ -61,8 +61,6 @@ function progress(enabled: boolean): ((bytes: number) => void) | undefined {
   };
 }
 
-const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
-
 /**
  * Ctrl-C or SIGTERM during a backup: remove the part written so far (Node's default would end the
  * process and leave it under its temporary name), say so, and exit 128 + the signal number.
@@ -113,7 +111,7 @@ export function register(program: Command): void {
         };
         const text = JSON.stringify(summary, null, 2) + '\n';
         if (o.json) (o.output ? process.stdout : process.stderr).write(text);
-        else process.stderr.write(`backup: ${s.file ?? 'stdout'} ${mb(s.bytes)} in ${(s.durationMs / 1000).toFixed(1)} s (schema ${s.release ?? 'none'})\n`);
+        else process.stderr.write(`backup: ${s.file ?? 'stdout'} ${humanBytes(s.bytes)} in ${(s.durationMs / 1000).toFixed(1)} s (schema ${s.release ?? 'none'})\n`);
       } finally {
         await db.close();
       }
@@ -178,7 +176,7 @@ export function register(program: Command): void {
       if (o.json) printJson(rows);
       else {
         const state = (r: typeof rows[number]): string => (r.verified ? 'verified' : r.complete ? 'complete' : `not a backup (${r.status})`);
-        printTable(rows.map((r) => ({ ...r, size: mb(r.bytes), state: state(r) })), ['name', 'time', 'size', 'kind', 'state']);
+        printTable(rows.map((r) => ({ ...r, size: humanBytes(r.bytes), state: state(r) })), ['name', 'time', 'size', 'kind', 'state']);
       }
       // A verification that finds damage fails, as `archive verify` does: monitoring reads exit codes.
       // Only backups that were complete count (their sidecar says so); leftovers were never backups.

@@ -6,7 +6,7 @@ import { AppError } from '../../errors/index.ts';
 import { listTargetInstances, readResourceControllerYaml, restore, type ProgressFn, type RestorePhase } from '../../restore/index.ts';
 import { CURRENT_RELEASE, openDatabase } from '../../store/index.ts';
 import { exitStoppingOwnServer } from '../interrupt.ts';
-import { printJson } from '../output.ts';
+import { humanBytes, printJson } from '../output.ts';
 
 interface Options {
   force?: boolean; source?: string; resourceController?: string; target?: string; mapping?: string;
@@ -130,7 +130,7 @@ export function register(program: Command): void {
       const out = process.stdout;
       out.write(`restored ${s.source} (schema ${s.release.backup} → ${s.release.restored}) in ${(s.durationMs / 1000).toFixed(1)} s\n`);
       for (const i of s.instances) out.write(`  ${i.source} → ${i.target}  ${i.name}  (${i.workspaces} workspaces)\n`);
-      out.write(`${s.workspaces} workspaces, ${s.rows} rows in ${s.tables} tables, ${(s.bytes / 1048576).toFixed(1)} MB read\n`);
+      out.write(`${s.workspaces} workspaces, ${s.rows} rows in ${s.tables} tables, ${humanBytes(s.bytes)} read\n`);
       out.write(`steps: ${Object.entries(s.steps).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
       if (s.mappingFile) out.write(`mapping saved to ${s.mappingFile}\n`);
       if (s.restartRequired) out.write(`RESTART REQUIRED: the target's encryption key changed (${s.key.before ?? 'none recorded'} → ${s.key.restored})\n`);
