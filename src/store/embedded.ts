@@ -306,8 +306,8 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
  * process has just closed linger for a moment after the client side is gone (longer on a busy
  * machine), and must not be mistaken for another process still using the server. Another astore
  * process's presence session settles it at once: that process holds it until it has closed, and
- * ends it under the home lock this check runs under (so a command done while serve runs no longer
- * waits out the grace).
+ * ends it under the home lock this check runs under (so a command done while serve runs does not
+ * wait out the grace).
  */
 async function othersStayConnected(url: string, graceMs = 3000): Promise<boolean> {
   const deadline = Date.now() + graceMs;
