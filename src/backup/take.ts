@@ -1,7 +1,8 @@
 /**
- * One backup of the whole store database into a file (atomically), a stream, or a device or named
- * pipe given as the file (see the store's outputTarget), recording the facts a restore checks — schema
- * release and encryption-key fingerprint, as the database holds them — in the archive's metadata.
+ * One backup of the whole store database into a file (atomically), a stream, or a device or
+ * named pipe given as the file (see the store's outputTarget), recording the facts a restore
+ * checks — schema release and encryption-key fingerprint, as the database holds them — in the
+ * archive's metadata.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';

@@ -123,6 +123,10 @@ export async function findAffected(pool: pg.Pool): Promise<string[]> {
 
 interface Progress { done: number; failed: number; deleted: number }
 
+/** SQL over workspaces w, models m and training_failures f, with $2 the algorithm and $3 the run's start. */
+const TRAINED_SINCE = `${modelIsCurrent('$2')} and m.trained_at >= $3::timestamptz`;
+const FAILED_SINCE = 'f.failed_version = w.training_version and f.failed_at >= $3::timestamptz';
+
 /**
  * Done: a current model trained since the run started (a model that only looked current, with a
  * data hash that did not match, is not done until retrained). Failed: training the current data
@@ -132,8 +136,8 @@ interface Progress { done: number; failed: number; deleted: number }
  */
 async function countDone(pool: pg.Pool, ids: string[], since: string): Promise<Progress> {
   const r = await pool.query<{ done: string; failed: string; found: string }>(`
-    select count(*) filter (where ${modelIsCurrent('$2')} and m.trained_at >= $3::timestamptz) as done,
-           count(*) filter (where f.failed_version = w.training_version and f.failed_at >= $3::timestamptz) as failed,
+    select count(*) filter (where ${TRAINED_SINCE}) as done,
+           count(*) filter (where ${FAILED_SINCE}) as failed,
            count(*) as found
       from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
      where w.id = any($1::uuid[])`, [ids, ALGORITHM_VERSION, since]);
@@ -146,8 +150,7 @@ async function unsettled(pool: pg.Pool, ids: string[], since: string): Promise<s
   const r = await pool.query<{ id: string }>(`
     select w.id from workspaces w left join models m on m.workspace_id = w.id left join training_failures f on f.workspace_id = w.id
      where w.id = any($1::uuid[])
-       and not coalesce(${modelIsCurrent('$2')} and m.trained_at >= $3::timestamptz, false)
-       and not coalesce(f.failed_version = w.training_version and f.failed_at >= $3::timestamptz, false)`, [ids, ALGORITHM_VERSION, since]);
+       and not coalesce(${TRAINED_SINCE}, false) and not coalesce(${FAILED_SINCE}, false)`, [ids, ALGORITHM_VERSION, since]);
   const open = new Set(r.rows.map((row) => row.id));
   return ids.filter((id) => open.has(id));
 }
