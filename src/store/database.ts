@@ -62,8 +62,7 @@ export async function openDatabase(opts: TargetOptions & { poolSize?: number; co
   let connection: PgConnection;
   let hold: EmbeddedHold | undefined;
   if (target.kind === 'embedded') {
-    // A server brought back is tracked through the database, as the first one is.
-    hold = await holdEmbedded(target.home, (cluster) => cluster.handOver());
+    hold = await holdEmbedded(target.home);
     connection = hold.connection;
   } else {
     connection = target.connection;

@@ -175,10 +175,10 @@ function say(line: string): void {
 }
 
 /**
- * Attaches to (or starts) the home's server. `onChange` is told of each server brought back: one
- * this process started is handed over to the caller's tracking (see owned.ts).
+ * Attaches to (or starts) the home's server. The caller's Database tracks the hold for signal
+ * exits (owned.ts) from its opening on, so a server brought back is handed over to it at once.
  */
-export async function holdEmbedded(home: string, onChange: (cluster: RunningCluster) => void): Promise<EmbeddedHold> {
+export async function holdEmbedded(home: string): Promise<EmbeddedHold> {
   let current = await attach(home);
   const first = current;
   let ending = false;
@@ -225,7 +225,7 @@ export async function holdEmbedded(home: string, onChange: (cluster: RunningClus
         continue;
       }
       watch(current);
-      onChange(current.cluster);
+      current.cluster.handOver();
       say(`the embedded PostgreSQL is back after ${((Date.now() - since) / 1000).toFixed(1)} s (${current.cluster.owned ? 'started by this process' : 'another process\'s'}, pid ${current.cluster.pid})`);
       return;
     }

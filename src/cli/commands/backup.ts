@@ -30,21 +30,25 @@ async function openTarget(o: TargetFlags): Promise<Database> {
 /**
  * A database without the store's schema is not a store: backing it up would report success and
  * hand the operator an archive that restores nothing (the usual cause: no connection was given,
- * so the command opened the embedded server of its ASTORE_HOME, perhaps new and empty).
+ * so the command opened the embedded server of its ASTORE_HOME, perhaps new and empty). A schema
+ * a newer release upgraded is refused too.
  */
 function refuseNonStore(db: Database, release: string | undefined): void {
+  if (release === undefined) throw notAStore(db);
   // A schema a newer release upgraded: this release would record facts it cannot vouch for.
-  if (release !== undefined && !isKnownRelease(release)) {
+  if (!isKnownRelease(release)) {
     throw new AppError('SCHEMA_TOO_NEW', `the store schema is at release ${release}, newer than this program (${CURRENT_RELEASE}); no backup was written`, {
       hint: `back it up with astore ${release} or later, the release that upgraded it`, exitCode: 4,
     });
   }
-  if (release !== undefined) return;
+}
+
+function notAStore(db: Database): AppError {
   const c = db.connection;
   const where = db.embedded
     ? `the embedded PostgreSQL under ${db.embedded.home} (no --postgres, --secret, ASTORE_POSTGRES or DATABASE_URL was given)`
     : `database ${c.database} on ${c.host}:${c.port}`;
-  throw new AppError('NOT_A_STORE', `${where} holds no Assistant Store (no store schema): a backup of it would restore nothing, so none was written`, {
+  return new AppError('NOT_A_STORE', `${where} holds no Assistant Store (no store schema): a backup of it would restore nothing, so none was written`, {
     hint: 'point the command at the store\'s database: --postgres postgres.yaml, --secret store-secret.yaml, ASTORE_POSTGRES=postgres.yaml or DATABASE_URL (in the store\'s pods ASTORE_POSTGRES is set)',
     exitCode: 2,
   });

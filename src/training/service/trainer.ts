@@ -161,13 +161,7 @@ export class Trainer {
       snapshotVersion = snap.version;
       const trained = await this.#threads.train(snap.data, this.#opts.maxModelBytes, lost.signal);
       // A model trained while the database was out is kept for when it answers again.
-      let tried = false;
-      const save = (): Promise<boolean> => {
-        const retry = tried;
-        tried = true;
-        return this.#save(loopId, job, snap.version, trained, retry);
-      };
-      if (!(await this.#whileUnreachable(save, job))) {
+      if (!(await this.#whileUnreachable((retry) => this.#save(loopId, job, snap.version, trained, retry), job))) {
         await this.#lostJob(loopId, job, 'trained, but another worker has taken the job over meanwhile; its model is kept');
         return;
       }
@@ -211,11 +205,11 @@ export class Trainer {
     if (!(await release(this.#pool, loopId, job))) await disown(this.#pool, loopId, job);
   }
 
-  /** `fn` again, after a growing wait, while the database cannot be reached and this trainer runs. */
-  async #whileUnreachable<T>(fn: () => Promise<T>, job: Job): Promise<T> {
-    for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+  /** `fn` again (`retry` true), after a growing wait, while the database cannot be reached and this trainer runs. */
+  async #whileUnreachable<T>(fn: (retry: boolean) => Promise<T>, job: Job): Promise<T> {
+    for (let wait = 500, retry = false; ; wait = Math.min(wait * 2, 5_000), retry = true) {
       try {
-        return await fn();
+        return await fn(retry);
       } catch (err) {
         if (!isDatabaseUnavailable(err) || !this.#running) throw err;
         if (wait === 500) this.#opts.logger?.warn({ workspace: job.workspaceId, err: (err as Error).message }, 'the database cannot be reached; trying again until it can');
