@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,7 +93,9 @@ describe('store.backup.engine', () => {
     const out = join(dir, 'on-demand.dump');
     const r = astore(['backup', '--config', config, '-o', out, '--json']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout).bytes, readFileSync(out).length);
+    const summary = JSON.parse(r.stdout) as { bytes: number; sha256: string };
+    assert.equal(summary.bytes, readFileSync(out).length);
+    assert.equal(summary.sha256, createHash('sha256').update(readFileSync(out)).digest('hex'), 'the summary hashes the file written');
     for (const file of [good[0]!.path, out]) {
       const list = spawnSync('pg_restore', ['-l', file], { encoding: 'utf8' });
       assert.equal(list.status, 0, list.stderr);

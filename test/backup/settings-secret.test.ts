@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +174,7 @@ describe('--secret connection', () => {
       assert.equal(summary.schema_release, CURRENT_RELEASE);
       assert.match(summary.key_fingerprint, /\S/);
       assert.equal(summary.bytes, readFileSync(out).length);
+      assert.equal(summary.sha256, createHash('sha256').update(readFileSync(out)).digest('hex'), 'the summary hashes the file written');
       const list = spawnSync('pg_restore', ['-l', out], { encoding: 'utf8' });
       assert.equal(list.status, 0, list.stderr);
       assert.match(list.stdout, /TABLE DATA astore workspaces/);

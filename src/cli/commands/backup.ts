@@ -106,7 +106,10 @@ export function register(program: Command): void {
         const facts = await readStoreFacts(db.pool);
         refuseNonStore(db, facts.release);
         const onProgress = progress(Boolean(process.stderr.isTTY));
-        const s = await takeBackup({ connection: db.connection, facts, output: o.output ?? process.stdout, instance: o.instance, onProgress, engine });
+        // A JSON summary is for scripts, which compare hashes: a file output is read back once to give one.
+        const s = await takeBackup({
+          connection: db.connection, facts, output: o.output ?? process.stdout, instance: o.instance, onProgress, engine, checksum: Boolean(o.json),
+        });
         if (onProgress) process.stderr.write('\n');
         const summary = {
           file: s.file, bytes: s.bytes, sha256: s.sha256 ?? null, tables: s.tables ?? null, rows: s.rows ?? null,
