@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { Help, type Command } from 'commander';
 import { PACKAGE_VERSION } from '../../config/index.ts';
-import { AppError } from '../../errors/index.ts';
+import { AppError, isAppError } from '../../errors/index.ts';
 import { listTargetInstances, readResourceControllerYaml, restore, type ProgressFn, type RestorePhase } from '../../restore/index.ts';
 import { CURRENT_RELEASE, openDatabase } from '../../store/index.ts';
 import { exitStoppingOwnServer } from '../interrupt.ts';
@@ -30,24 +30,42 @@ Exit codes:
 /** bin/pgmig runs this command; its help and version then name pgmig, as the seeds' tool. */
 const AS_PGMIG = basename(process.argv[1] ?? '') === 'pgmig';
 
+/** What a restore that ends in `phase` (undefined: before the load) leaves in the target. */
+function targetState(phase: RestorePhase | undefined): string {
+  return phase === undefined ? 'the target is unchanged'
+    : phase.step === 'load' ? `the target is unchanged; the staging schema ${phase.staging} is dropped by the next pgmig run or backup`
+      : 'the swap (one transaction) had begun: the target holds either its previous data or all of the restored data; run pgmig again to be sure of the latter';
+}
+
 /**
- * Ends the process on SIGINT/SIGTERM with one line saying what the interruption left. Nothing is
- * cleaned up here beyond stopping an embedded server this command started: exiting (or that
- * server's shutdown) closes the connections, so PostgreSQL rolls back whatever was under way and the maintenance flag, which names the restoring backend, stops blocking writes; only
- * the staging schema outlives the process, and the next pgmig run or backup drops it.
+ * Follows the restore's phase, so that an interruption or a failure can say what it left.
+ * SIGINT/SIGTERM end the process with one line saying so. Nothing is cleaned up here beyond
+ * stopping an embedded server this command started: exiting (or that server's shutdown) closes
+ * the connections, so PostgreSQL rolls back whatever was under way and the maintenance flag,
+ * which names the restoring backend, stops blocking writes; only the staging schema outlives the
+ * process, and the next pgmig run or backup drops it.
  */
-function exitOnSignal(): (phase: RestorePhase) => void {
+function trackPhase(): { onPhase: (phase: RestorePhase) => void; state: () => string } {
   let phase: RestorePhase | undefined;
   const onSignal = (signal: NodeJS.Signals, code: number): void => {
-    const what = phase === undefined ? 'the target is unchanged'
-      : phase.step === 'load' ? `the target is unchanged; the staging schema ${phase.staging} is dropped by the next pgmig run or backup`
-        : `the swap (one transaction) had begun: the target holds either its previous data or all of the restored data; run pgmig again to be sure of the latter`;
-    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}interrupted (${signal}): ${what}\n`);
+    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}interrupted (${signal}): ${targetState(phase)}\n`);
     exitStoppingOwnServer(code);
   };
   process.once('SIGINT', () => onSignal('SIGINT', 130));
   process.once('SIGTERM', () => onSignal('SIGTERM', 143));
-  return (p) => { phase = p; };
+  return { onPhase: (p) => { phase = p; }, state: () => targetState(phase) };
+}
+
+/**
+ * A failed restore's error, saying what it left in the target (most say nothing of it, e.g. a
+ * corrupt archive found while loading), so the operator need not wonder whether to restore the
+ * target's own backup.
+ */
+function withTargetState(err: unknown, state: string): unknown {
+  if (!isAppError(err) || /unchanged|nothing was changed/.test(`${err.message} ${err.hint ?? ''}`)) return err;
+  return new AppError(err.code, `${err.message}; ${state}`, {
+    hint: err.hint, exitCode: err.exitCode, status: err.status, details: err.details, cause: err,
+  });
 }
 
 function progressBar(): ProgressFn | undefined {
@@ -118,14 +136,14 @@ export function register(program: Command): void {
         return;
       }
       const text = (line: string): void => { if (!o.json) process.stderr.write(`${line}\n`); };
-      const onPhase = exitOnSignal();
+      const source = required(o.source, '-s/--source');
+      const resourceController = required(o.resourceController, '-r/--resourceController');
+      const phase = trackPhase();
       const s = await restore({
-        source: required(o.source, '-s/--source'),
-        resourceController: required(o.resourceController, '-r/--resourceController'),
-        target: o.target, mapping: o.mapping, force: o.force, verifyFirst: o.verifyFirst,
+        source, resourceController, target: o.target, mapping: o.mapping, force: o.force, verifyFirst: o.verifyFirst,
         interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
-        cwd: process.cwd(), progress: o.json ? undefined : progressBar(), log: text, onPhase,
-      });
+        cwd: process.cwd(), progress: o.json ? undefined : progressBar(), log: text, onPhase: phase.onPhase,
+      }).catch((err: unknown) => { throw withTargetState(err, phase.state()); });
       if (o.json) { printJson(s); return; }
       const out = process.stdout;
       out.write(`restored ${s.source} (schema ${s.release.backup} → ${s.release.restored}) in ${(s.durationMs / 1000).toFixed(1)} s\n`);
