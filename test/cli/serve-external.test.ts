@@ -27,9 +27,8 @@ describe('serve on DATABASE_URL, commands from another shell', () => {
   });
   after(() => cleanUp(() => db.drop(), () => rmSync(dir, { recursive: true, force: true })));
 
-  test('the banner names the home; a command without it says where the key is', { timeout: 120_000 }, async () => {
-    const home = join(dir, 'home');
-    const env = { ...process.env, ASTORE_HOME: home, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
+  /** Starts serve, returns its banner once printed, and stops it. */
+  async function banner(env: NodeJS.ProcessEnv): Promise<string> {
     const serve = spawn(bin, ['serve', '--port', '0', '--training-threads', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const serveExited = new Promise<void>((resolve) => serve.once('exit', () => resolve()));
     let out = '';
@@ -38,7 +37,7 @@ describe('serve on DATABASE_URL, commands from another shell', () => {
         const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 90_000);
         const onData = (d: Buffer): void => {
           out += d.toString();
-          if (/tokens create/.test(out)) { clearTimeout(timer); resolve(); }
+          if (/BearerTokenAuthenticator/.test(out)) { clearTimeout(timer); resolve(); }
         };
         serve.stdout.on('data', onData);
         serve.stderr.on('data', onData);
@@ -52,6 +51,13 @@ describe('serve on DATABASE_URL, commands from another shell', () => {
       await serveExited;
       clearTimeout(killer);
     }
+    return out;
+  }
+
+  test('the banner names the home; a command without it says where the key is', { timeout: 120_000 }, async () => {
+    const home = join(dir, 'home');
+    const env = { ...process.env, ASTORE_HOME: home, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
+    const out = await banner(env);
     assert.ok(out.includes(`ASTORE_HOME=${home} bin/astore instances create`), out);
     assert.match(out, /create an instance and a token \(with the same DATABASE_URL\):/);
     assert.ok(!out.includes(new URL(db.url).password || '\u0000'), 'the banner does not print the password');
@@ -65,5 +71,14 @@ describe('serve on DATABASE_URL, commands from another shell', () => {
 
     const same = await runAstore(['instances', 'list'], { ASTORE_HOME: home, DATABASE_URL: db.url });
     assert.equal(same.code, 0, same.output);
+
+    // A store with instances (restarted, or restored) is not told to create one: a token of an owner is what it needs.
+    const created = await runAstore(['instances', 'create', '--name', 'shop', '--owner', 'ops-team'], { ASTORE_HOME: home, DATABASE_URL: db.url });
+    assert.equal(created.code, 0, created.output);
+    const again = await banner(env);
+    assert.match(again, /1 instance\(s\); list them, and create a token for an owner \(with the same DATABASE_URL\):/);
+    assert.ok(again.includes(`ASTORE_HOME=${home} bin/astore instances list\n`), again);
+    assert.ok(again.includes(`ASTORE_HOME=${home} bin/astore tokens create --user ops-team\n`), again);
+    assert.doesNotMatch(again, /instances create/);
   });
 });

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadBackupSettings, startBackupScheduler, type BackupSettings } from '../../backup/index.ts';
+import { listInstances } from '../../auth/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { createService, readServiceSettings, type Service, type ServiceOptions } from '../../service/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
@@ -58,12 +59,22 @@ export function register(program: Command): void {
       const sameDb = o.postgres ? ` --postgres ${resolve(o.postgres)}` : '';
       const urlNote = !o.postgres && !store.embedded ? ' (with the same DATABASE_URL)' : '';
       const where = store.embedded ? `embedded PostgreSQL in ${store.embedded.home} (port ${store.connection.port})` : `${store.connection.host}:${store.connection.port}/${store.connection.database}`;
+      // A store that already has instances (a restart, a restored store) needs a token of one of
+      // their owners, not another instance.
+      // Only a hint: a database that fails this query gets the first-run lines.
+      const instances = await listInstances(store.pool).catch(() => []);
+      const owner = instances[0]?.owner ?? 'admin';
       process.stdout.write([
         `Assistant Store ${store.release} listening on ${url}`,
         `database: ${where}`,
-        `create an instance and a token${urlNote}:`,
-        `  ${sameStore}bin/astore instances create --name my-instance --owner admin${sameDb}`,
-        `  ${sameStore}bin/astore tokens create --user admin${sameDb}`,
+        ...(instances.length === 0 ? [
+          `create an instance and a token${urlNote}:`,
+          `  ${sameStore}bin/astore instances create --name my-instance --owner admin${sameDb}`,
+        ] : [
+          `${instances.length} instance(s); list them, and create a token for an owner${urlNote}:`,
+          `  ${sameStore}bin/astore instances list${sameDb}`,
+        ]),
+        `  ${sameStore}bin/astore tokens create --user ${owner}${sameDb}`,
         `then use serviceUrl ${url}/instances/<INSTANCE_ID>/api with a BearerTokenAuthenticator`,
         backupSettings.suspend ? 'scheduled backups: suspended (store.backup.suspend)' : `scheduled backups: "${backupSettings.schedule}" into ${backupSettings.dir}`,
         '',
