@@ -65,7 +65,8 @@ export async function main(argv: string[]): Promise<void> {
 
 /**
  * A reader that goes away (`astore backups jobs | head -1`) has all it wanted: end quietly, as
- * other Unix tools do, instead of crashing with an unhandled EPIPE. A command that streams to
+ * other Unix tools do, instead of crashing with an unhandled EPIPE, and with the exit code the
+ * command has (0 unless it has already failed). A command that streams to
  * stdout itself (`astore backup`) has its own error listener and reports the broken pipe as the
  * failure it is for an archive.
  *
@@ -75,7 +76,9 @@ export async function main(argv: string[]): Promise<void> {
  */
 function onStdoutError(err: NodeJS.ErrnoException): void {
   if (process.stdout.listenerCount('error') > 1) return;
-  if (err.code === 'EPIPE') return exitStoppingOwnServer(0);
+  // A failure already reported keeps its exit code: `astore backups list --verify | head -1`
+  // must not turn a damaged backup into success for a script that checks the exit status.
+  if (err.code === 'EPIPE') return exitStoppingOwnServer(typeof process.exitCode === 'number' ? process.exitCode : 0);
   reportError(err);
   exitStoppingOwnServer(1);
 }

@@ -35,6 +35,25 @@ it('a reader that goes away after the first line ends the command with exit 0 an
   assert.equal(code, 0);
 });
 
+it('a reader that goes away does not turn a failure into success', async () => {
+  // A table, then the failure: two backups whose checksums do not match their files.
+  const backups = join(dir, 'bad-backups');
+  mkdirSync(backups);
+  for (const i of [1, 2]) {
+    const name = backupName(new Date(2024, 0, i, 1, 0, 0));
+    writeFileSync(join(backups, name), 'archive');
+    writeFileSync(join(backups, `${name}.done`), JSON.stringify({ format: 'astore-backup/1', name, bytes: 7, sha256: '0'.repeat(64), takenAt: new Date(2024, 0, i).toISOString() }));
+  }
+  const child = spawn(process.execPath, ['bin/astore', 'backups', 'list', '--dir', backups, '--verify'],
+    { env: { ...process.env, ASTORE_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the reader is gone before the first line
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.match(stderr, /error \[BACKUP_VERIFY_FAILED\]/);
+  assert.equal(code, 2, stderr);
+});
+
 it('a missing archive is ARCHIVE_NOT_FOUND with a hint', () => {
   const r = spawnSync(process.execPath, ['bin/astore', 'archive', 'list', join(dir, 'nope.dump')], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);
