@@ -4,6 +4,9 @@
  * nobody to stop it (a terminal's Ctrl-C reaches it too, but a `kill` of the node process alone,
  * as a supervisor sends, does not).
  */
+// The modules themselves, not the store's and backup's indexes: commands that never touch the
+// database load this without pg.
+import { removeLiveTempFiles } from '../backup/atomic-file.ts';
 import { abandonOwnedDatabases } from '../store/owned.ts';
 
 let exiting = false;
@@ -39,4 +42,23 @@ export function installSignalFallback(): void {
     };
     process.on(signal, listener);
   }
+}
+
+/**
+ * Ctrl-C or SIGTERM while a file is written through a temporary name (a backup, a SQL script):
+ * remove the part written so far (Node's default would end the process and leave it under its
+ * temporary name), say so with `what`, and exit 128 + the signal number. Exiting closes the
+ * connections (an embedded server this command started is stopped first); PostgreSQL ends a
+ * dump's snapshot and releases the run lock.
+ */
+export function removePartialOnSignal(what: string): void {
+  const onSignal = (signal: NodeJS.Signals, code: number): void => {
+    const removed = removeLiveTempFiles();
+    // Nothing to remove: the file was already complete (or not yet begun), and is left as it is.
+    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}interrupted (${signal})`
+      + `${removed.length ? `: ${what}; removed the partial file ${removed.join(', ')}` : ''}\n`);
+    exitStoppingOwnServer(code);
+  };
+  process.once('SIGINT', () => onSignal('SIGINT', 130));
+  process.once('SIGTERM', () => onSignal('SIGTERM', 143));
 }

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -83,4 +83,46 @@ test('archive verify reports rows per table, and fails with the offset on a trun
   const wrong = await astore(['archive', 'list', '-'], text);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /ARCHIVE_BAD_MAGIC.*offset 0/);
+});
+
+test('archive sql -f leaves its file as it was unless the whole script is written', async () => {
+  const leftovers = () => readdirSync(dir).filter((n) => n.includes('.partial-'));
+  // The archive itself as the script's file: refused, the archive intact.
+  const self = join(dir, 'self.dump');
+  writeFileSync(self, readFileSync(file));
+  const onSelf = await astore(['archive', 'sql', self, '-f', self]);
+  assert.equal(onSelf.code, 2, onSelf.stderr);
+  assert.match(onSelf.stderr, /error \[SQL_TARGET_INVALID\]: cannot write the script to .*self\.dump: it is the archive being read\nhint: /);
+  assert.deepEqual(readFileSync(self), readFileSync(file));
+
+  // Not an archive: an existing script is not emptied.
+  const precious = join(dir, 'precious.sql');
+  writeFileSync(precious, 'select 1;\n');
+  const garbage = join(dir, 'garbage.dump');
+  writeFileSync(garbage, 'not an archive at all');
+  const bad = await astore(['archive', 'sql', garbage, '-f', precious]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /ARCHIVE_BAD_MAGIC/);
+  assert.equal(readFileSync(precious, 'utf8'), 'select 1;\n');
+
+  // Damage found only after much of the script: no partial script under the name, none left aside.
+  const cut = join(dir, 'cut-for-sql.dump');
+  const bytes = readFileSync(file);
+  writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
+  const partial = join(dir, 'partial.sql');
+  const truncated = await astore(['archive', 'sql', cut, '-f', partial]);
+  assert.equal(truncated.code, 2, truncated.stderr);
+  assert.match(truncated.stderr, /ARCHIVE_TRUNCATED/);
+  assert.equal(existsSync(partial), false);
+  assert.deepEqual(leftovers(), []);
+
+  // A directory, or a directory that is not there: bad input (exit 2), not a crash on an unhandled 'error' event.
+  const inDir = await astore(['archive', 'sql', file, '-f', dir]);
+  assert.equal(inDir.code, 2, inDir.stderr);
+  assert.match(inDir.stderr, /error \[SQL_TARGET_INVALID\]: .*it is a directory\nhint: give the script's own name/);
+  const missing = await astore(['archive', 'sql', file, '-f', join(dir, 'no-such-dir', 'x.sql')]);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /error \[SQL_TARGET_INVALID\]: .*ENOENT.*\nhint: check that .*no-such-dir exists and is writable/);
+  assert.doesNotMatch(inDir.stderr + missing.stderr, /node:events|    at /);
+  assert.deepEqual(leftovers(), []);
 });

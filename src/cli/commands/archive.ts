@@ -11,7 +11,14 @@ import { formatListing } from '../../archive/listing.ts';
 import { verifyArchive, type VerifyReport } from '../../archive/verify.ts';
 import { writeSqlScript } from '../../archive/sql.ts';
 import { createWriteStream } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
 import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+// Also the modules themselves, light ones, rather than indexes that pull in pg.
+import { AtomicFile } from '../../backup/atomic-file.ts';
+import { outputTarget } from '../../store/files.ts';
+import { removePartialOnSignal } from '../interrupt.ts';
 import { humanBytes } from '../output.ts';
 
 function printVerify(r: VerifyReport): void {
@@ -68,8 +75,51 @@ export function register(program: Command): void {
     .argument('<file>', 'archive file, or - for stdin')
     .option('-f, --file <out>', 'write the script to this file instead of stdout')
     .action(async (file: string, opts: { file?: string }) => {
-      const out = opts.file && opts.file !== '-' ? createWriteStream(opts.file, { mode: 0o600 }) : process.stdout;
-      await writeSqlScript(file, out);
-      if (out !== process.stdout) { out.end(); await once(out, 'finish'); }
+      if (opts.file && opts.file !== '-') {
+        removePartialOnSignal(`nothing was written to ${opts.file}`);
+        await writeSqlFile(file, opts.file);
+      }
+      else await writeSqlScript(file, process.stdout);
     });
+}
+
+/**
+ * `archive sql -f OUT`: OUT gets the whole script or is left as it was. The script is written under
+ * a temporary name and renamed once the archive has been read to its end, so a damaged archive
+ * (found only on the way) leaves no partial script, and an existing OUT is not emptied before the
+ * archive has even been opened. A device or named pipe is written into, as the backup's -o is.
+ */
+async function writeSqlFile(input: string, output: string): Promise<void> {
+  const invalid = (why: string, hint: string, cause?: unknown): AppError =>
+    new AppError('SQL_TARGET_INVALID', `cannot write the script to ${output}: ${why}`, { hint, exitCode: 2, cause });
+  const target = await outputTarget(output).catch((err: Error) => {
+    throw invalid(err.message, 'give a file in a directory you can reach and write', err);
+  });
+  if (target.kind === 'directory') throw invalid('it is a directory', `give the script's own name (-f ${join(output, 'script.sql')})`);
+  if (target.kind !== 'file' && target.kind !== 'stream') throw invalid(`it is a ${target.kind}`, 'write the script to a regular file, a character device or a named pipe');
+  if (target.kind === 'file' && input !== '-' && (await realpath(input).catch(() => undefined)) === target.path) {
+    throw invalid('it is the archive being read', 'give the script another name (-f script.sql)');
+  }
+  if (target.kind === 'stream') return writeScriptTo(input, createWriteStream(target.path));
+  const file = new AtomicFile(target.path);
+  try {
+    const handle = await open(file.tempPath, 'wx', 0o600).catch((err: Error) => {
+      throw invalid(err.message, `check that ${dirname(target.path)} exists and is writable`, err);
+    });
+    await writeScriptTo(input, handle.createWriteStream());
+    await file.commit();
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+}
+
+/** The script into `out`, ended and flushed; a write error (a full disk) fails it rather than going unheard. */
+async function writeScriptTo(input: string, out: Writable): Promise<void> {
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  await Promise.race([failed, (async () => {
+    await writeSqlScript(input, out);
+    out.end();
+    await once(out, 'finish');
+  })()]);
 }

@@ -1,13 +1,13 @@
 /** Backups: `astore backup`, `astore backup-job` (the CronJob command), `astore backups list|jobs`. */
 import type { Command } from 'commander';
 import {
-  engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, removeLiveTempFiles, runBackupJob,
+  engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob,
   scheduleStatus, takeBackup,
 } from '../../backup/index.ts';
 import { connectionUrl } from '../../config/index.ts';
 import { AppError, isAppError } from '../../errors/index.ts';
 import { assertCurrentRelease, CURRENT_RELEASE, isKnownRelease, openDatabase, type Database } from '../../store/index.ts';
-import { exitStoppingOwnServer } from '../interrupt.ts';
+import { removePartialOnSignal } from '../interrupt.ts';
 import { humanBytes, printJson, printTable, stdoutCarriesArchive } from '../output.ts';
 
 interface TargetFlags { postgres?: string; secret?: string }
@@ -63,24 +63,6 @@ function progress(enabled: boolean): ((bytes: number) => void) | undefined {
     last = t;
     process.stderr.write(`\rbackup: ${(bytes / 1048576).toFixed(1)} MiB written`);
   };
-}
-
-/**
- * Ctrl-C or SIGTERM during a backup: remove the part written so far (Node's default would end the
- * process and leave it under its temporary name), say so, and exit 128 + the signal number.
- * Exiting closes the connections (an embedded server this command started is stopped first);
- * PostgreSQL ends the dump's snapshot and releases the run lock.
- */
-function removePartialOnSignal(what: string): void {
-  const onSignal = (signal: NodeJS.Signals, code: number): void => {
-    const removed = removeLiveTempFiles();
-    // Nothing to remove: the archive was already complete (or not yet begun), and is left as it is.
-    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}interrupted (${signal})`
-      + `${removed.length ? `: ${what}; removed the partial file ${removed.join(', ')}` : ''}\n`);
-    exitStoppingOwnServer(code);
-  };
-  process.once('SIGINT', () => onSignal('SIGINT', 130));
-  process.once('SIGTERM', () => onSignal('SIGTERM', 143));
 }
 
 export function register(program: Command): void {
