@@ -8,6 +8,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { yamlProblem } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 
 const PREFIX = 'enc:v1:';
@@ -84,8 +85,7 @@ export function parseSecretYaml(text: string, source: string): EncryptionKey {
   try {
     doc = parse(text);
   } catch (err) {
-    // The first line says where; the rest is an excerpt of the file.
-    throw new AppError('KEY_FILE_INVALID', `${source} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { hint, exitCode: 2 });
+    throw new AppError('KEY_FILE_INVALID', `${source} is not valid YAML: ${yamlProblem(err as Error)}`, { hint, exitCode: 2 });
   }
   const d = doc as { kind?: unknown; data?: Record<string, unknown>; stringData?: Record<string, unknown> } | null;
   const b64 = d?.data?.[DATA_KEY];

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { tlsFromEnv, type PgConnection } from '../config/index.ts';
+import { tlsFromEnv, yamlProblem, type PgConnection } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 
 const KEYS = ['store_vcap_services', 'vcap_services'] as const;
@@ -25,7 +25,7 @@ export function connectionFromSecretYaml(text: string, file: string, env: NodeJS
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw bad(file, `not valid YAML: ${(err as Error).message}`);
+    throw bad(file, `not valid YAML: ${yamlProblem(err as Error)}`);
   }
   const d = doc as { kind?: unknown; data?: Record<string, unknown>; stringData?: Record<string, unknown> } | null;
   if (!d || typeof d !== 'object') throw bad(file, 'not a Kubernetes Secret (no mapping at top level)');
@@ -66,7 +66,9 @@ export function readSecretConnection(file: string, env: NodeJS.ProcessEnv = proc
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new AppError('SECRET_UNREADABLE', `secret file ${file} cannot be read: ${(err as Error).message}`, { exitCode: 2 });
+    throw new AppError('SECRET_UNREADABLE', `secret file ${file} cannot be read: ${(err as Error).message}`, {
+      hint: 'check the path given with --secret; save the store connection secret first (`oc get secret NAME -o yaml > store-secret.yaml`)', exitCode: 2,
+    });
   }
   return connectionFromSecretYaml(text, file, env);
 }

@@ -23,7 +23,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { astoreHome, parseSwitch } from '../config/index.ts';
+import { astoreHome, parseSwitch, yamlProblem } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { parseCron } from '../schedule/index.ts';
 
@@ -193,7 +193,7 @@ function readSources(opts: LoadSettingsOptions): Sources {
   try {
     return { doc: parseYaml(text), file, env };
   } catch (err) {
-    throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not valid YAML: ${(err as Error).message}`, {
+    throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not valid YAML: ${yamlProblem(err as Error)}`, {
       hint: 'fix the line the message names (YAML: two-space indents, `key: value`; quote cron schedules)', exitCode: 2,
     });
   }

@@ -5,3 +5,4 @@ export {
 } from './connection.ts';
 export { parseSwitch } from './switch.ts';
 export { PACKAGE_VERSION } from './package-version.ts';
+export { yamlProblem } from './yaml.ts';

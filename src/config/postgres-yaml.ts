@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../errors/index.ts';
+import { yamlProblem } from './yaml.ts';
 
 export const postgresYamlSchema = z.object({
   host: z.string().min(1),
@@ -47,7 +48,11 @@ export function readPostgresYaml(file: string): PostgresYaml {
 function parseAsWritten(text: string, file: string): unknown {
   const doc = parseDocument(text);
   const error = doc.errors[0];
-  if (error) throw new AppError('CONFIG_INVALID', `${file} is not valid YAML: ${error.message}`, { exitCode: 2 });
+  if (error) {
+    throw new AppError('CONFIG_INVALID', `${file} is not valid YAML: ${yamlProblem(error)}`, {
+      hint: 'fix the line the message names: postgres.yaml is `key: value` lines (host, port, database, su_username, su_password; `astore db info` prints one)', exitCode: 2,
+    });
+  }
   if (isMap(doc.contents)) {
     for (const pair of doc.contents.items) {
       const v = pair.value;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { UUID } from '../auth/index.ts';
+import { yamlProblem } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 
 const rcSchema = z.object({
@@ -27,7 +28,7 @@ function readYaml(file: string, what: string, hint: string): unknown {
   try {
     return parse(text);
   } catch (err) {
-    throw new AppError('CONFIG_INVALID', `${file} is not valid YAML: ${(err as Error).message}`, { hint, exitCode: 2 });
+    throw new AppError('CONFIG_INVALID', `${file} is not valid YAML: ${yamlProblem(err as Error)}`, { hint, exitCode: 2 });
   }
 }
 
