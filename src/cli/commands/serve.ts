@@ -7,6 +7,7 @@ import { AppError } from '../../errors/index.ts';
 import { createService, readServiceSettings, type Service, type ServiceOptions } from '../../service/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { nonNegativeInt, port } from '../args.ts';
+import { logLevel } from '../log-level.ts';
 
 export function register(program: Command): void {
   program.command('serve')
@@ -22,6 +23,7 @@ export function register(program: Command): void {
       const settings = readServiceSettings(process.env);
       const threads = o.trainingThreads === undefined ? undefined : nonNegativeInt(o.trainingThreads, '--training-threads');
       const listenPort = port(o.port, '--port (PORT)');
+      const level = logLevel('info');
       // Listened for before anything is started: Node's default action for a SIGTERM during
       // startup (or one sent as soon as the banner below appeared, before the listeners used to be
       // added) ended the process at once, leaving the embedded PostgreSQL it had started running.
@@ -41,7 +43,7 @@ export function register(program: Command): void {
       const store = await openStore({ postgres: o.postgres, migrate: true, poolSize: 20, connectTimeoutMs: 15_000 });
       const { service, url, backups } = await start(store, {
         settings,
-        logger: { level: process.env.LOG_LEVEL ?? 'info' },
+        logger: { level },
         trainer: threads === 0 ? false : { concurrency: threads },
       }, o.host, listenPort, backupSettings).catch(async (err: unknown) => {
         // Without this the pool and the embedded PostgreSQL keep the process alive with the error

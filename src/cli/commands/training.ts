@@ -6,6 +6,7 @@ import {
   autoRetrainFromEnv, defaultConcurrency, measuredEstimateSeconds, retrainAll, retrainOptionsFromEnv, retrainStatus, seedsEstimateSeconds, Trainer,
 } from '../../training/index.ts';
 import { nonNegativeInt, positiveInt, positiveNumber } from '../args.ts';
+import { logLevel } from '../log-level.ts';
 import { printJson, printTable, withStore } from '../output.ts';
 import { Progress } from '../progress.ts';
 
@@ -14,7 +15,7 @@ import { Progress } from '../progress.ts';
  * LOG_LEVEL=info adds each training (the commands print their own progress already).
  */
 function cliLogger(): pino.Logger {
-  return pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  return pino({ level: logLevel('warn') }, pino.destination(2));
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one is left to the fallback, which exits at once. */
@@ -35,8 +36,9 @@ export function register(program: Command): void {
       // With AUTO_RETRAIN=false a worker trains only what is queued (data changes, retrain-all's
       // batches): its sweep queued every stale workspace at once, defeating the seeds' batching.
       const sweep = o.sweep && autoRetrainFromEnv();
+      const logger = cliLogger();
       await withStore({ postgres: o.postgres }, async (s) => {
-        const trainer = new Trainer(s.pool, { concurrency, ...(sweep ? {} : { sweepMs: 0 }), logger: cliLogger(),
+        const trainer = new Trainer(s.pool, { concurrency, ...(sweep ? {} : { sweepMs: 0 }), logger,
           onTrained: (id, ok) => process.stderr.write(`${ok ? 'trained' : 'failed '} ${id}\n`) });
         trainer.start();
         process.stderr.write(`training worker ${trainer.workerId} with ${o.concurrency} thread(s); Ctrl-C to stop\n`);
@@ -52,7 +54,7 @@ export function register(program: Command): void {
       // Checked before the store is opened: a bad schedule fails at once, not at fire time.
       const settings = readServiceSettings(process.env);
       // Info whatever LOG_LEVEL says, as in serve: the seeds validate a run by grepping this log.
-      const log = pino({ level: process.env.LOG_LEVEL === 'silent' ? 'silent' : 'info' });
+      const log = pino({ level: logLevel('info') === 'silent' ? 'silent' : 'info' });
       await withStore({ postgres: o.postgres }, async (s) => {
         const admin = startAdmin(s.pool, settings, { info: (line) => log.info(line), warn: (line) => log.warn(line) });
         await untilStopSignal();
@@ -70,6 +72,7 @@ export function register(program: Command): void {
       // Checked before the store is opened, so a typo fails at once.
       const workers = nonNegativeInt(o.workers, '--workers');
       const options = { ...retrainOptionsFromEnv(), timeoutS: positiveNumber(o.timeout, '--timeout') };
+      const logger = cliLogger();
       // Ctrl-C or SIGTERM ends the run the way serve's stop does: nothing more is submitted, the
       // trainings under way are handed back uncounted (the fallback exit killed them, and each
       // interrupted run cost the workspace one of its attempts), and the summary is still printed.
@@ -94,7 +97,7 @@ export function register(program: Command): void {
               ...options, signal: stop.signal,
               onLocked: () => {
                 if (workers === 0) return;
-                trainer = new Trainer(s.pool, { concurrency: workers, sweepMs: 0, pollMs: 100, logger: cliLogger() });
+                trainer = new Trainer(s.pool, { concurrency: workers, sweepMs: 0, pollMs: 100, logger });
                 trainer.start();
               },
               log: (line) => process.stderr.write((process.stderr.isTTY ? '\r\x1b[K' : '') + line + '\n'),
