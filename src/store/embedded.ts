@@ -11,7 +11,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { chmod, chown, writeFile, rm, readFile, realpath, stat } from 'node:fs/promises';
-import { makeDir } from './files.ts';
+import { makeDir, makeStoreDir } from './files.ts';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -132,7 +132,8 @@ function readPostmasterPid(dataDir: string): { pid: number; port: number; ready:
 
 async function initdb(opts: ClusterOptions, user: { uid: number; gid: number } | undefined): Promise<void> {
   const { initdb: initdbBin } = opts.binaries ?? await binaries();
-  await makeDir(opts.dataDir, 0o700);
+  await makeStoreDir(opts.dataDir, `the embedded PostgreSQL's data directory ${opts.dataDir}`,
+    `move aside or remove what is at ${opts.dataDir} (the embedded server keeps its data there), or set ASTORE_HOME to another directory`);
   // The server user must be able to reach the data directory through its parents: each gets
   // search permission added, nothing else changed. (Setting 0755 here used to strip /tmp of its
   // sticky bit and world-writability, and could open up a user's home for reading.)

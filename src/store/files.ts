@@ -25,7 +25,8 @@ export async function makeDir(dir: string, mode?: number): Promise<void> {
 
 async function assertDirectory(path: string): Promise<void> {
   if (!(await stat(path)).isDirectory()) {
-    throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), { code: 'ENOTDIR', path });
+    // Shaped as the OS's own error (syscall included), which the CLI reports with a hint, not a stack.
+    throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), { code: 'ENOTDIR', syscall: 'mkdir', path });
   }
 }
 
@@ -79,7 +80,7 @@ async function danglingTarget(path: string): Promise<string> {
     }
     at = resolve(dirname(at), await readlink(at));
   }
-  throw Object.assign(new Error(`ELOOP: too many symbolic links, '${path}'`), { code: 'ELOOP', path });
+  throw Object.assign(new Error(`ELOOP: too many symbolic links, '${path}'`), { code: 'ELOOP', syscall: 'stat', path });
 }
 
 /**
@@ -93,7 +94,7 @@ export async function writeAtomic(file: string, data: string | Buffer, mode = 0o
   if (target.kind === 'stream') return writeFile(target.path, data);
   if (target.kind !== 'file') {
     throw Object.assign(new Error(`${target.kind === 'directory' ? 'EISDIR' : 'EINVAL'}: ${file} is a ${target.kind}, not a file`), {
-      code: target.kind === 'directory' ? 'EISDIR' : 'EINVAL', path: file,
+      code: target.kind === 'directory' ? 'EISDIR' : 'EINVAL', syscall: 'open', path: file,
     });
   }
   const tmp = await writeTemp(target.path, data, mode);

@@ -173,7 +173,9 @@ const postmasterPid = (pidFile: string): number => Number(readFileSync(pidFile, 
 test('a home whose first start failed starts once the cause is removed', { timeout: 120_000 }, async (t) => {
   const { home } = scratchHome(t);
   writeFileSync(join(home, 'pg'), 'in the way of the data directory');
-  await assert.rejects(openDatabase({ env: { ASTORE_HOME: home } }));
+  // Bad input named, with what to do (it was a bare ENOTDIR, which the CLI printed with a stack trace).
+  await assert.rejects(openDatabase({ env: { ASTORE_HOME: home } }), (e: any) =>
+    e.code === 'HOME_UNUSABLE' && e.exitCode === 2 && /data directory .*pg: ENOTDIR/.test(e.message) && /move aside or remove what is at/.test(e.hint));
   rmSync(join(home, 'pg'));
   const db = await openDatabase({ env: { ASTORE_HOME: home } });
   try {
