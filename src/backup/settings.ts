@@ -123,21 +123,32 @@ function coerce(key: string, kind: Kind, raw: unknown, source: string): unknown 
 /**
  * Looks a dotted key up as nested maps, as one flat dotted key, or any mix (`store.backup:` holding
  * `suspend:`): all appear in practice, and a form not understood would fall back to the default.
+ * The key written in two forms with two values is refused: which one was meant is not for the
+ * store to guess (the first form found used to win without a word).
  */
-function lookup(doc: unknown, key: string): unknown {
+function lookup(doc: unknown, key: string, file: string): unknown {
   const parts = key.split('.');
-  const walk = (node: unknown, at: number): unknown => {
-    if (at === parts.length) return node;
-    if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
+  const found: Array<{ path: string; value: unknown }> = [];
+  const walk = (node: unknown, at: number, path: string[]): void => {
+    if (at === parts.length) {
+      if (node !== undefined && node !== null && node !== '') found.push({ path: path.join(' → '), value: node });
+      return;
+    }
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return;
     for (let end = parts.length; end > at; end--) {
       const name = parts.slice(at, end).join('.');
-      if (!Object.hasOwn(node, name)) continue;
-      const found = walk((node as Record<string, unknown>)[name], end);
-      if (found !== undefined) return found;
+      if (Object.hasOwn(node, name)) walk((node as Record<string, unknown>)[name], end, [...path, name]);
     }
-    return undefined;
   };
-  return walk(doc, 0);
+  walk(doc, 0, []);
+  const other = found.find((f) => !sameValue(f.value, found[0]!.value));
+  if (other) {
+    throw new AppError('BACKUP_CONFIG_INVALID',
+      `config file ${file} sets ${key} twice, to ${JSON.stringify(found[0]!.value)} (as ${found[0]!.path}) and to ${JSON.stringify(other.value)} (as ${other.path})`, {
+        hint: 'keep one of them: dotted keys and nested maps name the same setting', exitCode: 2,
+      });
+  }
+  return found[0]?.value;
 }
 
 /** Every leaf of a YAML document with its full dotted path (maps nested or keyed with dots alike) and value. */
@@ -190,13 +201,21 @@ function readSources(opts: LoadSettingsOptions): Sources {
       hint: opts.config ? 'check the path given with --config and that this user may read it' : `make ${file} readable by this user, or remove it to use the defaults`, exitCode: 2,
     });
   }
+  let doc: unknown;
   try {
-    return { doc: parseYaml(text), file, env };
+    doc = parseYaml(text);
   } catch (err) {
     throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not valid YAML: ${yamlProblem(err as Error)}`, {
       hint: 'fix the line the message names (YAML: two-space indents, `key: value`; quote cron schedules)', exitCode: 2,
     });
   }
+  // An empty file sets nothing; a list, or text that is no mapping at all (a file given by mistake), is no settings file.
+  if (doc !== null && doc !== undefined && (typeof doc !== 'object' || Array.isArray(doc))) {
+    throw new AppError('BACKUP_CONFIG_INVALID', `config file ${file} is not a mapping of settings (it holds ${Array.isArray(doc) ? 'a list' : `a ${typeof doc}`})`, {
+      hint: 'write the settings as `store.backup.schedule: "0 23 * * *"` lines, or nested under store: backup:', exitCode: 2,
+    });
+  }
+  return { doc, file, env };
 }
 
 /**
@@ -211,7 +230,7 @@ function readSetting(s: Setting, { doc, file, env }: Sources): unknown {
     return value === undefined || value === null || value === '' ? [] : [{ name, where: where(name), value: coerce(name, s.kind, value, where(name)) }];
   });
   const fromEnv = given(envName, (name) => env[envName(name)]);
-  const fromFile = given(() => `config file ${file}`, (name) => lookup(doc, name));
+  const fromFile = given(() => `config file ${file}`, (name) => lookup(doc, name, file));
   for (const [a, b] of [fromEnv, fromFile]) {
     if (b && !sameValue(a!.value, b.value)) {
       throw new AppError('BACKUP_CONFIG_INVALID',

@@ -87,6 +87,28 @@ describe('backup settings', () => {
     assert.equal(loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }, ['engine']).engine, 'builtin');
   });
 
+  it('one setting written dotted and nested with two values is refused naming both; the same value twice is fine', () => {
+    const file = join(dir, 'twice.yaml');
+    writeFileSync(file, 'store.backup.schedule: "0 1 * * *"\nstore:\n  backup:\n    schedule: "0 2 * * *"\n');
+    assert.throws(() => loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }), (e: { code?: string; message?: string; hint?: string }) =>
+      e.code === 'BACKUP_CONFIG_INVALID'
+        && /sets store\.backup\.schedule twice, to "0 1 \* \* \*" \(as store\.backup\.schedule\) and to "0 2 \* \* \*" \(as store → backup → schedule\)$/.test(e.message!)
+        && /keep one of them/.test(e.hint!));
+    writeFileSync(file, 'store.backup.schedule: "0 1 * * *"\nstore:\n  backup:\n    schedule: "0  1 * * *"\n');
+    assert.equal(loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }).schedule.split(/\s+/).join(' '), '0 1 * * *');
+  });
+
+  it('a config file that is a list or plain text is refused; an empty one sets nothing', () => {
+    const file = join(dir, 'not-a-map.yaml');
+    for (const [text, holds] of [['- a\n- b\n', 'a list'], ['\u00ff\u0001garbage', 'a string'], ['42\n', 'a number']] as const) {
+      writeFileSync(file, text);
+      assert.throws(() => loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }), (e: { code?: string; message?: string; hint?: string }) =>
+        e.code === 'BACKUP_CONFIG_INVALID' && e.message!.endsWith(`is not a mapping of settings (it holds ${holds})`) && /store\.backup\.schedule/.test(e.hint!), text);
+    }
+    writeFileSync(file, '# nothing set yet\n');
+    assert.equal(loadBackupSettings({ config: file, env: { ASTORE_HOME: dir } }).schedule, loadBackupSettings({ env: { ASTORE_HOME: join(dir, 'none') } }).schedule);
+  });
+
   it('an empty section (every setting under it commented out) is no unknown key; an empty unknown key still is', () => {
     const file = join(dir, 'empty-section.yaml');
     writeFileSync(file, 'store:\n  backup:\n    # suspend: true\n    # schedule: "0 1 * * *"\n');
