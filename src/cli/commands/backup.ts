@@ -1,4 +1,5 @@
 /** Backups: `astore backup`, `astore backup-job` (the CronJob command), `astore backups list|jobs`. */
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   engineFor, isWeekly, listBackups, listJobs, loadBackupSettings, readSecretConnection, readStoreFacts, runBackupJob,
@@ -63,6 +64,26 @@ function progress(enabled: boolean): ((bytes: number) => void) | undefined {
     last = t;
     process.stderr.write(`\rbackup: ${(bytes / 1048576).toFixed(1)} MiB written`);
   };
+}
+
+/**
+ * Whether the backup directory is there. A directory named on the command line must be: a typo in
+ * --dir listed no backups, exit 0, as if there were none. The configured one is missing until the
+ * first backup-job, which is no error, but is said (on stderr, so --json output stays a list).
+ */
+async function backupDirExists(dir: string, given: boolean): Promise<boolean> {
+  const st = await stat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' && !given) return undefined;
+    throw new AppError('BACKUP_DIR_NOT_FOUND', `cannot list backups in ${dir}: ${err.code === 'ENOENT' ? 'no such directory' : err.message}`, {
+      hint: 'check the path given with --dir (the scheduled backups go to store.backup.dir; `astore backups schedule` shows it)', exitCode: 2, cause: err,
+    });
+  });
+  if (st && !st.isDirectory()) {
+    throw new AppError('BACKUP_DIR_NOT_FOUND', `cannot list backups in ${dir}: it is not a directory`, {
+      hint: `give the backup directory, not a file in it${given ? '' : ' (store.backup.dir in the config file or STORE_BACKUP_DIR)'}`, exitCode: 2,
+    });
+  }
+  return st !== undefined;
 }
 
 export function register(program: Command): void {
@@ -154,7 +175,11 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (o: { dir?: string; config?: string; verify?: boolean; json?: boolean }) => {
       const settings = loadBackupSettings({ config: o.config }, ['dir', 'weeklyBackupDay']);
-      const entries = await listBackups(o.dir ?? settings.dir, { verify: o.verify });
+      const dir = o.dir ?? settings.dir;
+      if (!(await backupDirExists(dir, o.dir !== undefined))) {
+        process.stderr.write(`no backups yet: ${dir} (store.backup.dir) does not exist; the first backup-job creates it\n`);
+      }
+      const entries = await listBackups(dir, { verify: o.verify });
       const rows = entries.map((e) => ({
         name: e.name, time: e.takenAt?.toISOString() ?? null, bytes: e.bytes,
         kind: e.takenAt ? (isWeekly(e.takenAt, settings.weeklyBackupDay) ? 'weekly' : 'daily') : null,
