@@ -60,6 +60,15 @@ test('astore intents eval trains on a CSV and reports on another, as text and JS
 
     await assert.rejects(run('bin/astore', ['intents', 'eval', '--train', join(dir, 'missing.csv'), '--test', join(dir, 'test.csv')]),
       (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('FILE_UNREADABLE'));
+    // Empty files, or a header alone, are bad input: they scored accuracy 0 with exit 0.
+    writeFileSync(join(dir, 'empty.csv'), '');
+    writeFileSync(join(dir, 'header.csv'), 'text,intent\n');
+    for (const [train, testFile] of [['empty.csv', 'test.csv'], ['train.csv', 'header.csv']]) {
+      await assert.rejects(run('bin/astore', ['intents', 'eval', '--train', join(dir, train!), '--test', join(dir, testFile!)]),
+        (e: { code: number; stderr: string }) => e.code === 2 && /error \[CSV_EMPTY\]: .*(empty|header)\.csv has no data rows\.\nhint: /.test(e.stderr));
+    }
+    await assert.rejects(run('bin/astore', [...args, '--threshold', '']),
+      (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('BAD_THRESHOLD'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

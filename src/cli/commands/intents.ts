@@ -15,7 +15,8 @@ export function register(program: Command): void {
     .option('--language <code>', 'workspace language', 'en')
     .option('--json', 'print the report as JSON')
     .action((opts: { train: string; test: string; threshold: string; language: string; json?: boolean }) => {
-      const threshold = Number(opts.threshold);
+      // Number('') is 0: an empty value must not pass as a threshold of 0.
+      const threshold = opts.threshold.trim() === '' ? NaN : Number(opts.threshold);
       if (!(threshold >= 0 && threshold <= 1)) {
         throw new AppError('BAD_THRESHOLD', `--threshold must be a number between 0 and 1 (got "${opts.threshold}").`, {
           hint: 'the threshold is the top confidence below which no intent counts as recognised; Watson uses 0.2', exitCode: 2,
@@ -34,7 +35,12 @@ function readCsv(path: string) {
   } catch (err) {
     throw new AppError('FILE_UNREADABLE', `Cannot read ${path}: ${(err as Error).message}.`, { hint: 'Check the path.', exitCode: 2, cause: err });
   }
-  return parseLabelledCsv(text, path);
+  const rows = parseLabelledCsv(text, path);
+  // Scored anyway, an empty file gave accuracy 0 (or a model of nothing) and exit 0.
+  if (rows.length === 0) {
+    throw new AppError('CSV_EMPTY', `${path} has no data rows.`, { hint: 'Each row must be "text,intent" (a header row "text,intent" is optional).', exitCode: 2 });
+  }
+  return rows;
 }
 
 function format(r: EvaluationReport): string {
