@@ -53,10 +53,20 @@ export function connectionFromSecretYaml(text: string, file: string, env: NodeJS
     const v = creds[f];
     if (v === undefined || v === null || v === '') throw bad(file, `missing field ${where}["user-provided"][].credentials.${f}`);
   }
+  for (const f of FIELDS) {
+    if (f !== 'port' && typeof creds[f] !== 'string' && typeof creds[f] !== 'number') {
+      throw bad(file, `credentials.${f} is ${JSON.stringify(creds[f])}, expected a string`);
+    }
+  }
+  // Checked here, naming the field: once in a connection URL, a bad host was reported as a bad DATABASE_URL.
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s/@?#[\]]+)$/.test(String(creds.host))) {
+    throw bad(file, `credentials.host is ${JSON.stringify(creds.host)}, expected a host name or IP address`);
+  }
   const port = Number(creds.port);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw bad(file, `credentials.port is ${JSON.stringify(creds.port)}, expected a TCP port`);
   return {
-    host: String(creds.host), port, database: String(creds.database), user: String(creds.username),
+    // An IPv6 address may come bracketed, as in a URL; the driver wants it bare.
+    host: String(creds.host).replace(/^\[(.*)\]$/, '$1'), port, database: String(creds.database), user: String(creds.username),
     password: String(creds.password), ssl: tlsFromEnv(env),
   };
 }

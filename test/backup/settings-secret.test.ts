@@ -230,6 +230,16 @@ describe('--secret connection', () => {
       /missing field data\.vcap_services or data\.store_vcap_services/);
   });
 
+  it('a host or name that is no string is refused naming the Secret\'s field, not a DATABASE_URL nobody set', () => {
+    for (const [field, value, expected] of [['host', { nested: 'map' }, 'a string'], ['host', 'db host/x', 'a host name or IP address'], ['username', ['a'], 'a string']] as const) {
+      assert.throws(() => connectionFromSecretYaml(secretYaml('vcap_services', { ...creds, [field]: value }), 's.yaml'), (e: { code?: string; message: string }) =>
+        e.code === 'SECRET_INVALID' && e.message === `s.yaml: credentials.${field} is ${JSON.stringify(value)}, expected ${expected}` && !/DATABASE_URL/.test(e.message));
+    }
+    for (const [host, bare] of [['db.example.com', 'db.example.com'], ['10.0.0.5', '10.0.0.5'], ['[::1]', '::1'], ['::1', '::1']]) {
+      assert.equal(connectionFromSecretYaml(secretYaml('vcap_services', { ...creds, host }), 's.yaml').host, bare);
+    }
+  });
+
   it('the CLI exits non-zero naming the missing field', () => {
     const file = join(dir, 'nocreds.yaml');
     writeFileSync(file, secretYaml('vcap_services', { ...creds, host: undefined }));
