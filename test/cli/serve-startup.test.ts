@@ -51,4 +51,10 @@ describe('serve startup failures', () => {
       busy.close();
     }
   });
+
+  test('a --host that names no address: bad input with a hint about --host, not the file-path hint', { timeout: 60_000 }, async () => {
+    const r = await serve(['--host', '256.1.1.1', '--port', '0'], {});
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /error \[LISTEN_FAILED\]: cannot listen on 256\.1\.1\.1:0: no address of that name \((ENOTFOUND|EAI_AGAIN)\)\nhint: --host \/ HOST is an address of this machine/);
+  });
 });

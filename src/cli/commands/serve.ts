@@ -108,6 +108,11 @@ async function listen(service: Service, host: string, port: number): Promise<str
     return await service.app.listen({ host, port });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new AppError('LISTEN_FAILED', `cannot listen on ${host}:${port}: no address of that name (${code})`, {
+        hint: '--host / HOST is an address of this machine (127.0.0.1, 0.0.0.0 for every interface, ::) or a name that resolves to one', exitCode: 2, cause: err,
+      });
+    }
     if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
       throw new AppError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'the address is already in use' : (err as Error).message}`, {
         hint: 'stop the process using that port, or choose another with --port / PORT (and --host / HOST)', exitCode: 3, cause: err,
