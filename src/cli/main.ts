@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { PACKAGE_VERSION } from '../config/index.ts';
-import { isAppError, toError } from '../errors/index.ts';
+import { AppError, isAppError, toError } from '../errors/index.ts';
 import { commandModules } from './commands/index.ts';
 import { exitStoppingOwnServer, installSignalFallback, interrupted } from './interrupt.ts';
 import { printJsonError } from './json.ts';
@@ -44,7 +44,10 @@ export async function main(argv: string[]): Promise<void> {
   installSignalFallback();
   const program = await buildProgram(argv);
   let json = false;
-  program.hook('preAction', (_, action) => { json = action.opts().json === true; });
+  program.hook('preAction', (_, action) => {
+    json = action.opts().json === true;
+    refuseEmptyValues(action);
+  });
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -60,6 +63,22 @@ export async function main(argv: string[]): Promise<void> {
     if (interrupted()) return;
     reportError(err);
     if (json) printJsonError(isAppError(err) ? err : isSystemError(err) ? systemError(err) : { code: 'INTERNAL', message: toError(err).message });
+  }
+}
+
+/**
+ * An option given an empty value (`-o ''`, `--config ''`, an unset variable expanded in a script)
+ * is a mistake: taken as given it fell back to a default (stdout, the home's config file) or failed
+ * far from the cause (a backup renamed to '').
+ */
+function refuseEmptyValues(command: Command): void {
+  for (const option of command.options) {
+    const value: unknown = command.getOptionValue(option.attributeName());
+    if (typeof value === 'string' && value.trim() === '') {
+      throw new AppError(USAGE_CODE, `option ${option.long ?? option.short} has an empty value`, {
+        hint: `give ${option.flags} a value, or leave the option out (and unset any environment variable that sets it empty) for its default`, exitCode: 2,
+      });
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
@@ -70,6 +70,17 @@ it('backups list: a --dir that is not there, or not a directory, is bad input; t
   assert.equal(fresh.status, 0, fresh.stderr);
   assert.deepEqual(JSON.parse(fresh.stdout), []);
   assert.match(fresh.stderr, /^no backups yet: .*fresh-home.* \(store\.backup\.dir\) does not exist; the first backup-job creates it\n$/);
+});
+
+it('an option given an empty value is ARGUMENT_INVALID naming it, before the command does anything', () => {
+  const home = join(dir, 'empty-values-home');
+  for (const [args, flag] of [[['backup', '-o', ''], '--output'], [['backups', 'list', '--config', ' ', '--json'], '--config'], [['archive', 'sql', 'x.dump', '-f', ''], '--file']] as const) {
+    const r = spawnSync(process.execPath, ['bin/astore', ...args], { encoding: 'utf8', env: { ...process.env, ASTORE_HOME: home } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^error \\[ARGUMENT_INVALID\\]: option ${flag} has an empty value\\nhint: give .*${flag}`));
+    if (args.includes('--json')) assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'ARGUMENT_INVALID');
+  }
+  assert.equal(existsSync(home), false, 'nothing was set up');
 });
 
 it('a missing archive is ARCHIVE_NOT_FOUND with a hint', () => {
