@@ -78,7 +78,7 @@ it('an option given an empty value is ARGUMENT_INVALID naming it, before the com
     const r = spawnSync(process.execPath, ['bin/astore', ...args], { encoding: 'utf8', env: { ...process.env, ASTORE_HOME: home } });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`^error \\[ARGUMENT_INVALID\\]: option ${flag} has an empty value\\nhint: give .*${flag}`));
-    if (args.includes('--json')) assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'ARGUMENT_INVALID');
+    if ((args as readonly string[]).includes('--json')) assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'ARGUMENT_INVALID');
   }
   assert.equal(existsSync(home), false, 'nothing was set up');
 });

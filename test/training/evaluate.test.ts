@@ -68,7 +68,7 @@ test('astore intents eval trains on a CSV and reports on another, as text and JS
         (e: { code: number; stderr: string }) => e.code === 2 && /error \[CSV_EMPTY\]: .*(empty|header)\.csv has no data rows\.\nhint: /.test(e.stderr));
     }
     await assert.rejects(run('bin/astore', [...args, '--threshold', '']),
-      (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('BAD_THRESHOLD'));
+      (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('error [ARGUMENT_INVALID]: option --threshold has an empty value'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

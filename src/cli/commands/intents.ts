@@ -15,8 +15,7 @@ export function register(program: Command): void {
     .option('--language <code>', 'workspace language', 'en')
     .option('--json', 'print the report as JSON')
     .action((opts: { train: string; test: string; threshold: string; language: string; json?: boolean }) => {
-      // Number('') is 0: an empty value must not pass as a threshold of 0.
-      const threshold = opts.threshold.trim() === '' ? NaN : Number(opts.threshold);
+      const threshold = Number(opts.threshold);
       if (!(threshold >= 0 && threshold <= 1)) {
         throw new AppError('BAD_THRESHOLD', `--threshold must be a number between 0 and 1 (got "${opts.threshold}").`, {
           hint: 'the threshold is the top confidence below which no intent counts as recognised; Watson uses 0.2', exitCode: 2,
