@@ -52,11 +52,7 @@ export function connectionFromSecretYaml(text: string, file: string, env: NodeJS
   for (const f of FIELDS) {
     const v = creds[f];
     if (v === undefined || v === null || v === '') throw bad(file, `missing field ${where}["user-provided"][].credentials.${f}`);
-  }
-  for (const f of FIELDS) {
-    if (f !== 'port' && typeof creds[f] !== 'string' && typeof creds[f] !== 'number') {
-      throw bad(file, `credentials.${f} is ${JSON.stringify(creds[f])}, expected a string`);
-    }
+    if (f !== 'port' && typeof v !== 'string' && typeof v !== 'number') throw bad(file, `credentials.${f} is ${JSON.stringify(v)}, expected a string`);
   }
   // Checked here, naming the field: once in a connection URL, a bad host was reported as a bad DATABASE_URL.
   if (!/^(\[[0-9a-fA-F:.]+\]|[^\s/@?#[\]]+)$/.test(String(creds.host))) {

@@ -85,9 +85,9 @@ function refuseEmptyValues(command: Command): void {
 /**
  * A reader that goes away (`astore backups jobs | head -1`) has all it wanted: end quietly, as
  * other Unix tools do, instead of crashing with an unhandled EPIPE, and with the exit code the
- * command has (0 unless it has already failed). A command that streams to
- * stdout itself (`astore backup`) has its own error listener and reports the broken pipe as the
- * failure it is for an archive.
+ * command has (0 unless it has already failed). A command that streams to stdout itself
+ * (`astore backup`) has its own error listener and reports the broken pipe as the failure it is
+ * for an archive.
  *
  * The embedded PostgreSQL the command started is stopped first: exiting at once left it running
  * after the command, e.g. `astore serve | tee serve.log` stopped with SIGTERM once tee had gone,

@@ -1,8 +1,8 @@
 /** `astore serve`: migrate, then serve the API and train until SIGINT/SIGTERM, then shut down cleanly. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadBackupSettings, startBackupScheduler, type BackupSettings } from '../../backup/index.ts';
 import { listInstances } from '../../auth/index.ts';
+import { loadBackupSettings, startBackupScheduler, type BackupSettings } from '../../backup/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { createService, readServiceSettings, type Service, type ServiceOptions } from '../../service/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
@@ -62,8 +62,7 @@ export function register(program: Command): void {
       const urlNote = !o.postgres && !store.embedded ? ' (with the same DATABASE_URL)' : '';
       const where = store.embedded ? `embedded PostgreSQL in ${store.embedded.home} (port ${store.connection.port})` : `${store.connection.host}:${store.connection.port}/${store.connection.database}`;
       // A store that already has instances (a restart, a restored store) needs a token of one of
-      // their owners, not another instance.
-      // Only a hint: a database that fails this query gets the first-run lines.
+      // their owners, not another instance. Only a hint: if the query fails, the first-run lines.
       const instances = await listInstances(store.pool).catch(() => []);
       const owner = instances[0]?.owner ?? 'admin';
       process.stdout.write([
