@@ -7,14 +7,14 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { PgConnection } from '../config/index.ts';
 import { openArchive } from '../archive/index.ts';
 import { AppError } from '../errors/index.ts';
-import { makeDir, outputTarget, schemaRelease, STORE_SCHEMA } from '../store/index.ts';
+import { makeDir, outputFile, schemaRelease, STORE_SCHEMA } from '../store/index.ts';
 import { AtomicFile } from './atomic-file.ts';
 import { sha256File } from './catalog.ts';
 import { storeDumpEngine, type DumpEngine } from './engine.ts';
@@ -108,20 +108,8 @@ export async function takeBackup(opts: TakeBackupOptions): Promise<BackupSummary
   // stdout is left open: the CLI may write its summary there.
   if (typeof opts.output !== 'string') return toStream(opts.output, false);
   // A device or named pipe is written into, a link's target replaced (see the store's outputTarget).
-  const target = await outputTarget(opts.output).catch((err: Error) => {
-    throw new AppError('BACKUP_TARGET_INVALID', `cannot write the backup to ${opts.output as string}: ${err.message}`, {
-      hint: 'give a file in a directory you can reach and write', exitCode: 2, cause: err,
-    });
-  });
+  const target = await outputFile(opts.output, { code: 'BACKUP_TARGET_INVALID', what: 'the backup', file: 'the backup file', option: '-o', example: 'store.dump' });
   if (target.kind === 'stream') return toStream(createWriteStream(target.path), true);
-  if (target.kind !== 'file') {
-    throw new AppError('BACKUP_TARGET_INVALID', `cannot write the backup to ${opts.output}: it is a ${target.kind}`, {
-      hint: target.kind === 'directory'
-        ? `give the backup file's own name (-o ${join(opts.output, 'store.dump')})`
-        : 'write the backup to a regular file, a character device such as a tape, or a named pipe',
-      exitCode: 2,
-    });
-  }
 
   await makeDir(dirname(target.path)).catch((err: Error) => {
     throw new AppError('BACKUP_DIR_UNUSABLE', `cannot create directory ${dirname(target.path)} for the backup: ${err.message}`, {

@@ -1,7 +1,7 @@
 /** File-system helpers the store and the tools around it share. */
 import { randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, open, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AppError } from '../errors/index.ts';
 
 /**
@@ -67,6 +67,36 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
   if (st.isFile()) return { kind: 'file', path: await realpath(path) };
   if (st.isCharacterDevice() || st.isFIFO()) return { kind: 'stream', path };
   return { kind: st.isDirectory() ? 'directory' : st.isBlockDevice() ? 'block device' : 'socket', path };
+}
+
+/** A command's output option, for the errors of outputFile. */
+export interface OutputOption {
+  /** The AppError code, e.g. BACKUP_TARGET_INVALID. */
+  code: string;
+  /** What is written, as the message names it: "the backup". */
+  what: string;
+  /** The output file as the directory hint names it: "the backup file". */
+  file: string;
+  /** The option and a file name for the directory hint: "-o", "store.dump". */
+  option: string;
+  example: string;
+}
+
+/**
+ * outputTarget for a command's output option (`backup -o`, `archive sql -f`): a file or a stream,
+ * or an AppError (exit 2) saying why not and what to give instead.
+ */
+export async function outputFile(path: string, o: OutputOption): Promise<{ kind: 'file' | 'stream'; path: string }> {
+  const refuse = (why: string, hint: string, cause?: unknown): AppError =>
+    new AppError(o.code, `cannot write ${o.what} to ${path}: ${why}`, { hint, exitCode: 2, cause });
+  const target = await outputTarget(path).catch((err: Error) => {
+    throw refuse(err.message, 'give a file in a directory you can reach and write', err);
+  });
+  if (target.kind === 'directory') throw refuse('it is a directory', `give ${o.file}'s own name (${o.option} ${join(path, o.example)})`);
+  if (target.kind !== 'file' && target.kind !== 'stream') {
+    throw refuse(`it is a ${target.kind}`, `write ${o.what} to a regular file, a character device such as a tape, or a named pipe`);
+  }
+  return target;
 }
 
 /** The name a path that does not exist yet resolves to: itself, or where its (dangling) links lead. */

@@ -1,4 +1,4 @@
-export { makeDir, makeStoreDir, writeAtomic, createAtomic, outputTarget, type OutputTarget } from './files.ts';
+export { makeDir, makeStoreDir, writeAtomic, createAtomic, outputTarget, outputFile, type OutputOption, type OutputTarget } from './files.ts';
 export { openDatabase, withTransaction, withSnapshot, createPool, STORE_SCHEMA, MAX_READABLE_BYTEA, type Database } from './database.ts';
 export { describeConnectionError, isDatabaseUnavailable } from './connection-errors.ts';
 export { openStore, assertCurrentRelease, resolveKey, recordFingerprint, recordedFingerprint, secretFilePath, type Store, type OpenStoreOptions } from './open.ts';

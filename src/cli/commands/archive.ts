@@ -13,11 +13,11 @@ import { writeSqlScript } from '../../archive/sql.ts';
 import { createWriteStream } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 // Also the modules themselves, light ones, rather than indexes that pull in pg.
 import { AtomicFile } from '../../backup/atomic-file.ts';
-import { outputTarget } from '../../store/files.ts';
+import { outputFile } from '../../store/files.ts';
 import { removePartialOnSignal } from '../interrupt.ts';
 import { humanBytes } from '../output.ts';
 
@@ -92,11 +92,7 @@ export function register(program: Command): void {
 async function writeSqlFile(input: string, output: string): Promise<void> {
   const invalid = (why: string, hint: string, cause?: unknown): AppError =>
     new AppError('SQL_TARGET_INVALID', `cannot write the script to ${output}: ${why}`, { hint, exitCode: 2, cause });
-  const target = await outputTarget(output).catch((err: Error) => {
-    throw invalid(err.message, 'give a file in a directory you can reach and write', err);
-  });
-  if (target.kind === 'directory') throw invalid('it is a directory', `give the script's own name (-f ${join(output, 'script.sql')})`);
-  if (target.kind !== 'file' && target.kind !== 'stream') throw invalid(`it is a ${target.kind}`, 'write the script to a regular file, a character device or a named pipe');
+  const target = await outputFile(output, { code: 'SQL_TARGET_INVALID', what: 'the script', file: 'the script', option: '-f', example: 'script.sql' });
   if (target.kind === 'file' && input !== '-' && (await realpath(input).catch(() => undefined)) === target.path) {
     throw invalid('it is the archive being read', 'give the script another name (-f script.sql)');
   }

@@ -59,10 +59,10 @@ function trackPhase(): { onPhase: (phase: RestorePhase) => void; state: () => st
 /**
  * A failed restore's error, saying what it left in the target (most say nothing of it, e.g. a
  * corrupt archive found while loading), so the operator need not wonder whether to restore the
- * target's own backup.
+ * target's own backup. Told by the code, not the message: an abort at a prompt says it already.
  */
 function withTargetState(err: unknown, state: string): unknown {
-  if (!isAppError(err) || /unchanged|nothing was changed/.test(`${err.message} ${err.hint ?? ''}`)) return err;
+  if (!isAppError(err) || err.code === 'RESTORE_ABORTED') return err;
   return new AppError(err.code, `${err.message}; ${state}`, {
     hint: err.hint, exitCode: err.exitCode, status: err.status, details: err.details, cause: err,
   });
